@@ -1,0 +1,1 @@
+"""Data shipped inside the wheel: schemas and bundled guidelines."""
