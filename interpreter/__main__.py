@@ -1,0 +1,5 @@
+"""`python -m interpreter` runs the `guideline` command line."""
+
+from .cli import run
+
+run()

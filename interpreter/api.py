@@ -1,0 +1,94 @@
+"""The public Python API: load a guideline once, evaluate it many times (from many threads)."""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from .compiler import CompiledGuideline
+from .errors import Diagnostic, GuidelineError, Location
+from .evaluate import evaluate as _evaluate
+from .library import find_guideline
+from .loader import load_guideline_file
+from .model import Input
+from .result import Result
+
+__all__ = ["Guideline", "load"]
+
+
+class Guideline:
+    """A loaded, checked and compiled guideline. Immutable; safe to evaluate from many threads at once."""
+
+    __slots__ = ("_compiled",)
+
+    def __init__(self, compiled: CompiledGuideline) -> None:
+        self._compiled = compiled
+
+    @property
+    def id(self) -> str:
+        return self._compiled.model.id
+
+    @property
+    def version(self) -> str:
+        return self._compiled.model.version
+
+    @property
+    def status(self) -> str:
+        return self._compiled.model.status
+
+    @property
+    def title(self) -> str:
+        return self._compiled.model.title
+
+    @property
+    def content_hash(self) -> str:
+        return self._compiled.model.content_hash
+
+    @property
+    def file(self) -> str:
+        return self._compiled.model.file
+
+    @property
+    def inputs(self) -> Mapping[str, Input]:
+        return self._compiled.model.inputs
+
+    @property
+    def compiled(self) -> CompiledGuideline:
+        return self._compiled
+
+    def evaluate(self, facts: Mapping[str, Any], as_of: datetime | None = None, *, trace: bool = True) -> Result:
+        """Evaluate against a patient's ``facts`` (see docs/api.md for their shape).
+
+        ``as_of`` (timezone-aware; default now) fixes what "now" means, so an evaluation is reproducible.
+        Raises ``FactsError`` for malformed facts and ``EvaluationError`` when the guideline cannot be applied.
+        """
+        return _evaluate(self._compiled, facts, as_of, trace=trace)
+
+    def __repr__(self) -> str:
+        return f"<Guideline {self.id} {self.version} ({self.status}) {self.content_hash[:19]}>"
+
+
+def load(ref: str | pathlib.Path, version: str | None = None, *, allow_retired: bool = False) -> Guideline:
+    """Load a guideline from a file path, or by id from the bundled library (optionally pinned to ``version``).
+
+    A retired guideline is refused (``guideline-retired``) unless ``allow_retired`` is set (for review tools).
+    Raises ``GuidelineError`` with every diagnostic when the file has errors.
+    """
+    path = pathlib.Path(ref)
+    is_path = isinstance(ref, pathlib.Path) or path.suffix in (".yaml", ".yml") or path.exists()
+    if is_path:
+        compiled = load_guideline_file(path)
+        if version is not None and compiled.model.version != version:
+            raise GuidelineError([Diagnostic("guideline-version-mismatch",
+                                             f"{path} holds version {compiled.model.version}, not {version}",
+                                             Location(str(path)))])
+    else:
+        entry = find_guideline(str(ref), version)
+        compiled = load_guideline_file(entry.path)
+    if compiled.model.status == "retired" and not allow_retired:
+        raise GuidelineError([Diagnostic("guideline-retired",
+                                         f"guideline {compiled.model.id} {compiled.model.version} is retired and "
+                                         "must not be used for patients", Location(compiled.model.file))])
+    return Guideline(compiled)

@@ -1,0 +1,282 @@
+"""Compile a checked model into an immutable, thread-safe ``CompiledGuideline``.
+
+Everything that can be decided before a patient is seen is decided here: every expression is parsed,
+type- and unit-checked and compiled; derived values are ordered; dose units are checked against their
+basis and the exact conversion factors are computed; the fact checker is built; the structural checks
+(``checks.run_checks``) run over the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from types import MappingProxyType
+
+from .checks import CheckInfo, run_checks
+from .errors import Diagnostic, Path
+from .expressions import CompiledExpression, compile_expression
+from .facts import FactChecker
+from .model import Dose, GuidelineModel, Node, Recommendation
+from .units import UnitError, check_unit, conversion_factor
+from .valuetypes import BOOLEAN, NUMBER, ValueType
+
+__all__ = ["CompiledBranch", "CompiledDose", "CompiledGuideline", "CompiledNode", "compile_guideline"]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledBranch:
+    index: int
+    when: CompiledExpression
+    then: tuple[str, ...]
+    label: str | None
+    #: the inputs this condition depends on, through derived values too
+    inputs: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledNode:
+    id: str
+    kind: str
+    title: str | None
+    branches: tuple[CompiledBranch, ...]
+    otherwise: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledDose:
+    model: Dose
+    #: a number, or an expression giving the number
+    amount: Decimal | CompiledExpression
+    #: the unit of the total, e.g. ug
+    total_unit: str
+    #: the unit the amount is given per, e.g. kg (None for a fixed dose)
+    per_unit: str | None
+    #: factor from the basis' declared unit to ``per_unit``
+    basis_factor: Decimal
+    basis_unit: str | None
+    inputs: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledGuideline:
+    model: GuidelineModel
+    derived: tuple[tuple[str, CompiledExpression], ...]
+    nodes: Mapping[str, CompiledNode]
+    recommendations: Mapping[str, Recommendation]
+    #: compiled doses by the path of their action
+    doses: Mapping[Path, CompiledDose]
+    facts: FactChecker
+    #: for every input and derived name, the inputs it rests on
+    input_deps: Mapping[str, frozenset[str]]
+
+
+class _Compiler:
+    def __init__(self, model: GuidelineModel) -> None:
+        self.model = model
+        self.sm = model.source_map
+        self.diagnostics: list[Diagnostic] = []
+        self.env: dict[str, ValueType] = {n: i.value_type for n, i in model.inputs.items()}
+        for n, d in model.derived.items():
+            self.env[n] = d.value_type
+        self.expr_names: dict[Path, frozenset[str]] = {}
+
+    def expr(self, source: str, path: Path, expect: ValueType | None) -> CompiledExpression | None:
+        compiled, diags = compile_expression(source, self.env, location=self.sm.at(path), path=path, expect=expect)
+        self.diagnostics.extend(diags)
+        if compiled is not None:
+            self.expr_names[path] = compiled.names
+        return compiled
+
+    def error(self, code: str, message: str, path: Path, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, self.sm.at(path), path=path, hint=hint))
+
+    # derived values ---------------------------------------------------------------------------------
+    def derived(self) -> tuple[tuple[tuple[str, CompiledExpression], ...], dict[str, frozenset[str]]]:
+        compiled: dict[str, CompiledExpression] = {}
+        for name, d in self.model.derived.items():
+            path: Path = (*d.path, "expr")
+            c = self.expr(d.expr, path, d.value_type)
+            if c is None:
+                continue
+            if not _type_fits(c.type, d.value_type):
+                self.error("derived-type-mismatch",
+                           f"derived value '{name}' is declared {d.value_type.describe()} but its expression "
+                           f"gives {c.type.describe()}", path)
+                continue
+            compiled[name] = c
+        # order by dependencies; report cycles
+        order: list[str] = []
+        state: dict[str, int] = {}
+        deps: dict[str, frozenset[str]] = {n: frozenset([n]) for n in self.model.inputs}
+
+        def visit(name: str, stack: tuple[str, ...]) -> None:
+            if state.get(name) == 2:
+                return
+            if state.get(name) == 1:
+                cycle = " -> ".join((*stack[stack.index(name):], name))
+                self.error("derived-cycle", f"derived values depend on each other in a cycle: {cycle}",
+                           self.model.derived[name].path)
+                return
+            state[name] = 1
+            ins: set[str] = set()
+            for ref in sorted(compiled[name].names):
+                if ref in compiled:
+                    visit(ref, (*stack, name))
+                    ins |= deps.get(ref, frozenset())
+                elif ref in self.model.inputs:
+                    ins.add(ref)
+            deps[name] = frozenset(ins)
+            state[name] = 2
+            order.append(name)
+
+        for name in compiled:
+            visit(name, ())
+        return tuple((n, compiled[n]) for n in order), deps
+
+    # nodes ------------------------------------------------------------------------------------------
+    def node(self, node: Node, deps: Mapping[str, frozenset[str]]) -> CompiledNode | None:
+        branches: list[CompiledBranch] = []
+        ok = True
+        for b in node.branches:
+            path: Path = (*b.path, "when")
+            c = self.expr(b.when, path, BOOLEAN)
+            if c is None:
+                ok = False
+                continue
+            inputs = frozenset().union(*(deps.get(n, frozenset()) for n in c.names)) if c.names else frozenset()
+            branches.append(CompiledBranch(b.index, c, b.then, b.label, inputs))
+        if not ok:
+            return None
+        return CompiledNode(node.id, node.kind, node.title, tuple(branches), node.otherwise or (), node.unknown)
+
+    # doses ------------------------------------------------------------------------------------------
+    def dose(self, dose: Dose, deps: Mapping[str, frozenset[str]]) -> CompiledDose | None:
+        amount: Decimal | CompiledExpression
+        inputs: set[str] = set()
+        if isinstance(dose.amount, str):
+            c = self.expr(dose.amount, (*dose.path, "amount"), NUMBER)
+            if c is None:
+                return None
+            amount = c
+            for n in c.names:
+                inputs |= deps.get(n, frozenset())
+        else:
+            amount = dose.amount
+        unit_path: Path = (*dose.path, "unit")
+        if dose.basis is None:
+            try:
+                check_unit(dose.unit)
+            except UnitError as exc:
+                self.error("dose-unit-unknown", f"dose unit '{dose.unit}' is not a known UCUM unit: {exc}",
+                           unit_path)
+                return None
+            return CompiledDose(dose, amount, dose.unit, None, Decimal(1), None, frozenset(inputs))
+        basis_type = self.env.get(dose.basis)
+        if basis_type is None:
+            import difflib
+
+            close = difflib.get_close_matches(dose.basis, list(self.env), n=1)
+            self.error("dose-unknown-basis", f"dose basis '{dose.basis}' is not a declared input or derived value",
+                       (*dose.path, "basis"), hint=f"did you mean '{close[0]}'?" if close else None)
+            return None
+        if basis_type.kind != "quantity" or basis_type.unit is None:
+            self.error("dose-basis-not-quantity",
+                       f"dose basis '{dose.basis}' is {basis_type.describe()}; it must be a quantity such as "
+                       "body weight (kg) or body surface area (m2)", (*dose.path, "basis"))
+            return None
+        if "/" not in dose.unit:
+            self.error("dose-unit-mismatch",
+                       f"dose unit '{dose.unit}' must be per basis unit (e.g. ug/{basis_type.unit}) because the "
+                       f"dose is multiplied by '{dose.basis}'", unit_path)
+            return None
+        total_unit, per_unit = dose.unit.rsplit("/", 1)
+        try:
+            check_unit(total_unit)
+            factor = conversion_factor(basis_type.unit, per_unit)
+        except UnitError as exc:
+            self.error("dose-unit-mismatch",
+                       f"dose unit '{dose.unit}' does not fit basis '{dose.basis}' [{basis_type.unit}]: {exc}",
+                       unit_path)
+            return None
+        inputs |= deps.get(dose.basis, frozenset())
+        return CompiledDose(dose, amount, total_unit, per_unit, factor, basis_type.unit, frozenset(inputs))
+
+    def input_units(self) -> bool:
+        """Check every declared unit, and that every accepted unit converts to the canonical one."""
+        ok = True
+        for name, inp in self.model.inputs.items():
+            if inp.unit is None:
+                continue
+            try:
+                check_unit(inp.unit)
+            except UnitError as exc:
+                self.error("input-unit-unknown", f"input '{name}': unit '{inp.unit}' is not UCUM: {exc}",
+                           (*inp.path, "unit"))
+                ok = False
+                continue
+            for i, acc in enumerate(inp.accepted_units):
+                try:
+                    conversion_factor(acc, inp.unit)
+                except UnitError as exc:
+                    self.error("input-unit-incompatible",
+                               f"input '{name}': accepted unit '{acc}' cannot be converted to '{inp.unit}': {exc}",
+                               (*inp.path, "accepted_units", i))
+                    ok = False
+        return ok
+
+    def run(self) -> CompiledGuideline | None:
+        model = self.model
+        derived, deps = self.derived()
+        nodes: dict[str, CompiledNode] = {}
+        failed = False
+        for node in model.nodes:
+            c = self.node(node, deps)
+            if c is None:
+                failed = True
+            else:
+                nodes[node.id] = c
+        doses: dict[Path, CompiledDose] = {}
+        for rec in model.recommendations:
+            for action in rec.actions:
+                if action.dose is not None:
+                    d = self.dose(action.dose, deps)
+                    if d is None:
+                        failed = True
+                    else:
+                        doses[action.path] = d
+        failed |= not self.input_units()
+        try:
+            facts = FactChecker(model.inputs)
+        except UnitError as exc:
+            self.diagnostics.append(Diagnostic(getattr(exc, "code", "unit-unknown"), str(exc),
+                                               model.source_map.at(("inputs",)), path=("inputs",)))
+            failed = True
+        self.diagnostics.extend(run_checks(model, CheckInfo(expr_names=MappingProxyType(dict(self.expr_names)))))
+        if failed or any(d.is_error for d in self.diagnostics):
+            return None
+        return CompiledGuideline(
+            model=model,
+            derived=derived,
+            nodes=MappingProxyType(nodes),
+            recommendations=MappingProxyType(model.recommendation_by_id()),
+            doses=MappingProxyType(doses),
+            facts=facts,
+            input_deps=MappingProxyType(deps),
+        )
+
+
+def _type_fits(actual: ValueType, declared: ValueType) -> bool:
+    if actual.kind != declared.kind:
+        return False
+    if declared.kind == "quantity":
+        return actual.unit == declared.unit
+    return True
+
+
+def compile_guideline(model: GuidelineModel) -> tuple[CompiledGuideline | None, list[Diagnostic]]:
+    """Compile ``model``; return (compiled or None when any error was found, diagnostics)."""
+    compiler = _Compiler(model)
+    compiled = compiler.run()
+    return compiled, compiler.diagnostics

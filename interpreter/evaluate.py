@@ -1,0 +1,330 @@
+"""Walk a compiled guideline against checked facts and build a ``Result``.
+
+No global mutable state: every call builds its own small ``_Walk``; the compiled guideline is read only.
+Three-valued conditions: a branch condition is ``True``, ``False`` or ``UNKNOWN``; unknown is never tested
+for truth. In a choice node an unknown condition before the first true one cannot be decided: the result
+says so, names the facts that would settle it and applies the node's ``unknown`` targets (if any).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import (
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
+from typing import Any
+
+from .compiler import CompiledDose, CompiledGuideline, CompiledNode
+from .errors import EvaluationError
+from .expressions import UNKNOWN, CompiledExpression
+from .model import Action, Recommendation
+from .result import (
+    ActionResult,
+    BranchTrace,
+    CannotDecide,
+    CautionResult,
+    Citation,
+    DoseResult,
+    GuidelineInfo,
+    NeededFact,
+    RecommendationResult,
+    Result,
+    TraceStep,
+    UnrecognizedFact,
+    format_decimal,
+)
+
+__all__ = ["evaluate"]
+
+#: The most nodes one evaluation may visit (the tree is checked for cycles at load; this is a second guard).
+MAX_STEPS = 10_000
+
+_ACTION_TEXT_FIELDS = ("drug", "route", "frequency", "timing", "infusion", "until", "target", "test", "interval",
+                       "mode", "resume_when", "name", "text", "note", "rxnorm")
+
+
+#: Decimal arithmetic of doses: fixed, never the caller's thread context.
+_CTX = Context(prec=28, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
+
+
+def _show(value: Any) -> Any:
+    if value is UNKNOWN:
+        return "unknown"
+    if isinstance(value, bool) or value is None or isinstance(value, str | int):
+        return value
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_show(v) for v in value]
+    return str(value)
+
+
+class _Walk:
+    __slots__ = ("applied", "as_of", "cannot", "g", "needs", "steps", "trace", "trace_on", "values", "via")
+
+    def __init__(self, g: CompiledGuideline, values: dict[str, Any], as_of: datetime, trace_on: bool) -> None:
+        self.g = g
+        self.values = values
+        self.as_of = as_of
+        self.trace_on = trace_on
+        self.applied: dict[str, tuple[str, ...]] = {}
+        self.cannot: list[CannotDecide] = []
+        self.needs: dict[str, list[str]] = {}
+        self.trace: list[TraceStep] = []
+        self.steps = 0
+        self.via: list[str] = []
+
+    def target(self, tid: str) -> None:
+        node = self.g.nodes.get(tid)
+        if node is None:
+            if tid not in self.applied:
+                self.applied[tid] = tuple(self.via)
+            return
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise EvaluationError("eval-step-limit", f"more than {MAX_STEPS} node visits", node_id=tid)
+        self.via.append(tid)
+        try:
+            if node.kind == "choice":
+                self.choice(node)
+            else:
+                self.collect(node)
+        finally:
+            self.via.pop()
+
+    def targets(self, tids: tuple[str, ...]) -> None:
+        for t in tids:
+            self.target(t)
+
+    def condition(self, node: CompiledNode, expr: CompiledExpression) -> Any:
+        try:
+            r = expr.evaluate(self.values, self.as_of)
+        except EvaluationError as exc:
+            raise EvaluationError(exc.code, exc.message, node_id=node.id, expression=expr.source) from exc
+        if r is not True and r is not False and r is not UNKNOWN:
+            raise EvaluationError("eval-not-boolean", f"condition gave {r!r}, not true, false or unknown",
+                                  node_id=node.id, expression=expr.source)
+        return r
+
+    def unknown(self, node: CompiledNode, index: int) -> None:
+        b = node.branches[index]
+        needs = sorted(i for i in b.inputs if self.values.get(i) is UNKNOWN)
+        if not needs:  # present but not enough to decide (e.g. an empty series)
+            needs = sorted(b.inputs)
+        for n in needs:
+            self.needs.setdefault(n, []).append(node.id)
+        self.cannot.append(CannotDecide(node.id, index, b.when.source, tuple(needs), b.label, node.unknown))
+        self.targets(node.unknown)
+
+    def _values(self, expr: CompiledExpression) -> dict[str, Any]:
+        return {n: _show(self.values.get(n, UNKNOWN)) for n in sorted(expr.names)}
+
+    def choice(self, node: CompiledNode) -> None:
+        tr: list[BranchTrace] = []
+        for b in node.branches:
+            r = self.condition(node, b.when)
+            if self.trace_on:
+                tr.append(BranchTrace(b.index, b.when.source, "true" if r is True else "false" if r is False
+                                      else "unknown", self._values(b.when), b.label))
+            if r is True:
+                self._step(node, tr, "branch", b.then)
+                self.targets(b.then)
+                return
+            if r is UNKNOWN:
+                self._step(node, tr, "cannot-decide", node.unknown)
+                self.unknown(node, b.index)
+                return
+        if self.trace_on:
+            tr.append(BranchTrace(-1, "otherwise", "otherwise", {}, None))
+        self._step(node, tr, "otherwise", node.otherwise)
+        self.targets(node.otherwise)
+
+    def collect(self, node: CompiledNode) -> None:
+        tr: list[BranchTrace] = []
+        taken: list[str] = []
+        undecided: list[int] = []
+        for b in node.branches:
+            r = self.condition(node, b.when)
+            if self.trace_on:
+                tr.append(BranchTrace(b.index, b.when.source, "true" if r is True else "false" if r is False
+                                      else "unknown", self._values(b.when), b.label))
+            if r is True:
+                taken.extend(b.then)
+            elif r is UNKNOWN:
+                undecided.append(b.index)
+        outcome = "branch" if taken else "none"
+        if not taken and not undecided and node.otherwise:
+            taken.extend(node.otherwise)
+            outcome = "otherwise"
+            if self.trace_on:
+                tr.append(BranchTrace(-1, "otherwise", "otherwise", {}, None))
+        if undecided and not taken:
+            outcome = "cannot-decide"
+        self._step(node, tr, outcome, tuple(taken))
+        for t in taken:
+            self.target(t)
+        for i in undecided:
+            self.unknown(node, i)
+
+    def _step(self, node: CompiledNode, tr: list[BranchTrace], outcome: str, taken: tuple[str, ...]) -> None:
+        if self.trace_on:
+            self.trace.append(TraceStep(node.id, node.kind, tuple(tr), outcome, tuple(taken), node.title))
+
+
+def _dose(d: CompiledDose, values: Mapping[str, Any], as_of: datetime, rec_id: str,
+          shown: Mapping[str, Any]) -> DoseResult:
+    m = d.model
+    amount: Any = d.amount
+    if isinstance(amount, CompiledExpression):
+        try:
+            amount = amount.evaluate(values, as_of)
+        except EvaluationError as exc:
+            raise EvaluationError(exc.code, exc.message, node_id=rec_id, expression=m.amount
+                                  if isinstance(m.amount, str) else None) from exc
+    prescribed = f"{format_decimal(amount)} {m.unit}" if isinstance(amount, Decimal) else f"{m.amount} {m.unit}"
+    missing = sorted(i for i in d.inputs if values.get(i) is UNKNOWN)
+    if amount is UNKNOWN or missing:
+        return DoseResult("cannot-compute", d.total_unit, None, prescribed,
+                          ("not computed: a fact it needs is missing or stale",), tuple(missing))
+    steps: list[str] = []
+    if m.basis is None:
+        total: Decimal = amount
+        steps.append(f"fixed dose {format_decimal(total)} {d.total_unit}")
+    else:
+        basis = values[m.basis]
+        if basis is UNKNOWN:  # derived basis unknown without an unknown input (defensive)
+            return DoseResult("cannot-compute", d.total_unit, None, prescribed,
+                              ("not computed: the basis is unknown",), (m.basis,))
+        given = shown.get(m.basis)
+        if isinstance(given, dict) and "given" in given:
+            steps.append(f"{m.basis} given as {given['given']} = {format_decimal(basis)} {d.basis_unit}")
+        basis_in = basis * d.basis_factor
+        if d.basis_factor != 1:
+            steps.append(f"{m.basis} {format_decimal(basis)} {d.basis_unit} = {format_decimal(basis_in)} {d.per_unit}")
+        total = amount * basis_in
+        steps.append(f"{format_decimal(amount)} {m.unit} x {format_decimal(basis_in)} {d.per_unit} = "
+                     f"{format_decimal(total)} {d.total_unit}")
+    if m.round_to is not None:
+        rounded = (total / m.round_to).quantize(Decimal(1), rounding=ROUND_HALF_UP) * m.round_to
+        if rounded != total:
+            steps.append(f"rounded (half up) to a multiple of {format_decimal(m.round_to)} {d.total_unit}: "
+                         f"{format_decimal(rounded)} {d.total_unit}")
+        total = rounded
+    if m.min is not None and total < m.min:
+        steps.append(f"raised to the minimum {format_decimal(m.min)} {d.total_unit}")
+        total = m.min
+    if m.max is not None and total > m.max:
+        steps.append(f"capped at the maximum {format_decimal(m.max)} {d.total_unit}")
+        total = m.max
+    warnings: list[str] = []
+    if m.warn_below is not None and total < m.warn_below:
+        warnings.append(f"{format_decimal(total)} {d.total_unit} is below {format_decimal(m.warn_below)} "
+                        f"{d.total_unit}: review before giving")
+    if m.warn_above is not None and total > m.warn_above:
+        warnings.append(f"{format_decimal(total)} {d.total_unit} is above {format_decimal(m.warn_above)} "
+                        f"{d.total_unit}: review before giving")
+    return DoseResult("computed", d.total_unit, total, prescribed, tuple(steps), (), tuple(warnings))
+
+
+def _action(g: CompiledGuideline, a: Action, values: Mapping[str, Any], as_of: datetime, rec_id: str,
+            shown: Mapping[str, Any]) -> ActionResult:
+    fields = {k: v for k in _ACTION_TEXT_FIELDS if (v := getattr(a, k)) is not None}
+    dose = None
+    if a.dose is not None:
+        try:
+            dose = _dose(g.doses[a.path], values, as_of, rec_id, shown)
+        except ArithmeticError as exc:
+            raise EvaluationError("dose-arithmetic", f"the dose could not be computed: {exc!r}",
+                                  node_id=rec_id) from exc
+    return ActionResult(a.type, fields, dose)
+
+
+def _citations(g: CompiledGuideline, rec: Recommendation) -> tuple[Citation, ...]:
+    refs = g.model.references
+    return tuple(Citation(k, refs[k].citation, refs[k].url) for k in rec.cite)
+
+
+def evaluate(g: CompiledGuideline, facts: Mapping[str, Any], as_of: datetime | None = None, *,
+             trace: bool = True) -> Result:
+    """Evaluate ``g`` against raw host ``facts`` at ``as_of`` (default: now, UTC).
+
+    Raises ``FactsError`` for malformed facts (nothing partial is returned) and ``EvaluationError`` when an
+    expression fails at run time or the guideline does not apply at ``as_of``.
+    """
+    if as_of is None:
+        as_of = datetime.now(UTC)
+    elif as_of.tzinfo is None or as_of.utcoffset() is None:
+        raise EvaluationError("eval-naive-time", "the as-of time must carry a time zone offset")
+    model = g.model
+    day = as_of.date()
+    if day < model.effective_start or (model.effective_end is not None and day > model.effective_end):
+        end = model.effective_end.isoformat() if model.effective_end else "open"
+        raise EvaluationError("guideline-not-effective",
+                              f"guideline {model.id} {model.version} is effective {model.effective_start.isoformat()}"
+                              f" to {end}, not on {day.isoformat()}")
+    if model.status == "retired":
+        raise EvaluationError("guideline-retired", f"guideline {model.id} {model.version} is retired")
+    checked = g.facts.check(facts, as_of)
+    values: dict[str, Any] = dict(checked.values)
+    with localcontext(_CTX):
+        for name, expr in g.derived:
+            try:
+                values[name] = expr.evaluate(values, as_of)
+            except EvaluationError as exc:
+                raise EvaluationError(exc.code, exc.message, node_id=f"derived:{name}",
+                                      expression=expr.source) from exc
+        walk = _Walk(g, values, as_of, trace)
+        walk.target(model.start)
+        recs: list[RecommendationResult] = []
+        cautions: list[CautionResult] = []
+        dose_needs: dict[str, list[str]] = {}
+        for rid, via in walk.applied.items():
+            rec = g.recommendations[rid]
+            cites = _citations(g, rec)
+            actions = tuple(_action(g, a, values, as_of, rid, checked.shown) for a in rec.actions)
+            for a in actions:
+                if a.dose is not None:
+                    for n in a.dose.needs:
+                        dose_needs.setdefault(n, []).append(rid)
+                if a.type == "caution":
+                    cautions.append(CautionResult(rid, a.fields.get("text", ""), cites, a.fields.get("note")))
+            recs.append(RecommendationResult(rid, rec.text, cites, actions, via, rec.title, rec.strength,
+                                             rec.category))
+    needed_by: dict[str, list[str]] = {}
+    for src in (walk.needs, dose_needs):
+        for n, by in src.items():
+            needed_by.setdefault(n, []).extend(by)
+    for name, inp in model.inputs.items():
+        if inp.required and values.get(name) is UNKNOWN:
+            needed_by.setdefault(name, []).append("required")
+    needed: list[NeededFact] = []
+    for name in sorted(needed_by):
+        status = checked.unknown.get(name)
+        inp = model.inputs[name]
+        reason = status.reason if status is not None else "insufficient"
+        detail = status.detail if status is not None else "the value given does not settle the condition"
+        needed.append(NeededFact(name, reason, inp.description, detail, tuple(dict.fromkeys(needed_by[name]))))
+    incomplete = bool(walk.cannot or needed)
+    return Result(
+        guideline=GuidelineInfo(model.id, model.version, model.title, model.status, model.content_hash),
+        as_of=as_of,
+        status="incomplete" if incomplete else "complete",
+        recommendations=tuple(recs),
+        cautions=tuple(cautions),
+        cannot_decide=tuple(walk.cannot),
+        needed_facts=tuple(needed),
+        unrecognized_facts=tuple(UnrecognizedFact(n, s) for n, s in checked.unrecognized),
+        facts=checked.shown,
+        trace=tuple(walk.trace),
+        disclaimer=model.disclaimer,
+    )

@@ -1,0 +1,85 @@
+"""The guideline library: find guideline files by id and version (bundled or in a folder)."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from .errors import Diagnostic, GuidelineError, Location
+from .source import load_yaml
+
+__all__ = ["LibraryEntry", "bundled_dir", "find_guideline", "list_guidelines", "parse_version"]
+
+GUIDELINE_GLOB = "*.guideline.yaml"
+
+
+def bundled_dir() -> pathlib.Path:
+    """The folder of bundled guidelines: inside the installed package, or ``guidelines/`` of a checkout."""
+    from .resources import resource_dir
+
+    return resource_dir("guidelines")
+
+
+def parse_version(text: str) -> tuple[int, int, int, int, str]:
+    """Sort key of a semantic version; a pre-release sorts before its release."""
+    m = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)(?:-(.+))?", text)
+    if not m:
+        return (-1, -1, -1, -1, text)
+    pre = m.group(4)
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3)), 0 if pre else 1, pre or "")
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryEntry:
+    id: str
+    version: str
+    status: str
+    path: pathlib.Path
+
+
+def _header(path: pathlib.Path) -> LibraryEntry | None:
+    data, _, diags = load_yaml(path.read_bytes(), str(path))
+    if not isinstance(data, dict):
+        return None
+    gid, version, status = data.get("id"), data.get("version"), data.get("status")
+    if not (isinstance(gid, str) and isinstance(version, str) and isinstance(status, str)):
+        return None
+    return LibraryEntry(gid, version, status, path)
+
+
+@cache
+def _scan(root: pathlib.Path) -> tuple[LibraryEntry, ...]:
+    entries = [e for p in sorted(root.rglob(GUIDELINE_GLOB)) if (e := _header(p)) is not None]
+    return tuple(entries)
+
+
+def list_guidelines(root: pathlib.Path | None = None) -> tuple[LibraryEntry, ...]:
+    """Every guideline file under ``root`` (default: the bundled library), sorted by path."""
+    return _scan((root or bundled_dir()).resolve())
+
+
+def find_guideline(gid: str, version: str | None = None, root: pathlib.Path | None = None) -> LibraryEntry:
+    """The file of guideline ``gid``: the pinned ``version``, or else the newest version that is not retired.
+
+    Raises ``GuidelineError`` (``guideline-not-found``, ``guideline-retired``) otherwise.
+    """
+    entries = [e for e in list_guidelines(root) if e.id == gid]
+    where = Location(str(root or "bundled library"))
+    if not entries:
+        known = sorted({e.id for e in list_guidelines(root)})
+        raise GuidelineError([Diagnostic("guideline-not-found", f"no guideline with id '{gid}'", where,
+                                         hint=f"known ids: {', '.join(known) or 'none'}")])
+    if version is not None:
+        pinned = [e for e in entries if e.version == version]
+        if not pinned:
+            versions = ", ".join(sorted((e.version for e in entries), key=parse_version))
+            raise GuidelineError([Diagnostic("guideline-not-found", f"guideline '{gid}' has no version {version}",
+                                             where, hint=f"versions: {versions}")])
+        return pinned[0]
+    live = [e for e in entries if e.status != "retired"]
+    if not live:
+        raise GuidelineError([Diagnostic("guideline-retired", f"every version of guideline '{gid}' is retired",
+                                         where)])
+    return max(live, key=lambda e: parse_version(e.version))

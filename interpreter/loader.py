@@ -1,0 +1,68 @@
+"""The load pipeline: bytes -> YAML -> schema -> model -> compiled guideline.
+
+``analyze_file`` never raises for bad content: it returns every diagnostic it found.
+``load_guideline`` raises ``GuidelineError`` when there is any error.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from dataclasses import dataclass, field
+
+from .compiler import CompiledGuideline, compile_guideline
+from .errors import Diagnostic, GuidelineError, Location, sort_diagnostics
+from .model import GuidelineModel, build_model
+from .schema import validate_document
+from .source import load_yaml
+
+__all__ = ["Analysis", "analyze_bytes", "analyze_file", "load_guideline_file"]
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    file: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    model: GuidelineModel | None = None
+    compiled: CompiledGuideline | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.compiled is not None and not any(d.is_error for d in self.diagnostics)
+
+
+def analyze_bytes(data: bytes, file: str) -> Analysis:
+    """Run every load stage over ``data``; stop at the first stage that reports an error."""
+    doc, source_map, diags = load_yaml(data, file)
+    if doc is None or any(d.is_error for d in diags):
+        return Analysis(file, sort_diagnostics(diags))
+    diags = diags + validate_document(doc, source_map)
+    if any(d.is_error for d in diags):
+        return Analysis(file, sort_diagnostics(diags))
+    model, model_diags = build_model(doc, source_map)
+    diags += model_diags
+    if model is None:
+        return Analysis(file, sort_diagnostics(diags))
+    compiled, compile_diags = compile_guideline(model)
+    diags += compile_diags
+    return Analysis(file, sort_diagnostics(diags), model, compiled)
+
+
+def analyze_file(path: pathlib.Path | str) -> Analysis:
+    """Read and analyze one guideline file. An unreadable file gives a ``file-unreadable`` diagnostic."""
+    p = pathlib.Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        return Analysis(str(p), [Diagnostic("file-unreadable", f"cannot read the file: {exc.strerror or exc}",
+                                            Location(str(p)))])
+    return analyze_bytes(data, str(p))
+
+
+def load_guideline_file(path: pathlib.Path | str) -> CompiledGuideline:
+    """Load, check and compile one file; raise ``GuidelineError`` listing every error."""
+    analysis = analyze_file(path)
+    errors = [d for d in analysis.diagnostics if d.is_error]
+    if errors or analysis.compiled is None:
+        raise GuidelineError(errors or [Diagnostic("load-failed", "the guideline could not be compiled",
+                                                   Location(str(path)))])
+    return analysis.compiled

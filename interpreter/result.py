@@ -1,0 +1,264 @@
+"""The result of an evaluation: plain frozen data, convertible to JSON (``schema/result.schema.json``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+__all__ = [
+    "ActionResult",
+    "BranchTrace",
+    "CannotDecide",
+    "CautionResult",
+    "Citation",
+    "DoseResult",
+    "GuidelineInfo",
+    "NeededFact",
+    "RecommendationResult",
+    "Result",
+    "TraceStep",
+    "UnrecognizedFact",
+    "format_decimal",
+]
+
+RESULT_FORMAT = "guideline-result/1"
+
+
+def format_decimal(value: Decimal) -> str:
+    """Plain decimal text without exponent or trailing zeros: 350, 0.82, 349.27."""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def _num(value: Decimal) -> float | int:
+    if value == value.to_integral_value():
+        return int(value)
+    return float(format_decimal(value))
+
+
+@dataclass(frozen=True, slots=True)
+class GuidelineInfo:
+    id: str
+    version: str
+    title: str
+    status: str
+    content_hash: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "version": self.version, "title": self.title, "status": self.status,
+                "content_hash": self.content_hash}
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    key: str
+    citation: str
+    url: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"key": self.key, "citation": self.citation}
+        if self.url:
+            d["url"] = self.url
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class DoseResult:
+    """A computed dose, or why it could not be computed. ``value`` is None when it could not be."""
+
+    status: Literal["computed", "cannot-compute"]
+    unit: str
+    value: Decimal | None
+    #: the dose as prescribed per basis, e.g. "5 ug/kg"
+    prescribed: str
+    #: each step of the calculation, in words
+    calculation: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def display(self) -> str:
+        if self.value is None:
+            return f"cannot compute (needs {', '.join(self.needs)})"
+        return f"{format_decimal(self.value)} {self.unit}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "value": None if self.value is None else _num(self.value),
+            "value_text": None if self.value is None else format_decimal(self.value),
+            "unit": self.unit,
+            "prescribed": self.prescribed,
+            "display": self.display,
+            "calculation": list(self.calculation),
+            "needs": list(self.needs),
+            "warnings": list(self.warnings),
+        }
+
+
+_ACTION_FIELDS = ("drug", "route", "frequency", "timing", "infusion", "until", "target", "test", "interval",
+                  "mode", "resume_when", "name", "text", "note", "rxnorm")
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    type: str
+    fields: Mapping[str, str]
+    dose: DoseResult | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"type": self.type}
+        for k in _ACTION_FIELDS:
+            if k in self.fields:
+                d[k] = self.fields[k]
+        if self.dose is not None:
+            d["dose"] = self.dose.to_json()
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class RecommendationResult:
+    id: str
+    text: str
+    citations: tuple[Citation, ...]
+    actions: tuple[ActionResult, ...]
+    #: the node ids on the path that led here
+    via: tuple[str, ...]
+    title: str | None = None
+    strength: str | None = None
+    category: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "text": self.text,
+            "strength": self.strength,
+            "category": self.category,
+            "citations": [c.to_json() for c in self.citations],
+            "actions": [a.to_json() for a in self.actions if a.type != "caution"],
+            "via": list(self.via),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CautionResult:
+    recommendation: str
+    text: str
+    citations: tuple[Citation, ...]
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"recommendation": self.recommendation, "text": self.text,
+                             "citations": [c.to_json() for c in self.citations]}
+        if self.note:
+            d["note"] = self.note
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class CannotDecide:
+    """A decision that could not be made because a condition was unknown."""
+
+    node: str
+    branch: int
+    condition: str
+    needs: tuple[str, ...]
+    label: str | None = None
+    #: targets applied anyway, as the node's ``unknown`` says
+    applied: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"node": self.node, "branch": self.branch, "label": self.label, "condition": self.condition,
+                "needs": list(self.needs), "applied": list(self.applied)}
+
+
+@dataclass(frozen=True, slots=True)
+class NeededFact:
+    name: str
+    reason: Literal["missing", "stale", "undated", "insufficient"]
+    description: str
+    detail: str
+    needed_by: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "reason": self.reason, "description": self.description, "detail": self.detail,
+                "needed_by": list(self.needed_by)}
+
+
+@dataclass(frozen=True, slots=True)
+class UnrecognizedFact:
+    name: str
+    suggestion: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "suggestion": self.suggestion}
+
+
+@dataclass(frozen=True, slots=True)
+class BranchTrace:
+    index: int  # -1 for "otherwise"
+    condition: str
+    outcome: Literal["true", "false", "unknown", "otherwise"]
+    values: Mapping[str, Any]
+    label: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "label": self.label, "condition": self.condition, "outcome": self.outcome,
+                "values": dict(self.values)}
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    node: str
+    kind: str
+    branches: tuple[BranchTrace, ...]
+    #: "branch", "otherwise", "cannot-decide", "none" (collect node where nothing applied)
+    outcome: str
+    taken: tuple[str, ...]
+    title: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"node": self.node, "kind": self.kind, "title": self.title, "outcome": self.outcome,
+                "taken": list(self.taken), "branches": [b.to_json() for b in self.branches]}
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    guideline: GuidelineInfo
+    as_of: datetime
+    status: Literal["complete", "incomplete"]
+    recommendations: tuple[RecommendationResult, ...]
+    cautions: tuple[CautionResult, ...]
+    cannot_decide: tuple[CannotDecide, ...]
+    needed_facts: tuple[NeededFact, ...]
+    unrecognized_facts: tuple[UnrecognizedFact, ...]
+    facts: Mapping[str, Any]
+    trace: tuple[TraceStep, ...] = field(default=())
+    disclaimer: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "complete"
+
+    def recommendation_ids(self) -> list[str]:
+        return [r.id for r in self.recommendations]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": RESULT_FORMAT,
+            "guideline": self.guideline.to_json(),
+            "as_of": self.as_of.isoformat(),
+            "status": self.status,
+            "recommendations": [r.to_json() for r in self.recommendations],
+            "cautions": [c.to_json() for c in self.cautions],
+            "cannot_decide": [c.to_json() for c in self.cannot_decide],
+            "needed_facts": [n.to_json() for n in self.needed_facts],
+            "unrecognized_facts": [u.to_json() for u in self.unrecognized_facts],
+            "facts": dict(self.facts),
+            "trace": [t.to_json() for t in self.trace],
+            "disclaimer": self.disclaimer,
+        }

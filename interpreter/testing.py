@@ -1,0 +1,344 @@
+"""Guideline test files: load, run, compare, and measure coverage.
+
+The same runner serves ``guideline test`` and pytest (``tests/test_guideline_cases.py``).
+A test file is ``<name>.tests.yaml`` beside its guideline; its format is ``schema/tests.schema.json``.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from .compiler import CompiledGuideline
+from .errors import Diagnostic, EvaluationError, FactsError, GuidelineError, InterpreterError, Location, Path
+from .evaluate import evaluate
+from .loader import load_guideline_file
+from .result import Result, format_decimal
+from .schema import validate_with
+from .source import SourceMap, load_yaml
+
+__all__ = [
+    "CaseOutcome",
+    "Coverage",
+    "FileOutcome",
+    "TestReport",
+    "discover_test_files",
+    "run_test_file",
+    "run_tests",
+]
+
+TESTS_GLOB = "*.tests.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseOutcome:
+    name: str
+    location: Location
+    passed: bool
+    #: readable differences, one per line ("expected ..., got ...")
+    diff: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Coverage:
+    """What a set of cases reached in one guideline."""
+
+    guideline: str
+    nodes: dict[str, bool] = field(default_factory=dict)
+    #: "node#index" or "node#otherwise" -> reached
+    branches: dict[str, bool] = field(default_factory=dict)
+    recommendations: dict[str, bool] = field(default_factory=dict)
+    #: nodes whose "cannot decide" path some case exercised
+    unknown_paths: set[str] = field(default_factory=set)
+
+    @classmethod
+    def empty(cls, g: CompiledGuideline) -> Coverage:
+        cov = cls(g.model.file)
+        for n in g.model.nodes:
+            cov.nodes[n.id] = False
+            for b in n.branches:
+                cov.branches[f"{n.id}#{b.index}"] = False
+            if n.otherwise:
+                cov.branches[f"{n.id}#otherwise"] = False
+        for r in g.model.recommendations:
+            cov.recommendations[r.id] = False
+        return cov
+
+    def add(self, result: Result) -> None:
+        for step in result.trace:
+            self.nodes[step.node] = True
+            for b in step.branches:
+                if b.outcome == "true":
+                    self.branches[f"{step.node}#{b.index}"] = True
+                elif b.outcome == "otherwise":
+                    self.branches[f"{step.node}#otherwise"] = True
+                elif b.outcome == "unknown":
+                    self.unknown_paths.add(step.node)
+        for r in result.recommendations:
+            self.recommendations[r.id] = True
+
+    @staticmethod
+    def _pct(d: Mapping[str, bool]) -> float:
+        return 100.0 * sum(d.values()) / len(d) if d else 100.0
+
+    @property
+    def total(self) -> int:
+        return len(self.nodes) + len(self.branches) + len(self.recommendations)
+
+    @property
+    def reached(self) -> int:
+        return sum(self.nodes.values()) + sum(self.branches.values()) + sum(self.recommendations.values())
+
+    @property
+    def percent(self) -> float:
+        """Nodes, branches and recommendations reached, over all of them."""
+        return 100.0 * self.reached / self.total if self.total else 100.0
+
+    def missed(self) -> dict[str, list[str]]:
+        return {
+            "nodes": [k for k, v in self.nodes.items() if not v],
+            "branches": [k for k, v in self.branches.items() if not v],
+            "recommendations": [k for k, v in self.recommendations.items() if not v],
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "guideline": self.guideline,
+            "percent": round(self.percent, 2),
+            "nodes": {"reached": sum(self.nodes.values()), "total": len(self.nodes)},
+            "branches": {"reached": sum(self.branches.values()), "total": len(self.branches)},
+            "recommendations": {"reached": sum(self.recommendations.values()), "total": len(self.recommendations)},
+            "missed": self.missed(),
+            "unknown_paths": sorted(self.unknown_paths),
+        }
+
+
+@dataclass(slots=True)
+class FileOutcome:
+    file: str
+    cases: list[CaseOutcome] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    guideline: CompiledGuideline | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.diagnostics and all(c.passed for c in self.cases)
+
+
+@dataclass(slots=True)
+class TestReport:
+    files: list[FileOutcome] = field(default_factory=list)
+    coverage: dict[str, Coverage] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> int:
+        return sum(c.passed for f in self.files for c in f.cases)
+
+    @property
+    def failed(self) -> int:
+        return sum(not c.passed for f in self.files for c in f.cases)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for f in self.files for d in f.diagnostics]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.files) and all(f.ok for f in self.files)
+
+
+def discover_test_files(paths: Iterable[str | pathlib.Path]) -> list[pathlib.Path]:
+    """Test files under the given files and folders (a file given by name is taken whatever its name)."""
+    found: list[pathlib.Path] = []
+    for p in map(pathlib.Path, paths):
+        if p.is_dir():
+            found.extend(sorted(p.rglob(TESTS_GLOB)))
+        else:
+            found.append(p)
+    return list(dict.fromkeys(found))
+
+
+def _time(text: Any, where: Location) -> datetime:
+    if not isinstance(text, str):
+        raise _CaseError(f"the as-of time must be ISO 8601 text, got {text!r}", where)
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        raise _CaseError(f"'{text}' is not an ISO 8601 time", where) from None
+    if t.tzinfo is None:
+        raise _CaseError(f"the as-of time '{text}' needs a time zone offset", where)
+    return t
+
+
+class _CaseError(Exception):
+    def __init__(self, message: str, location: Location) -> None:
+        super().__init__(message)
+        self.location = location
+
+
+def _num(v: Any) -> Decimal:
+    return v if isinstance(v, Decimal) else Decimal(v)
+
+
+def _set_diff(label: str, expected: Sequence[str], actual: Sequence[str]) -> list[str]:
+    exp, act = set(expected), set(actual)
+    if exp == act:
+        return []
+    lines = [f"{label}: expected {sorted(exp)}, got {sorted(act)}"]
+    if exp - act:
+        lines.append(f"  - missing:    {', '.join(sorted(exp - act))}")
+    if act - exp:
+        lines.append(f"  + unexpected: {', '.join(sorted(act - exp))}")
+    return lines
+
+
+def compare(expect: Mapping[str, Any], result: Result) -> list[str]:
+    """Every difference between ``expect`` and ``result``, as readable lines (empty when they agree)."""
+    diff: list[str] = []
+    if "error" in expect:
+        return [f"error: expected {expect['error'].get('code')}, but the evaluation succeeded "
+                f"(status {result.status}, recommendations {result.recommendation_ids()})"]
+    if "status" in expect and expect["status"] != result.status:
+        diff.append(f"status: expected {expect['status']}, got {result.status}")
+    ids = result.recommendation_ids()
+    if "recommendations" in expect:
+        diff += _set_diff("recommendations", expect["recommendations"], ids)
+    for rid in expect.get("includes", ()):
+        if rid not in ids:
+            diff.append(f"includes: expected {rid} among the recommendations, got {sorted(ids)}")
+    for rid in expect.get("excludes", ()):
+        if rid in ids:
+            diff.append(f"excludes: {rid} must not be recommended, but it was")
+    if "cautions" in expect:
+        diff += _set_diff("cautions", expect["cautions"], list(dict.fromkeys(c.recommendation
+                                                                             for c in result.cautions)))
+    if "needs" in expect:
+        diff += _set_diff("needs", expect["needs"], [n.name for n in result.needed_facts])
+    if "cannot_decide" in expect:
+        diff += _set_diff("cannot_decide", expect["cannot_decide"], list(dict.fromkeys(c.node
+                                                                                       for c in result.cannot_decide)))
+    recs = {r.id: r for r in result.recommendations}
+    for d in expect.get("doses", ()):
+        rid, drug = d["recommendation"], d["drug"]
+        rec = recs.get(rid)
+        if rec is None:
+            diff.append(f"dose {drug} in {rid}: the recommendation was not given")
+            continue
+        doses = [a.dose for a in rec.actions if a.fields.get("drug") == drug and a.dose is not None]
+        if not doses:
+            diff.append(f"dose {drug} in {rid}: no dose for {drug} in that recommendation")
+            continue
+        got = doses[0]
+        if "value" in d:
+            if d["value"] is None:
+                if got.value is not None:
+                    diff.append(f"dose {drug} in {rid}: expected cannot compute, got {got.display}")
+            elif got.value is None or got.value != _num(d["value"]):
+                diff.append(f"dose {drug} in {rid}: expected {format_decimal(_num(d['value']))} "
+                            f"{d.get('unit', got.unit)}, got {got.display}")
+        if "unit" in d and d["unit"] != got.unit:
+            diff.append(f"dose {drug} in {rid}: expected unit {d['unit']}, got {got.unit}")
+        if "warnings" in d and d["warnings"] != len(got.warnings):
+            diff.append(f"dose {drug} in {rid}: expected {d['warnings']} warning(s), got {list(got.warnings)}")
+    return diff
+
+
+def _compare_error(expect: Mapping[str, Any], exc: InterpreterError) -> list[str]:
+    want = expect.get("error")
+    if want is None:
+        return [f"unexpected error: {exc}"]
+    if isinstance(exc, FactsError):
+        diags = exc.diagnostics
+        for d in diags:
+            if d.code == want["code"] and ("fact" not in want or (d.path and d.path[0] == want["fact"])):
+                return []
+        got = "; ".join(f"{d.code} ({d.path[0] if d.path else '?'})" for d in diags)
+        return [f"error: expected {want['code']}" + (f" naming {want['fact']}" if "fact" in want else "")
+                + f", got {got}"]
+    if isinstance(exc, EvaluationError):
+        if exc.code == want["code"]:
+            return []
+        return [f"error: expected {want['code']}, got {exc.code}: {exc}"]
+    return [f"error: expected {want['code']}, got {exc}"]
+
+
+_GUIDELINE_CACHE: dict[pathlib.Path, CompiledGuideline] = {}
+
+
+def run_test_file(path: pathlib.Path, coverage: dict[str, Coverage] | None = None,
+                  names: Sequence[str] | None = None) -> FileOutcome:
+    """Run every case of one test file (or only those named). Load problems become diagnostics."""
+    outcome = FileOutcome(str(path))
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        outcome.diagnostics.append(Diagnostic("file-unreadable", f"cannot read the file: {exc.strerror or exc}",
+                                              Location(str(path))))
+        return outcome
+    doc, sm, diags = load_yaml(raw, str(path))
+    if doc is None or any(d.is_error for d in diags):
+        outcome.diagnostics.extend(diags)
+        return outcome
+    schema_diags = validate_with("tests.schema.json", doc, sm)
+    if schema_diags:
+        outcome.diagnostics.extend(schema_diags)
+        return outcome
+    gpath = (path.parent / doc["guideline"]).resolve()
+    try:
+        g = _GUIDELINE_CACHE.get(gpath) or load_guideline_file(gpath)
+    except GuidelineError as exc:
+        outcome.diagnostics.extend(exc.diagnostics)
+        return outcome
+    _GUIDELINE_CACHE[gpath] = g
+    outcome.guideline = g
+    cov = None
+    if coverage is not None:
+        cov = coverage.setdefault(g.model.file, Coverage.empty(g))
+    seen: set[str] = set()
+    for i, case in enumerate(doc["cases"]):
+        cpath: Path = ("cases", i)
+        where = sm.at(cpath)
+        name = case["name"]
+        if name in seen:
+            outcome.diagnostics.append(Diagnostic("test-duplicate-name", f"two cases are named '{name}'", where,
+                                                  path=cpath))
+            continue
+        seen.add(name)
+        if names is not None and name not in names:
+            continue
+        outcome.cases.append(_run_case(g, case, doc.get("at"), sm, cpath, cov))
+    return outcome
+
+
+def _run_case(g: CompiledGuideline, case: Mapping[str, Any], default_at: Any, sm: SourceMap, cpath: Path,
+              cov: Coverage | None) -> CaseOutcome:
+    where = sm.at(cpath)
+    expect = case["expect"]
+    try:
+        at_text = case.get("at", default_at)
+        if at_text is None:
+            raise _CaseError("no as-of time: give `at` in the case or at the top of the file", where)
+        as_of = _time(at_text, sm.at((*cpath, "at")) if "at" in case else where)
+    except _CaseError as exc:
+        return CaseOutcome(case["name"], exc.location, False, (str(exc),))
+    try:
+        result = evaluate(g, case["facts"], as_of, trace=True)
+    except InterpreterError as exc:
+        diff = _compare_error(expect, exc)
+        return CaseOutcome(case["name"], where, not diff, tuple(diff))
+    if cov is not None:
+        cov.add(result)
+    diff = compare(expect, result)
+    return CaseOutcome(case["name"], where, not diff, tuple(diff))
+
+
+def run_tests(paths: Iterable[str | pathlib.Path]) -> TestReport:
+    """Discover and run every test file under ``paths``; coverage is gathered per guideline."""
+    report = TestReport()
+    for f in discover_test_files(paths):
+        report.files.append(run_test_file(f, report.coverage))
+    return report
