@@ -1,6 +1,6 @@
 """Strict YAML loading with a source map.
 
-CONTRACT (implemented by the loader work; the SourceMap class below is fixed):
+CONTRACT (the SourceMap class below is fixed; fields were only added):
 
     load_yaml(data: bytes, file: str, limits: LoaderLimits = DEFAULT_LIMITS)
         -> tuple[Any | None, SourceMap, list[Diagnostic]]
@@ -8,16 +8,40 @@ CONTRACT (implemented by the loader work; the SourceMap class below is fixed):
 Returns plain data: dict (keys always str, exactly as written), list, str, int, Decimal (for
 non-integer numbers, exact as written), bool (only `true`/`false`), None (only `null`/`~`/empty).
 Everything else stays a string. Refusals are diagnostics (data is None when any error occurred).
+
+How it works: PyYAML's parser (libyaml's when available) produces the event stream; this module
+composes plain data from the events itself, so nothing of YAML 1.1's implicit typing, tags, anchors
+or aliases ever runs. Anchors and aliases are refused as events, before anything is expanded, so a
+"billion laughs" file costs no more than reading its bytes. Every PyYAML exception becomes a
+``yaml-syntax`` diagnostic with its mark; nothing here raises for bad content.
+
+Decisions (documented in docs/diagnostics.md):
+
+* A UTF-8 byte-order mark at the very start is accepted and skipped (columns on line 1 are counted
+  after it). UTF-16/32 files and any invalid UTF-8 are refused (``yaml-encoding``).
+* Numbers: plain ``-?(0|[1-9][0-9]*)`` is an ``int``; plain ``-?(0|[1-9][0-9]*)\\.[0-9]+`` with an
+  optional exponent ``[eE][-+]?[0-9]{1,3}`` (or an integer with an exponent) is a ``Decimal`` built
+  from the text (``1.10`` stays ``Decimal('1.10')``). Anything else (``010``, ``0x1F``, ``1_000``,
+  ``12:30``, ``+1``, ``.5``, ``5.``) stays a string; so does a number longer than 64 characters.
+* ``.nan``, ``.inf``, ``-.inf`` (any YAML spelling) are refused (``yaml-non-finite``).
+* Explicit tags (``!!str``, ``!!python/object``, ``!``) are refused (``yaml-tag``): quote instead.
+* A plain scalar under a key named ``when``, ``expr`` or ``amount`` followed on the same line by a
+  comment is refused (``yaml-comment-in-expression``): the comment may have cut the expression short.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
 
-from .errors import Location, Path
+import yaml
 
-__all__ = ["SourceMap"]
+from .errors import Diagnostic, Location, Path, Severity
+
+__all__ = ["DEFAULT_LIMITS", "EXPRESSION_KEYS", "LoaderLimits", "SourceMap", "load_yaml"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +53,9 @@ class SourceMap:
     values: Mapping[Path, Location] = field(default_factory=dict)
     #: path -> location of the mapping key whose value is at that path
     keys: Mapping[Path, Location] = field(default_factory=dict)
+    #: path -> the source text of a plain scalar that was read as a number, a boolean or null
+    #: (so that a message can quote what the author wrote, e.g. ``1.10`` or ``1e3``)
+    plain_text: Mapping[Path, str] = field(default_factory=dict)
 
     def at(self, path: Path) -> Location:
         """Location of the value at ``path``, or of its nearest recorded ancestor."""
@@ -45,3 +72,377 @@ class SourceMap:
         """Location of the key naming the value at ``path`` (falls back to the value's location)."""
         loc = self.keys.get(tuple(path))
         return loc if loc is not None else self.at(path)
+
+    def text_at(self, path: Path) -> str | None:
+        """The source text of a plain scalar read as a number, boolean or null (else None)."""
+        return self.plain_text.get(tuple(path))
+
+
+@dataclass(frozen=True, slots=True)
+class LoaderLimits:
+    """Limits applied to every guideline file before and while it is read."""
+
+    #: the largest file accepted, in bytes
+    max_bytes: int = 1024 * 1024
+    #: the deepest nesting of mappings and sequences accepted
+    max_depth: int = 64
+    #: the longest plain scalar still read as a number (longer ones stay strings)
+    max_number_chars: int = 64
+    #: at most this many anchor/alias diagnostics per file (the rest are summarised)
+    max_anchor_reports: int = 10
+
+
+DEFAULT_LIMITS = LoaderLimits()
+
+#: Keys whose plain-scalar values are expressions: a comment after them may have cut them short.
+EXPRESSION_KEYS = frozenset({"when", "expr", "amount"})
+
+_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+(?:[eE][-+]?[0-9]{1,3})?|[eE][-+]?[0-9]{1,3})")
+_NON_FINITE = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+_COMMENT_AFTER = re.compile(r"[ \t]+#")
+_LINE_BREAKS = "\n\r\x85\u2028\u2029"
+
+
+class _Parser(Protocol):
+    def get_event(self) -> Any: ...
+    def peek_event(self) -> Any: ...
+    def dispose(self) -> None: ...
+
+
+def _make_parser(text: str) -> _Parser:
+    """The YAML event parser: libyaml's when PyYAML was built with it, else the pure-Python one."""
+    loader_cls = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+    parser: _Parser = loader_cls(text)
+    return parser
+
+
+class _Fatal(Exception):
+    """Stops composing: the diagnostic has been recorded."""
+
+
+def _location_of_index(file: str, text: str, index: int) -> Location:
+    """1-based line and column of a character index (counting line breaks as YAML does)."""
+    index = max(0, min(index, len(text)))
+    line = 1
+    line_start = 0
+    i = 0
+    while i < index:
+        ch = text[i]
+        if ch == "\r" and i + 1 < len(text) and text[i + 1] == "\n":
+            i += 1
+            if i >= index:
+                break
+        if ch in _LINE_BREAKS:
+            line += 1
+            line_start = i + 1
+        i += 1
+    return Location(file, line, index - line_start + 1)
+
+
+def _describe_yaml_error(exc: yaml.YAMLError) -> str:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        parts = []
+        if exc.problem:
+            parts.append(exc.problem)
+        if exc.context:
+            ctx = exc.context
+            if exc.context_mark is not None and (
+                exc.problem_mark is None or exc.context_mark.line != exc.problem_mark.line
+                or exc.context_mark.column != exc.problem_mark.column
+            ):
+                ctx += f" started at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1}"
+            parts.append(f"({ctx})")
+        return " ".join(parts) or "invalid YAML"
+    return str(exc).split("\n", 1)[0]
+
+
+class _Composer:
+    def __init__(self, text: str, file: str, limits: LoaderLimits, parser: _Parser) -> None:
+        self.text = text
+        self.file = file
+        self.limits = limits
+        self.parser = parser
+        self.diagnostics: list[Diagnostic] = []
+        self.values: dict[Path, Location] = {}
+        self.keys: dict[Path, Location] = {}
+        self.plain_text: dict[Path, str] = {}
+        self.anchor_reports = 0
+        self.anchor_more = 0
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def loc(self, mark: Any) -> Location:
+        return Location(self.file, mark.line + 1, mark.column + 1)
+
+    def report(self, code: str, message: str, location: Location, path: Path, hint: str | None = None,
+               related: tuple[Location, ...] = ()) -> None:
+        self.diagnostics.append(Diagnostic(code, message, location, Severity.ERROR, path, hint, related))
+
+    def next_event(self) -> Any:
+        return self.parser.get_event()
+
+    def check_tag_and_anchor(self, event: Any, path: Path) -> None:
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self.report_anchor(f"anchor '&{anchor}' is not allowed", self.loc(event.start_mark), path)
+        tag = getattr(event, "tag", None)
+        if tag is not None:
+            written = tag
+            if tag.startswith("tag:yaml.org,2002:"):
+                written = "!!" + tag[len("tag:yaml.org,2002:"):]
+            self.report(
+                "yaml-tag", f"explicit YAML tag '{written}' is not allowed", self.loc(event.start_mark), path,
+                hint="remove the tag; to make a value text, put it in quotes",
+            )
+
+    def report_anchor(self, message: str, location: Location, path: Path) -> None:
+        if self.anchor_reports < self.limits.max_anchor_reports:
+            self.anchor_reports += 1
+            self.report("yaml-anchor", message, location, path,
+                        hint="anchors (&name) and aliases (*name) are not allowed: write the content out "
+                             "in full")
+        else:
+            self.anchor_more += 1
+
+    # -- composing ---------------------------------------------------------------------------------
+
+    def compose_stream(self) -> tuple[Any, bool]:
+        """Returns (data, had_document)."""
+        self.next_event()  # StreamStart
+        event = self.parser.peek_event()
+        if isinstance(event, yaml.StreamEndEvent):
+            return None, False
+        self.next_event()  # DocumentStart
+        event = self.parser.peek_event()
+        empty = (
+            isinstance(event, yaml.ScalarEvent) and event.value == "" and event.tag is None
+            and event.anchor is None and not event.style
+        )
+        data = self.compose_node((), 1, None)
+        self.next_event()  # DocumentEnd
+        event = self.parser.peek_event()
+        if isinstance(event, yaml.DocumentStartEvent):
+            self.report(
+                "yaml-multiple-documents", "the file holds more than one YAML document (a second '---')",
+                self.loc(event.start_mark), (),
+                hint="put one guideline in each file; remove the second '---' and what follows it",
+            )
+            raise _Fatal
+        if empty:
+            return None, False
+        return data, True
+
+    def compose_node(self, path: Path, depth: int, key: str | None) -> Any:
+        event = self.next_event()
+        if isinstance(event, yaml.AliasEvent):
+            self.report_anchor(f"alias '*{event.anchor}' is not allowed", self.loc(event.start_mark), path)
+            self.values[path] = self.loc(event.start_mark)
+            return None
+        self.values[path] = self.loc(event.start_mark)
+        self.check_tag_and_anchor(event, path)
+        if isinstance(event, yaml.ScalarEvent):
+            return self.scalar(event, path, key)
+        if depth > self.limits.max_depth:
+            self.report(
+                "yaml-too-deep", f"nesting is deeper than {self.limits.max_depth} levels",
+                self.loc(event.start_mark), path,
+                hint="a guideline never needs this much nesting; flatten it",
+            )
+            raise _Fatal
+        if isinstance(event, yaml.SequenceStartEvent):
+            items: list[Any] = []
+            while not isinstance(self.parser.peek_event(), yaml.SequenceEndEvent):
+                items.append(self.compose_node((*path, len(items)), depth + 1, None))
+            self.next_event()
+            return items
+        if isinstance(event, yaml.MappingStartEvent):
+            return self.mapping(path, depth)
+        raise AssertionError(f"unexpected YAML event {event!r}")  # pragma: no cover - parser guarantees
+
+    def mapping(self, path: Path, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        first_seen: dict[str, Location] = {}
+        while not isinstance(self.parser.peek_event(), yaml.MappingEndEvent):
+            key_event = self.parser.peek_event()
+            key_loc = self.loc(key_event.start_mark)
+            if not isinstance(key_event, yaml.ScalarEvent):
+                kind = "an alias" if isinstance(key_event, yaml.AliasEvent) else (
+                    "a list" if isinstance(key_event, yaml.SequenceStartEvent) else "a mapping")
+                if isinstance(key_event, yaml.AliasEvent):
+                    self.next_event()
+                    self.report_anchor(f"alias '*{key_event.anchor}' is not allowed", key_loc, path)
+                else:
+                    self.report("yaml-complex-key", f"a mapping key must be plain text, not {kind}", key_loc,
+                                path, hint="write keys as simple names such as `when:`")
+                    # compose (and throw away) the key so the parser stays in step
+                    self.compose_node((*path, "<complex key>"), depth + 1, None)
+                    self.values.pop((*path, "<complex key>"), None)
+                self.compose_node((*path, "<complex key value>"), depth + 1, None)
+                self.values.pop((*path, "<complex key value>"), None)
+                continue
+            self.next_event()
+            self.check_tag_and_anchor(key_event, (*path, key_event.value))
+            key = str(key_event.value)
+            child = (*path, key)
+            if key in first_seen:
+                first = first_seen[key]
+                self.report(
+                    "yaml-duplicate-key",
+                    f"duplicate key '{key}': it was already written at line {first.line}, "
+                    f"column {first.column}",
+                    key_loc, child, hint="remove one of them; YAML would silently keep only the last",
+                    related=(first,),
+                )
+                # keep the first value's locations; compose the duplicate under a throw-away path
+                self.compose_node((*path, f"<duplicate {key}>"), depth + 1, key)
+                continue
+            first_seen[key] = key_loc
+            self.keys[child] = key_loc
+            result[key] = self.compose_node(child, depth + 1, key)
+        self.next_event()
+        return result
+
+    def scalar(self, event: Any, path: Path, key: str | None) -> Any:
+        value: str = event.value
+        if event.style:  # quoted or block scalar: always text
+            return value
+        if key in EXPRESSION_KEYS:
+            self.check_comment(event, path, key)
+        resolved = self.resolve_plain(value, event, path)
+        if not isinstance(resolved, str):
+            self.plain_text[path] = value
+        return resolved
+
+    def check_comment(self, event: Any, path: Path, key: str) -> None:
+        end = event.end_mark.index
+        line_end = end
+        while line_end < len(self.text) and self.text[line_end] not in _LINE_BREAKS:
+            line_end += 1
+        rest = self.text[end:line_end]
+        m = _COMMENT_AFTER.match(rest)
+        if not m:
+            return
+        comment = rest[m.end() - 1:].strip()
+        hash_loc = Location(self.file, event.end_mark.line + 1, event.end_mark.column + m.end())
+        self.report(
+            "yaml-comment-in-expression",
+            f"the {key} `{event.value}` is followed by a comment `{comment}` on the same line; "
+            "the comment may have cut the expression short",
+            hash_loc, path,
+            hint=f"quote the whole expression, e.g. {key}: \"...\", and put comments on their own line",
+        )
+
+    def resolve_plain(self, value: str, event: Any, path: Path) -> Any:
+        if value in ("", "~", "null"):
+            return None
+        if value == "true":
+            return True
+        if value == "false":
+            return False
+        if len(value) <= self.limits.max_number_chars:
+            if _INT.fullmatch(value):
+                return int(value)
+            if _DECIMAL.fullmatch(value):
+                return Decimal(value)
+        if _NON_FINITE.fullmatch(value):
+            self.report(
+                "yaml-non-finite", f"'{value}' (not a number / infinity) is not allowed",
+                self.loc(event.start_mark), path, hint="write a finite number",
+            )
+        return value
+
+
+def _decode(data: bytes, file: str) -> tuple[str | None, Diagnostic | None]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data.startswith((b"\x00\x00\xfe\xff",)):
+        return None, Diagnostic(
+            "yaml-encoding",
+            "the file is encoded as UTF-16 or UTF-32 (it starts with such a byte-order mark)",
+            Location(file, 1, 1), hint="save the file as UTF-8",
+        )
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        prefix = data[: exc.start]
+        line = prefix.count(b"\n") + 1
+        line_start = prefix.rfind(b"\n") + 1
+        column = len(prefix[line_start:].decode("utf-8")) + 1
+        bad = data[exc.start: exc.start + 1].hex()
+        return None, Diagnostic(
+            "yaml-encoding", f"the file is not valid UTF-8 (byte 0x{bad} at line {line}, column {column})",
+            Location(file, line, column), hint="save the file as UTF-8",
+        )
+
+
+def load_yaml(
+    data: bytes, file: str, limits: LoaderLimits = DEFAULT_LIMITS
+) -> tuple[Any | None, SourceMap, list[Diagnostic]]:
+    """Parse one guideline document strictly. See the module docstring for the rules."""
+    empty_map = SourceMap(file)
+    if len(data) > limits.max_bytes:
+        return None, empty_map, [Diagnostic(
+            "yaml-too-large", f"the file is {len(data)} bytes; the limit is {limits.max_bytes} bytes",
+            Location(file, 1, 1), hint="split the guideline or remove unneeded content",
+        )]
+    text, problem = _decode(data, file)
+    if text is None:
+        assert problem is not None
+        return None, empty_map, [problem]
+    parser: _Parser | None = None
+    composer: _Composer | None = None
+    try:
+        parser = _make_parser(text)
+        composer = _Composer(text, file, limits, parser)
+        result, had_document = composer.compose_stream()
+        if not had_document:
+            composer.report("yaml-empty", "the file holds no YAML document", Location(file, 1, 1), (),
+                            hint="a guideline file starts with `id:`, `version:`, `title:` ...")
+    except _Fatal:
+        result = None
+    except yaml.YAMLError as exc:
+        result = None
+        diag = _syntax_diagnostic(exc, text, file)
+        if composer is None:
+            return None, empty_map, [diag]
+        composer.diagnostics.append(diag)
+    except RecursionError:  # pragma: no cover - the depth limit stops far earlier
+        result = None
+        assert composer is not None
+        composer.report("yaml-too-deep", "nesting is too deep", Location(file, 1, 1), ())
+    finally:
+        if parser is not None:
+            parser.dispose()
+    assert composer is not None
+    if composer.anchor_more:
+        last = composer.diagnostics[-1].location if composer.diagnostics else Location(file, 1, 1)
+        composer.report("yaml-anchor", f"... and {composer.anchor_more} more anchors or aliases", last, ())
+    source_map = SourceMap(file, composer.values, composer.keys, composer.plain_text)
+    diagnostics = composer.diagnostics
+    if any(d.is_error for d in diagnostics):
+        result = None
+    return result, source_map, diagnostics
+
+
+def _syntax_diagnostic(exc: yaml.YAMLError, text: str, file: str) -> Diagnostic:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is not None:
+        location = Location(file, mark.line + 1, mark.column + 1)
+    elif isinstance(exc, yaml.reader.ReaderError):
+        location = _location_of_index(file, text, exc.position)
+    else:  # pragma: no cover - every PyYAML error has a mark or a position
+        location = Location(file, 1, 1)
+    message = _describe_yaml_error(exc)
+    hint = None
+    line_text = _line_text(text, location.line)
+    if isinstance(exc, yaml.reader.ReaderError):
+        hint = "remove the control character; only printable text is allowed"
+    elif "\t" in line_text[: max(location.column, 1)] or re.search(r"\btab\b", message):
+        hint = "indent with spaces: YAML does not allow tab characters in indentation"
+    return Diagnostic("yaml-syntax", message, location, Severity.ERROR, (), hint)
+
+
+def _line_text(text: str, line: int) -> str:
+    lines = re.split(r"\r\n|[\n\r\x85\u2028\u2029]", text)
+    return lines[line - 1] if 0 < line <= len(lines) else ""

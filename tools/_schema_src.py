@@ -63,26 +63,30 @@ plausible = obj({
 
 input_schema = obj({
     "type": {"type": "string", "enum": ["number", "quantity", "boolean", "code", "datetime", "series"],
-             "description": "number: a plain number; quantity: a number with a UCUM unit; boolean: true/false; "
-                            "code: one of a closed list of values; datetime: an ISO 8601 time with a time zone; "
+             "description": "number: a plain number; quantity: a number with a UCUM unit; "
+                            "boolean: true/false; code: one of a closed list of values; "
+                            "datetime: an ISO 8601 time with a time zone; "
                             "series: timestamped quantities (e.g. daily ANC results)."},
-    "description": desc(TEXT, "What the input is, in words a clinician and an integrator both understand."),
-    "unit": desc(UNIT, "For quantity and series: the canonical UCUM unit. Values are converted to it and every "
-                       "threshold on this input is written in it."),
+    "description": desc(TEXT, "What the input is, in words a clinician and an integrator both "
+                              "understand."),
+    "unit": desc(UNIT, "For quantity and series: the canonical UCUM unit. Values are converted to it and "
+                       "every threshold on this input is written in it."),
     "accepted_units": {"type": "array", "items": UNIT, "uniqueItems": True,
-                       "description": "Other UCUM units a host may send; each is converted to `unit` on arrival."},
+                       "description": "Other UCUM units a host may send; each is converted to `unit` on "
+                                      "arrival."},
     "bare_number": {"type": "boolean",
                     "description": "For quantity and series: accept a bare number as a value in `unit`. "
                                    "Default false: the host must send {value, unit}."},
     "plausible": plausible,
-    "values": {"type": "array", "items": {"type": "string", "pattern": NAME}, "minItems": 1, "uniqueItems": True,
-               "description": "For code: the closed list of values allowed."},
+    "values": {"type": "array", "items": {"type": "string", "pattern": NAME}, "minItems": 1,
+               "uniqueItems": True, "description": "For code: the closed list of values allowed."},
     "required": {"type": "boolean",
                  "description": "If true, the result is incomplete whenever this fact is missing, even if no "
                                 "branch needed it. Default false."},
     "max_age": desc(DURATION, "How old a value may be at the as-of time. Older values count as unknown "
                               "(stale); a value without a time stamp counts as unknown (undated)."),
-    "codes": {"type": "array", "items": coding, "description": "Terminology codes (LOINC, SNOMED CT, RxNorm)."},
+    "codes": {"type": "array", "items": coding,
+              "description": "Terminology codes (LOINC, SNOMED CT, RxNorm)."},
 }, ["type", "description"], "One fact the host sends: its type, unit, plausible range and age limit.",
     allOf=[
         {"if": {"properties": {"type": {"enum": ["quantity", "series"]}}},
@@ -98,7 +102,8 @@ input_schema = obj({
 
 derived = obj({
     "description": desc(TEXT, "What the value means."),
-    "type": {"type": "string", "enum": ["number", "quantity", "boolean"], "description": "The type of the result."},
+    "type": {"type": "string", "enum": ["number", "quantity", "boolean"],
+             "description": "The type of the result."},
     "unit": desc(UNIT, "For quantity: the UCUM unit of the result."),
     "expr": desc(EXPR, "The expression that computes the value from inputs and earlier derived values."),
 }, ["description", "type", "expr"], "A named value computed from the inputs, such as body surface area.",
@@ -112,7 +117,8 @@ branch = obj({
 }, ["when", "then"], "A condition and what to apply when it holds.")
 
 node = obj({
-    "id": {"type": "string", "pattern": ID, "description": "A unique id (kebab-case), shared with recommendations."},
+    "id": {"type": "string", "pattern": ID,
+           "description": "A unique id (kebab-case), shared with recommendations."},
     "kind": {"type": "string", "enum": ["choice", "collect"],
              "description": "choice: take the first branch whose condition holds. "
                             "collect: apply every branch whose condition holds."},
@@ -121,29 +127,35 @@ node = obj({
     "branches": {"type": "array", "items": branch, "minItems": 1, "description": "The branches, in order."},
     "otherwise": desc(TARGET, "What to apply when no condition holds. Required for choice nodes."),
     "unknown": {
-        "description": "What happens when a condition that would decide the path is unknown: `cannot-decide` "
-                       "(report what is needed) or target ids to apply as well (the result stays incomplete).",
-        "oneOf": [{"const": "cannot-decide"}, TARGET_ONE,
+        "description": "What happens when a condition that would decide the path is unknown: "
+                       "`cannot-decide` (report what is needed) or target ids to apply as well (the result "
+                       "stays incomplete).",
+        "anyOf": [{"const": "cannot-decide"}, TARGET_ONE,
                   {"type": "array", "items": TARGET_ONE, "minItems": 1, "uniqueItems": True}],
     },
-}, ["id", "kind", "branches"], "A decision point. Choice nodes need `otherwise` and `unknown` (checked as choice-missing-otherwise / "
-   "choice-missing-unknown).")
+}, ["id", "kind", "branches"], "A decision point. Choice nodes need `otherwise` and `unknown` (checked as "
+   "choice-missing-otherwise / choice-missing-unknown).")
 
 dose = obj({
-    "amount": {"description": "The amount per unit of basis (or the fixed amount): a number or an expression.",
+    "amount": {"description": "The amount per unit of basis (or the fixed amount): a number or an "
+                              "expression.",
                "oneOf": [NUMBER, EXPR]},
     "unit": desc(UNIT, "The UCUM unit of `amount`: per basis (ug/kg, ug/m2) when `basis` is given, else an "
                        "amount unit (ug, mg)."),
     "basis": {"type": "string", "pattern": NAME,
-              "description": "The input or derived value the amount is multiplied by: body weight (kg) or body "
-                             "surface area (m2)."},
+              "description": "The input or derived value the amount is multiplied by: body weight (kg) or "
+                             "body surface area (m2)."},
     "round_to": {"type": "number", "exclusiveMinimum": 0,
                  "description": "Round the total to a multiple of this, in the total's unit (half up)."},
-    "min": {"type": "number", "minimum": 0, "description": "Raise a smaller total to this (shown in the calculation)."},
-    "max": {"type": "number", "exclusiveMinimum": 0, "description": "Cap a larger total at this (shown in the calculation)."},
+    "min": {"type": "number", "minimum": 0,
+            "description": "Raise a smaller total to this (shown in the calculation)."},
+    "max": {"type": "number", "exclusiveMinimum": 0,
+            "description": "Cap a larger total at this (shown in the calculation)."},
     "warn_below": {"type": "number", "minimum": 0,
-                   "description": "Flag (without changing) a total below this, e.g. below the smallest safe volume."},
-    "warn_above": {"type": "number", "exclusiveMinimum": 0, "description": "Flag (without changing) a total above this."},
+                   "description": "Flag (without changing) a total below this, e.g. below the smallest safe "
+                                  "volume."},
+    "warn_above": {"type": "number", "exclusiveMinimum": 0,
+                   "description": "Flag (without changing) a total above this."},
 }, ["amount", "unit"], "How to compute the dose. Never computed when a fact it needs is missing.")
 
 ACTION_COMMON = {"note": desc(TEXT, "Extra detail for the clinician.")}
@@ -171,12 +183,14 @@ stop = obj({
     "type": {"const": "stop-drug", "description": "Stop, hold or permanently discontinue a drug."},
     "drug": desc(TEXT, "The drug's generic name."),
     "mode": {"type": "string", "enum": ["hold", "stop", "discontinue-permanently"],
-             "description": "hold: pause and resume later; stop: stop now; discontinue-permanently: never restart."},
+             "description": "hold: pause and resume later; stop: stop now; "
+                            "discontinue-permanently: never restart."},
     "resume_when": desc(TEXT, "When it may be restarted, and at what dose."),
     **ACTION_COMMON,
 }, ["type", "drug", "mode"], "Stop, hold or permanently discontinue a drug.")
 procedure = obj({
-    "type": {"type": "string", "enum": ["procedure", "referral"], "description": "A procedure or a referral."},
+    "type": {"type": "string", "enum": ["procedure", "referral"],
+             "description": "A procedure or a referral."},
     "name": desc(TEXT, "What to do, e.g. blood cultures, bone marrow examination."),
     "timing": desc(TEXT, "When, e.g. before antibiotics."),
     **ACTION_COMMON,
@@ -192,10 +206,10 @@ recommendation = obj({
     "title": desc(TEXT, "A short title."),
     "text": desc(TEXT, "The recommendation, in words for the clinician."),
     "strength": desc(TEXT, "The strength or category, where the source gives one."),
-    "category": {"type": "string", "enum": ["treatment", "observation", "prophylaxis", "monitoring", "drug-change",
-                                            "diagnostic", "not-covered"],
-                 "description": "What kind of recommendation this is. not-covered: the source says nothing here; "
-                                "clinical judgment applies."},
+    "category": {"type": "string", "enum": ["treatment", "observation", "prophylaxis", "monitoring",
+                                            "drug-change", "diagnostic", "not-covered"],
+                 "description": "What kind of recommendation this is. not-covered: the source says nothing "
+                                "here; clinical judgment applies."},
     "cite": {"type": "array", "items": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
              "minItems": 1, "uniqueItems": True, "description": "Keys of `references` that support this."},
     "actions": {"type": "array", "items": {"oneOf": [med, monitoring, stop, procedure, caution]},
@@ -210,21 +224,25 @@ reference = obj({
 
 schema = obj({
     "$schema": {"type": "string", "description": "Optional: the schema address, for editors."},
-    "id": {"type": "string", "pattern": ID, "description": "The guideline id, kebab-case, stable across versions."},
+    "id": {"type": "string", "pattern": ID,
+           "description": "The guideline id, kebab-case, stable across versions."},
     "version": {"type": "string", "pattern": r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$",
                 "description": "A semantic version, written as text: MAJOR.MINOR.PATCH."},
     "title": desc(TEXT, "The title."),
     "description": desc(TEXT, "What the guideline covers and for whom."),
     "status": {"type": "string", "enum": ["draft", "in-review", "approved", "retired"],
-               "description": "Lifecycle status. Approved content is locked; retired guidelines are refused."},
-    "effective": obj({"start": desc(DATE, "First day it applies."), "end": desc(DATE, "Last day it applies.")},
+               "description": "Lifecycle status. Approved content is locked; retired guidelines are "
+                              "refused."},
+    "effective": obj({"start": desc(DATE, "First day it applies."),
+                      "end": desc(DATE, "Last day it applies.")},
                      ["start"], "The period in which the guideline applies."),
     "last_updated": desc(DATE, "When the content last changed."),
     "approval_date": desc(DATE, "When it was approved. Required when status is approved."),
     "last_reviewed": desc(DATE, "When it was last reviewed."),
     "next_review": desc(DATE, "When it must be reviewed again."),
     "authors": {"type": "array", "items": person, "minItems": 1, "description": "Who wrote it."},
-    "reviewers": {"type": "array", "items": person, "description": "Who reviewed it. Required when approved."},
+    "reviewers": {"type": "array", "items": person,
+                  "description": "Who reviewed it. Required when approved."},
     "audience": desc(TEXT, "Who it is for, e.g. hematology and oncology clinicians."),
     "disclaimer": desc(TEXT, "The disclaimer shown with every result."),
     "references": {"type": "object", "minProperties": 1, "description": "Citations, each under a key.",
@@ -244,7 +262,8 @@ schema = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://example.org/guideline-interpreter/guideline.schema.json",
     "title": "Clinical guideline",
-    "description": "A versioned clinical decision tree: metadata, data dictionary, nodes and recommendations.",
+    "description": "A versioned clinical decision tree: metadata, data dictionary, nodes and "
+                   "recommendations.",
     **schema,
 }
 
