@@ -1,0 +1,208 @@
+"""The approved-content lock: approved guideline content may not change without a new version.
+
+``guidelines/approved.lock`` is JSON: a list of ``{"id", "version", "content_hash"}`` objects, sorted by id
+and version, one per approved (id, version). ``content_hash`` is ``GuidelineModel.content_hash`` (sha256 of
+the canonical parsed document, so comments and formatting do not count).
+
+* ``check_lock(models, lock)``: ``approved-content-changed`` (error) when a locked (id, version) now has other
+  content; ``approved-not-locked`` when an approved guideline has no entry: an error when a lock file applies
+  to it, a warning when no lock file was found at all (``--strict`` makes it an error).
+* ``update_lock(path, models)``: adds the missing entries of approved guidelines (what ``guideline lock``
+  does). It never rewrites an existing entry: changed approved content needs a new version.
+* ``find_lock(path)``: the nearest ``approved.lock`` in the file's folder or its parents (stopping at the
+  repository root, the folder holding ``.git``).
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import Diagnostic, Location, Severity, sort_diagnostics
+from .model import GuidelineModel
+
+__all__ = [
+    "LOCK_FILE_NAME",
+    "Lock",
+    "LockEntry",
+    "check_lock",
+    "find_lock",
+    "parse_lock",
+    "read_lock",
+    "render_lock",
+    "update_lock",
+]
+
+LOCK_FILE_NAME = "approved.lock"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class LockEntry:
+    id: str
+    version: str
+    content_hash: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"id": self.id, "version": self.version, "content_hash": self.content_hash}
+
+
+@dataclass(frozen=True, slots=True)
+class Lock:
+    """The entries of one lock file (``file`` is where it was read from, for messages)."""
+
+    entries: tuple[LockEntry, ...] = ()
+    file: str | None = None
+
+    def get(self, guideline_id: str, version: str) -> LockEntry | None:
+        for e in self.entries:
+            if e.id == guideline_id and e.version == version:
+                return e
+        return None
+
+
+def _invalid(file: str, message: str, line: int = 1, column: int = 1) -> Diagnostic:
+    return Diagnostic("lock-invalid", message, Location(file, line, column),
+                      hint="the lock file is a JSON list of {\"id\", \"version\", \"content_hash\"} objects; "
+                           "regenerate missing entries with `guideline lock`")
+
+
+def parse_lock(text: str, file: str) -> tuple[Lock | None, list[Diagnostic]]:
+    """Parse lock file text strictly (no duplicate keys or entries, exactly the three string fields)."""
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in pairs:
+            if k in out:
+                raise ValueError(f"duplicate key {k!r}")
+            out[k] = v
+        return out
+
+    try:
+        data = json.loads(text, object_pairs_hook=no_duplicates)
+    except json.JSONDecodeError as exc:
+        return None, [_invalid(file, f"the lock file is not valid JSON: {exc.msg}", exc.lineno, exc.colno)]
+    except ValueError as exc:
+        return None, [_invalid(file, f"the lock file is not valid: {exc}")]
+    if not isinstance(data, list):
+        return None, [_invalid(file, "the lock file must hold a JSON list")]
+    entries: list[LockEntry] = []
+    seen: set[tuple[str, str]] = set()
+    for i, item in enumerate(data):
+        if (not isinstance(item, dict) or set(item) != {"id", "version", "content_hash"}
+                or not all(isinstance(v, str) for v in item.values())):
+            return None, [_invalid(file, f"entry {i + 1} must be an object with exactly the string fields "
+                                         "id, version and content_hash")]
+        entry = LockEntry(item["id"], item["version"], item["content_hash"])
+        if (entry.id, entry.version) in seen:
+            return None, [_invalid(file, f"entry {i + 1}: {entry.id} {entry.version} is listed twice")]
+        seen.add((entry.id, entry.version))
+        entries.append(entry)
+    return Lock(tuple(entries), file), []
+
+
+def read_lock(path: pathlib.Path) -> tuple[Lock | None, list[Diagnostic]]:
+    """Read a lock file. A missing or unreadable file is a ``lock-unreadable`` diagnostic."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return None, [Diagnostic("lock-unreadable", f"cannot read the lock file: {reason}",
+                                 Location(str(path)), hint="check the path given with --lock")]
+    return parse_lock(text, str(path))
+
+
+def find_lock(path: pathlib.Path) -> pathlib.Path | None:
+    """The nearest ``approved.lock`` beside ``path`` or in a parent folder, up to the repository root."""
+    here = path.resolve()
+    folder = here if here.is_dir() else here.parent
+    for candidate in (folder, *folder.parents):
+        lock = candidate / LOCK_FILE_NAME
+        if lock.is_file():
+            return lock
+        if (candidate / ".git").exists():
+            return None
+    return None
+
+
+def check_lock(models: Iterable[GuidelineModel], lock: Lock | None) -> list[Diagnostic]:
+    """Compare approved guidelines with the lock. ``lock`` None: no lock file applies (warnings only)."""
+    out: list[Diagnostic] = []
+    for m in models:
+        sm = m.source_map
+        entry = lock.get(m.id, m.version) if lock is not None else None
+        if entry is not None and entry.content_hash != m.content_hash:
+            out.append(Diagnostic(
+                "approved-content-changed",
+                f"{m.id} version {m.version} is locked as approved in {lock.file if lock else 'the lock'}, "
+                f"but its content has changed (locked {entry.content_hash[:19]}..., now "
+                f"{m.content_hash[:19]}...)",
+                sm.at(("version",)), Severity.ERROR, ("version",),
+                "approved content is immutable: raise `version` (and set the status back to draft or "
+                "in-review until it is approved again); never edit the lock entry",
+            ))
+        elif entry is None and m.status == "approved":
+            if lock is None:
+                out.append(Diagnostic(
+                    "approved-not-locked",
+                    f"{m.id} version {m.version} is approved but no {LOCK_FILE_NAME} was found to lock it",
+                    sm.at(("status",)), Severity.WARNING, ("status",),
+                    f"run `guideline lock` to create {LOCK_FILE_NAME} beside your guidelines, and commit it",
+                ))
+            else:
+                out.append(Diagnostic(
+                    "approved-not-locked",
+                    f"{m.id} version {m.version} is approved but has no entry in {lock.file}",
+                    sm.at(("status",)), Severity.ERROR, ("status",),
+                    "run `guideline lock` to add it, and commit the lock file with the guideline",
+                ))
+    return sort_diagnostics(out)
+
+
+def render_lock(entries: Iterable[LockEntry]) -> str:
+    """The lock file text: sorted entries, two-space indent, trailing newline (stable diffs)."""
+    return json.dumps([e.to_json() for e in sorted(set(entries))], indent=2, ensure_ascii=False) + "\n"
+
+
+def update_lock(
+    path: pathlib.Path, models: Sequence[GuidelineModel]
+) -> tuple[list[LockEntry], list[Diagnostic]]:
+    """Add lock entries for approved guidelines that have none, and write the file.
+
+    Returns (the entries added, diagnostics). Nothing is written when there is an error: an unreadable or
+    invalid lock file, or approved content that differs from its locked hash (``approved-content-changed``).
+    A missing lock file is created.
+    """
+    if path.exists():
+        lock, diags = read_lock(path)
+        if lock is None:
+            return [], diags
+    else:
+        lock = Lock((), str(path))
+    problems = [d for d in check_lock(models, lock) if d.code == "approved-content-changed"]
+    if problems:
+        return [], problems
+    added: list[LockEntry] = []
+    first_file: dict[tuple[str, str], str] = {}
+    for m in models:
+        if m.status == "approved" and lock.get(m.id, m.version) is None:
+            entry = LockEntry(m.id, m.version, m.content_hash)
+            clash = next((e for e in added if (e.id, e.version) == (m.id, m.version)), None)
+            if clash is None:
+                added.append(entry)
+                first_file[(m.id, m.version)] = m.file
+            elif clash != entry:
+                problems.append(Diagnostic(
+                    "approved-content-changed",
+                    f"{m.id} version {m.version} is approved in two files with different content "
+                    f"(also in {first_file[(m.id, m.version)]})",
+                    m.source_map.at(("version",)), Severity.ERROR, ("version",),
+                    "one (id, version) must have one content: raise the version of one of them",
+                ))
+    if problems:
+        return [], problems
+    if added or not path.exists():
+        path.write_text(render_lock([*lock.entries, *added]), encoding="utf-8")
+    return added, []

@@ -1,0 +1,73 @@
+"""Output formats of a ``ValidationReport``: ``REPORTERS[name](report) -> str``.
+
+* ``text``: ``file:line:col: severity[code]: message``, an indented ``hint:`` line, then a summary line.
+* ``json``: ``ValidationReport.to_json()`` (documented in docs/diagnostics.md), keys sorted, 2-space indent.
+* ``github``: GitHub Actions workflow commands (``::error file=...,line=...,col=...,title=code::message``),
+  so problems show as annotations on the pull request, then a plain summary line.
+
+Reporters return text; only the CLI prints it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+
+from .errors import Diagnostic
+from .validate import ValidationReport
+
+__all__ = ["REPORTERS", "github_reporter", "json_reporter", "summary_line", "text_reporter"]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def summary_line(report: ValidationReport) -> str:
+    files = _plural(len(report.files), "file")
+    if not report.diagnostics:
+        return f"{files} checked: no problems found"
+    return f"{files} checked: {_plural(report.errors, 'error')}, {_plural(report.warnings, 'warning')}"
+
+
+def text_reporter(report: ValidationReport) -> str:
+    lines = [d.format() for d in report.diagnostics]
+    lines.append(summary_line(report))
+    return "\n".join(lines) + "\n"
+
+
+def json_reporter(report: ValidationReport) -> str:
+    return json.dumps(report.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _github_line(d: Diagnostic) -> str:
+    props = [f"file={_escape_property(d.location.file)}"]
+    if d.location.line:
+        props.append(f"line={d.location.line}")
+        if d.location.column:
+            props.append(f"col={d.location.column}")
+    props.append(f"title={_escape_property(d.code)}")
+    message = d.message + (f"\nhint: {d.hint}" if d.hint else "")
+    command = "error" if d.is_error else "warning"
+    return f"::{command} {','.join(props)}::{_escape_data(message)}"
+
+
+def github_reporter(report: ValidationReport) -> str:
+    lines = [_github_line(d) for d in report.diagnostics]
+    lines.append(summary_line(report))
+    return "\n".join(lines) + "\n"
+
+
+REPORTERS: Mapping[str, Callable[[ValidationReport], str]] = {
+    "text": text_reporter,
+    "json": json_reporter,
+    "github": github_reporter,
+}

@@ -1,0 +1,180 @@
+"""The validation driver behind ``guideline validate``: many files, every problem, one report.
+
+``validate_paths(paths, strict=..., lock_path=...)`` takes files and folders (folders are searched,
+recursively, for ``*.guideline.yaml`` / ``*.guideline.yml``, skipping hidden folders; a file named explicitly
+is validated whatever its name), runs the full load pipeline (``loader.analyze_file``) on each, checks approved content
+against the lock file, and returns a ``ValidationReport``. One bad file never stops the run.
+
+Exit codes (``ValidationReport.exit_code``): 0 no errors; 1 findings (errors, or warnings under ``strict``);
+2 usage problem (a path that does not exist or cannot be read, a folder without guideline files, an unreadable
+lock file); 3 internal error (a stage raised instead of reporting a diagnostic: a bug, reported as
+``internal-error`` so the other files are still checked).
+"""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import Diagnostic, Location, Severity, sort_diagnostics
+from .lockfile import Lock, check_lock, find_lock, read_lock
+from .model import GuidelineModel
+
+__all__ = ["GUIDELINE_SUFFIXES", "USAGE_CODES", "ValidationReport", "discover", "validate_paths"]
+
+GUIDELINE_SUFFIXES = (".guideline.yaml", ".guideline.yml")
+
+#: Codes that mean the input could not be checked at all (exit code 2).
+USAGE_CODES = frozenset({"path-not-found", "file-unreadable", "no-guideline-files", "lock-unreadable"})
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationReport:
+    """Everything ``validate_paths`` found, sorted by location."""
+
+    diagnostics: tuple[Diagnostic, ...]
+    #: the guideline files that were checked, in the order checked
+    files: tuple[str, ...]
+    strict: bool = False
+    internal_error: bool = field(default=False)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for d in self.diagnostics if d.is_error)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for d in self.diagnostics if not d.is_error)
+
+    @property
+    def usage_error(self) -> bool:
+        return any(d.code in USAGE_CODES for d in self.diagnostics)
+
+    @property
+    def exit_code(self) -> int:
+        if self.internal_error:
+            return 3
+        if self.usage_error:
+            return 2
+        return 1 if self.errors else 0
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON form (documented in docs/diagnostics.md); ``format_version`` changes on breaks."""
+        return {
+            "format_version": 1,
+            "summary": {
+                "files": len(self.files),
+                "errors": self.errors,
+                "warnings": self.warnings,
+                "strict": self.strict,
+                "exit_code": self.exit_code,
+            },
+            "files": list(self.files),
+            "diagnostics": [d.to_json() for d in self.diagnostics],
+        }
+
+
+def _is_guideline_name(path: pathlib.Path) -> bool:
+    return path.name.endswith(GUIDELINE_SUFFIXES)
+
+
+def discover(folder: pathlib.Path) -> list[pathlib.Path]:
+    """Guideline files under ``folder``, sorted; hidden folders (``.git``, ``.venv``...) are skipped."""
+    found = []
+    for p in folder.rglob("*"):
+        rel = p.relative_to(folder).parts
+        if any(part.startswith(".") for part in rel[:-1]):
+            continue
+        if p.is_file() and _is_guideline_name(p):
+            found.append(p)
+    return sorted(found)
+
+
+def _analyze(path: pathlib.Path) -> tuple[list[Diagnostic], GuidelineModel | None]:
+    """Run the load pipeline on one file (the lead's ``loader.analyze_file``)."""
+    from .loader import analyze_file
+
+    analysis = analyze_file(path)
+    return list(analysis.diagnostics), analysis.model
+
+
+#: The per-file pipeline; replaceable (tests) but never changed at run time.
+Analyzer = Callable[[pathlib.Path], tuple[list[Diagnostic], GuidelineModel | None]]
+
+
+def validate_paths(
+    paths: Sequence[str | pathlib.Path],
+    *,
+    strict: bool = False,
+    lock_path: pathlib.Path | None = None,
+    analyzer: Analyzer | None = None,
+) -> ValidationReport:
+    """Validate every guideline file under ``paths``; see the module docstring.
+
+    ``lock_path``: the lock file to check approved content against; None finds the nearest
+    ``approved.lock`` beside each file or in a parent folder (up to the repository root).
+    """
+    analyze = analyzer or _analyze
+    diagnostics: list[Diagnostic] = []
+    files: list[pathlib.Path] = []
+    seen: set[pathlib.Path] = set()
+
+    def add(p: pathlib.Path) -> None:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            files.append(p)
+
+    for raw in paths:
+        p = pathlib.Path(raw)
+        if p.is_dir():
+            found = discover(p)
+            if not found:
+                diagnostics.append(Diagnostic(
+                    "no-guideline-files", f"no *.guideline.yaml files found in folder {p}", Location(str(p)),
+                    hint="guideline files are named <name>.guideline.yaml; name a file to check it whatever "
+                         "its name"))
+            for f in found:
+                add(f)
+        elif p.exists():
+            add(p)
+        else:
+            diagnostics.append(Diagnostic("path-not-found", f"no such file or folder: {p}", Location(str(p))))
+
+    internal = False
+    models_by_lock: dict[pathlib.Path | None, list[GuidelineModel]] = {}
+    for f in files:
+        try:
+            file_diags, model = analyze(f)
+        except Exception as exc:  # a bug in a stage: report it and go on with the other files
+            internal = True
+            diagnostics.append(Diagnostic(
+                "internal-error", f"the validator failed on this file: {type(exc).__name__}: {exc}",
+                Location(str(f)),
+                hint="this is a bug in the interpreter, not in the guideline; please report it"))
+            continue
+        diagnostics.extend(file_diags)
+        if model is not None:
+            key = lock_path if lock_path is not None else find_lock(f)
+            models_by_lock.setdefault(key, []).append(model)
+
+    diagnostics.extend(_lock_diagnostics(models_by_lock))
+    if strict:
+        diagnostics = [d.as_error() if d.severity is Severity.WARNING else d for d in diagnostics]
+    return ValidationReport(tuple(sort_diagnostics(diagnostics)), tuple(str(f) for f in files), strict,
+                            internal)
+
+
+def _lock_diagnostics(models_by_lock: dict[pathlib.Path | None, list[GuidelineModel]]) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for lock_file, models in models_by_lock.items():
+        lock: Lock | None = None
+        if lock_file is not None:
+            lock, problems = read_lock(lock_file)
+            out.extend(problems)
+            if lock is None:
+                continue
+        out.extend(check_lock(models, lock))
+    return out
