@@ -2,8 +2,8 @@
 
 ``validate_paths(paths, strict=..., lock_path=...)`` takes files and folders (folders are searched,
 recursively, for ``*.guideline.yaml`` / ``*.guideline.yml``, skipping hidden folders; a file named explicitly
-is validated whatever its name), runs the full load pipeline (``loader.analyze_file``) on each, checks approved content
-against the lock file, and returns a ``ValidationReport``. One bad file never stops the run.
+is validated whatever its name), runs the full load pipeline (``loader.analyze_file``) on each, checks
+approved content against the lock file, and returns a ``ValidationReport``. One bad file never stops the run.
 
 Exit codes (``ValidationReport.exit_code``): 0 no errors; 1 findings (errors, or warnings under ``strict``);
 2 usage problem (a path that does not exist or cannot be read, a folder without guideline files, an unreadable
