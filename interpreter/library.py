@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import pathlib
 import re
 from dataclasses import dataclass
@@ -17,9 +18,13 @@ GUIDELINE_GLOB = "*.guideline.yaml"
 
 def bundled_dir() -> pathlib.Path:
     """The folder of bundled guidelines: inside the installed package, or ``guidelines/`` of a checkout."""
-    from .resources import resource_dir
-
-    return resource_dir("guidelines")
+    try:
+        found = importlib.resources.files("interpreter.bundled.guidelines")
+        if isinstance(found, pathlib.Path) and found.is_dir():
+            return found
+    except ModuleNotFoundError:
+        pass
+    return pathlib.Path(__file__).resolve().parent.parent / "guidelines"
 
 
 def parse_version(text: str) -> tuple[int, int, int, int, str]:
