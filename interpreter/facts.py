@@ -1,0 +1,610 @@
+"""Check a patient's facts against the guideline's declared inputs, at the boundary.
+
+``FactChecker(inputs)`` is built once, at load time: per input it precomputes a small checker function
+and the exact conversion factor of every accepted unit. ``check(raw, as_of)`` then turns the host's raw
+facts into run-time values (``Decimal`` in the input's canonical unit, ``bool``, ``str``, aware
+``datetime``, or a series tuple), or ``UNKNOWN`` with a reason:
+
+* ``missing``: not given, or ``null``;
+* ``stale``: the measurement time ``at`` is older than the input's ``max_age`` at the as-of time;
+* ``undated``: ``max_age`` is set but the fact has no ``at``.
+
+Every *malformed* fact is an error, never a silent unknown: all of them are reported at once in one
+``FactsError`` (one diagnostic per bad fact, ``path`` = (fact name, ...)). Codes:
+
+``fact-wrong-type``, ``fact-not-finite``, ``fact-unknown-unit``, ``fact-unit-mismatch``,
+``fact-missing-unit``, ``fact-implausible``, ``fact-unknown-code``, ``fact-bad-time``, ``fact-future``,
+``fact-malformed``; and from ``parse_facts_json``: ``fact-duplicate-key``, ``fact-not-finite``,
+``fact-malformed``.
+
+Numbers: JSON numbers only (``"1500"`` is text, ``true`` is not 1). Floats are read through their
+shortest ``repr`` (``0.1`` is exactly ``Decimal('0.1')``); better, parse the JSON with
+``parse_facts_json``, which reads every number exactly. ``0`` and ``0.0`` are values like any other,
+never "missing". A value whose magnitude is beyond 1e300 (or a non-zero value below 1e-300) is refused as
+not finite: it cannot be a measurement and would overflow a double in the host.
+
+Units: a quantity fact is ``{"value": n, "unit": "UCUM"}``. The unit must be the input's unit, one of its
+``accepted_units``, or another spelling of one of these with a factor of exactly 1 (``10*3/uL`` for
+``10*9/L``). The value is converted with the exact factor and then checked against the plausible range,
+which is what catches 400 cells/uL sent as ``10*9/L``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from types import MappingProxyType
+from typing import Any, Final, Literal
+
+from . import units
+from .errors import Diagnostic, FactsError, Location, Path
+from .functions import CONVERSION_CONTEXT, DECIMAL_CONTEXT, UNKNOWN
+from .model import Input
+
+__all__ = ["CheckedFacts", "FactChecker", "FactStatus", "parse_facts_json"]
+
+Reason = Literal["missing", "stale", "undated"]
+
+_BIG: Final = Decimal("1e300")
+_SMALL: Final = Decimal("1e-300")
+_MAX_TEXT = 200  # longest string accepted as a time or code
+_MAX_DEPTH = 16  # deepest JSON nesting accepted by parse_facts_json
+
+
+@dataclass(frozen=True, slots=True)
+class FactStatus:
+    """Why a fact is unknown."""
+
+    reason: Reason
+    detail: str
+
+
+_MISSING: Final = FactStatus("missing", "not given")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedFacts:
+    #: every declared input -> its run-time value or UNKNOWN
+    values: Mapping[str, object]
+    #: the unknown inputs and why
+    unknown: Mapping[str, FactStatus]
+    #: facts given that no input declares: (name, closest declared name or None)
+    unrecognized: tuple[tuple[str, str | None], ...]
+    #: JSON-able account of every fact given: value (string, canonical unit), unit, given (if converted), at
+    shown: Mapping[str, Any]
+
+
+class _Bad(Exception):
+    """One bad fact (internal; collected into diagnostics)."""
+
+    def __init__(self, code: str, message: str, sub: Path = (), hint: str | None = None) -> None:
+        self.code = code
+        self.message = message
+        self.sub = sub
+        self.hint = hint
+
+
+def _fmt(d: Decimal) -> str:
+    if d == 0:
+        return "0"
+    return format(d.normalize(), "f")
+
+
+def _given(raw: object) -> str:
+    if isinstance(raw, Decimal):
+        return _fmt(raw) if raw.is_finite() else str(raw)
+    text = repr(raw) if not isinstance(raw, bool) else ("true" if raw else "false")
+    if isinstance(raw, str):
+        text = json.dumps(raw[:60] + ("..." if len(raw) > 60 else ""))
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _number(raw: object) -> Decimal:
+    """A JSON number as an exact Decimal, or _Bad."""
+    if isinstance(raw, Decimal):
+        d = raw
+        if not d.is_finite():
+            raise _Bad("fact-not-finite", f"{_given(raw)} is not a finite number")
+    elif isinstance(raw, bool):
+        raise _Bad("fact-wrong-type", f"{_given(raw)} is a boolean, not a number")
+    elif isinstance(raw, int):
+        if raw.bit_length() > 1000:
+            raise _Bad("fact-not-finite", "the number is far too large to be a measurement")
+        d = Decimal(raw)
+    elif isinstance(raw, float):
+        if raw != raw or raw in (float("inf"), float("-inf")):
+            raise _Bad("fact-not-finite", f"{raw!r} is not a finite number")
+        d = Decimal(repr(raw))
+    elif isinstance(raw, str):
+        raise _Bad("fact-wrong-type", f"the text {_given(raw)} is not a number",
+                   hint="send numbers as JSON numbers, without quotes")
+    else:
+        raise _Bad("fact-wrong-type", f"{_given(raw)} ({type(raw).__name__}) is not a number")
+    if d and (abs(d) > _BIG or abs(d) < _SMALL):
+        raise _Bad("fact-not-finite", f"{_given(d)} is out of the range of finite measurements (1e-300 to 1e300)")
+    return d
+
+
+def _time(raw: object, what: str = "the time") -> datetime:
+    if isinstance(raw, datetime):
+        t = raw
+    elif isinstance(raw, str) and len(raw) <= _MAX_TEXT:
+        text = raw.strip()
+        if "T" not in text and " " not in text:
+            raise _Bad("fact-bad-time", f"{what} {_given(raw)} has no time of day and offset",
+                       hint="write e.g. 2026-11-20T08:00:00Z")
+        try:
+            t = datetime.fromisoformat(text)
+        except ValueError:
+            raise _Bad("fact-bad-time", f"{what} {_given(raw)} is not an ISO 8601 time",
+                       hint="write e.g. 2026-11-20T08:00:00Z") from None
+    else:
+        raise _Bad("fact-bad-time", f"{what} {_given(raw)} is not an ISO 8601 time")
+    if t.tzinfo is None or t.utcoffset() is None:
+        raise _Bad("fact-bad-time", f"{what} {_given(raw)} has no time zone offset",
+                   hint="add Z (UTC) or an offset such as +01:00")
+    return t
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")
+
+
+def _duration_text(td: timedelta) -> str:
+    secs = int(td.total_seconds())
+    days, rest = divmod(secs, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    out = "P"
+    if days:
+        out += f"{days}D"
+    if hours or minutes:
+        out += "T" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    return out if out != "P" else "PT0M"
+
+
+# A per-input checker: (raw value) -> (value, at or None, shown entry). Raises _Bad.
+_Check = Callable[[object, datetime], tuple[object, datetime | None, dict[str, Any]]]
+
+
+class _Quantity:
+    """Converts {value, unit} to the canonical unit, exactly, and checks plausibility."""
+
+    __slots__ = ("bare", "factors", "inp", "lo", "hi", "unit")
+
+    def __init__(self, inp: Input) -> None:
+        assert inp.unit is not None
+        self.inp = inp
+        self.unit: str = inp.unit
+        self.bare = inp.bare_number
+        self.lo = inp.plausible_min
+        self.hi = inp.plausible_max
+        factors: dict[str, Decimal | Fraction | None] = {inp.unit: None}
+        for u in inp.accepted_units:
+            ratio = units.exact_ratio(u, inp.unit)  # raises UnitError for a bad model
+            factors[u] = _exact_or_fraction(ratio)
+        self.factors = factors
+
+    def factor(self, unit: object) -> Decimal | Fraction | None:
+        if not isinstance(unit, str):
+            raise _Bad("fact-unknown-unit", f"the unit {_given(unit)} is not a UCUM code in quotes", ("unit",))
+        try:
+            return self.factors[unit]
+        except KeyError:
+            pass
+        accepted = ", ".join(self.factors)
+        try:
+            units.check_unit(unit)
+        except units.UnitError:
+            raise _Bad("fact-unknown-unit", f"'{unit[:64]}' is not a UCUM unit; accepted: {accepted}",
+                       ("unit",)) from None
+        try:
+            ratio = units.exact_ratio(unit, self.unit)
+        except units.UnitError:
+            raise _Bad("fact-unit-mismatch", f"'{unit}' ({units.dimension(unit)}) cannot be converted to "
+                       f"'{self.unit}' ({units.dimension(self.unit)}); accepted: {accepted}", ("unit",)) from None
+        for known, f in self.factors.items():
+            # another spelling of an accepted unit (same quantity, factor exactly 1)
+            known_ratio = Fraction(1) if f is None else Fraction(f) if isinstance(f, Decimal) else f
+            if ratio == known_ratio:
+                del known
+                return _exact_or_fraction(ratio)
+        raise _Bad("fact-unit-mismatch", f"'{unit}' is not an accepted unit for this input; accepted: {accepted}",
+                   ("unit",), hint="send the value in one of the accepted units")
+
+    def convert(self, value: Decimal, unit: object) -> tuple[Decimal, str | None]:
+        """(value in the canonical unit, 'value unit' as given when converted)."""
+        if unit is None or unit == self.unit:
+            out = value
+            given = None
+        else:
+            f = self.factor(unit)
+            if f is None:
+                out = value
+            elif isinstance(f, Decimal):
+                out = CONVERSION_CONTEXT.multiply(value, f)
+            else:
+                out = DECIMAL_CONTEXT.divide(CONVERSION_CONTEXT.multiply(value, Decimal(f.numerator)),
+                                             Decimal(f.denominator))
+            given = f"{_fmt(value)} {unit}"
+        lo, hi = self.lo, self.hi
+        if (lo is not None and out < lo) or (hi is not None and out > hi):
+            where = f"{_fmt(value)} {unit}" if given else f"{_fmt(value)} {self.unit}"
+            conv = f" = {_fmt(out)} {self.unit}" if given else ""
+            rng = f"{_fmt(lo) if lo is not None else '-inf'} to {_fmt(hi) if hi is not None else 'inf'} {self.unit}"
+            raise _Bad("fact-implausible", f"{where}{conv} is outside the plausible range {rng}",
+                       hint="check the value and its unit (a factor of 1000 is a unit mix-up)")
+        return out, given
+
+
+def _exact_or_fraction(ratio: Fraction) -> Decimal | Fraction | None:
+    if ratio == 1:
+        return None
+    exact = units.exact_decimal(ratio)
+    return ratio if exact is None else exact
+
+
+_OBJ_KEYS_PLAIN: Final = frozenset({"value", "at"})
+_OBJ_KEYS_UNIT: Final = frozenset({"value", "unit", "at"})
+
+
+def _split(raw: object, with_unit: bool) -> tuple[object, object, object, bool]:
+    """(value, unit, at, was_object) from a bare value or a {value, unit?, at?} object."""
+    if isinstance(raw, Mapping):
+        allowed = _OBJ_KEYS_UNIT if with_unit else _OBJ_KEYS_PLAIN
+        keys = raw.keys()
+        if not keys <= allowed:
+            extra = sorted(str(k) for k in keys if k not in allowed)
+            raise _Bad("fact-malformed", f"unexpected key(s) {', '.join(extra)}; a fact object has "
+                       f"{', '.join(sorted(allowed))}", (extra[0],))
+        if "value" not in raw:
+            raise _Bad("fact-malformed", "the fact object has no `value`")
+        return raw["value"], raw.get("unit"), raw.get("at"), True
+    return raw, None, None, False
+
+
+class FactChecker:
+    """Checks raw facts against the declared inputs. Built once; ``check`` is thread-safe (no shared state)."""
+
+    def __init__(self, inputs: Mapping[str, Input], *, file: str = "<facts>") -> None:
+        self.inputs: Mapping[str, Input] = MappingProxyType(dict(inputs))
+        self.file = file
+        self._names: frozenset[str] = frozenset(inputs)
+        self._checks: tuple[tuple[str, Input, _Check], ...] = tuple(
+            (name, inp, self._make(inp)) for name, inp in inputs.items()
+        )
+
+    # -- per-type checkers (built once) -------------------------------------------------------------
+    def _make(self, inp: Input) -> _Check:
+        kind = inp.type
+        if kind == "quantity":
+            return self._make_quantity(inp)
+        if kind == "series":
+            return self._make_series(inp)
+        if kind == "number":
+            return self._make_number(inp)
+        if kind == "boolean":
+            return self._make_boolean()
+        if kind == "code":
+            return self._make_code(inp)
+        if kind == "datetime":
+            return self._make_datetime()
+        raise ValueError(f"input '{inp.name}' has an unknown type {kind!r}")
+
+    @staticmethod
+    def _make_number(inp: Input) -> _Check:
+        lo, hi = inp.plausible_min, inp.plausible_max
+
+        def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, dict[str, Any]]:
+            value, unit, at, _ = _split(raw, False)
+            d = _number(value)
+            if (lo is not None and d < lo) or (hi is not None and d > hi):
+                raise _Bad("fact-implausible", f"{_fmt(d)} is outside the plausible range "
+                           f"{_fmt(lo) if lo is not None else '-inf'} to {_fmt(hi) if hi is not None else 'inf'}")
+            t = _at(at)
+            return d, t, {"value": _fmt(d)}
+
+        return check
+
+    @staticmethod
+    def _make_quantity(inp: Input) -> _Check:
+        q = _Quantity(inp)
+        bare_ok = inp.bare_number
+        unit_name = q.unit
+
+        def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, dict[str, Any]]:
+            value, unit, at, was_obj = _split(raw, True)
+            if unit is None and not bare_ok:
+                if was_obj:
+                    raise _Bad("fact-missing-unit", f"the value {_given(value)} has no unit; expected "
+                               f"{{\"value\": ..., \"unit\": \"{unit_name}\"}}", hint=f"add \"unit\": \"{unit_name}\"")
+                raise _Bad("fact-missing-unit", f"a bare number {_given(value)} where a quantity with a unit is "
+                           f"required; expected {{\"value\": ..., \"unit\": \"{unit_name}\"}}",
+                           hint=f"send {{\"value\": {_given(value)}, \"unit\": \"{unit_name}\"}}")
+            d = _number(value)
+            out, given = q.convert(d, unit)
+            t = _at(at)
+            shown: dict[str, Any] = {"value": _fmt(out), "unit": unit_name}
+            if given is not None:
+                shown["given"] = given
+            return out, t, shown
+
+        return check
+
+    @staticmethod
+    def _make_series(inp: Input) -> _Check:
+        q = _Quantity(inp)
+        bare_ok = inp.bare_number
+        unit_name = q.unit
+
+        def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, dict[str, Any]]:
+            if isinstance(raw, Mapping) or isinstance(raw, str | bytes) or not isinstance(raw, list | tuple):
+                raise _Bad("fact-wrong-type", f"{_given(raw)} is not a list of results "
+                           f"[{{\"value\": ..., \"unit\": \"{unit_name}\", \"at\": \"...\"}}, ...]")
+            items: list[tuple[datetime, Decimal]] = []
+            shown_items: list[dict[str, Any]] = []
+            for i, item in enumerate(raw):
+                if not isinstance(item, Mapping):
+                    raise _Bad("fact-malformed", f"result {i} is {_given(item)}, not an object "
+                               f"{{\"value\": ..., \"unit\": \"{unit_name}\", \"at\": \"...\"}}", (i,))
+                try:
+                    value, unit, at, _ = _split(item, True)
+                    if at is None:
+                        raise _Bad("fact-malformed", f"result {i} has no `at` time", ())
+                    if unit is None and not bare_ok:
+                        raise _Bad("fact-missing-unit", f"result {i} has no unit; expected \"unit\": "
+                                   f"\"{unit_name}\"")
+                    if value is None:
+                        raise _Bad("fact-malformed", f"result {i} has a null value; leave it out instead")
+                    d = _number(value)
+                    out, given = q.convert(d, unit)
+                    t = _time(at, "the time `at`")
+                except _Bad as bad:
+                    bad.sub = (i, *bad.sub)
+                    if not bad.message.startswith("result"):
+                        bad.message = f"result {i}: {bad.message}"
+                    raise
+                if t > as_of:
+                    raise _Bad("fact-future", f"result {i} is timed {_iso(t)}, after the as-of time {_iso(as_of)}",
+                               (i, "at"))
+                items.append((t, out))
+                entry: dict[str, Any] = {"value": _fmt(out), "at": _iso(t)}
+                if given is not None:
+                    entry["given"] = given
+                shown_items.append(entry)
+            order = sorted(range(len(items)), key=lambda k: items[k][0])
+            series = tuple(items[k] for k in order)
+            newest = series[-1][0] if series else None
+            return series, newest, {"value": [shown_items[k] for k in order], "unit": unit_name}
+
+        return check
+
+    @staticmethod
+    def _make_boolean() -> _Check:
+        def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, dict[str, Any]]:
+            value, _, at, _ = _split(raw, False)
+            if value is not True and value is not False:
+                raise _Bad("fact-wrong-type", f"{_given(value)} is not true or false")
+            return value, _at(at), {"value": value}
+
+        return check
+
+    @staticmethod
+    def _make_code(inp: Input) -> _Check:
+        allowed = frozenset(inp.values)
+        listed = ", ".join(inp.values)
+
+        def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, dict[str, Any]]:
+            value, _, at, _ = _split(raw, False)
+            if not isinstance(value, str):
+                raise _Bad("fact-wrong-type", f"{_given(value)} is not one of the quoted values {listed}")
+            if value not in allowed:
+                close = difflib.get_close_matches(value[:_MAX_TEXT], list(inp.values), n=1, cutoff=0.6)
+                raise _Bad("fact-unknown-code", f"{_given(value)} is not one of: {listed}",
+                           hint=f"did you mean '{close[0]}'?" if close else None)
+            return value, _at(at), {"value": value}
+
+        return check
+
+    @staticmethod
+    def _make_datetime() -> _Check:
+        def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, dict[str, Any]]:
+            value, _, at, _ = _split(raw, False)
+            t = _time(value, "the value")
+            return t, _at(at), {"value": _iso(t)}
+
+        return check
+
+    # -- the hot path --------------------------------------------------------------------------------
+    def check(self, raw: Mapping[str, Any], as_of: datetime, *, file: str | None = None) -> CheckedFacts:
+        """Check ``raw`` facts at ``as_of`` (timezone-aware). Raises ``FactsError`` listing every bad fact."""
+        if as_of.tzinfo is None or as_of.utcoffset() is None:
+            raise ValueError("the as-of time must carry a time zone offset")
+        where = Location(file or self.file)
+        if not isinstance(raw, Mapping):
+            raise FactsError([Diagnostic("fact-malformed", f"the facts must be an object of name: value, not "
+                                         f"{type(raw).__name__}", where)])
+        values: dict[str, object] = {}
+        unknown: dict[str, FactStatus] = {}
+        shown: dict[str, Any] = {}
+        errors: list[Diagnostic] = []
+        get = raw.get
+        for name, inp, fn in self._checks:
+            r = get(name)
+            if r is None:
+                values[name] = UNKNOWN
+                unknown[name] = _MISSING
+                continue
+            if isinstance(r, Mapping) and r.get("value", 0) is None and r.keys() <= _OBJ_KEYS_UNIT:
+                values[name] = UNKNOWN
+                unknown[name] = FactStatus("missing", "given as null")
+                continue
+            try:
+                value, at, entry = fn(r, as_of)
+            except _Bad as bad:
+                errors.append(Diagnostic(bad.code, f"fact '{name}': {bad.message}", where, path=(name, *bad.sub),
+                                         hint=bad.hint))
+                continue
+            except units.UnitError as exc:
+                errors.append(Diagnostic("fact-unknown-unit", f"fact '{name}': {exc.message}", where,
+                                         path=(name, "unit")))
+                continue
+            if at is not None:
+                if inp.type != "series" and at > as_of:
+                    errors.append(Diagnostic("fact-future", f"fact '{name}': measured {_iso(at)}, after the as-of "
+                                             f"time {_iso(as_of)}", where, path=(name, "at")))
+                    continue
+                entry["at"] = _iso(at) if inp.type != "series" else entry.get("at")
+                if entry["at"] is None:
+                    del entry["at"]
+            max_age = inp.max_age
+            if max_age is not None:
+                if at is None:
+                    if inp.type == "series":
+                        status = FactStatus("missing", "no results")
+                    else:
+                        status = FactStatus("undated", f"no measurement time `at`; values older than "
+                                            f"{inp.max_age_text or _duration_text(max_age)} are not used")
+                    values[name] = UNKNOWN
+                    unknown[name] = status
+                    entry["unknown"] = status.reason
+                    shown[name] = entry
+                    continue
+                if as_of - at > max_age:
+                    status = FactStatus("stale", f"measured {_iso(at)}, older than "
+                                        f"{inp.max_age_text or _duration_text(max_age)} at {_iso(as_of)}")
+                    values[name] = UNKNOWN
+                    unknown[name] = status
+                    entry["unknown"] = status.reason
+                    shown[name] = entry
+                    continue
+            values[name] = value
+            shown[name] = entry
+        unrecognized: tuple[tuple[str, str | None], ...] = ()
+        if not raw.keys() <= self._names:
+            extra = []
+            for k in raw:
+                if k in self._names:
+                    continue
+                if not isinstance(k, str):
+                    errors.append(Diagnostic("fact-malformed", f"fact names must be text, not {k!r}", where))
+                    continue
+                close = difflib.get_close_matches(k[:_MAX_TEXT], sorted(self._names), n=1, cutoff=0.6)
+                extra.append((k, close[0] if close else None))
+            unrecognized = tuple(sorted(extra))
+        if errors:
+            raise FactsError(errors)
+        return CheckedFacts(MappingProxyType(values), MappingProxyType(unknown), unrecognized,
+                            MappingProxyType(shown))
+
+
+def _at(at: object) -> datetime | None:
+    if at is None:
+        return None
+    try:
+        return _time(at, "the time `at`")
+    except _Bad as bad:
+        bad.sub = ("at",)
+        raise
+
+
+# --------------------------------------------------------------------------------------------------
+# JSON
+
+
+class _NonFinite:
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+class _Obj(dict[str, Any]):
+    """A JSON object that remembers keys given more than once."""
+
+    __slots__ = ("duplicates",)
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        super().__init__()
+        self.duplicates: list[str] = []
+        for k, v in pairs:
+            if k in self:
+                self.duplicates.append(k)
+            self[k] = v
+
+
+def _parse_int(text: str) -> int | Decimal:
+    if len(text.lstrip("-")) > 300:
+        return Decimal(text)  # refused below as out of range; never int() of a huge digit string
+    return int(text)
+
+
+def _walk(data: Any, path: Path) -> Iterator[tuple[Path, Any]]:
+    stack: list[tuple[Path, Any]] = [(path, data)]
+    while stack:
+        p, d = stack.pop()
+        yield p, d
+        if isinstance(d, dict):
+            stack.extend(((*p, k), v) for k, v in d.items())
+        elif isinstance(d, list):
+            stack.extend(((*p, i), v) for i, v in enumerate(d))
+
+
+def parse_facts_json(text: str | bytes, *, file: str = "<facts>") -> dict[str, Any]:
+    """Parse a JSON object of facts exactly: numbers as ``int``/``Decimal`` (never float).
+
+    Raises ``FactsError`` (all problems at once) for invalid JSON (``fact-malformed``, with line and column),
+    a top level that is not an object (``fact-malformed``), keys given twice (``fact-duplicate-key``), and
+    NaN, Infinity, -Infinity or numbers beyond 1e300 such as 1e400 (``fact-not-finite``).
+    """
+    if isinstance(text, bytes | bytearray):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FactsError([Diagnostic("fact-malformed", f"the facts are not UTF-8: {exc.reason}",
+                                         Location(file))]) from None
+    try:
+        data = json.loads(text, parse_float=Decimal, parse_int=_parse_int, parse_constant=_NonFinite,
+                          object_pairs_hook=_Obj)
+    except json.JSONDecodeError as exc:
+        raise FactsError([Diagnostic("fact-malformed", f"the facts are not valid JSON: {exc.msg}",
+                                     Location(file, exc.lineno, exc.colno))]) from None
+    except (RecursionError, ValueError, InvalidOperation) as exc:
+        raise FactsError([Diagnostic("fact-malformed", f"the facts could not be read: {type(exc).__name__}",
+                                     Location(file))]) from None
+    where = Location(file)
+    if not isinstance(data, dict):
+        raise FactsError([Diagnostic("fact-malformed", "the facts must be a JSON object of name: value", where)])
+    errors: list[Diagnostic] = []
+    for path, node in _walk(data, ()):
+        if len(path) > _MAX_DEPTH:
+            raise FactsError([Diagnostic("fact-malformed", f"the facts are nested more than {_MAX_DEPTH} deep",
+                                         where, path=path[:2])])
+        name = str(path[0]) if path else "<facts>"
+        if isinstance(node, _Obj) and node.duplicates:
+            for k in sorted(set(node.duplicates)):
+                errors.append(Diagnostic("fact-duplicate-key", f"'{k}' is given more than once"
+                                         + (f" in fact '{name}'" if path else ""), where, path=(*path, k)))
+        elif isinstance(node, _NonFinite):
+            errors.append(Diagnostic("fact-not-finite", f"fact '{name}': {node.text} is not a finite number",
+                                     where, path=path))
+        elif isinstance(node, Decimal) and node and (abs(node) > _BIG or abs(node) < _SMALL):
+            errors.append(Diagnostic("fact-not-finite", f"fact '{name}': {node} is out of the range of finite "
+                                     "measurements (1e-300 to 1e300)", where, path=path))
+    if errors:
+        raise FactsError(errors)
+    return _plain(data)
+
+
+def _plain(data: Any) -> Any:
+    """Replace the internal dict subclass by plain dicts."""
+    if isinstance(data, dict):
+        return {k: _plain(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_plain(v) for v in data]
+    return data

@@ -1,0 +1,260 @@
+"""UCUM units: validation, dimensions and exact conversion factors.
+
+Units are parsed with ``ucumvert`` (a UCUM grammar on top of ``pint``). The pint registry costs about
+0.4 s to build, so it is created lazily, once per process, under a lock; pint registries are not
+guaranteed to be thread-safe, so *every* use of it happens under that lock and the results are kept in
+``functools.lru_cache`` caches of immutable values. The hot evaluation path never touches pint: the
+expression compiler and the fact checker ask for factors at load time and keep them.
+
+Exactness. The registry is built with ``non_int_type=Fraction``, so pint computes conversion factors as
+exact rationals from the exact definitions (``[lb_av]`` = 0.45359237 kg, ``[in_i]`` = 2.54 cm). A factor
+is returned as an exact ``Decimal`` when the rational has a terminating decimal expansion (every factor
+between metric units, pounds to kilograms, inches to centimetres...). The few factors that do not
+terminate (kilograms to pounds: 1/0.45359237) are refused by ``conversion_factor`` with the code
+``unit-inexact``; ``exact_ratio`` gives the exact ``Fraction`` for callers (the fact checker) that round
+the *converted value* once, to 28 significant digits.
+
+Where pint falls back to ``float`` (a leading ``/`` as in ``/uL`` gives a float magnitude of exactly
+1.0), the float is read back through its shortest ``repr`` and the result is cross-checked against the
+float computation (relative error below 1e-12), so a silent loss of exactness is an error, never a
+wrong factor.
+
+Non-multiplicative units (Cel, [degF], logarithmic units) are refused for conversion
+(``unit-not-multiplicative``), as are conversions involving UCUM arbitrary units (``[iU]``, ``[arb'U]``...)
+unless both sides carry the same arbitrary units: UCUM defines no conversion between them.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any
+
+__all__ = [
+    "UnitError",
+    "check_unit",
+    "conversion_factor",
+    "dimension",
+    "exact_decimal",
+    "exact_ratio",
+    "is_exact",
+    "same_dimension",
+    "split_per_unit",
+]
+
+#: Longest unit code accepted (the schema allows 64 characters).
+MAX_UNIT_LENGTH = 64
+
+
+class UnitError(ValueError):
+    """A unit code is unknown, or two units cannot be converted. ``code`` is a stable kebab-case code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+_LOCK = threading.Lock()
+_REGISTRY: Any = None
+
+
+def _registry() -> Any:
+    """The process-wide registry; call only while holding ``_LOCK``."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        _REGISTRY = _build_registry()
+    return _REGISTRY
+
+
+def _build_registry() -> Any:
+    from pathlib import Path
+
+    import pint
+    import ucumvert.ucum_pint as ucum_pint
+    from ucumvert import PintUcumRegistry
+
+    class _Registry(PintUcumRegistry):  # type: ignore[misc]
+        """PintUcumRegistry whose UCUM transformer uses *this* registry.
+
+        The stock class hands the transformer pint's *application* registry (a process-wide object it then
+        extends with the UCUM definitions); we keep everything in our own private registry instead.
+        """
+
+        def _after_init(self) -> None:
+            pint.UnitRegistry._after_init(self)
+            files = self.load_definitions(Path(ucum_pint.__file__).resolve().parent / "pint_ucum_defs.txt")
+            self._build_cache(files)
+            self._ucum_parser = ucum_pint.get_ucum_parser()
+            self._from_ucum_transformer = ucum_pint.UcumToPintTransformer(self).transform
+
+    return _Registry(non_int_type=Fraction)
+
+
+def _to_fraction(x: Any) -> Fraction:
+    if isinstance(x, Fraction):
+        return x
+    if isinstance(x, int) and not isinstance(x, bool):
+        return Fraction(x)
+    if isinstance(x, float):
+        # pint falls back to float in a few places (e.g. 1 / unit); the shortest repr is the intended value
+        return Fraction(repr(x))
+    if isinstance(x, Decimal):
+        return Fraction(x)
+    raise UnitError("unit-internal", f"unexpected magnitude {x!r} from the unit library")
+
+
+_ARBITRARY = re.compile(r"\[[^\]]*(?:'U|IU|iU|_50|CFU|PFU|FFU|BAU|AU|PNU|Lf|FEU|ELU|EU)\]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    code: str
+    magnitude: Fraction
+    units: Any  # pint Unit
+    dimensionality: tuple[tuple[str, int], ...]
+    arbitrary: tuple[str, ...]
+
+
+@lru_cache(maxsize=1024)
+def _parse(code: str) -> _Parsed:
+    if not isinstance(code, str) or not code or len(code) > MAX_UNIT_LENGTH:
+        raise UnitError("unit-unknown", f"'{code}' is not a UCUM unit code (1 to {MAX_UNIT_LENGTH} characters)")
+    if code != code.strip() or not code.isascii():
+        raise UnitError("unit-unknown", f"'{code}' is not a UCUM unit code (spaces or non-ASCII characters)")
+    with _LOCK:
+        reg = _registry()
+        try:
+            q = reg.from_ucum(code)
+        except Exception as exc:  # ucumvert raises several exception types (lark, pint, its own)
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise UnitError("unit-unknown", f"'{code}' is not a UCUM unit: {first}") from None
+        if not hasattr(q, "units"):  # a plain number such as "1" or "10*3"
+            q = reg.Quantity(q, "dimensionless")
+        dims = tuple(sorted((str(k), int(v)) for k, v in q.dimensionality.items()))
+        return _Parsed(code, _to_fraction(q.magnitude), q.units, dims, tuple(sorted(_ARBITRARY.findall(code))))
+
+
+def check_unit(code: str) -> None:
+    """Raise ``UnitError('unit-unknown')`` unless ``code`` is a UCUM unit code."""
+    _parse(code)
+
+
+def dimension(code: str) -> str:
+    """A readable dimension of ``code`` (e.g. ``[mass]``, ``1 / [length] ** 3``); raises for unknown units."""
+    p = _parse(code)
+    if not p.dimensionality:
+        return "dimensionless" if not p.arbitrary else "arbitrary " + " ".join(p.arbitrary)
+    return " * ".join(f"{d}**{e}" if e != 1 else d for d, e in p.dimensionality)
+
+
+def same_dimension(a: str, b: str) -> bool:
+    """Whether quantities in ``a`` and ``b`` can be converted into each other (raises for unknown units)."""
+    pa, pb = _parse(a), _parse(b)
+    return pa.dimensionality == pb.dimensionality and pa.arbitrary == pb.arbitrary
+
+
+@lru_cache(maxsize=4096)
+def exact_ratio(from_code: str, to_code: str) -> Fraction:
+    """The exact factor f such that a value ``x`` in ``from_code`` is ``x * f`` in ``to_code``.
+
+    Raises ``UnitError`` with ``unit-unknown``, ``unit-incompatible`` or ``unit-not-multiplicative``.
+    """
+    pa, pb = _parse(from_code), _parse(to_code)
+    if pa.dimensionality != pb.dimensionality or pa.arbitrary != pb.arbitrary:
+        raise UnitError(
+            "unit-incompatible",
+            f"'{from_code}' ({dimension(from_code)}) cannot be converted to '{to_code}' ({dimension(to_code)})",
+        )
+    if from_code == to_code:
+        return Fraction(1)
+    with _LOCK:
+        reg = _registry()
+        try:
+            one = reg.Quantity(Fraction(1), pa.units).to(pb.units).magnitude
+            two = reg.Quantity(Fraction(2), pa.units).to(pb.units).magnitude
+            zero = reg.Quantity(Fraction(0), pa.units).to(pb.units).magnitude
+            fone = reg.Quantity(1.0, pa.units).to(pb.units).magnitude
+        except Exception as exc:
+            raise UnitError("unit-incompatible", f"'{from_code}' cannot be converted to '{to_code}': {exc}") from None
+    f1, f2 = _to_fraction(one), _to_fraction(two)
+    if f2 != 2 * f1 or _to_fraction(zero) != 0:
+        raise UnitError("unit-not-multiplicative",
+                        f"'{from_code}' to '{to_code}' is not a conversion by a factor (an offset or log scale)")
+    ratio = f1 * pa.magnitude / pb.magnitude
+    if ratio <= 0:
+        raise UnitError("unit-not-multiplicative", f"'{from_code}' to '{to_code}' has no positive factor")
+    approx = float(fone) * float(pa.magnitude) / float(pb.magnitude)
+    if abs(float(ratio) - approx) > 1e-12 * abs(approx):
+        raise UnitError("unit-internal", f"the factor from '{from_code}' to '{to_code}' could not be made exact")
+    return ratio
+
+
+def _terminating(f: Fraction) -> Decimal | None:
+    d = f.denominator
+    twos = fives = 0
+    while d % 2 == 0:
+        d //= 2
+        twos += 1
+    while d % 5 == 0:
+        d //= 5
+        fives += 1
+    if d != 1:
+        return None
+    scale = max(twos, fives)
+    numerator = f.numerator * (10**scale // f.denominator)
+    return Decimal(numerator).scaleb(-scale).normalize() if scale else Decimal(numerator)
+
+
+def exact_decimal(ratio: Fraction) -> Decimal | None:
+    """``ratio`` as an exact Decimal, or None when its decimal expansion does not terminate."""
+    return _terminating(ratio)
+
+
+def is_exact(from_code: str, to_code: str) -> bool:
+    """Whether the factor from ``from_code`` to ``to_code`` is a terminating decimal."""
+    return _terminating(exact_ratio(from_code, to_code)) is not None
+
+
+@lru_cache(maxsize=4096)
+def conversion_factor(from_code: str, to_code: str) -> Decimal:
+    """The EXACT ``Decimal`` factor from ``from_code`` to ``to_code`` (value_in_to = value_in_from * factor).
+
+    ``conversion_factor('/uL', '10*9/L') == Decimal('0.001')``; ``conversion_factor('[lb_av]', 'kg') ==
+    Decimal('0.45359237')``. Raises ``UnitError``: ``unit-unknown``, ``unit-incompatible`` (different
+    dimensions), ``unit-not-multiplicative``, ``unit-inexact`` (the factor has no finite decimal expansion,
+    e.g. kg to [lb_av]; convert the other way).
+    """
+    ratio = exact_ratio(from_code, to_code)
+    dec = _terminating(ratio)
+    if dec is None:
+        raise UnitError("unit-inexact",
+                        f"the factor from '{from_code}' to '{to_code}' ({ratio}) has no exact decimal value")
+    return dec
+
+
+def split_per_unit(code: str) -> tuple[str, str] | None:
+    """Split a per-basis unit at its last top-level ``/``: ``'ug/kg' -> ('ug', 'kg')``, ``'mg/m2' -> ('mg', 'm2')``.
+
+    Returns None when ``code`` has no such ``/`` (``'ug'``) or a side is empty (``'/uL'``). Both sides are
+    checked to be UCUM units (``UnitError`` otherwise).
+    """
+    depth = 0
+    cut = -1
+    for i, ch in enumerate(code):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "/" and depth == 0:
+            cut = i
+    if cut <= 0 or cut == len(code) - 1:
+        return None
+    top, per = code[:cut], code[cut + 1:]
+    check_unit(top)
+    check_unit(per)
+    return top, per
