@@ -252,7 +252,7 @@ class _Converter:
         return self.diag("schema-type", msg, self.sm.at(path), path, hint)
 
     def type_hint(self, types: Sequence[str], instance: Any, path: Path) -> str | None:
-        if "string" in types and (isinstance(instance, int | Decimal | bool)):
+        if "string" in types and "number" not in types and isinstance(instance, int | Decimal | bool):
             text = self.sm.text_at(path) or str(instance)
             kind = "boolean" if isinstance(instance, bool) else "number"
             return f'quote it: "{text}" (unquoted, YAML reads it as a {kind})'
@@ -302,7 +302,7 @@ class _Converter:
         def collect(s: Any) -> None:
             if isinstance(s, dict):
                 forbidden.extend(k for k in s.get("required", ()) if k not in forbidden)
-                for sub in s.get("anyOf", ()) + s.get("oneOf", ()) + s.get("allOf", ()):
+                for sub in [*s.get("anyOf", ()), *s.get("oneOf", ()), *s.get("allOf", ())]:
                     collect(sub)
 
         collect(_vv(error))
@@ -377,8 +377,9 @@ class _Converter:
         candidates = {i: errs for i, errs in branches.items() if not mismatch(errs)}
         if len(candidates) == 1:
             (errs,) = candidates.values()
+            description = _schema_of(error).get("description")
             for e in errs:
-                yield from self.convert(e)
+                yield from self.convert(e, description)
             return
         if not candidates:
             yield self.no_branch_matches(error, branches, depth)
