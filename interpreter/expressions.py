@@ -110,9 +110,12 @@ def _evaluation_error(exc: Exception, source: str) -> EvaluationError:
     if isinstance(exc, Overflow):
         return EvaluationError("expr-overflow", "a number became too large", expression=source)
     if isinstance(exc, InvalidOperation):
-        return EvaluationError("expr-invalid-operation",
-                               "an invalid arithmetic operation (0/0, the square root of a negative number, or a "
-                               "result with more than 28 digits)", expression=source)
+        return EvaluationError(
+            "expr-invalid-operation",
+            "an invalid arithmetic operation (0/0, the square root of a negative number, or a "
+            "result with more than 28 digits)",
+            expression=source,
+        )
     if isinstance(exc, KeyError):
         return EvaluationError("expr-missing-value", f"no value was supplied for {exc}", expression=source)
     return EvaluationError("expr-invalid-operation", f"{type(exc).__name__}: {exc}", expression=source)
@@ -135,8 +138,11 @@ class CompiledExpression:
     thresholds: tuple[Threshold, ...] = ()
     #: the value, when the expression is a constant (e.g. ``true``, ``2 * 3``)
     constant: object = field(default=UNKNOWN, compare=False)
-    _fn: Callable[[Mapping[str, object], datetime], object] = field(default=None, repr=False,  # type: ignore[assignment]
-                                                                   compare=False)
+    _fn: Callable[[Mapping[str, object], datetime], object] = field(
+        default=None,
+        repr=False,  # type: ignore[assignment]
+        compare=False,
+    )
 
     @property
     def is_constant(self) -> bool:
@@ -192,12 +198,21 @@ _OPERATORS: dict[type, tuple[str, str | None]] = {
     ast.Is: ("`is`", "use =="),
     ast.IsNot: ("`is not`", "use !="),
 }
-_CMP_TEXT: dict[type, str] = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
+_CMP_TEXT: dict[type, str] = {
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+}
 _FLIP: dict[str, str] = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 _ARITH_TEXT: dict[type, str] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 _NUMBER_RE = re.compile(r"(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d[\d_]*)?")
 _LITERAL_NAMES: dict[str, bool] = {"true": True, "false": False}
-_EXACT = Context(prec=400, traps=[Inexact, Overflow, InvalidOperation, DivisionByZero], Emax=999_999, Emin=-999_999)
+_EXACT = Context(
+    prec=400, traps=[Inexact, Overflow, InvalidOperation, DivisionByZero], Emax=999_999, Emin=-999_999
+)
 
 
 class _Refused(Exception):
@@ -241,8 +256,15 @@ def _is_num(t: ValueType) -> bool:
 
 
 class _Compiler:
-    def __init__(self, source: str, env: Mapping[str, ValueType], location: Location, path: Path,
-                 limits: ExpressionLimits, shift: int = 0) -> None:
+    def __init__(
+        self,
+        source: str,
+        env: Mapping[str, ValueType],
+        location: Location,
+        path: Path,
+        limits: ExpressionLimits,
+        shift: int = 0,
+    ) -> None:
         self.source = source
         self.shift = shift
         self.env = env
@@ -298,14 +320,15 @@ class _Compiler:
         compiled = compile(expr, "<constant>", "eval")
         scope: dict[str, Any] = {"__builtins__": {}, **self.bindings}
         try:
-            return eval(compiled, scope)  # noqa: S307 - generated code over constants we bound ourselves
+            return eval(compiled, scope)
         except DecimalException as exc:
             err = _evaluation_error(exc, self.source)
             self.error(err.code, f"{err.message} (in a constant part of the expression)", node)
             raise _Refused from None
 
-    def guarded(self, operands: Sequence[tuple[ast.expr, bool]],
-                build: Callable[[list[ast.expr]], ast.expr]) -> ast.expr:
+    def guarded(
+        self, operands: Sequence[tuple[ast.expr, bool]], build: Callable[[list[ast.expr]], ast.expr]
+    ) -> ast.expr:
         """``_U if any operand is UNKNOWN else build(operands)``; every operand evaluated exactly once."""
         refs: list[ast.expr] = []
         tests: list[ast.expr] = []
@@ -341,11 +364,15 @@ class _Compiler:
             try:
                 value = _EXACT.multiply(t.const, factor)
             except DecimalException:
-                self.error("expr-inexact-conversion", "the unit conversion of this constant is not exact", node)
+                self.error(
+                    "expr-inexact-conversion", "the unit conversion of this constant is not exact", node
+                )
                 raise _Refused from None
             return _T(t.type, self.bind(value), False, value, t.bare)
         mul = CONVERSION_CONTEXT.multiply
-        code = self.guarded([(t.code, t.nullable)], lambda r: self.call("_cmul", mul, [r[0], self.bind(factor)]))
+        code = self.guarded(
+            [(t.code, t.nullable)], lambda r: self.call("_cmul", mul, [r[0], self.bind(factor)])
+        )
         return _T(t.type, code, t.nullable)
 
     # -- entry -------------------------------------------------------------------------------------
@@ -361,25 +388,38 @@ class _Compiler:
             return r
         if expect.kind == "boolean":
             if r.type.kind != "boolean":
-                self.error("expr-expected-boolean",
-                           f"this expression gives {_describe(r.type)}, but a condition must be true or false",
-                           node, hint=_boolean_hint(r.type))
+                self.error(
+                    "expr-expected-boolean",
+                    f"this expression gives {_describe(r.type)}, but a condition must be true or false",
+                    node,
+                    hint=_boolean_hint(r.type),
+                )
                 raise _Refused
             return r
         if expect.kind == "number":
             if r.type.kind != "number":
-                hint = "a quantity keeps its unit; divide by q(1, 'unit') to get a plain number" \
-                    if r.type.kind == "quantity" else None
-                self.error("expr-type", f"this expression gives {_describe(r.type)}, but a number is expected",
-                           node, hint=hint)
+                hint = (
+                    "a quantity keeps its unit; divide by q(1, 'unit') to get a plain number"
+                    if r.type.kind == "quantity"
+                    else None
+                )
+                self.error(
+                    "expr-type",
+                    f"this expression gives {_describe(r.type)}, but a number is expected",
+                    node,
+                    hint=hint,
+                )
                 raise _Refused
             return r
         if expect.kind == "quantity" and expect.unit is not None:
             if r.type.kind == "number" and r.is_const:
                 return _T(expect, r.code, False, r.const)
             if r.type.kind != "quantity" or r.type.unit is None:
-                self.error("expr-type", f"this expression gives {_describe(r.type)}, but a quantity "
-                           f"[{expect.unit}] is expected", node)
+                self.error(
+                    "expr-type",
+                    f"this expression gives {_describe(r.type)}, but a quantity [{expect.unit}] is expected",
+                    node,
+                )
                 raise _Refused
             if r.type.unit == expect.unit:
                 return r
@@ -387,8 +427,11 @@ class _Compiler:
             out = self.scale(r, factor, node)
             return _T(expect, out.code, out.nullable, out.const)
         if r.type.kind != expect.kind:
-            self.error("expr-type", f"this expression gives {_describe(r.type)}, but {_describe(expect)} is "
-                       "expected", node)
+            self.error(
+                "expr-type",
+                f"this expression gives {_describe(r.type)}, but {_describe(expect)} is expected",
+                node,
+            )
             raise _Refused
         return r
 
@@ -397,8 +440,12 @@ class _Compiler:
             return units.conversion_factor(from_unit, to_unit)
         except units.UnitError as exc:
             if exc.code == "unit-inexact":
-                self.error("expr-inexact-conversion", f"{what}: '{from_unit}' to '{to_unit}' has no exact decimal "
-                           "factor", node, hint=f"write it in '{to_unit}'")
+                self.error(
+                    "expr-inexact-conversion",
+                    f"{what}: '{from_unit}' to '{to_unit}' has no exact decimal factor",
+                    node,
+                    hint=f"write it in '{to_unit}'",
+                )
             else:
                 self.error("expr-unit-mismatch", f"{what}: {exc.message}", node)
             raise _Refused from None
@@ -421,8 +468,11 @@ class _Compiler:
             if isinstance(node, ast.Call):
                 return self.call_node(node)
             if isinstance(node, ast.List | ast.Tuple):
-                return self.error("expr-not-allowed", "a list is only allowed after `in`, e.g. "
-                                  "`severity in ['moderate', 'severe']`", node)
+                return self.error(
+                    "expr-not-allowed",
+                    "a list is only allowed after `in`, e.g. `severity in ['moderate', 'severe']`",
+                    node,
+                )
             return self.not_allowed(node)
         except _Refused:
             return _T(_ERROR_TYPE, ast.Constant(None), False)
@@ -440,24 +490,38 @@ class _Compiler:
         if isinstance(value, str):
             return self.const(STRING, value)
         if value is None:
-            return self.error("expr-not-allowed", "None is not allowed", node,
-                              hint="a missing fact is unknown automatically; there is no None")
+            return self.error(
+                "expr-not-allowed",
+                "None is not allowed",
+                node,
+                hint="a missing fact is unknown automatically; there is no None",
+            )
         what = {complex: "a complex number", bytes: "a bytes literal"}.get(type(value), repr(value))
         return self.error("expr-not-allowed", f"{what} is not allowed in an expression", node)
 
     def number(self, node: ast.Constant) -> _T:
         text = ast.get_source_segment(self.source, node) or ""
         if not _NUMBER_RE.fullmatch(text):
-            return self.error("expr-bad-number", f"'{text}' is not a decimal number", node,
-                              hint="write numbers in decimal, e.g. 0.5 or 1500")
+            return self.error(
+                "expr-bad-number",
+                f"'{text}' is not a decimal number",
+                node,
+                hint="write numbers in decimal, e.g. 0.5 or 1500",
+            )
         d = Decimal(text.replace("_", ""))
         digits = len(d.as_tuple().digits) if d else 1
         if digits > self.limits.max_number_digits:
-            return self.error("expr-bad-number", f"'{text}' has more than {self.limits.max_number_digits} "
-                              "significant digits", node)
+            return self.error(
+                "expr-bad-number",
+                f"'{text}' has more than {self.limits.max_number_digits} significant digits",
+                node,
+            )
         if d and abs(d.adjusted()) > self.limits.max_number_exponent:
-            return self.error("expr-bad-number", f"'{text}' is out of range (exponent beyond "
-                              f"±{self.limits.max_number_exponent})", node)
+            return self.error(
+                "expr-bad-number",
+                f"'{text}' is out of range (exponent beyond ±{self.limits.max_number_exponent})",
+                node,
+            )
         return self.const(NUMBER, d, bare=True)
 
     def name(self, node: ast.Name) -> _T:
@@ -467,8 +531,12 @@ class _Compiler:
         t = self.env.get(name)
         if t is None:
             if name in REGISTRY:
-                return self.error("expr-unknown-name", f"'{name}' is a function; call it with arguments, "
-                                  f"e.g. {REGISTRY[name].signature.split(' ->')[0]}", node)
+                return self.error(
+                    "expr-unknown-name",
+                    f"'{name}' is a function; call it with arguments, "
+                    f"e.g. {REGISTRY[name].signature.split(' ->')[0]}",
+                    node,
+                )
             hint = None
             if name in ("None", "null", "none", "nil"):
                 hint = "a missing fact is unknown automatically; there is no null"
@@ -476,8 +544,9 @@ class _Compiler:
                 close = difflib.get_close_matches(name, [*self.env, *_LITERAL_NAMES], n=1, cutoff=0.6)
                 if close:
                     hint = f"did you mean '{close[0]}'?"
-            return self.error("expr-unknown-name", f"'{name}' is not a declared input or derived value", node,
-                              hint=hint)
+            return self.error(
+                "expr-unknown-name", f"'{name}' is not a declared input or derived value", node, hint=hint
+            )
         self.names.add(name)
         code = ast.Subscript(ast.Name("v", ast.Load()), ast.Constant(name), ast.Load())
         return _T(t, code, True, name=name)
@@ -488,8 +557,12 @@ class _Compiler:
         if t.type is _ERROR_TYPE:
             return t
         if t.type.kind != "boolean":
-            return self.error("expr-type", f"`{op}` needs true/false operands; this is {_describe(t.type)}", node,
-                              hint=_boolean_hint(t.type))
+            return self.error(
+                "expr-type",
+                f"`{op}` needs true/false operands; this is {_describe(t.type)}",
+                node,
+                hint=_boolean_hint(t.type),
+            )
         return t
 
     def boolop(self, node: ast.BoolOp) -> _T:
@@ -526,7 +599,9 @@ class _Compiler:
             if p.nullable:
                 name = self.temp()
                 chain.append(ast.NamedExpr(ast.Name(name, ast.Store()), p.code))
-                unknown_tests.append(ast.Compare(ast.Name(name, ast.Load()), [ast.Is()], [ast.Name("_U", ast.Load())]))
+                unknown_tests.append(
+                    ast.Compare(ast.Name(name, ast.Load()), [ast.Is()], [ast.Name("_U", ast.Load())])
+                )
             else:
                 chain.append(p.code)
         tail: ast.expr = ast.Constant(identity)
@@ -536,7 +611,9 @@ class _Compiler:
                 test = ast.BinOp(test, ast.BitOr(), t)
             tail = ast.IfExp(test, ast.Name("_U", ast.Load()), tail)
         for code in reversed(chain):
-            tail = ast.IfExp(ast.Compare(code, [ast.Is()], [ast.Constant(decider)]), ast.Constant(decider), tail)
+            tail = ast.IfExp(
+                ast.Compare(code, [ast.Is()], [ast.Constant(decider)]), ast.Constant(decider), tail
+            )
         return _T(BOOLEAN, tail, bool(unknown_tests))
 
     def unary(self, node: ast.UnaryOp) -> _T:
@@ -556,10 +633,16 @@ class _Compiler:
             raise _Refused
         sign = "-" if isinstance(node.op, ast.USub) else "+"
         if not _is_num(t.type):
-            return self.error("expr-type", f"unary `{sign}` needs a number or a quantity, not {_describe(t.type)}",
-                              node, hint="true/false are not numbers" if t.type.kind == "boolean" else None)
+            return self.error(
+                "expr-type",
+                f"unary `{sign}` needs a number or a quantity, not {_describe(t.type)}",
+                node,
+                hint="true/false are not numbers" if t.type.kind == "boolean" else None,
+            )
         fn = DECIMAL_CONTEXT.minus if sign == "-" else DECIMAL_CONTEXT.plus
-        code = self.guarded([(t.code, t.nullable)], lambda r: self.call("_neg" if sign == "-" else "_pos", fn, r))
+        code = self.guarded(
+            [(t.code, t.nullable)], lambda r: self.call("_neg" if sign == "-" else "_pos", fn, r)
+        )
         if t.is_const:
             return _T(t.type, self.bind(v := self.fold(code, node)), False, v, t.bare)
         return _T(t.type, code, t.nullable)
@@ -580,10 +663,19 @@ class _Compiler:
         for side in (left, right):
             if not _is_num(side.type):
                 extra = " (true/false are not numbers)" if side.type.kind == "boolean" else ""
-                hint = "use hours_since(t) or days_since(t)" if side.type.kind == "datetime" else \
-                    "use latest(series)" if side.type.kind == "series" else None
-                return self.error("expr-type", f"`{op}` needs numbers or quantities; "
-                                  f"{_describe(side.type)} is not one{extra}", node, hint=hint)
+                hint = (
+                    "use hours_since(t) or days_since(t)"
+                    if side.type.kind == "datetime"
+                    else "use latest(series)"
+                    if side.type.kind == "series"
+                    else None
+                )
+                return self.error(
+                    "expr-type",
+                    f"`{op}` needs numbers or quantities; {_describe(side.type)} is not one{extra}",
+                    node,
+                    hint=hint,
+                )
         ctx = DECIMAL_CONTEXT
         result_type: ValueType
         if op in "+-":
@@ -601,8 +693,12 @@ class _Compiler:
         else:  # "/"
             lq, rq = left.type.kind == "quantity", right.type.kind == "quantity"
             if rq and not lq:
-                return self.error("expr-type", f"dividing a number by a quantity [{right.type.unit}] is not "
-                                  "supported (the unit would be inverted)", node)
+                return self.error(
+                    "expr-type",
+                    f"dividing a number by a quantity [{right.type.unit}] is not "
+                    "supported (the unit would be inverted)",
+                    node,
+                )
             if lq and rq:
                 right = self.same_dim_to_left(left, right, node)
                 result_type = NUMBER
@@ -611,8 +707,9 @@ class _Compiler:
             if right.is_const and right.const == 0:
                 return self.error("expr-division-by-zero", "division by zero", node.right)
             fn, helper = ctx.divide, "_div"
-        code = self.guarded([(left.code, left.nullable), (right.code, right.nullable)],
-                            lambda r: self.call(helper, fn, r))
+        code = self.guarded(
+            [(left.code, left.nullable), (right.code, right.nullable)], lambda r: self.call(helper, fn, r)
+        )
         bare = left.bare and right.bare
         if left.is_const and right.is_const:
             value = self.fold(code, node)
@@ -627,19 +724,23 @@ class _Compiler:
             return right
         return self.scale(right, self.factor(ru, lu, node, "converting the right operand"), node)
 
-    def unify(self, left: _T, right: _T, node: ast.AST, what: str, *, arithmetic: bool
-              ) -> tuple[_T, _T, str | None]:
+    def unify(
+        self, left: _T, right: _T, node: ast.AST, what: str, *, arithmetic: bool
+    ) -> tuple[_T, _T, str | None]:
         """Bring two numeric operands to one unit (exactly). Returns (left, right, unit or None)."""
         lk, rk = left.type.kind, right.type.kind
         if lk == "number" and rk == "number":
             return left, right, None
-        if lk == "quantity" and rk == "number" or lk == "number" and rk == "quantity":
+        if (lk == "quantity" and rk == "number") or (lk == "number" and rk == "quantity"):
             q, n = (left, right) if lk == "quantity" else (right, left)
             if not n.is_const:
-                self.error("expr-unit-mismatch",
-                           f"{what}: a quantity [{q.type.unit}] and a plain number without unit", node,
-                           hint=f"a number literal is read in '{q.type.unit}'; for a computed number, give it "
-                           "a unit")
+                self.error(
+                    "expr-unit-mismatch",
+                    f"{what}: a quantity [{q.type.unit}] and a plain number without unit",
+                    node,
+                    hint=f"a number literal is read in '{q.type.unit}'; for a computed number, give it "
+                    "a unit",
+                )
                 raise _Refused
             n = _T(q.type, n.code, False, n.const, n.bare)
             return (q, n, q.type.unit) if lk == "quantity" else (n, q, q.type.unit)
@@ -648,9 +749,12 @@ class _Compiler:
         if lu == ru:
             return left, right, lu
         if not units.same_dimension(lu, ru):
-            self.error("expr-unit-mismatch",
-                       f"{what}: '{lu}' ({units.dimension(lu)}) and '{ru}' ({units.dimension(ru)}) are different "
-                       "kinds of quantity", node)
+            self.error(
+                "expr-unit-mismatch",
+                f"{what}: '{lu}' ({units.dimension(lu)}) and '{ru}' ({units.dimension(ru)}) are different "
+                "kinds of quantity",
+                node,
+            )
             raise _Refused
         r_to_l = units.exact_ratio(ru, lu)
         r_dec, l_dec = _terminating(r_to_l), _terminating(1 / r_to_l)
@@ -664,8 +768,12 @@ class _Compiler:
         if l_dec is not None:
             return self.scale(left, l_dec, node), right, ru
         if arithmetic:
-            self.error("expr-inexact-conversion", f"{what}: '{ru}' to '{lu}' has no exact decimal factor", node,
-                       hint="declare both in the same unit")
+            self.error(
+                "expr-inexact-conversion",
+                f"{what}: '{ru}' to '{lu}' has no exact decimal factor",
+                node,
+                hint="declare both in the same unit",
+            )
             raise _Refused
         # a comparison: compare left * denominator with right * numerator (exact integer factors)
         left = self.scale(left, Decimal(r_to_l.denominator), node)
@@ -694,7 +802,9 @@ class _Compiler:
             o = operands[k]
             if not o.is_const:
                 name = self.temp()
-                as_right[k] = _T(o.type, ast.NamedExpr(ast.Name(name, ast.Store()), o.code), o.nullable, name=o.name)
+                as_right[k] = _T(
+                    o.type, ast.NamedExpr(ast.Name(name, ast.Store()), o.code), o.nullable, name=o.name
+                )
                 as_left[k] = _T(o.type, ast.Name(name, ast.Load()), o.nullable, name=o.name)
         pieces: list[_T] = []
         for i, op in enumerate(node.ops):
@@ -715,7 +825,7 @@ class _Compiler:
             orig_l, orig_r = left, right
             left, right, _unit = self.unify(left, right, node, desc, arithmetic=False)
             self.record_threshold(op, orig_l, orig_r, left, right, node)
-        elif lk == "boolean" and rk == "boolean" or lk == "datetime" and rk == "datetime":
+        elif (lk == "boolean" and rk == "boolean") or (lk == "datetime" and rk == "datetime"):
             if lk == "boolean" and op not in ("==", "!="):
                 return self.error("expr-type", f"{desc} cannot order true/false values", node)
         elif lk == "code" or rk == "code":
@@ -726,17 +836,25 @@ class _Compiler:
             if other.type.kind == "string" and other.is_const:
                 if other.const not in values:
                     close = difflib.get_close_matches(str(other.const), sorted(values), n=1, cutoff=0.6)
-                    return self.error("expr-unknown-code",
-                                      f"'{other.const}' is not one of the values of "
-                                      f"{code_t.name or 'this code'}: {', '.join(sorted(values))}", node,
-                                      hint=f"did you mean '{close[0]}'?" if close else None)
+                    return self.error(
+                        "expr-unknown-code",
+                        f"'{other.const}' is not one of the values of "
+                        f"{code_t.name or 'this code'}: {', '.join(sorted(values))}",
+                        node,
+                        hint=f"did you mean '{close[0]}'?" if close else None,
+                    )
             elif other.type.kind == "code":
                 if not (values & (other.type.values or frozenset())):
-                    return self.error("expr-type", "these two codes have no value in common; they are never equal",
-                                      node)
+                    return self.error(
+                        "expr-type", "these two codes have no value in common; they are never equal", node
+                    )
             else:
-                return self.error("expr-type", f"{desc}: a code compares only with a quoted value from its list, "
-                                  f"not with {_describe(other.type)}", node)
+                return self.error(
+                    "expr-type",
+                    f"{desc}: a code compares only with a quoted value from its list, "
+                    f"not with {_describe(other.type)}",
+                    node,
+                )
         else:
             hint = None
             if lk == "string" and rk == "string":
@@ -754,17 +872,23 @@ class _Compiler:
         if left.is_const and right.is_const:
             return self.const(BOOLEAN, _compare_values(op, left.const, right.const))
         op_node = _CMP_NODES[op]()
-        code = self.guarded([(left.code, left.nullable), (right.code, right.nullable)],
-                            lambda r: ast.Compare(r[0], [op_node], [r[1]]))
+        code = self.guarded(
+            [(left.code, left.nullable), (right.code, right.nullable)],
+            lambda r: ast.Compare(r[0], [op_node], [r[1]]),
+        )
         return _T(BOOLEAN, code, left.nullable or right.nullable)
 
     def record_threshold(self, op: str, orig_l: _T, orig_r: _T, left: _T, right: _T, node: ast.AST) -> None:
         if orig_l.name is not None and right.is_const and left is orig_l and isinstance(right.const, Decimal):
-            self.thresholds.append(Threshold(orig_l.name, op, right.const, orig_l.type.unit,
-                                             self.loc(node).column))
-        elif orig_r.name is not None and left.is_const and right is orig_r and isinstance(left.const, Decimal):
-            self.thresholds.append(Threshold(orig_r.name, _FLIP[op], left.const, orig_r.type.unit,
-                                             self.loc(node).column))
+            self.thresholds.append(
+                Threshold(orig_l.name, op, right.const, orig_l.type.unit, self.loc(node).column)
+            )
+        elif (
+            orig_r.name is not None and left.is_const and right is orig_r and isinstance(left.const, Decimal)
+        ):
+            self.thresholds.append(
+                Threshold(orig_r.name, _FLIP[op], left.const, orig_r.type.unit, self.loc(node).column)
+            )
 
     def membership(self, node: ast.Compare) -> _T:
         negate = isinstance(node.ops[0], ast.NotIn)
@@ -774,31 +898,44 @@ class _Compiler:
             raise _Refused
         lst = node.comparators[0]
         if not isinstance(lst, ast.List | ast.Tuple):
-            return self.error("expr-not-allowed", f"`{word}` needs a literal list of quoted values, e.g. "
-                              "['moderate', 'severe']", lst)
+            return self.error(
+                "expr-not-allowed",
+                f"`{word}` needs a literal list of quoted values, e.g. ['moderate', 'severe']",
+                lst,
+            )
         if len(lst.elts) > self.limits.max_list_items:
-            return self.error("expr-too-long", f"the list has more than {self.limits.max_list_items} items", lst)
+            return self.error(
+                "expr-too-long", f"the list has more than {self.limits.max_list_items} items", lst
+            )
         items: list[str] = []
         for e in lst.elts:
             if not (isinstance(e, ast.Constant) and isinstance(e.value, str)):
-                return self.error("expr-not-allowed", f"the list after `{word}` may only hold quoted values", e)
+                return self.error(
+                    "expr-not-allowed", f"the list after `{word}` may only hold quoted values", e
+                )
             items.append(e.value)
         if left.type.kind != "code":
-            return self.error("expr-type", f"`{word}` needs a code input on the left, not {_describe(left.type)}",
-                              node.left)
+            return self.error(
+                "expr-type", f"`{word}` needs a code input on the left, not {_describe(left.type)}", node.left
+            )
         values = left.type.values or frozenset()
         for e, item in zip(lst.elts, items, strict=True):
             if item not in values:
                 close = difflib.get_close_matches(item, sorted(values), n=1, cutoff=0.6)
-                return self.error("expr-unknown-code", f"'{item}' is not one of the values of "
-                                  f"{left.name or 'this code'}: {', '.join(sorted(values))}", e,
-                                  hint=f"did you mean '{close[0]}'?" if close else None)
+                return self.error(
+                    "expr-unknown-code",
+                    f"'{item}' is not one of the values of "
+                    f"{left.name or 'this code'}: {', '.join(sorted(values))}",
+                    e,
+                    hint=f"did you mean '{close[0]}'?" if close else None,
+                )
         members = frozenset(items)
         if left.is_const:
             return self.const(BOOLEAN, (left.const in members) != negate)
         op_node: ast.cmpop = ast.NotIn() if negate else ast.In()
-        code = self.guarded([(left.code, left.nullable)],
-                            lambda r: ast.Compare(r[0], [op_node], [self.bind(members, "_s")]))
+        code = self.guarded(
+            [(left.code, left.nullable)], lambda r: ast.Compare(r[0], [op_node], [self.bind(members, "_s")])
+        )
         return _T(BOOLEAN, code, left.nullable)
 
     # -- calls -------------------------------------------------------------------------------------
@@ -809,24 +946,38 @@ class _Compiler:
             return self.error("expr-not-allowed", "only registered functions can be called, by name", node)
         fname = node.func.id
         if node.keywords:
-            return self.error("expr-not-allowed", f"keyword arguments are not allowed ({fname}(...))",
-                              node.keywords[0].value, hint="pass arguments by position")
+            return self.error(
+                "expr-not-allowed",
+                f"keyword arguments are not allowed ({fname}(...))",
+                node.keywords[0].value,
+                hint="pass arguments by position",
+            )
         for a in node.args:
             if isinstance(a, ast.Starred):
                 return self.not_allowed(a)
         fn = REGISTRY.get(fname)
         if fn is None:
             if fname in self.env:
-                return self.error("expr-unknown-function", f"'{fname}' is an input, not a function", node.func)
+                return self.error(
+                    "expr-unknown-function", f"'{fname}' is an input, not a function", node.func
+                )
             close = difflib.get_close_matches(fname, list(REGISTRY), n=1, cutoff=0.6)
             known = ", ".join(sorted(REGISTRY))
-            return self.error("expr-unknown-function", f"'{fname}' is not a function of the language", node.func,
-                              hint=f"did you mean '{close[0]}'?" if close else f"the functions are: {known}")
+            return self.error(
+                "expr-unknown-function",
+                f"'{fname}' is not a function of the language",
+                node.func,
+                hint=f"did you mean '{close[0]}'?" if close else f"the functions are: {known}",
+            )
         n = len(node.args)
         if not fn.min_args <= n <= fn.max_args:
             want = str(fn.min_args) if fn.min_args == fn.max_args else f"{fn.min_args} to {fn.max_args}"
-            return self.error("expr-arity", f"{fname}() takes {want} argument{'s' if want != '1' else ''}, "
-                              f"{n} given", node, hint=fn.signature)
+            return self.error(
+                "expr-arity",
+                f"{fname}() takes {want} argument{'s' if want != '1' else ''}, {n} given",
+                node,
+                hint=fn.signature,
+            )
         self.functions.add(fname)
         args = [self.visit(a) for a in node.args]
         if any(a.type is _ERROR_TYPE for a in args):
@@ -861,8 +1012,14 @@ class _Compiler:
         return _T(res.result, code, nullable)
 
 
-_CMP_NODES: dict[str, type[ast.cmpop]] = {"<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE, "==": ast.Eq,
-                                          "!=": ast.NotEq}
+_CMP_NODES: dict[str, type[ast.cmpop]] = {
+    "<": ast.Lt,
+    "<=": ast.LtE,
+    ">": ast.Gt,
+    ">=": ast.GtE,
+    "==": ast.Eq,
+    "!=": ast.NotEq,
+}
 
 
 def _compare_values(op: str, a: Any, b: Any) -> bool:
@@ -905,9 +1062,34 @@ def _boolean_hint(t: ValueType) -> str | None:
 
 
 _ALLOWED_NODES: tuple[type, ...] = (
-    ast.Expression, ast.BoolOp, ast.UnaryOp, ast.BinOp, ast.Compare, ast.Call, ast.Name, ast.Constant,
-    ast.List, ast.Tuple, ast.Load, ast.And, ast.Or, ast.Not, ast.USub, ast.UAdd, ast.Add, ast.Sub, ast.Mult,
-    ast.Div, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq, ast.In, ast.NotIn,
+    ast.Expression,
+    ast.BoolOp,
+    ast.UnaryOp,
+    ast.BinOp,
+    ast.Compare,
+    ast.Call,
+    ast.Name,
+    ast.Constant,
+    ast.List,
+    ast.Tuple,
+    ast.Load,
+    ast.And,
+    ast.Or,
+    ast.Not,
+    ast.USub,
+    ast.UAdd,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.Eq,
+    ast.NotEq,
+    ast.In,
+    ast.NotIn,
 )
 
 
@@ -922,20 +1104,32 @@ def _syntax_error(source: str, exc: SyntaxError) -> tuple[str, str, int, str | N
         body = module.body
         if len(body) > 1:
             second = body[1]
-            return ("expr-syntax", "only one expression is allowed; `;` and new statements are not",
-                    getattr(second, "col_offset", col), "combine conditions with `and` / `or`")
+            return (
+                "expr-syntax",
+                "only one expression is allowed; `;` and new statements are not",
+                getattr(second, "col_offset", col),
+                "combine conditions with `and` / `or`",
+            )
         if body and isinstance(body[0], ast.Assign | ast.AugAssign | ast.AnnAssign):
             stmt = body[0]
             target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
             end = getattr(target, "end_col_offset", None) or col
-            return ("expr-syntax", "`=` assigns; an expression cannot assign", end,
-                    "use == to compare, e.g. `anc == 500`")
+            return (
+                "expr-syntax",
+                "`=` assigns; an expression cannot assign",
+                end,
+                "use == to compare, e.g. `anc == 500`",
+            )
         if body and not isinstance(body[0], ast.Expr):
-            return ("expr-syntax", f"a statement ({type(body[0]).__name__.lower()}) is not an expression",
-                    getattr(body[0], "col_offset", 0), None)
+            return (
+                "expr-syntax",
+                f"a statement ({type(body[0]).__name__.lower()}) is not an expression",
+                getattr(body[0], "col_offset", 0),
+                None,
+            )
     msg = exc.msg or "invalid syntax"
     hint = None
-    if "'='" in msg or "==" in msg and "=" in source:
+    if "'='" in msg or ("==" in msg and "=" in source):
         hint = "use == to compare"
     return "expr-syntax", f"not a valid expression: {msg}", col, hint
 
@@ -983,9 +1177,15 @@ def _disallowed(tree: ast.AST) -> list[ast.AST]:
     return sorted(found, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
 
 
-def compile_expression(source: str, env: Mapping[str, ValueType], *, location: Location, path: Path = (),
-                       expect: ValueType | None = None, limits: ExpressionLimits = DEFAULT_LIMITS,
-                       ) -> tuple[CompiledExpression | None, list[Diagnostic]]:
+def compile_expression(
+    source: str,
+    env: Mapping[str, ValueType],
+    *,
+    location: Location,
+    path: Path = (),
+    expect: ValueType | None = None,
+    limits: ExpressionLimits = DEFAULT_LIMITS,
+) -> tuple[CompiledExpression | None, list[Diagnostic]]:
     """Parse, check and compile ``source`` against ``env`` (name -> type of every input and derived value).
 
     Returns (compiled expression or None, diagnostics); never raises for bad text. ``location`` is where
@@ -1001,12 +1201,17 @@ def compile_expression(source: str, env: Mapping[str, ValueType], *, location: L
     if not isinstance(source, str):
         return fail("expr-syntax", f"an expression must be text, not {type(source).__name__}")
     if len(source) > limits.max_length:
-        return fail("expr-too-long", f"the expression has {len(source)} characters; the limit is "
-                    f"{limits.max_length}")
+        return fail(
+            "expr-too-long", f"the expression has {len(source)} characters; the limit is {limits.max_length}"
+        )
     for i, ch in enumerate(source):
         if not (ch.isascii() and (ch.isprintable() or ch in " \t\n\r")):
-            return fail("expr-syntax", f"the character {ch!r} is not allowed (expressions are plain ASCII)", i,
-                        hint="look for a pasted symbol such as ≤ or a non-breaking space")
+            return fail(
+                "expr-syntax",
+                f"the character {ch!r} is not allowed (expressions are plain ASCII)",
+                i,
+                hint="look for a pasted symbol such as ≤ or a non-breaking space",
+            )
     # one logical line: newlines (from YAML block scalars) become spaces; offsets are kept
     flat = source.replace("\r\n", "  ").replace("\n", " ").replace("\r", " ").replace("\t", " ")
     text = flat.lstrip()
@@ -1018,8 +1223,12 @@ def compile_expression(source: str, env: Mapping[str, ValueType], *, location: L
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
             if tok.type == tokenize.COMMENT:
-                return fail("expr-not-allowed", "`#` starts a comment, which would silently cut the expression "
-                            "short", shift + tok.start[1], hint="remove the # and what follows")
+                return fail(
+                    "expr-not-allowed",
+                    "`#` starts a comment, which would silently cut the expression short",
+                    shift + tok.start[1],
+                    hint="remove the # and what follows",
+                )
     except (tokenize.TokenError, SyntaxError):
         pass  # the parser reports it
     try:
@@ -1033,7 +1242,9 @@ def compile_expression(source: str, env: Mapping[str, ValueType], *, location: L
         return fail("expr-syntax", f"not a valid expression: {exc}")
     count, depth = _tree_shape(tree)
     if depth > limits.max_depth:
-        return fail("expr-too-deep", f"the expression is nested {depth} levels deep; the limit is {limits.max_depth}")
+        return fail(
+            "expr-too-deep", f"the expression is nested {depth} levels deep; the limit is {limits.max_depth}"
+        )
     if count > limits.max_nodes:
         return fail("expr-too-long", f"the expression has {count} parts; the limit is {limits.max_nodes}")
     comp = _Compiler(text, env, location, path, limits, shift)
@@ -1041,8 +1252,12 @@ def compile_expression(source: str, env: Mapping[str, ValueType], *, location: L
     if bad:
         for node in bad:
             if isinstance(node, ast.keyword):
-                comp.error("expr-not-allowed", "keyword arguments are not allowed", node.value,
-                           hint="pass arguments by position")
+                comp.error(
+                    "expr-not-allowed",
+                    "keyword arguments are not allowed",
+                    node.value,
+                    hint="pass arguments by position",
+                )
             else:
                 comp.not_allowed(node)
         return None, comp.diagnostics
@@ -1068,26 +1283,30 @@ def compile_expression(source: str, env: Mapping[str, ValueType], *, location: L
     return compiled, []
 
 
-def _generate(body: ast.expr, bindings: Mapping[str, object]) -> Callable[[Mapping[str, object], datetime], object]:
+def _generate(
+    body: ast.expr, bindings: Mapping[str, object]
+) -> Callable[[Mapping[str, object], datetime], object]:
     """Build ``def _make(<bindings>): def _f(v, now): return <body>; return _f`` and call it."""
     names = sorted(bindings)
     inner = ast.FunctionDef(
         name="_f",
-        args=ast.arguments(posonlyargs=[], args=[ast.arg("v"), ast.arg("now")], kwonlyargs=[], kw_defaults=[],
-                           defaults=[]),
+        args=ast.arguments(
+            posonlyargs=[], args=[ast.arg("v"), ast.arg("now")], kwonlyargs=[], kw_defaults=[], defaults=[]
+        ),
         body=[ast.Return(body)],
         decorator_list=[],
     )
     outer = ast.FunctionDef(
         name="_make",
-        args=ast.arguments(posonlyargs=[], args=[ast.arg(n) for n in names], kwonlyargs=[], kw_defaults=[],
-                           defaults=[]),
+        args=ast.arguments(
+            posonlyargs=[], args=[ast.arg(n) for n in names], kwonlyargs=[], kw_defaults=[], defaults=[]
+        ),
         body=[inner, ast.Return(ast.Name("_f", ast.Load()))],
         decorator_list=[],
     )
     module = ast.fix_missing_locations(ast.Module(body=[outer], type_ignores=[]))
     code = compile(module, "<expression>", "exec")
     scope: dict[str, Any] = {"__builtins__": {}}
-    exec(code, scope)  # noqa: S102 - code generated from our own allow-listed nodes
+    exec(code, scope)
     fn: Callable[[Mapping[str, object], datetime], object] = scope["_make"](*(bindings[n] for n in names))
     return fn

@@ -121,12 +121,17 @@ def _number(raw: object) -> Decimal:
             raise _Bad("fact-not-finite", f"{raw!r} is not a finite number")
         d = Decimal(repr(raw))
     elif isinstance(raw, str):
-        raise _Bad("fact-wrong-type", f"the text {_given(raw)} is not a number",
-                   hint="send numbers as JSON numbers, without quotes")
+        raise _Bad(
+            "fact-wrong-type",
+            f"the text {_given(raw)} is not a number",
+            hint="send numbers as JSON numbers, without quotes",
+        )
     else:
         raise _Bad("fact-wrong-type", f"{_given(raw)} ({type(raw).__name__}) is not a number")
     if d and (abs(d) > _BIG or abs(d) < _SMALL):
-        raise _Bad("fact-not-finite", f"{_given(d)} is out of the range of finite measurements (1e-300 to 1e300)")
+        raise _Bad(
+            "fact-not-finite", f"{_given(d)} is out of the range of finite measurements (1e-300 to 1e300)"
+        )
     return d
 
 
@@ -136,19 +141,32 @@ def _time(raw: object, what: str = "the time") -> datetime:
     elif isinstance(raw, str) and len(raw) <= _MAX_TEXT:
         text = raw.strip()
         if "T" not in text and " " not in text:
-            raise _Bad("fact-bad-time", f"{what} {_given(raw)} has no time of day and offset",
-                       hint="write e.g. 2026-11-20T08:00:00Z")
+            raise _Bad(
+                "fact-bad-time",
+                f"{what} {_given(raw)} has no time of day and offset",
+                hint="write e.g. 2026-11-20T08:00:00Z",
+            )
         try:
             t = datetime.fromisoformat(text)
         except ValueError:
-            raise _Bad("fact-bad-time", f"{what} {_given(raw)} is not an ISO 8601 time",
-                       hint="write e.g. 2026-11-20T08:00:00Z") from None
+            raise _Bad(
+                "fact-bad-time",
+                f"{what} {_given(raw)} is not an ISO 8601 time",
+                hint="write e.g. 2026-11-20T08:00:00Z",
+            ) from None
     else:
         raise _Bad("fact-bad-time", f"{what} {_given(raw)} is not an ISO 8601 time")
     if t.tzinfo is None or t.utcoffset() is None:
-        raise _Bad("fact-bad-time", f"{what} {_given(raw)} has no time zone offset",
-                   hint="add Z (UTC) or an offset such as +01:00")
+        raise _Bad(
+            "fact-bad-time",
+            f"{what} {_given(raw)} has no time zone offset",
+            hint="add Z (UTC) or an offset such as +01:00",
+        )
     return t
+
+
+def _range(lo: Decimal | None, hi: Decimal | None) -> str:
+    return f"{_fmt(lo) if lo is not None else '-inf'} to {_fmt(hi) if hi is not None else 'inf'}"
 
 
 def _iso(t: datetime) -> str:
@@ -175,7 +193,7 @@ _Check = Callable[[object, datetime], tuple[object, datetime | None, dict[str, A
 class _Quantity:
     """Converts {value, unit} to the canonical unit, exactly, and checks plausibility."""
 
-    __slots__ = ("bare", "factors", "inp", "lo", "hi", "unit")
+    __slots__ = ("bare", "factors", "hi", "inp", "lo", "unit")
 
     def __init__(self, inp: Input) -> None:
         assert inp.unit is not None
@@ -192,7 +210,9 @@ class _Quantity:
 
     def factor(self, unit: object) -> Decimal | Fraction | None:
         if not isinstance(unit, str):
-            raise _Bad("fact-unknown-unit", f"the unit {_given(unit)} is not a UCUM code in quotes", ("unit",))
+            raise _Bad(
+                "fact-unknown-unit", f"the unit {_given(unit)} is not a UCUM code in quotes", ("unit",)
+            )
         try:
             return self.factors[unit]
         except KeyError:
@@ -201,21 +221,30 @@ class _Quantity:
         try:
             units.check_unit(unit)
         except units.UnitError:
-            raise _Bad("fact-unknown-unit", f"'{unit[:64]}' is not a UCUM unit; accepted: {accepted}",
-                       ("unit",)) from None
+            raise _Bad(
+                "fact-unknown-unit", f"'{unit[:64]}' is not a UCUM unit; accepted: {accepted}", ("unit",)
+            ) from None
         try:
             ratio = units.exact_ratio(unit, self.unit)
         except units.UnitError:
-            raise _Bad("fact-unit-mismatch", f"'{unit}' ({units.dimension(unit)}) cannot be converted to "
-                       f"'{self.unit}' ({units.dimension(self.unit)}); accepted: {accepted}", ("unit",)) from None
+            raise _Bad(
+                "fact-unit-mismatch",
+                f"'{unit}' ({units.dimension(unit)}) cannot be converted to "
+                f"'{self.unit}' ({units.dimension(self.unit)}); accepted: {accepted}",
+                ("unit",),
+            ) from None
         for known, f in self.factors.items():
             # another spelling of an accepted unit (same quantity, factor exactly 1)
             known_ratio = Fraction(1) if f is None else Fraction(f) if isinstance(f, Decimal) else f
             if ratio == known_ratio:
                 del known
                 return _exact_or_fraction(ratio)
-        raise _Bad("fact-unit-mismatch", f"'{unit}' is not an accepted unit for this input; accepted: {accepted}",
-                   ("unit",), hint="send the value in one of the accepted units")
+        raise _Bad(
+            "fact-unit-mismatch",
+            f"'{unit}' is not an accepted unit for this input; accepted: {accepted}",
+            ("unit",),
+            hint="send the value in one of the accepted units",
+        )
 
     def convert(self, value: Decimal, unit: object) -> tuple[Decimal, str | None]:
         """(value in the canonical unit, 'value unit' as given when converted)."""
@@ -229,16 +258,20 @@ class _Quantity:
             elif isinstance(f, Decimal):
                 out = CONVERSION_CONTEXT.multiply(value, f)
             else:
-                out = DECIMAL_CONTEXT.divide(CONVERSION_CONTEXT.multiply(value, Decimal(f.numerator)),
-                                             Decimal(f.denominator))
+                out = DECIMAL_CONTEXT.divide(
+                    CONVERSION_CONTEXT.multiply(value, Decimal(f.numerator)), Decimal(f.denominator)
+                )
             given = f"{_fmt(value)} {unit}"
         lo, hi = self.lo, self.hi
         if (lo is not None and out < lo) or (hi is not None and out > hi):
             where = f"{_fmt(value)} {unit}" if given else f"{_fmt(value)} {self.unit}"
             conv = f" = {_fmt(out)} {self.unit}" if given else ""
-            rng = f"{_fmt(lo) if lo is not None else '-inf'} to {_fmt(hi) if hi is not None else 'inf'} {self.unit}"
-            raise _Bad("fact-implausible", f"{where}{conv} is outside the plausible range {rng}",
-                       hint="check the value and its unit (a factor of 1000 is a unit mix-up)")
+            rng = f"{_range(lo, hi)} {self.unit}"
+            raise _Bad(
+                "fact-implausible",
+                f"{where}{conv} is outside the plausible range {rng}",
+                hint="check the value and its unit (a factor of 1000 is a unit mix-up)",
+            )
         return out, given
 
 
@@ -260,8 +293,11 @@ def _split(raw: object, with_unit: bool) -> tuple[object, object, object, bool]:
         keys = raw.keys()
         if not keys <= allowed:
             extra = sorted(str(k) for k in keys if k not in allowed)
-            raise _Bad("fact-malformed", f"unexpected key(s) {', '.join(extra)}; a fact object has "
-                       f"{', '.join(sorted(allowed))}", (extra[0],))
+            raise _Bad(
+                "fact-malformed",
+                f"unexpected key(s) {', '.join(extra)}; a fact object has {', '.join(sorted(allowed))}",
+                (extra[0],),
+            )
         if "value" not in raw:
             raise _Bad("fact-malformed", "the fact object has no `value`")
         return raw["value"], raw.get("unit"), raw.get("at"), True
@@ -269,7 +305,10 @@ def _split(raw: object, with_unit: bool) -> tuple[object, object, object, bool]:
 
 
 class FactChecker:
-    """Checks raw facts against the declared inputs. Built once; ``check`` is thread-safe (no shared state)."""
+    """Checks raw facts against the declared inputs.
+
+    Built once; ``check`` is thread-safe (it keeps no state between calls).
+    """
 
     def __init__(self, inputs: Mapping[str, Input], *, file: str = "<facts>") -> None:
         self.inputs: Mapping[str, Input] = MappingProxyType(dict(inputs))
@@ -301,11 +340,14 @@ class FactChecker:
         lo, hi = inp.plausible_min, inp.plausible_max
 
         def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, dict[str, Any]]:
-            value, unit, at, _ = _split(raw, False)
+            value, _, at, _ = _split(raw, False)
             d = _number(value)
             if (lo is not None and d < lo) or (hi is not None and d > hi):
-                raise _Bad("fact-implausible", f"{_fmt(d)} is outside the plausible range "
-                           f"{_fmt(lo) if lo is not None else '-inf'} to {_fmt(hi) if hi is not None else 'inf'}")
+                raise _Bad(
+                    "fact-implausible",
+                    f"{_fmt(d)} is outside the plausible range "
+                    f"{_fmt(lo) if lo is not None else '-inf'} to {_fmt(hi) if hi is not None else 'inf'}",
+                )
             t = _at(at)
             return d, t, {"value": _fmt(d)}
 
@@ -321,11 +363,18 @@ class FactChecker:
             value, unit, at, was_obj = _split(raw, True)
             if unit is None and not bare_ok:
                 if was_obj:
-                    raise _Bad("fact-missing-unit", f"the value {_given(value)} has no unit; expected "
-                               f"{{\"value\": ..., \"unit\": \"{unit_name}\"}}", hint=f"add \"unit\": \"{unit_name}\"")
-                raise _Bad("fact-missing-unit", f"a bare number {_given(value)} where a quantity with a unit is "
-                           f"required; expected {{\"value\": ..., \"unit\": \"{unit_name}\"}}",
-                           hint=f"send {{\"value\": {_given(value)}, \"unit\": \"{unit_name}\"}}")
+                    raise _Bad(
+                        "fact-missing-unit",
+                        f"the value {_given(value)} has no unit; expected "
+                        f'{{"value": ..., "unit": "{unit_name}"}}',
+                        hint=f'add "unit": "{unit_name}"',
+                    )
+                raise _Bad(
+                    "fact-missing-unit",
+                    f"a bare number {_given(value)} where a quantity with a unit is "
+                    f'required; expected {{"value": ..., "unit": "{unit_name}"}}',
+                    hint=f'send {{"value": {_given(value)}, "unit": "{unit_name}"}}',
+                )
             d = _number(value)
             out, given = q.convert(d, unit)
             t = _at(at)
@@ -343,22 +392,30 @@ class FactChecker:
         unit_name = q.unit
 
         def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, dict[str, Any]]:
-            if isinstance(raw, Mapping) or isinstance(raw, str | bytes) or not isinstance(raw, list | tuple):
-                raise _Bad("fact-wrong-type", f"{_given(raw)} is not a list of results "
-                           f"[{{\"value\": ..., \"unit\": \"{unit_name}\", \"at\": \"...\"}}, ...]")
+            if not isinstance(raw, list | tuple):
+                raise _Bad(
+                    "fact-wrong-type",
+                    f"{_given(raw)} is not a list of results "
+                    f'[{{"value": ..., "unit": "{unit_name}", "at": "..."}}, ...]',
+                )
             items: list[tuple[datetime, Decimal]] = []
             shown_items: list[dict[str, Any]] = []
             for i, item in enumerate(raw):
                 if not isinstance(item, Mapping):
-                    raise _Bad("fact-malformed", f"result {i} is {_given(item)}, not an object "
-                               f"{{\"value\": ..., \"unit\": \"{unit_name}\", \"at\": \"...\"}}", (i,))
+                    raise _Bad(
+                        "fact-malformed",
+                        f"result {i} is {_given(item)}, not an object "
+                        f'{{"value": ..., "unit": "{unit_name}", "at": "..."}}',
+                        (i,),
+                    )
                 try:
                     value, unit, at, _ = _split(item, True)
                     if at is None:
                         raise _Bad("fact-malformed", f"result {i} has no `at` time", ())
                     if unit is None and not bare_ok:
-                        raise _Bad("fact-missing-unit", f"result {i} has no unit; expected \"unit\": "
-                                   f"\"{unit_name}\"")
+                        raise _Bad(
+                            "fact-missing-unit", f'result {i} has no unit; expected "unit": "{unit_name}"'
+                        )
                     if value is None:
                         raise _Bad("fact-malformed", f"result {i} has a null value; leave it out instead")
                     d = _number(value)
@@ -370,8 +427,11 @@ class FactChecker:
                         bad.message = f"result {i}: {bad.message}"
                     raise
                 if t > as_of:
-                    raise _Bad("fact-future", f"result {i} is timed {_iso(t)}, after the as-of time {_iso(as_of)}",
-                               (i, "at"))
+                    raise _Bad(
+                        "fact-future",
+                        f"result {i} is timed {_iso(t)}, after the as-of time {_iso(as_of)}",
+                        (i, "at"),
+                    )
                 items.append((t, out))
                 entry: dict[str, Any] = {"value": _fmt(out), "at": _iso(t)}
                 if given is not None:
@@ -405,8 +465,11 @@ class FactChecker:
                 raise _Bad("fact-wrong-type", f"{_given(value)} is not one of the quoted values {listed}")
             if value not in allowed:
                 close = difflib.get_close_matches(value[:_MAX_TEXT], list(inp.values), n=1, cutoff=0.6)
-                raise _Bad("fact-unknown-code", f"{_given(value)} is not one of: {listed}",
-                           hint=f"did you mean '{close[0]}'?" if close else None)
+                raise _Bad(
+                    "fact-unknown-code",
+                    f"{_given(value)} is not one of: {listed}",
+                    hint=f"did you mean '{close[0]}'?" if close else None,
+                )
             return value, _at(at), {"value": value}
 
         return check
@@ -427,8 +490,15 @@ class FactChecker:
             raise ValueError("the as-of time must carry a time zone offset")
         where = Location(file or self.file)
         if not isinstance(raw, Mapping):
-            raise FactsError([Diagnostic("fact-malformed", f"the facts must be an object of name: value, not "
-                                         f"{type(raw).__name__}", where)])
+            raise FactsError(
+                [
+                    Diagnostic(
+                        "fact-malformed",
+                        f"the facts must be an object of name: value, not {type(raw).__name__}",
+                        where,
+                    )
+                ]
+            )
         values: dict[str, object] = {}
         unknown: dict[str, FactStatus] = {}
         shown: dict[str, Any] = {}
@@ -447,17 +517,29 @@ class FactChecker:
             try:
                 value, at, entry = fn(r, as_of)
             except _Bad as bad:
-                errors.append(Diagnostic(bad.code, f"fact '{name}': {bad.message}", where, path=(name, *bad.sub),
-                                         hint=bad.hint))
+                errors.append(
+                    Diagnostic(
+                        bad.code, f"fact '{name}': {bad.message}", where, path=(name, *bad.sub), hint=bad.hint
+                    )
+                )
                 continue
             except units.UnitError as exc:
-                errors.append(Diagnostic("fact-unknown-unit", f"fact '{name}': {exc.message}", where,
-                                         path=(name, "unit")))
+                errors.append(
+                    Diagnostic(
+                        "fact-unknown-unit", f"fact '{name}': {exc.message}", where, path=(name, "unit")
+                    )
+                )
                 continue
             if at is not None:
                 if inp.type != "series" and at > as_of:
-                    errors.append(Diagnostic("fact-future", f"fact '{name}': measured {_iso(at)}, after the as-of "
-                                             f"time {_iso(as_of)}", where, path=(name, "at")))
+                    errors.append(
+                        Diagnostic(
+                            "fact-future",
+                            f"fact '{name}': measured {_iso(at)}, after the as-of time {_iso(as_of)}",
+                            where,
+                            path=(name, "at"),
+                        )
+                    )
                     continue
                 entry["at"] = _iso(at) if inp.type != "series" else entry.get("at")
                 if entry["at"] is None:
@@ -468,16 +550,22 @@ class FactChecker:
                     if inp.type == "series":
                         status = FactStatus("missing", "no results")
                     else:
-                        status = FactStatus("undated", f"no measurement time `at`; values older than "
-                                            f"{inp.max_age_text or _duration_text(max_age)} are not used")
+                        status = FactStatus(
+                            "undated",
+                            f"no measurement time `at`; values older than "
+                            f"{inp.max_age_text or _duration_text(max_age)} are not used",
+                        )
                     values[name] = UNKNOWN
                     unknown[name] = status
                     entry["unknown"] = status.reason
                     shown[name] = entry
                     continue
                 if as_of - at > max_age:
-                    status = FactStatus("stale", f"measured {_iso(at)}, older than "
-                                        f"{inp.max_age_text or _duration_text(max_age)} at {_iso(as_of)}")
+                    status = FactStatus(
+                        "stale",
+                        f"measured {_iso(at)}, older than "
+                        f"{inp.max_age_text or _duration_text(max_age)} at {_iso(as_of)}",
+                    )
                     values[name] = UNKNOWN
                     unknown[name] = status
                     entry["unknown"] = status.reason
@@ -499,8 +587,9 @@ class FactChecker:
             unrecognized = tuple(sorted(extra))
         if errors:
             raise FactsError(errors)
-        return CheckedFacts(MappingProxyType(values), MappingProxyType(unknown), unrecognized,
-                            MappingProxyType(shown))
+        return CheckedFacts(
+            MappingProxyType(values), MappingProxyType(unknown), unrecognized, MappingProxyType(shown)
+        )
 
 
 def _at(at: object) -> datetime | None:
@@ -566,39 +655,79 @@ def parse_facts_json(text: str | bytes, *, file: str = "<facts>") -> dict[str, A
         try:
             text = bytes(text).decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise FactsError([Diagnostic("fact-malformed", f"the facts are not UTF-8: {exc.reason}",
-                                         Location(file))]) from None
+            raise FactsError(
+                [Diagnostic("fact-malformed", f"the facts are not UTF-8: {exc.reason}", Location(file))]
+            ) from None
     try:
-        data = json.loads(text, parse_float=Decimal, parse_int=_parse_int, parse_constant=_NonFinite,
-                          object_pairs_hook=_Obj)
+        data = json.loads(
+            text, parse_float=Decimal, parse_int=_parse_int, parse_constant=_NonFinite, object_pairs_hook=_Obj
+        )
     except json.JSONDecodeError as exc:
-        raise FactsError([Diagnostic("fact-malformed", f"the facts are not valid JSON: {exc.msg}",
-                                     Location(file, exc.lineno, exc.colno))]) from None
+        raise FactsError(
+            [
+                Diagnostic(
+                    "fact-malformed",
+                    f"the facts are not valid JSON: {exc.msg}",
+                    Location(file, exc.lineno, exc.colno),
+                )
+            ]
+        ) from None
     except (RecursionError, ValueError, InvalidOperation) as exc:
-        raise FactsError([Diagnostic("fact-malformed", f"the facts could not be read: {type(exc).__name__}",
-                                     Location(file))]) from None
+        raise FactsError(
+            [
+                Diagnostic(
+                    "fact-malformed", f"the facts could not be read: {type(exc).__name__}", Location(file)
+                )
+            ]
+        ) from None
     where = Location(file)
     if not isinstance(data, dict):
-        raise FactsError([Diagnostic("fact-malformed", "the facts must be a JSON object of name: value", where)])
+        raise FactsError(
+            [Diagnostic("fact-malformed", "the facts must be a JSON object of name: value", where)]
+        )
     errors: list[Diagnostic] = []
     for path, node in _walk(data, ()):
         if len(path) > _MAX_DEPTH:
-            raise FactsError([Diagnostic("fact-malformed", f"the facts are nested more than {_MAX_DEPTH} deep",
-                                         where, path=path[:2])])
+            raise FactsError(
+                [
+                    Diagnostic(
+                        "fact-malformed",
+                        f"the facts are nested more than {_MAX_DEPTH} deep",
+                        where,
+                        path=path[:2],
+                    )
+                ]
+            )
         name = str(path[0]) if path else "<facts>"
         if isinstance(node, _Obj) and node.duplicates:
             for k in sorted(set(node.duplicates)):
-                errors.append(Diagnostic("fact-duplicate-key", f"'{k}' is given more than once"
-                                         + (f" in fact '{name}'" if path else ""), where, path=(*path, k)))
+                errors.append(
+                    Diagnostic(
+                        "fact-duplicate-key",
+                        f"'{k}' is given more than once" + (f" in fact '{name}'" if path else ""),
+                        where,
+                        path=(*path, k),
+                    )
+                )
         elif isinstance(node, _NonFinite):
-            errors.append(Diagnostic("fact-not-finite", f"fact '{name}': {node.text} is not a finite number",
-                                     where, path=path))
+            errors.append(
+                Diagnostic(
+                    "fact-not-finite", f"fact '{name}': {node.text} is not a finite number", where, path=path
+                )
+            )
         elif isinstance(node, Decimal) and node and (abs(node) > _BIG or abs(node) < _SMALL):
-            errors.append(Diagnostic("fact-not-finite", f"fact '{name}': {node} is out of the range of finite "
-                                     "measurements (1e-300 to 1e300)", where, path=path))
+            errors.append(
+                Diagnostic(
+                    "fact-not-finite",
+                    f"fact '{name}': {node} is out of the range of finite measurements (1e-300 to 1e300)",
+                    where,
+                    path=path,
+                )
+            )
     if errors:
         raise FactsError(errors)
-    return _plain(data)
+    plain: dict[str, Any] = _plain(data)
+    return plain
 
 
 def _plain(data: Any) -> Any:

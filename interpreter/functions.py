@@ -24,7 +24,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
+from decimal import (
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+)
 from fractions import Fraction
 from types import MappingProxyType
 from typing import Any, Final, NoReturn
@@ -94,11 +102,21 @@ class Unknown:
 UNKNOWN: Final = Unknown()
 
 #: Arithmetic of expressions: fixed precision, banker's rounding, errors trapped.
-DECIMAL_CONTEXT: Final = Context(prec=28, rounding=ROUND_HALF_EVEN, traps=[Overflow, InvalidOperation, DivisionByZero],
-                                 Emax=999_999, Emin=-999_999)
+DECIMAL_CONTEXT: Final = Context(
+    prec=28,
+    rounding=ROUND_HALF_EVEN,
+    traps=[Overflow, InvalidOperation, DivisionByZero],
+    Emax=999_999,
+    Emin=-999_999,
+)
 #: Multiplication by an exact unit-conversion factor: wide enough that converting any fact value is exact.
-CONVERSION_CONTEXT: Final = Context(prec=120, rounding=ROUND_HALF_EVEN,
-                                    traps=[Overflow, InvalidOperation, DivisionByZero], Emax=999_999, Emin=-999_999)
+CONVERSION_CONTEXT: Final = Context(
+    prec=120,
+    rounding=ROUND_HALF_EVEN,
+    traps=[Overflow, InvalidOperation, DivisionByZero],
+    Emax=999_999,
+    Emin=-999_999,
+)
 
 _C = DECIMAL_CONTEXT
 
@@ -167,19 +185,24 @@ def exact_factor(from_unit: str, to_unit: str, what: str) -> Decimal:
         return units.conversion_factor(from_unit, to_unit)
     except units.UnitError as exc:
         if exc.code == "unit-inexact":
-            raise SignatureError("expr-inexact-conversion",
-                                 f"{what}: converting '{from_unit}' to '{to_unit}' has no exact decimal factor",
-                                 hint=f"write it in '{to_unit}'") from None
+            raise SignatureError(
+                "expr-inexact-conversion",
+                f"{what}: converting '{from_unit}' to '{to_unit}' has no exact decimal factor",
+                hint=f"write it in '{to_unit}'",
+            ) from None
         if exc.code == "unit-unknown":
             raise SignatureError("expr-unknown-unit", f"{what}: {exc.message}") from None
-        raise SignatureError("expr-unit-mismatch",
-                             f"{what}: {units.dimension(from_unit)} '{from_unit}' is not "
-                             f"{units.dimension(to_unit)} '{to_unit}'") from None
+        raise SignatureError(
+            "expr-unit-mismatch",
+            f"{what}: {units.dimension(from_unit)} '{from_unit}' is not "
+            f"{units.dimension(to_unit)} '{to_unit}'",
+        ) from None
 
 
 def _kind_error(name: str, i: int, arg: ArgInfo, expected: str) -> NoReturn:
-    raise SignatureError("expr-type", f"{name}(): argument {i + 1} must be {expected}, not {arg.type.describe()}",
-                         arg=i)
+    raise SignatureError(
+        "expr-type", f"{name}(): argument {i + 1} must be {expected}, not {arg.type.describe()}", arg=i
+    )
 
 
 def _numeric(name: str, args: Sequence[ArgInfo]) -> tuple[ValueType, tuple[Decimal | None, ...]]:
@@ -200,12 +223,17 @@ def _numeric(name: str, args: Sequence[ArgInfo]) -> tuple[ValueType, tuple[Decim
     for i, a in enumerate(args):
         if a.type.kind == "quantity":
             assert a.type.unit is not None
-            factors.append(None if a.type.unit == unit else exact_factor(a.type.unit, unit, f"{name}() argument {i + 1}"))
+            factors.append(
+                None if a.type.unit == unit else exact_factor(a.type.unit, unit, f"{name}() argument {i + 1}")
+            )
         elif a.type.kind == "number":
             if not a.constant:
-                raise SignatureError("expr-unit-mismatch",
-                                     f"{name}(): argument {i + 1} is a plain number but the others are quantities "
-                                     f"[{unit}]; only a number literal is read in the quantities' unit", arg=i)
+                raise SignatureError(
+                    "expr-unit-mismatch",
+                    f"{name}(): argument {i + 1} is a plain number but the others are quantities "
+                    f"[{unit}]; only a number literal is read in the quantities' unit",
+                    arg=i,
+                )
             factors.append(None)
         else:
             _kind_error(name, i, a, "a number or a quantity")
@@ -223,14 +251,20 @@ def _threshold(name: str, series_unit: str, a: ArgInfo, i: int) -> Decimal | Non
     """Factor for a threshold argument compared with a series in ``series_unit``."""
     if a.type.kind == "quantity":
         assert a.type.unit is not None
-        return None if a.type.unit == series_unit else exact_factor(a.type.unit, series_unit,
-                                                                    f"{name}() threshold")
+        return (
+            None
+            if a.type.unit == series_unit
+            else exact_factor(a.type.unit, series_unit, f"{name}() threshold")
+        )
     if a.type.kind == "number" and a.constant:
         return None
     if a.type.kind == "number":
-        raise SignatureError("expr-unit-mismatch",
-                             f"{name}(): the threshold is a plain number; write a literal (read in "
-                             f"'{series_unit}') or a quantity", arg=i)
+        raise SignatureError(
+            "expr-unit-mismatch",
+            f"{name}(): the threshold is a plain number; write a literal (read in "
+            f"'{series_unit}') or a quantity",
+            arg=i,
+        )
     _kind_error(name, i, a, f"a quantity comparable with [{series_unit}] or a number literal")
 
 
@@ -319,8 +353,6 @@ def _count_within(now: datetime, series: Series, window: timedelta) -> Decimal:
     return Decimal(sum(1 for at, _ in series if start <= at <= now))
 
 
-
-
 # --------------------------------------------------------------------------------------------------
 # resolvers
 
@@ -343,9 +375,16 @@ def _r_round(args: Sequence[ArgInfo]) -> Resolved:
     digits = 0
     if len(args) == 2:
         d = args[1]
-        if d.type.kind != "number" or not d.constant or not isinstance(d.value, Decimal) \
-                or d.value != d.value.to_integral_value() or not -6 <= d.value <= 12:
-            raise SignatureError("expr-type", "round(): digits must be an integer literal from -6 to 12", arg=1)
+        if (
+            d.type.kind != "number"
+            or not d.constant
+            or not isinstance(d.value, Decimal)
+            or d.value != d.value.to_integral_value()
+            or not -6 <= d.value <= 12
+        ):
+            raise SignatureError(
+                "expr-type", "round(): digits must be an integer literal from -6 to 12", arg=1
+            )
         digits = int(d.value)
     return Resolved(t, _round, (0,), (None,), extra=(Decimal(1).scaleb(-digits),))
 
@@ -359,9 +398,13 @@ def _r_sqrt(args: Sequence[ArgInfo]) -> Resolved:
 def _r_q(args: Sequence[ArgInfo]) -> Resolved:
     value, unit = args
     if value.type.kind != "number" or not value.constant or not isinstance(value.value, Decimal):
-        raise SignatureError("expr-type", "q(): the value must be a number literal, e.g. q(820, '/mm3')", arg=0)
+        raise SignatureError(
+            "expr-type", "q(): the value must be a number literal, e.g. q(820, '/mm3')", arg=0
+        )
     if unit.type.kind != "string" or not unit.constant or not isinstance(unit.value, str):
-        raise SignatureError("expr-type", "q(): the unit must be a UCUM code in quotes, e.g. q(820, '/mm3')", arg=1)
+        raise SignatureError(
+            "expr-type", "q(): the unit must be a UCUM code in quotes, e.g. q(820, '/mm3')", arg=1
+        )
     try:
         units.check_unit(unit.value)
     except units.UnitError as exc:
@@ -373,8 +416,11 @@ def _r_bsa(args: Sequence[ArgInfo]) -> Resolved:
     factors: list[Decimal | None] = []
     for i, (a, target, what) in enumerate(zip(args, ("cm", "kg"), ("height", "weight"), strict=True)):
         if a.type.kind != "quantity" or a.type.unit is None:
-            raise SignatureError("expr-type", f"bsa(): {what} must be a quantity with a unit (e.g. {target}), "
-                                 f"not {a.type.describe()}", arg=i)
+            raise SignatureError(
+                "expr-type",
+                f"bsa(): {what} must be a quantity with a unit (e.g. {target}), not {a.type.describe()}",
+                arg=i,
+            )
         f = exact_factor(a.type.unit, target, f"bsa() {what}")
         factors.append(None if f == 1 else f)
     return Resolved(ValueType("quantity", "m2"), _bsa, (0, 1), tuple(factors))
@@ -408,57 +454,140 @@ def _r_count_within(args: Sequence[ArgInfo]) -> Resolved:
     _series_arg("count_within", args)
     w = args[1]
     if w.type.kind != "string" or not w.constant or not isinstance(w.value, str):
-        raise SignatureError("expr-type", "count_within(): the window must be an ISO 8601 duration in quotes, "
-                             "e.g. 'P7D'", arg=1)
+        raise SignatureError(
+            "expr-type",
+            "count_within(): the window must be an ISO 8601 duration in quotes, e.g. 'P7D'",
+            arg=1,
+        )
     try:
         window = parse_duration(w.value)
     except ValueError:
-        raise SignatureError("expr-type", f"count_within(): '{w.value}' is not an ISO 8601 duration "
-                             "(PnW, PnD, PTnH, PTnM)", arg=1) from None
+        raise SignatureError(
+            "expr-type",
+            f"count_within(): '{w.value}' is not an ISO 8601 duration (PnW, PnD, PTnH, PTnM)",
+            arg=1,
+        ) from None
     return Resolved(NUMBER, _count_within, (0,), (None,), extra=(window,), needs_now=True)
 
 
 _F = Function
 _FUNCTIONS = (
-    _F("min", 2, 8, "min(x, y, ...) -> number | quantity",
-       "The smallest argument. Quantities must share a dimension; the result is in the first quantity's unit.",
-       _r_minmax("min", _min)),
-    _F("max", 2, 8, "max(x, y, ...) -> number | quantity",
-       "The largest argument. Quantities must share a dimension; the result is in the first quantity's unit.",
-       _r_minmax("max", _max)),
+    _F(
+        "min",
+        2,
+        8,
+        "min(x, y, ...) -> number | quantity",
+        "The smallest argument. Quantities must share a dimension; the result is in the first "
+        "quantity's unit.",
+        _r_minmax("min", _min),
+    ),
+    _F(
+        "max",
+        2,
+        8,
+        "max(x, y, ...) -> number | quantity",
+        "The largest argument. Quantities must share a dimension; the result is in the first "
+        "quantity's unit.",
+        _r_minmax("max", _max),
+    ),
     _F("abs", 1, 1, "abs(x) -> same as x", "The absolute value.", _r_abs),
-    _F("round", 1, 2, "round(x, digits=0) -> same as x",
-       "Rounds half UP (clinical rounding: round(2.5) = 3, round(-2.5) = -3, round(0.125, 2) = 0.13); digits is "
-       "an integer literal from -6 to 12.", _r_round),
-    _F("sqrt", 1, 1, "sqrt(x: number) -> number",
-       "The square root (28 significant digits); a negative argument is an evaluation error.", _r_sqrt),
-    _F("q", 2, 2, "q(value: number literal, unit: 'UCUM') -> quantity",
-       "A quantity literal, e.g. q(820, '/mm3'); converted exactly at load time to the unit of what it is "
-       "compared with or added to.", _r_q, compile_time_only=True),
-    _F("bsa", 2, 2, "bsa(height: length, weight: mass) -> quantity [m2]",
-       "Body surface area by Mosteller: sqrt(height[cm] * weight[kg] / 3600) m2. Height and weight are converted "
-       "exactly to cm and kg first.", _r_bsa),
-    _F("hours_since", 1, 1, "hours_since(t: datetime) -> number",
-       "Hours from t to the as-of time (fractional; negative when t is later).", _r_time("hours_since", _hours_since)),
-    _F("days_since", 1, 1, "days_since(t: datetime) -> number",
-       "Days (of 24 h) from t to the as-of time (fractional; negative when t is later).",
-       _r_time("days_since", _days_since)),
-    _F("hours_until", 1, 1, "hours_until(t: datetime) -> number",
-       "Hours from the as-of time to t (fractional; negative when t is earlier).",
-       _r_time("hours_until", _hours_until)),
-    _F("latest", 1, 1, "latest(s: series) -> quantity [unit of s]",
-       "The most recent value of the series; unknown when the series is empty.", _r_latest),
-    _F("consecutive_days_at_or_above", 2, 2, "consecutive_days_at_or_above(s: series, threshold) -> number",
-       "Counting back from the most recent calendar day (UTC date of each time stamp) that has results: the "
-       "number of consecutive days on which ALL results are >= threshold. The run ends at a day with a result "
-       "below the threshold or at a day without results. 0 for an empty series.",
-       _r_consecutive("consecutive_days_at_or_above", _consecutive_at_or_above)),
-    _F("consecutive_days_above", 2, 2, "consecutive_days_above(s: series, threshold) -> number",
-       "As consecutive_days_at_or_above, with every result strictly > threshold.",
-       _r_consecutive("consecutive_days_above", _consecutive_above)),
-    _F("count_within", 2, 2, "count_within(s: series, window: 'ISO 8601 duration') -> number",
-       "The number of results timed within the window before the as-of time (as_of - window <= t <= as_of).",
-       _r_count_within),
+    _F(
+        "round",
+        1,
+        2,
+        "round(x, digits=0) -> same as x",
+        "Rounds half UP (clinical rounding: round(2.5) = 3, round(-2.5) = -3, round(0.125, 2) = 0.13); "
+        "digits is "
+        "an integer literal from -6 to 12.",
+        _r_round,
+    ),
+    _F(
+        "sqrt",
+        1,
+        1,
+        "sqrt(x: number) -> number",
+        "The square root (28 significant digits); a negative argument is an evaluation error.",
+        _r_sqrt,
+    ),
+    _F(
+        "q",
+        2,
+        2,
+        "q(value: number literal, unit: 'UCUM') -> quantity",
+        "A quantity literal, e.g. q(820, '/mm3'); converted exactly at load time to the unit of what it is "
+        "compared with or added to.",
+        _r_q,
+        compile_time_only=True,
+    ),
+    _F(
+        "bsa",
+        2,
+        2,
+        "bsa(height: length, weight: mass) -> quantity [m2]",
+        "Body surface area by Mosteller: sqrt(height[cm] * weight[kg] / 3600) m2. Height and weight are "
+        "converted "
+        "exactly to cm and kg first.",
+        _r_bsa,
+    ),
+    _F(
+        "hours_since",
+        1,
+        1,
+        "hours_since(t: datetime) -> number",
+        "Hours from t to the as-of time (fractional; negative when t is later).",
+        _r_time("hours_since", _hours_since),
+    ),
+    _F(
+        "days_since",
+        1,
+        1,
+        "days_since(t: datetime) -> number",
+        "Days (of 24 h) from t to the as-of time (fractional; negative when t is later).",
+        _r_time("days_since", _days_since),
+    ),
+    _F(
+        "hours_until",
+        1,
+        1,
+        "hours_until(t: datetime) -> number",
+        "Hours from the as-of time to t (fractional; negative when t is earlier).",
+        _r_time("hours_until", _hours_until),
+    ),
+    _F(
+        "latest",
+        1,
+        1,
+        "latest(s: series) -> quantity [unit of s]",
+        "The most recent value of the series; unknown when the series is empty.",
+        _r_latest,
+    ),
+    _F(
+        "consecutive_days_at_or_above",
+        2,
+        2,
+        "consecutive_days_at_or_above(s: series, threshold) -> number",
+        "Counting back from the most recent calendar day (UTC date of each time stamp) that has results: the "
+        "number of consecutive days on which ALL results are >= threshold. The run ends at a day with a "
+        "result "
+        "below the threshold or at a day without results. 0 for an empty series.",
+        _r_consecutive("consecutive_days_at_or_above", _consecutive_at_or_above),
+    ),
+    _F(
+        "consecutive_days_above",
+        2,
+        2,
+        "consecutive_days_above(s: series, threshold) -> number",
+        "As consecutive_days_at_or_above, with every result strictly > threshold.",
+        _r_consecutive("consecutive_days_above", _consecutive_above),
+    ),
+    _F(
+        "count_within",
+        2,
+        2,
+        "count_within(s: series, window: 'ISO 8601 duration') -> number",
+        "The number of results timed within the window before the as-of time (as_of - window <= t <= as_of).",
+        _r_count_within,
+    ),
 )
 
 #: name -> Function; read only.

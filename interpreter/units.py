@@ -123,7 +123,9 @@ class _Parsed:
 @lru_cache(maxsize=1024)
 def _parse(code: str) -> _Parsed:
     if not isinstance(code, str) or not code or len(code) > MAX_UNIT_LENGTH:
-        raise UnitError("unit-unknown", f"'{code}' is not a UCUM unit code (1 to {MAX_UNIT_LENGTH} characters)")
+        raise UnitError(
+            "unit-unknown", f"'{code}' is not a UCUM unit code (1 to {MAX_UNIT_LENGTH} characters)"
+        )
     if code != code.strip() or not code.isascii():
         raise UnitError("unit-unknown", f"'{code}' is not a UCUM unit code (spaces or non-ASCII characters)")
     with _LOCK:
@@ -136,7 +138,9 @@ def _parse(code: str) -> _Parsed:
         if not hasattr(q, "units"):  # a plain number such as "1" or "10*3"
             q = reg.Quantity(q, "dimensionless")
         dims = tuple(sorted((str(k), int(v)) for k, v in q.dimensionality.items()))
-        return _Parsed(code, _to_fraction(q.magnitude), q.units, dims, tuple(sorted(_ARBITRARY.findall(code))))
+        return _Parsed(
+            code, _to_fraction(q.magnitude), q.units, dims, tuple(sorted(_ARBITRARY.findall(code)))
+        )
 
 
 def check_unit(code: str) -> None:
@@ -168,7 +172,8 @@ def exact_ratio(from_code: str, to_code: str) -> Fraction:
     if pa.dimensionality != pb.dimensionality or pa.arbitrary != pb.arbitrary:
         raise UnitError(
             "unit-incompatible",
-            f"'{from_code}' ({dimension(from_code)}) cannot be converted to '{to_code}' ({dimension(to_code)})",
+            f"'{from_code}' ({dimension(from_code)}) cannot be converted to "
+            f"'{to_code}' ({dimension(to_code)})",
         )
     if from_code == to_code:
         return Fraction(1)
@@ -180,17 +185,23 @@ def exact_ratio(from_code: str, to_code: str) -> Fraction:
             zero = reg.Quantity(Fraction(0), pa.units).to(pb.units).magnitude
             fone = reg.Quantity(1.0, pa.units).to(pb.units).magnitude
         except Exception as exc:
-            raise UnitError("unit-incompatible", f"'{from_code}' cannot be converted to '{to_code}': {exc}") from None
+            raise UnitError(
+                "unit-incompatible", f"'{from_code}' cannot be converted to '{to_code}': {exc}"
+            ) from None
     f1, f2 = _to_fraction(one), _to_fraction(two)
     if f2 != 2 * f1 or _to_fraction(zero) != 0:
-        raise UnitError("unit-not-multiplicative",
-                        f"'{from_code}' to '{to_code}' is not a conversion by a factor (an offset or log scale)")
+        raise UnitError(
+            "unit-not-multiplicative",
+            f"'{from_code}' to '{to_code}' is not a conversion by a factor (an offset or log scale)",
+        )
     ratio = f1 * pa.magnitude / pb.magnitude
     if ratio <= 0:
         raise UnitError("unit-not-multiplicative", f"'{from_code}' to '{to_code}' has no positive factor")
     approx = float(fone) * float(pa.magnitude) / float(pb.magnitude)
     if abs(float(ratio) - approx) > 1e-12 * abs(approx):
-        raise UnitError("unit-internal", f"the factor from '{from_code}' to '{to_code}' could not be made exact")
+        raise UnitError(
+            "unit-internal", f"the factor from '{from_code}' to '{to_code}' could not be made exact"
+        )
     return ratio
 
 
@@ -232,13 +243,15 @@ def conversion_factor(from_code: str, to_code: str) -> Decimal:
     ratio = exact_ratio(from_code, to_code)
     dec = _terminating(ratio)
     if dec is None:
-        raise UnitError("unit-inexact",
-                        f"the factor from '{from_code}' to '{to_code}' ({ratio}) has no exact decimal value")
+        raise UnitError(
+            "unit-inexact",
+            f"the factor from '{from_code}' to '{to_code}' ({ratio}) has no exact decimal value",
+        )
     return dec
 
 
 def split_per_unit(code: str) -> tuple[str, str] | None:
-    """Split a per-basis unit at its last top-level ``/``: ``'ug/kg' -> ('ug', 'kg')``, ``'mg/m2' -> ('mg', 'm2')``.
+    """Split a per-basis unit at its last top-level ``/``: ``'ug/kg' -> ('ug', 'kg')``.
 
     Returns None when ``code`` has no such ``/`` (``'ug'``) or a side is empty (``'/uL'``). Both sides are
     checked to be UCUM units (``UnitError`` otherwise).
@@ -254,7 +267,7 @@ def split_per_unit(code: str) -> tuple[str, str] | None:
             cut = i
     if cut <= 0 or cut == len(code) - 1:
         return None
-    top, per = code[:cut], code[cut + 1:]
+    top, per = code[:cut], code[cut + 1 :]
     check_unit(top)
     check_unit(per)
     return top, per
