@@ -361,6 +361,7 @@ class FactChecker:
 
         def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, dict[str, Any]]:
             value, unit, at, was_obj = _split(raw, True)
+            d = _number(value)
             if unit is None and not bare_ok:
                 if was_obj:
                     raise _Bad(
@@ -375,7 +376,6 @@ class FactChecker:
                     f'required; expected {{"value": ..., "unit": "{unit_name}"}}',
                     hint=f'send {{"value": {_given(value)}, "unit": "{unit_name}"}}',
                 )
-            d = _number(value)
             out, given = q.convert(d, unit)
             t = _at(at)
             shown: dict[str, Any] = {"value": _fmt(out), "unit": unit_name}
@@ -412,13 +412,13 @@ class FactChecker:
                     value, unit, at, _ = _split(item, True)
                     if at is None:
                         raise _Bad("fact-malformed", f"result {i} has no `at` time", ())
+                    if value is None:
+                        raise _Bad("fact-malformed", f"result {i} has a null value; leave it out instead")
+                    d = _number(value)
                     if unit is None and not bare_ok:
                         raise _Bad(
                             "fact-missing-unit", f'result {i} has no unit; expected "unit": "{unit_name}"'
                         )
-                    if value is None:
-                        raise _Bad("fact-malformed", f"result {i} has a null value; leave it out instead")
-                    d = _number(value)
                     out, given = q.convert(d, unit)
                     t = _time(at, "the time `at`")
                 except _Bad as bad:
