@@ -100,6 +100,9 @@ def validate_document(data: Any, source_map: SourceMap) -> list[Diagnostic]:
             if key not in seen:
                 seen.add(key)
                 out.append(diag)
+    # a value of the wrong type also fails its enum/pattern/range: say only what matters
+    wrong_type = {d.path for d in out if d.code == "schema-type"}
+    out = [d for d in out if d.code == "schema-type" or d.path not in wrong_type]
     return sort_diagnostics(out)
 
 
