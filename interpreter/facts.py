@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
@@ -45,6 +46,7 @@ from . import units
 from .errors import Diagnostic, FactsError, Location, Path
 from .functions import CONVERSION_CONTEXT, DECIMAL_CONTEXT, UNKNOWN
 from .model import Input
+from .valuetypes import Series
 
 __all__ = ["CheckedFacts", "FactChecker", "FactStatus", "parse_facts_json"]
 
@@ -106,48 +108,69 @@ def _given(raw: object) -> str:
 
 def _number(raw: object) -> Decimal:
     """A JSON number as an exact Decimal, or _Bad."""
-    if isinstance(raw, Decimal):
-        d = raw
+    t = type(raw)
+    if t is Decimal:
+        d: Decimal = raw  # type: ignore[assignment]
+        if d.is_finite() and -300 <= d.adjusted() < 300:
+            return d
         if not d.is_finite():
             raise _Bad("fact-not-finite", f"{_given(raw)} is not a finite number")
+        if not d:
+            return d
+    elif t is int:
+        i: int = raw  # type: ignore[assignment]
+        if -_BIG_INT < i < _BIG_INT:
+            return Decimal(i)
+        raise _Bad("fact-not-finite", "the number is far too large to be a measurement")
+    elif t is float:
+        x: float = raw  # type: ignore[assignment]
+        if x != x or x in (_INF, -_INF):
+            raise _Bad("fact-not-finite", f"{x!r} is not a finite number")
+        d = Decimal(repr(x))
     elif isinstance(raw, bool):
         raise _Bad("fact-wrong-type", f"{_given(raw)} is a boolean, not a number")
-    elif isinstance(raw, int):
-        if raw.bit_length() > 1000:
-            raise _Bad("fact-not-finite", "the number is far too large to be a measurement")
-        d = Decimal(raw)
-    elif isinstance(raw, float):
-        if raw != raw or raw in (float("inf"), float("-inf")):
-            raise _Bad("fact-not-finite", f"{raw!r} is not a finite number")
-        d = Decimal(repr(raw))
     elif isinstance(raw, str):
         raise _Bad(
             "fact-wrong-type",
             f"the text {_given(raw)} is not a number",
             hint="send numbers as JSON numbers, without quotes",
         )
+    elif isinstance(raw, int | Decimal):  # subclasses
+        return _number(int(raw) if isinstance(raw, int) else Decimal(raw))
     else:
         raise _Bad("fact-wrong-type", f"{_given(raw)} ({type(raw).__name__}) is not a number")
-    if d and (abs(d) > _BIG or abs(d) < _SMALL):
+    if d and not -300 <= d.adjusted() < 300:
         raise _Bad(
             "fact-not-finite", f"{_given(d)} is out of the range of finite measurements (1e-300 to 1e300)"
         )
     return d
 
 
+_INF: Final = float("inf")
+_BIG_INT: Final = 10**300
+
+
 def _time(raw: object, what: str = "the time") -> datetime:
-    if isinstance(raw, datetime):
-        t = raw
-    elif isinstance(raw, str) and len(raw) <= _MAX_TEXT:
-        text = raw.strip()
-        if "T" not in text and " " not in text:
+    if type(raw) is str and 16 <= len(raw) <= 40 and raw[10] == "T":
+        try:
+            t = datetime.fromisoformat(raw)
+        except ValueError:
             raise _Bad(
                 "fact-bad-time",
-                f"{what} {_given(raw)} has no time of day and offset",
+                f"{what} {_given(raw)} is not an ISO 8601 time",
+                hint="write e.g. 2026-11-20T08:00:00Z",
+            ) from None
+    elif isinstance(raw, datetime):
+        t = raw
+    elif isinstance(raw, str):
+        if len(raw) > _MAX_TEXT or "T" not in raw:
+            raise _Bad(
+                "fact-bad-time",
+                f"{what} {_given(raw)} is not an ISO 8601 time with a time of day and offset",
                 hint="write e.g. 2026-11-20T08:00:00Z",
             )
         try:
-            t = datetime.fromisoformat(text)
+            t = datetime.fromisoformat(raw)
         except ValueError:
             raise _Bad(
                 "fact-bad-time",
@@ -186,20 +209,20 @@ def _duration_text(td: timedelta) -> str:
     return out if out != "P" else "PT0M"
 
 
-# A per-input checker: (raw value) -> (value, at or None, shown entry). Raises _Bad.
-_Check = Callable[[object, datetime], tuple[object, datetime | None, dict[str, Any]]]
+#: What was given, when it was converted: (value as given, unit as given).
+_Given = tuple[Decimal, str] | None
+#: A per-input checker: (raw, as_of) -> (value, measurement time or None, given). Raises _Bad.
+_Check = Callable[[object, datetime], tuple[object, datetime | None, Any]]
 
 
 class _Quantity:
-    """Converts {value, unit} to the canonical unit, exactly, and checks plausibility."""
+    """Converts a value in a given unit to the canonical unit, exactly, and checks plausibility."""
 
-    __slots__ = ("bare", "factors", "hi", "inp", "lo", "unit")
+    __slots__ = ("factors", "hi", "lo", "unit")
 
     def __init__(self, inp: Input) -> None:
         assert inp.unit is not None
-        self.inp = inp
         self.unit: str = inp.unit
-        self.bare = inp.bare_number
         self.lo = inp.plausible_min
         self.hi = inp.plausible_max
         factors: dict[str, Decimal | Fraction | None] = {inp.unit: None}
@@ -209,15 +232,14 @@ class _Quantity:
         self.factors = factors
 
     def factor(self, unit: object) -> Decimal | Fraction | None:
+        """The factor of a unit not in the table (the table is read first, in ``convert``)."""
+        accepted = ", ".join(self.factors)
         if not isinstance(unit, str):
             raise _Bad(
-                "fact-unknown-unit", f"the unit {_given(unit)} is not a UCUM code in quotes", ("unit",)
+                "fact-unknown-unit",
+                f"the unit {_given(unit)} is not a UCUM code in quotes; accepted: {accepted}",
+                ("unit",),
             )
-        try:
-            return self.factors[unit]
-        except KeyError:
-            pass
-        accepted = ", ".join(self.factors)
         try:
             units.check_unit(unit)
         except units.UnitError:
@@ -233,12 +255,11 @@ class _Quantity:
                 f"'{self.unit}' ({units.dimension(self.unit)}); accepted: {accepted}",
                 ("unit",),
             ) from None
-        for known, f in self.factors.items():
-            # another spelling of an accepted unit (same quantity, factor exactly 1)
-            known_ratio = Fraction(1) if f is None else Fraction(f) if isinstance(f, Decimal) else f
-            if ratio == known_ratio:
-                del known
-                return _exact_or_fraction(ratio)
+        for f in self.factors.values():
+            # another spelling of an accepted unit (the same quantity: the same factor)
+            known = Fraction(1) if f is None else Fraction(f) if isinstance(f, Decimal) else f
+            if ratio == known:
+                return f
         raise _Bad(
             "fact-unit-mismatch",
             f"'{unit}' is not an accepted unit for this input; accepted: {accepted}",
@@ -246,33 +267,36 @@ class _Quantity:
             hint="send the value in one of the accepted units",
         )
 
-    def convert(self, value: Decimal, unit: object) -> tuple[Decimal, str | None]:
-        """(value in the canonical unit, 'value unit' as given when converted)."""
+    def convert(self, value: Decimal, unit: object) -> tuple[Decimal, _Given]:
+        """(value in the canonical unit, (value, unit) as given when converted)."""
         if unit is None or unit == self.unit:
             out = value
-            given = None
+            given: _Given = None
         else:
-            f = self.factor(unit)
+            try:
+                f = self.factors[unit]  # type: ignore[index]
+            except (KeyError, TypeError):
+                f = self.factor(unit)
             if f is None:
                 out = value
             elif isinstance(f, Decimal):
-                out = CONVERSION_CONTEXT.multiply(value, f)
+                out = _CMUL(value, f)
             else:
-                out = DECIMAL_CONTEXT.divide(
-                    CONVERSION_CONTEXT.multiply(value, Decimal(f.numerator)), Decimal(f.denominator)
-                )
-            given = f"{_fmt(value)} {unit}"
+                out = DECIMAL_CONTEXT.divide(_CMUL(value, Decimal(f.numerator)), Decimal(f.denominator))
+            given = (value, unit)  # type: ignore[assignment]
         lo, hi = self.lo, self.hi
         if (lo is not None and out < lo) or (hi is not None and out > hi):
             where = f"{_fmt(value)} {unit}" if given else f"{_fmt(value)} {self.unit}"
             conv = f" = {_fmt(out)} {self.unit}" if given else ""
-            rng = f"{_range(lo, hi)} {self.unit}"
             raise _Bad(
                 "fact-implausible",
-                f"{where}{conv} is outside the plausible range {rng}",
+                f"{where}{conv} is outside the plausible range {_range(lo, hi)} {self.unit}",
                 hint="check the value and its unit (a factor of 1000 is a unit mix-up)",
             )
         return out, given
+
+
+_CMUL = CONVERSION_CONTEXT.multiply
 
 
 def _exact_or_fraction(ratio: Fraction) -> Decimal | Fraction | None:
@@ -288,11 +312,10 @@ _OBJ_KEYS_UNIT: Final = frozenset({"value", "unit", "at"})
 
 def _split(raw: object, with_unit: bool) -> tuple[object, object, object, bool]:
     """(value, unit, at, was_object) from a bare value or a {value, unit?, at?} object."""
-    if isinstance(raw, Mapping):
+    if type(raw) is dict or isinstance(raw, Mapping):
         allowed = _OBJ_KEYS_UNIT if with_unit else _OBJ_KEYS_PLAIN
-        keys = raw.keys()
-        if not keys <= allowed:
-            extra = sorted(str(k) for k in keys if k not in allowed)
+        if not raw.keys() <= allowed:
+            extra = sorted(str(k) for k in raw if k not in allowed)
             raise _Bad(
                 "fact-malformed",
                 f"unexpected key(s) {', '.join(extra)}; a fact object has {', '.join(sorted(allowed))}",
@@ -300,8 +323,76 @@ def _split(raw: object, with_unit: bool) -> tuple[object, object, object, bool]:
             )
         if "value" not in raw:
             raise _Bad("fact-malformed", "the fact object has no `value`")
-        return raw["value"], raw.get("unit"), raw.get("at"), True
+        value = raw["value"]
+        if value is None:
+            raise _Null
+        return value, raw.get("unit"), raw.get("at"), True
     return raw, None, None, False
+
+
+class _Null(Exception):
+    """A fact object whose value is null: the fact is missing."""
+
+
+def _at(at: object) -> datetime | None:
+    if at is None:
+        return None
+    try:
+        return _time(at, "the time `at`")
+    except _Bad as bad:
+        bad.sub = ("at",)
+        raise
+
+
+class _Shown(Mapping[str, Any]):
+    """The JSON-able account of the facts given, formatted on access (the hot path only records)."""
+
+    __slots__ = ("_records",)
+
+    def __init__(
+        self, records: dict[str, tuple[str, object, str | None, Any, datetime | None, str | None]]
+    ) -> None:
+        self._records = records
+
+    def __getitem__(self, name: str) -> dict[str, Any]:
+        kind, value, unit, given, at, unknown = self._records[name]
+        out: dict[str, Any]
+        if kind == "series":
+            items = []
+            series: Series = value  # type: ignore[assignment]
+            for k, (t, v) in enumerate(series):
+                item: dict[str, Any] = {"value": _fmt(v), "at": _iso(t)}
+                g = given[k] if given else None
+                if g is not None:
+                    item["given"] = f"{_fmt(g[0])} {g[1]}"
+                items.append(item)
+            out = {"value": items, "unit": unit}
+        else:
+            if isinstance(value, Decimal):
+                shown: object = _fmt(value)
+            elif isinstance(value, datetime):
+                shown = _iso(value)
+            else:
+                shown = value
+            out = {"value": shown}
+            if unit is not None:
+                out["unit"] = unit
+            if given is not None:
+                out["given"] = f"{_fmt(given[0])} {given[1]}"
+        if at is not None:
+            out["at"] = _iso(at)
+        if unknown is not None:
+            out["unknown"] = unknown
+        return out
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
 
 
 class FactChecker:
@@ -314,265 +405,129 @@ class FactChecker:
         self.inputs: Mapping[str, Input] = MappingProxyType(dict(inputs))
         self.file = file
         self._names: frozenset[str] = frozenset(inputs)
-        self._checks: tuple[tuple[str, Input, _Check], ...] = tuple(
-            (name, inp, self._make(inp)) for name, inp in inputs.items()
+        self._sorted_names: tuple[str, ...] = tuple(sorted(inputs))
+        self._checks: tuple[tuple[str, str, str | None, timedelta | None, str, _Check], ...] = tuple(
+            (
+                name,
+                inp.type,
+                inp.unit,
+                inp.max_age,
+                inp.max_age_text or _duration_text(inp.max_age) if inp.max_age else "",
+                self._make(inp),
+            )
+            for name, inp in inputs.items()
         )
 
     # -- per-type checkers (built once) -------------------------------------------------------------
     def _make(self, inp: Input) -> _Check:
         kind = inp.type
         if kind == "quantity":
-            return self._make_quantity(inp)
+            return _make_quantity(inp)
         if kind == "series":
-            return self._make_series(inp)
+            return _make_series(inp)
         if kind == "number":
-            return self._make_number(inp)
+            return _make_number(inp)
         if kind == "boolean":
-            return self._make_boolean()
+            return _check_boolean
         if kind == "code":
-            return self._make_code(inp)
+            return _make_code(inp)
         if kind == "datetime":
-            return self._make_datetime()
+            return _check_datetime
         raise ValueError(f"input '{inp.name}' has an unknown type {kind!r}")
-
-    @staticmethod
-    def _make_number(inp: Input) -> _Check:
-        lo, hi = inp.plausible_min, inp.plausible_max
-
-        def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, dict[str, Any]]:
-            value, _, at, _ = _split(raw, False)
-            d = _number(value)
-            if (lo is not None and d < lo) or (hi is not None and d > hi):
-                raise _Bad(
-                    "fact-implausible",
-                    f"{_fmt(d)} is outside the plausible range "
-                    f"{_fmt(lo) if lo is not None else '-inf'} to {_fmt(hi) if hi is not None else 'inf'}",
-                )
-            t = _at(at)
-            return d, t, {"value": _fmt(d)}
-
-        return check
-
-    @staticmethod
-    def _make_quantity(inp: Input) -> _Check:
-        q = _Quantity(inp)
-        bare_ok = inp.bare_number
-        unit_name = q.unit
-
-        def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, dict[str, Any]]:
-            value, unit, at, was_obj = _split(raw, True)
-            d = _number(value)
-            if unit is None and not bare_ok:
-                if was_obj:
-                    raise _Bad(
-                        "fact-missing-unit",
-                        f"the value {_given(value)} has no unit; expected "
-                        f'{{"value": ..., "unit": "{unit_name}"}}',
-                        hint=f'add "unit": "{unit_name}"',
-                    )
-                raise _Bad(
-                    "fact-missing-unit",
-                    f"a bare number {_given(value)} where a quantity with a unit is "
-                    f'required; expected {{"value": ..., "unit": "{unit_name}"}}',
-                    hint=f'send {{"value": {_given(value)}, "unit": "{unit_name}"}}',
-                )
-            out, given = q.convert(d, unit)
-            t = _at(at)
-            shown: dict[str, Any] = {"value": _fmt(out), "unit": unit_name}
-            if given is not None:
-                shown["given"] = given
-            return out, t, shown
-
-        return check
-
-    @staticmethod
-    def _make_series(inp: Input) -> _Check:
-        q = _Quantity(inp)
-        bare_ok = inp.bare_number
-        unit_name = q.unit
-
-        def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, dict[str, Any]]:
-            if not isinstance(raw, list | tuple):
-                raise _Bad(
-                    "fact-wrong-type",
-                    f"{_given(raw)} is not a list of results "
-                    f'[{{"value": ..., "unit": "{unit_name}", "at": "..."}}, ...]',
-                )
-            items: list[tuple[datetime, Decimal]] = []
-            shown_items: list[dict[str, Any]] = []
-            for i, item in enumerate(raw):
-                if not isinstance(item, Mapping):
-                    raise _Bad(
-                        "fact-malformed",
-                        f"result {i} is {_given(item)}, not an object "
-                        f'{{"value": ..., "unit": "{unit_name}", "at": "..."}}',
-                        (i,),
-                    )
-                try:
-                    value, unit, at, _ = _split(item, True)
-                    if at is None:
-                        raise _Bad("fact-malformed", f"result {i} has no `at` time", ())
-                    if value is None:
-                        raise _Bad("fact-malformed", f"result {i} has a null value; leave it out instead")
-                    d = _number(value)
-                    if unit is None and not bare_ok:
-                        raise _Bad(
-                            "fact-missing-unit", f'result {i} has no unit; expected "unit": "{unit_name}"'
-                        )
-                    out, given = q.convert(d, unit)
-                    t = _time(at, "the time `at`")
-                except _Bad as bad:
-                    bad.sub = (i, *bad.sub)
-                    if not bad.message.startswith("result"):
-                        bad.message = f"result {i}: {bad.message}"
-                    raise
-                if t > as_of:
-                    raise _Bad(
-                        "fact-future",
-                        f"result {i} is timed {_iso(t)}, after the as-of time {_iso(as_of)}",
-                        (i, "at"),
-                    )
-                items.append((t, out))
-                entry: dict[str, Any] = {"value": _fmt(out), "at": _iso(t)}
-                if given is not None:
-                    entry["given"] = given
-                shown_items.append(entry)
-            order = sorted(range(len(items)), key=lambda k: items[k][0])
-            series = tuple(items[k] for k in order)
-            newest = series[-1][0] if series else None
-            return series, newest, {"value": [shown_items[k] for k in order], "unit": unit_name}
-
-        return check
-
-    @staticmethod
-    def _make_boolean() -> _Check:
-        def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, dict[str, Any]]:
-            value, _, at, _ = _split(raw, False)
-            if value is not True and value is not False:
-                raise _Bad("fact-wrong-type", f"{_given(value)} is not true or false")
-            return value, _at(at), {"value": value}
-
-        return check
-
-    @staticmethod
-    def _make_code(inp: Input) -> _Check:
-        allowed = frozenset(inp.values)
-        listed = ", ".join(inp.values)
-
-        def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, dict[str, Any]]:
-            value, _, at, _ = _split(raw, False)
-            if not isinstance(value, str):
-                raise _Bad("fact-wrong-type", f"{_given(value)} is not one of the quoted values {listed}")
-            if value not in allowed:
-                close = difflib.get_close_matches(value[:_MAX_TEXT], list(inp.values), n=1, cutoff=0.6)
-                raise _Bad(
-                    "fact-unknown-code",
-                    f"{_given(value)} is not one of: {listed}",
-                    hint=f"did you mean '{close[0]}'?" if close else None,
-                )
-            return value, _at(at), {"value": value}
-
-        return check
-
-    @staticmethod
-    def _make_datetime() -> _Check:
-        def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, dict[str, Any]]:
-            value, _, at, _ = _split(raw, False)
-            t = _time(value, "the value")
-            return t, _at(at), {"value": _iso(t)}
-
-        return check
 
     # -- the hot path --------------------------------------------------------------------------------
     def check(self, raw: Mapping[str, Any], as_of: datetime, *, file: str | None = None) -> CheckedFacts:
         """Check ``raw`` facts at ``as_of`` (timezone-aware). Raises ``FactsError`` listing every bad fact."""
         if as_of.tzinfo is None or as_of.utcoffset() is None:
             raise ValueError("the as-of time must carry a time zone offset")
-        where = Location(file or self.file)
         if not isinstance(raw, Mapping):
             raise FactsError(
                 [
                     Diagnostic(
                         "fact-malformed",
                         f"the facts must be an object of name: value, not {type(raw).__name__}",
-                        where,
+                        Location(file or self.file),
                     )
                 ]
             )
         values: dict[str, object] = {}
         unknown: dict[str, FactStatus] = {}
-        shown: dict[str, Any] = {}
-        errors: list[Diagnostic] = []
+        records: dict[str, tuple[str, object, str | None, Any, datetime | None, str | None]] = {}
+        errors: list[Diagnostic] | None = None
         get = raw.get
-        for name, inp, fn in self._checks:
+        for name, kind, unit, max_age, age_text, fn in self._checks:
             r = get(name)
             if r is None:
                 values[name] = UNKNOWN
                 unknown[name] = _MISSING
                 continue
-            if isinstance(r, Mapping) and r.get("value", 0) is None and r.keys() <= _OBJ_KEYS_UNIT:
-                values[name] = UNKNOWN
-                unknown[name] = FactStatus("missing", "given as null")
-                continue
             try:
-                value, at, entry = fn(r, as_of)
+                value, at, given = fn(r, as_of)
+            except _Null:
+                values[name] = UNKNOWN
+                unknown[name] = _NULL
+                continue
             except _Bad as bad:
+                errors = errors or []
                 errors.append(
                     Diagnostic(
-                        bad.code, f"fact '{name}': {bad.message}", where, path=(name, *bad.sub), hint=bad.hint
+                        bad.code,
+                        f"fact '{name}': {bad.message}",
+                        Location(file or self.file),
+                        path=(name, *bad.sub),
+                        hint=bad.hint,
                     )
                 )
                 continue
             except units.UnitError as exc:
+                errors = errors or []
                 errors.append(
                     Diagnostic(
-                        "fact-unknown-unit", f"fact '{name}': {exc.message}", where, path=(name, "unit")
+                        "fact-unknown-unit",
+                        f"fact '{name}': {exc.message}",
+                        Location(file or self.file),
+                        path=(name, "unit"),
                     )
                 )
                 continue
-            if at is not None:
-                if inp.type != "series" and at > as_of:
-                    errors.append(
-                        Diagnostic(
-                            "fact-future",
-                            f"fact '{name}': measured {_iso(at)}, after the as-of time {_iso(as_of)}",
-                            where,
-                            path=(name, "at"),
-                        )
+            if at is not None and kind != "series" and at > as_of:
+                errors = errors or []
+                errors.append(
+                    Diagnostic(
+                        "fact-future",
+                        f"fact '{name}': measured {_iso(at)}, after the as-of time {_iso(as_of)}",
+                        Location(file or self.file),
+                        path=(name, "at"),
                     )
-                    continue
-                entry["at"] = _iso(at) if inp.type != "series" else entry.get("at")
-                if entry["at"] is None:
-                    del entry["at"]
-            max_age = inp.max_age
+                )
+                continue
+            status: FactStatus | None = None
             if max_age is not None:
                 if at is None:
-                    if inp.type == "series":
-                        status = FactStatus("missing", "no results")
-                    else:
-                        status = FactStatus(
-                            "undated",
-                            f"no measurement time `at`; values older than "
-                            f"{inp.max_age_text or _duration_text(max_age)} are not used",
+                    status = (
+                        _NO_RESULTS
+                        if kind == "series"
+                        else FactStatus(
+                            "undated", f"no measurement time `at`; values older than {age_text} are not used"
                         )
-                    values[name] = UNKNOWN
-                    unknown[name] = status
-                    entry["unknown"] = status.reason
-                    shown[name] = entry
-                    continue
-                if as_of - at > max_age:
-                    status = FactStatus(
-                        "stale",
-                        f"measured {_iso(at)}, older than "
-                        f"{inp.max_age_text or _duration_text(max_age)} at {_iso(as_of)}",
                     )
-                    values[name] = UNKNOWN
-                    unknown[name] = status
-                    entry["unknown"] = status.reason
-                    shown[name] = entry
-                    continue
-            values[name] = value
-            shown[name] = entry
+                elif as_of - at > max_age:
+                    status = FactStatus(
+                        "stale", f"measured {_iso(at)}, older than {age_text} at {_iso(as_of)}"
+                    )
+            if status is None:
+                values[name] = value
+            else:
+                values[name] = UNKNOWN
+                unknown[name] = status
+            records[name] = (
+                kind,
+                value,
+                unit,
+                given,
+                at if kind != "series" else None,
+                None if status is None else status.reason,
+            )
         unrecognized: tuple[tuple[str, str | None], ...] = ()
         if not raw.keys() <= self._names:
             extra = []
@@ -580,26 +535,175 @@ class FactChecker:
                 if k in self._names:
                     continue
                 if not isinstance(k, str):
-                    errors.append(Diagnostic("fact-malformed", f"fact names must be text, not {k!r}", where))
+                    errors = errors or []
+                    errors.append(
+                        Diagnostic(
+                            "fact-malformed",
+                            f"fact names must be text, not {k!r}",
+                            Location(file or self.file),
+                        )
+                    )
                     continue
-                close = difflib.get_close_matches(k[:_MAX_TEXT], sorted(self._names), n=1, cutoff=0.6)
-                extra.append((k, close[0] if close else None))
+                extra.append((k, _suggest(self._sorted_names, k[:_MAX_TEXT])))
             unrecognized = tuple(sorted(extra))
         if errors:
             raise FactsError(errors)
         return CheckedFacts(
-            MappingProxyType(values), MappingProxyType(unknown), unrecognized, MappingProxyType(shown)
+            MappingProxyType(values), MappingProxyType(unknown), unrecognized, _Shown(records)
         )
 
 
-def _at(at: object) -> datetime | None:
-    if at is None:
-        return None
-    try:
-        return _time(at, "the time `at`")
-    except _Bad as bad:
-        bad.sub = ("at",)
-        raise
+_NULL: Final = FactStatus("missing", "given as null")
+_NO_RESULTS: Final = FactStatus("missing", "no results")
+
+
+def _make_number(inp: Input) -> _Check:
+    lo, hi = inp.plausible_min, inp.plausible_max
+
+    def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, Any]:
+        if type(raw) is dict:
+            value, _, at, _ = _split(raw, False)
+            t = _at(at)
+        else:
+            value, t = raw, None
+        d = _number(value)
+        if (lo is not None and d < lo) or (hi is not None and d > hi):
+            raise _Bad("fact-implausible", f"{_fmt(d)} is outside the plausible range {_range(lo, hi)}")
+        return d, t, None
+
+    return check
+
+
+def _make_quantity(inp: Input) -> _Check:
+    q = _Quantity(inp)
+    bare_ok = inp.bare_number
+    unit_name = q.unit
+    convert = q.convert
+
+    def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, Any]:
+        if type(raw) is dict and raw.keys() <= _OBJ_KEYS_UNIT and raw.get("value") is not None:
+            value, unit, at, was_obj = raw["value"], raw.get("unit"), raw.get("at"), True
+        else:
+            value, unit, at, was_obj = _split(raw, True)
+        d = _number(value)
+        if unit is None and not bare_ok:
+            if was_obj:
+                raise _Bad(
+                    "fact-missing-unit",
+                    f"the value {_given(value)} has no unit; expected "
+                    f'{{"value": ..., "unit": "{unit_name}"}}',
+                    hint=f'add "unit": "{unit_name}"',
+                )
+            raise _Bad(
+                "fact-missing-unit",
+                f"a bare number {_given(value)} where a quantity with a unit is "
+                f'required; expected {{"value": ..., "unit": "{unit_name}"}}',
+                hint=f'send {{"value": {_given(value)}, "unit": "{unit_name}"}}',
+            )
+        out, given = convert(d, unit)
+        return out, (_at(at) if at is not None else None), given
+
+    return check
+
+
+def _make_series(inp: Input) -> _Check:
+    q = _Quantity(inp)
+    bare_ok = inp.bare_number
+    unit_name = q.unit
+    convert = q.convert
+
+    def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, Any]:
+        if not isinstance(raw, list | tuple):
+            raise _Bad(
+                "fact-wrong-type",
+                f"{_given(raw)} is not a list of results "
+                f'[{{"value": ..., "unit": "{unit_name}", "at": "..."}}, ...]',
+            )
+        items: list[tuple[datetime, Decimal, _Given]] = []
+        for i, item in enumerate(raw):
+            try:
+                if not isinstance(item, Mapping):
+                    raise _Bad(
+                        "fact-malformed",
+                        f"{_given(item)} is not an object "
+                        f'{{"value": ..., "unit": "{unit_name}", "at": "..."}}',
+                    )
+                try:
+                    value, unit, at, _ = _split(item, True)
+                except _Null:
+                    raise _Bad(
+                        "fact-malformed", "a null value; leave the result out instead", ("value",)
+                    ) from None
+                if at is None:
+                    raise _Bad("fact-malformed", "no `at` time")
+                d = _number(value)
+                if unit is None and not bare_ok:
+                    raise _Bad("fact-missing-unit", f'no unit; expected "unit": "{unit_name}"')
+                out, given = convert(d, unit)
+                t = _time(at, "the time `at`")
+            except _Bad as bad:
+                bad.sub = (i, *bad.sub)
+                bad.message = f"result {i}: {bad.message}"
+                raise
+            if t > as_of:
+                raise _Bad(
+                    "fact-future",
+                    f"result {i} is timed {_iso(t)}, after the as-of time {_iso(as_of)}",
+                    (i, "at"),
+                )
+            items.append((t, out, given))
+        items.sort(key=_first)
+        series = tuple((t, v) for t, v, _ in items)
+        givens = tuple(g for _, _, g in items) if any(g is not None for _, _, g in items) else None
+        return series, (series[-1][0] if series else None), givens
+
+    return check
+
+
+def _first(item: tuple[datetime, Decimal, _Given]) -> datetime:
+    return item[0]
+
+
+def _check_boolean(raw: object, as_of: datetime) -> tuple[object, datetime | None, Any]:
+    if raw is True or raw is False:
+        return raw, None, None
+    value, _, at, _ = _split(raw, False)
+    if value is not True and value is not False:
+        raise _Bad("fact-wrong-type", f"{_given(value)} is not true or false")
+    return value, _at(at), None
+
+
+def _make_code(inp: Input) -> _Check:
+    allowed = frozenset(inp.values)
+    listed = ", ".join(inp.values)
+
+    def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, Any]:
+        if type(raw) is str and raw in allowed:
+            return raw, None, None
+        value, _, at, _ = _split(raw, False)
+        if not isinstance(value, str):
+            raise _Bad("fact-wrong-type", f"{_given(value)} is not one of the quoted values {listed}")
+        if value not in allowed:
+            close = difflib.get_close_matches(value[:_MAX_TEXT], list(inp.values), n=1, cutoff=0.6)
+            raise _Bad(
+                "fact-unknown-code",
+                f"{_given(value)} is not one of: {listed}",
+                hint=f"did you mean '{close[0]}'?" if close else None,
+            )
+        return value, _at(at), None
+
+    return check
+
+
+def _check_datetime(raw: object, as_of: datetime) -> tuple[object, datetime | None, Any]:
+    value, _, at, _ = _split(raw, False)
+    return _time(value, "the value"), _at(at), None
+
+
+@lru_cache(maxsize=2048)
+def _suggest(names: tuple[str, ...], name: str) -> str | None:
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 # --------------------------------------------------------------------------------------------------
