@@ -40,7 +40,16 @@ import tokenize
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Context, Decimal, DecimalException, DivisionByZero, Inexact, InvalidOperation, Overflow
+from decimal import (
+    Context,
+    Decimal,
+    DecimalException,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    Underflow,
+)
 from fractions import Fraction
 from typing import Any, Final
 
@@ -107,8 +116,10 @@ class Threshold:
 def _evaluation_error(exc: Exception, source: str) -> EvaluationError:
     if isinstance(exc, DivisionByZero):
         return EvaluationError("expr-division-by-zero", "division by zero", expression=source)
-    if isinstance(exc, Overflow):
-        return EvaluationError("expr-overflow", "a number became too large", expression=source)
+    if isinstance(exc, Overflow | Underflow):
+        return EvaluationError(
+            "expr-overflow", "a number went out of range (beyond 1e999 or below 1e-999)", expression=source
+        )
     if isinstance(exc, InvalidOperation):
         return EvaluationError(
             "expr-invalid-operation",

@@ -32,6 +32,7 @@ from decimal import (
     DivisionByZero,
     InvalidOperation,
     Overflow,
+    Underflow,
 )
 from fractions import Fraction
 from types import MappingProxyType
@@ -101,21 +102,23 @@ class Unknown:
 
 UNKNOWN: Final = Unknown()
 
-#: Arithmetic of expressions: fixed precision, banker's rounding, errors trapped.
+#: Arithmetic of expressions: 28 significant digits, banker's rounding, errors trapped, and an exponent range
+#: (1e-999 to 1e999) far beyond any clinical value, so a runaway computation fails loudly (``expr-overflow``)
+#: instead of silently growing or underflowing to zero.
 DECIMAL_CONTEXT: Final = Context(
     prec=28,
     rounding=ROUND_HALF_EVEN,
-    traps=[Overflow, InvalidOperation, DivisionByZero],
-    Emax=999_999,
-    Emin=-999_999,
+    traps=[Overflow, Underflow, InvalidOperation, DivisionByZero],
+    Emax=999,
+    Emin=-999,
 )
 #: Multiplication by an exact unit-conversion factor: wide enough that converting any fact value is exact.
 CONVERSION_CONTEXT: Final = Context(
     prec=120,
     rounding=ROUND_HALF_EVEN,
-    traps=[Overflow, InvalidOperation, DivisionByZero],
-    Emax=999_999,
-    Emin=-999_999,
+    traps=[Overflow, Underflow, InvalidOperation, DivisionByZero],
+    Emax=9_999,
+    Emin=-9_999,
 )
 
 _C = DECIMAL_CONTEXT

@@ -1,0 +1,245 @@
+"""Run the conformance corpus: data files under tests/conformance/*.yaml.
+
+Each file declares ``inputs`` (the same shape as a guideline's inputs), an ``as_of`` time and ``cases``.
+A case has ``name`` and either an ``expr`` (compiled against the inputs' types) or only facts. Keys:
+
+* ``expect``: the expected result type of the expression: ``boolean`` (default), ``number``, ``any`` or a
+  quantity unit written ``quantity <unit>``;
+* ``values``: run-time values, typed by the inputs (numbers as strings, ``unknown`` for UNKNOWN);
+  or ``facts`` (a mapping) / ``facts_json`` (JSON text): raw facts checked by the ``FactChecker``;
+* ``result``: ``true``, ``false``, ``unknown``, or a decimal string (compared exactly with ``==``),
+  or a mapping ``{unit: ..., value: ...}`` is not needed: the unit is the static type;
+* ``type``: the expected static type, e.g. ``number`` or ``quantity m2``;
+* ``error`` / ``runtime_error`` / ``facts_error``: the expected diagnostic code (compile time), the
+  ``EvaluationError`` code, or a list of ``{code, path}`` for ``FactsError``;
+* ``column`` (0-based offset into the expression) and ``message`` / ``hint`` (substrings) for ``error``;
+* ``checked``: for facts cases, expected values after checking, and ``unknown``: name -> reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from interpreter.errors import EvaluationError, FactsError, Location
+from interpreter.expressions import UNKNOWN, compile_expression
+from interpreter.facts import FactChecker, parse_facts_json
+from interpreter.model import Input, parse_duration
+from interpreter.valuetypes import BOOLEAN, NUMBER, ValueType
+
+CORPUS = Path(__file__).parent / "conformance"
+BASE = Location("expr.yaml", 3, 11)
+
+
+@dataclass(frozen=True)
+class Case:
+    file: str
+    inputs: Mapping[str, Input]
+    as_of: datetime
+    data: Mapping[str, Any]
+
+    @property
+    def id(self) -> str:
+        return f"{self.file}::{self.data['name']}"
+
+
+def _dec(x: Any) -> Decimal | None:
+    if x is None:
+        return None
+    if isinstance(x, bool):
+        raise TypeError(x)
+    return Decimal(str(x))
+
+
+def _inputs(spec: Mapping[str, Any]) -> dict[str, Input]:
+    out: dict[str, Input] = {}
+    for name, d in spec.items():
+        plaus = d.get("plausible") or {}
+        max_age = d.get("max_age")
+        out[name] = Input(
+            name=name,
+            type=d["type"],
+            description=d.get("description", name),
+            location=Location("inputs.yaml", 1, 1),
+            path=("inputs", name),
+            unit=d.get("unit"),
+            accepted_units=tuple(d.get("accepted_units", ())),
+            bare_number=bool(d.get("bare_number", False)),
+            plausible_min=_dec(plaus.get("min")),
+            plausible_max=_dec(plaus.get("max")),
+            values=tuple(d.get("values", ())),
+            max_age=parse_duration(max_age) if max_age else None,
+            max_age_text=max_age,
+        )
+    return out
+
+
+def _cases() -> Iterator[Case]:
+    for path in sorted(CORPUS.glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        inputs = _inputs(doc.get("inputs") or {})
+        as_of = datetime.fromisoformat(doc.get("as_of", "2026-11-24T09:00:00Z"))
+        names: set[str] = set()
+        for data in doc["cases"]:
+            assert data["name"] not in names, f"duplicate case name {data['name']} in {path.name}"
+            names.add(data["name"])
+            yield Case(path.name, inputs, as_of, data)
+
+
+CASES = list(_cases())
+
+
+def _type(text: str) -> ValueType | None:
+    if text == "boolean":
+        return BOOLEAN
+    if text == "number":
+        return NUMBER
+    if text == "any":
+        return None
+    kind, _, unit = text.partition(" ")
+    return ValueType(kind, unit or None)  # type: ignore[arg-type]
+
+
+def _value(inp: Input, raw: Any) -> object:
+    if raw == "unknown":
+        return UNKNOWN
+    if inp.type in ("number", "quantity"):
+        return Decimal(str(raw))
+    if inp.type == "datetime":
+        return datetime.fromisoformat(raw)
+    if inp.type == "series":
+        return tuple((datetime.fromisoformat(at), Decimal(str(v))) for at, v in raw)
+    return raw
+
+
+def _expected(raw: Any) -> object:
+    if raw == "unknown":
+        return UNKNOWN
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, int | float | str):
+        return Decimal(str(raw))
+    raise AssertionError(f"bad expected result {raw!r}")
+
+
+def _same(actual: object, expected: object) -> bool:
+    if expected is UNKNOWN:
+        return actual is UNKNOWN
+    if isinstance(expected, bool):
+        return actual is expected
+    return isinstance(actual, Decimal) and not isinstance(actual, bool) and actual == expected
+
+
+def _check_facts(case: Case) -> dict[str, object] | None:
+    d = case.data
+    checker = FactChecker(case.inputs)
+    expected_errors = d.get("facts_error")
+    try:
+        raw = parse_facts_json(d["facts_json"]) if "facts_json" in d else d["facts"]
+        checked = checker.check(raw, case.as_of)
+    except FactsError as exc:
+        got = [(x.code, [str(p) for p in x.path]) for x in exc.diagnostics]
+        assert expected_errors is not None, f"unexpected FactsError: {[x.format() for x in exc.diagnostics]}"
+        want = [(e["code"], [str(p) for p in e.get("path", [])]) for e in expected_errors]
+        for code, path in want:
+            assert any(c == code and (not path or p[: len(path)] == path) for c, p in got), (code, path, got)
+        assert len(got) == len(want), got
+        for e in expected_errors:
+            if "message" in e:
+                assert any(e["message"] in x.message for x in exc.diagnostics if x.code == e["code"]), (
+                    e["message"], [x.message for x in exc.diagnostics])
+        for x in exc.diagnostics:
+            assert x.message.strip(), x
+            # a diagnostic about one fact names it: the message quotes the name and the path starts with it
+            if x.path:
+                assert f"'{x.path[0]}'" in x.message, x
+        return None
+    assert expected_errors is None, f"expected {expected_errors}, facts were accepted: {dict(checked.values)}"
+    for name, want_value in (d.get("checked") or {}).items():
+        assert _same(checked.values[name], _expected(want_value)), (name, checked.values[name], want_value)
+    for name, reason in (d.get("unknown") or {}).items():
+        assert checked.values[name] is UNKNOWN
+        assert checked.unknown[name].reason == reason, checked.unknown[name]
+    if "unrecognized" in d:
+        assert [list(x) for x in checked.unrecognized] == d["unrecognized"]
+    if "shown" in d:
+        for name, entry in d["shown"].items():
+            assert dict(checked.shown[name]) == entry, checked.shown[name]
+    return dict(checked.values)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_conformance(case: Case) -> None:
+    d = case.data
+    values: dict[str, object] = {n: UNKNOWN for n in case.inputs}
+    if "facts" in d or "facts_json" in d:
+        checked = _check_facts(case)
+        if checked is None:
+            return
+        values = checked
+    for name, raw in (d.get("values") or {}).items():
+        values[name] = _value(case.inputs[name], raw)
+    if "expr" not in d:
+        return
+    env = {n: i.value_type for n, i in case.inputs.items()}
+    compiled, diags = compile_expression(d["expr"], env, location=BASE, path=("case",),
+                                         expect=_type(d.get("expect", "boolean")))
+    if "error" in d:
+        assert compiled is None
+        assert diags, "no diagnostic"
+        first = diags[0]
+        assert first.code == d["error"], [x.format() for x in diags]
+        assert first.location.file == BASE.file and first.location.line == BASE.line
+        if "column" in d:
+            assert first.location.column == BASE.column + d["column"], first.format()
+        if "message" in d:
+            assert d["message"] in first.message, first.message
+        if "hint" in d:
+            assert first.hint is not None and d["hint"] in first.hint, first.hint
+        assert first.path == ("case",)
+        return
+    assert compiled is not None, [x.format() for x in diags]
+    assert diags == []
+    if "type" in d:
+        assert compiled.type == _type(d["type"]), compiled.type
+    if "runtime_error" in d:
+        with pytest.raises(EvaluationError) as info:
+            compiled.evaluate(values, case.as_of)
+        assert info.value.code == d["runtime_error"]
+        assert info.value.expression == d["expr"]
+        return
+    result = compiled.evaluate(values, case.as_of)
+    assert _same(result, _expected(d["result"])), (result, d["result"])
+
+
+def test_corpus_is_not_empty() -> None:
+    assert len(CASES) > 100
+    files = {c.file for c in CASES}
+    assert {"syntax.yaml", "types.yaml", "logic.yaml", "arithmetic.yaml", "units.yaml", "functions.yaml",
+            "facts.yaml"} <= files
+
+
+def test_every_expression_and_fact_code_is_in_the_corpus() -> None:
+    """Every diagnostic code the expression compiler and the fact checker emit has a case."""
+    codes = {c.data.get("error") for c in CASES} | {c.data.get("runtime_error") for c in CASES}
+    for c in CASES:
+        for e in c.data.get("facts_error") or ():
+            codes.add(e["code"])
+    emitted = {
+        "expr-syntax", "expr-not-allowed", "expr-unknown-name", "expr-unknown-function", "expr-arity", "expr-type",
+        "expr-unknown-code", "expr-unit-mismatch", "expr-unknown-unit", "expr-inexact-conversion", "expr-bad-number",
+        "expr-too-long", "expr-too-deep", "expr-expected-boolean", "expr-division-by-zero", "expr-overflow",
+        "expr-invalid-operation",
+        "fact-wrong-type", "fact-not-finite", "fact-unknown-unit", "fact-unit-mismatch", "fact-missing-unit",
+        "fact-implausible", "fact-unknown-code", "fact-bad-time", "fact-future", "fact-malformed",
+        "fact-duplicate-key",
+    }
+    assert emitted <= codes, sorted(emitted - codes)
+
