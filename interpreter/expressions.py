@@ -1319,5 +1319,5 @@ def _generate(
     code = compile(module, "<expression>", "exec")
     scope: dict[str, Any] = {"__builtins__": {}}
     exec(code, scope)
-    fn: Callable[[Mapping[str, object], datetime], object] = scope["_make"](*(bindings[n] for n in names))
+    fn: Callable[[Mapping[str, object], datetime], object] = scope.pop("_make")(*(bindings[n] for n in names))
     return fn

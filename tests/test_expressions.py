@@ -1,0 +1,309 @@
+"""Unit tests of the expression compiler beyond the conformance corpus: the UNKNOWN singleton, the
+compiled object, locations, thread safety, the generated code's sandbox and the threshold table."""
+
+from __future__ import annotations
+
+import ast
+import copy
+import pickle
+import threading
+from dataclasses import FrozenInstanceError
+from datetime import UTC, datetime
+from decimal import Decimal, getcontext, localcontext
+
+import pytest
+
+from interpreter.errors import EvaluationError, Location
+from interpreter.expressions import (
+    DEFAULT_LIMITS,
+    UNKNOWN,
+    CompiledExpression,
+    ExpressionLimits,
+    Threshold,
+    compile_expression,
+)
+from interpreter.functions import REGISTRY, Unknown
+from interpreter.valuetypes import BOOLEAN, NUMBER, ValueType
+
+ENV = {
+    "anc": ValueType("quantity", "10*9/L"),
+    "plt": ValueType("quantity", "10*9/L"),
+    "weight": ValueType("quantity", "kg"),
+    "fever": BOOLEAN,
+    "age": NUMBER,
+    "severity": ValueType("code", None, frozenset({"mild", "moderate", "severe"})),
+    "chemo_end": ValueType("datetime"),
+}
+LOC = Location("g.yaml", 12, 15)
+NOW = datetime(2026, 11, 24, 9, tzinfo=UTC)
+
+
+def compile_ok(source: str, expect: ValueType | None = BOOLEAN) -> CompiledExpression:
+    compiled, diags = compile_expression(source, ENV, location=LOC, path=("nodes", 0, "when"), expect=expect)
+    assert compiled is not None, [d.format() for d in diags]
+    assert diags == []
+    return compiled
+
+
+def diagnostics(source: str, expect: ValueType | None = BOOLEAN) -> list[str]:
+    compiled, diags = compile_expression(source, ENV, location=LOC, path=("p",), expect=expect)
+    assert compiled is None
+    return [d.code for d in diags]
+
+
+# -- UNKNOWN --------------------------------------------------------------------------------------------
+
+
+def test_unknown_is_a_singleton_with_repr() -> None:
+    assert Unknown() is UNKNOWN
+    assert repr(UNKNOWN) == "unknown"
+    assert str(UNKNOWN) == "unknown"
+    assert copy.copy(UNKNOWN) is UNKNOWN
+    assert copy.deepcopy(UNKNOWN) is UNKNOWN
+    assert pickle.loads(pickle.dumps(UNKNOWN)) is UNKNOWN
+
+
+def test_unknown_cannot_be_tested_for_truth() -> None:
+    with pytest.raises(TypeError, match="no truth value"):
+        bool(UNKNOWN)
+    with pytest.raises(TypeError):
+        if UNKNOWN:
+            pass
+    with pytest.raises(TypeError):
+        _ = UNKNOWN or 1  # Python's `or` on unknown must fail loudly
+
+
+def test_unknown_is_never_equal() -> None:
+    assert UNKNOWN != UNKNOWN
+    assert not (UNKNOWN == UNKNOWN)  # noqa: SIM201
+    assert UNKNOWN != 0
+    assert UNKNOWN != None  # noqa: E711
+    assert UNKNOWN != False  # noqa: E712
+
+
+def test_unknown_has_no_attributes() -> None:
+    with pytest.raises(AttributeError):
+        UNKNOWN.x = 1  # type: ignore[attr-defined]
+
+
+# -- the compiled object ----------------------------------------------------------------------------------
+
+
+def test_compiled_expression_is_frozen_and_exposes_what_it_reads() -> None:
+    c = compile_ok("anc < 0.5 and fever or severity == 'severe'")
+    assert c.names == frozenset({"anc", "fever", "severity"})
+    assert c.type == BOOLEAN
+    assert isinstance(c.tree, ast.Expression)
+    assert c.source == "anc < 0.5 and fever or severity == 'severe'"
+    with pytest.raises(FrozenInstanceError):
+        c.source = "x"  # type: ignore[misc]
+    assert not c.is_constant
+
+
+def test_functions_used_are_recorded() -> None:
+    c = compile_ok("max(age, 3) > 1 and hours_since(chemo_end) < 24")
+    assert c.functions == frozenset({"max", "hours_since"})
+
+
+def test_constant_expression_is_folded() -> None:
+    c = compile_ok("1 < 2 and not false")
+    assert c.is_constant
+    assert c.constant is True
+    assert c.evaluate({}, NOW) is True
+
+
+def test_thresholds_are_in_the_declared_unit() -> None:
+    c = compile_ok("anc < q(820, '/mm3') and 50 <= plt and weight > q(100, '[lb_av]')")
+    assert c.thresholds == (
+        Threshold("anc", "<", Decimal("0.82"), "10*9/L", 15),
+        Threshold("plt", ">=", Decimal("50"), "10*9/L", 15 + 25),
+        Threshold("weight", ">", Decimal("45.359237"), "kg", 15 + 39),
+    )
+
+
+def test_a_chain_gives_two_thresholds() -> None:
+    c = compile_ok("0.5 <= anc < 1")
+    assert [(t.op, t.value) for t in c.thresholds] == [(">=", Decimal("0.5")), ("<", Decimal("1"))]
+
+
+def test_numbers_are_decimal_from_source_text() -> None:
+    c = compile_ok("age * 1.10", expect=NUMBER)
+    result = c.evaluate({"age": Decimal("10")}, NOW)
+    assert isinstance(result, Decimal)
+    assert str(result) == "11.00"
+
+
+def test_missing_value_in_the_mapping_is_an_evaluation_error() -> None:
+    c = compile_ok("anc < 0.5")
+    with pytest.raises(EvaluationError) as info:
+        c.evaluate({}, NOW)
+    assert info.value.code == "expr-missing-value"
+    assert info.value.expression == "anc < 0.5"
+
+
+def test_evaluate_does_not_touch_the_thread_decimal_context() -> None:
+    c = compile_ok("age / 3 > 0.3333")
+    with localcontext() as ctx:
+        ctx.prec = 3
+        ctx.traps = {k: False for k in ctx.traps}  # type: ignore[assignment]
+        before = (ctx.prec, dict(ctx.traps), dict(ctx.flags))
+        assert c.evaluate({"age": Decimal(1)}, NOW) is True  # 28 digits: 0.3333333... > 0.3333
+        assert (getcontext().prec, dict(getcontext().traps), dict(getcontext().flags)) == before
+    d = compile_ok("age / (age - age) > 1")
+    with localcontext() as ctx:
+        ctx.traps = {k: False for k in ctx.traps}  # type: ignore[assignment]
+        with pytest.raises(EvaluationError) as info:  # our own context traps, whatever the caller's says
+            d.evaluate({"age": Decimal(1)}, NOW)
+        assert info.value.code == "expr-division-by-zero"
+
+
+# -- locations --------------------------------------------------------------------------------------------
+
+
+def test_diagnostic_location_adds_the_column_of_the_part() -> None:
+    _, diags = compile_expression("fever and platelets < 50", ENV, location=LOC, path=("nodes", 0, "when"))
+    (d,) = diags
+    assert (d.code, d.location, d.path) == (
+        "expr-unknown-name",
+        Location("g.yaml", 12, 25),
+        ("nodes", 0, "when"),
+    )
+    assert d.message == "'platelets' is not a declared input or derived value"
+    assert d.hint == "did you mean 'plt'?" or d.hint is None
+
+
+def test_unknown_column_stays_unknown() -> None:
+    _, diags = compile_expression("foo", ENV, location=Location("g.yaml", 3, 0))
+    assert diags[0].location == Location("g.yaml", 3, 0)
+
+
+def test_several_independent_errors_are_all_reported() -> None:
+    _, diags = compile_expression("foo < 1 and bar < 2", ENV, location=LOC)
+    assert [(d.code, d.location.column) for d in diags] == [
+        ("expr-unknown-name", 15),
+        ("expr-unknown-name", 27),
+    ]
+
+
+def test_every_disallowed_construct_is_reported_at_its_place() -> None:
+    _, diags = compile_expression("anc.x < 1 and [y for y in 'a'] == 1", ENV, location=LOC)
+    assert [(d.code, d.location.column) for d in diags] == [
+        ("expr-not-allowed", 15),
+        ("expr-not-allowed", 29),
+    ]
+
+
+# -- limits -----------------------------------------------------------------------------------------------
+
+
+def test_limits_are_a_frozen_dataclass() -> None:
+    with pytest.raises(FrozenInstanceError):
+        DEFAULT_LIMITS.max_depth = 1000  # type: ignore[misc]
+    tight = ExpressionLimits(max_length=10)
+    _, diags = compile_expression("anc < 0.5 and fever", ENV, location=LOC, limits=tight)
+    assert [d.code for d in diags] == ["expr-too-long"]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "(" * 5000 + "1" + ")" * 5000,
+        "-" * 100_000 + "1",
+        "not " * 50_000 + "fever",
+        "[" * 100_000,
+        "a" * 1_000_000,
+        "1" + " + 1" * 10_000,
+    ],
+)
+def test_pathological_text_gives_a_diagnostic_never_an_exception(source: str) -> None:
+    codes = diagnostics(source)
+    assert codes and set(codes) <= {"expr-too-long", "expr-too-deep", "expr-syntax"}
+
+
+def test_deep_nesting_within_the_length_limit_is_too_deep() -> None:
+    limits = ExpressionLimits(max_length=100_000, max_depth=32, max_nodes=100_000)
+    _, diags = compile_expression("-" * 50_000 + "1 < 2", ENV, location=LOC, limits=limits)
+    assert [d.code for d in diags] == ["expr-too-deep"]
+
+
+# -- the generated code -----------------------------------------------------------------------------------
+
+
+def test_generated_function_has_no_builtins_and_only_our_helpers() -> None:
+    c = compile_ok("anc < q(820, '/mm3') and max(age, 2) > 1")
+    fn = c._fn
+    assert fn.__globals__ == {"__builtins__": {}}
+    names = set(fn.__code__.co_freevars)
+    assert names <= {"_U", "_f_max"} | {n for n in names if n.startswith(("_k", "_s"))}
+
+
+def test_names_are_only_read_as_mapping_keys() -> None:
+    # a name that is also a Python builtin or a helper name is just a key of the values mapping
+    env = {"open": NUMBER, "_U": NUMBER, "v": NUMBER, "now": NUMBER}
+    compiled, diags = compile_expression("open + _U + v + now > 3", env, location=LOC, expect=BOOLEAN)
+    assert compiled is not None, diags
+    values = {"open": Decimal(1), "_U": Decimal(1), "v": Decimal(1), "now": Decimal(1)}
+    assert compiled.evaluate(values, NOW) is True
+
+
+def test_string_literals_are_data() -> None:
+    c = compile_ok("severity == 'mild' or severity in ['moderate', 'severe']")
+    assert c.evaluate({"severity": "severe"}, NOW) is True
+    assert c.evaluate({"severity": "mild"}, NOW) is True
+
+
+def test_registry_functions_are_documented() -> None:
+    for name, fn in REGISTRY.items():
+        assert fn.name == name
+        assert fn.doc and fn.signature.startswith(name + "(")
+        assert 0 < fn.min_args <= fn.max_args
+    assert "rand" not in REGISTRY and "is_known" not in REGISTRY and "int" not in REGISTRY
+
+
+# -- threads ----------------------------------------------------------------------------------------------
+
+
+def test_one_compiled_expression_from_many_threads() -> None:
+    c = compile_ok("(anc < 0.5 and fever) or (0.5 <= anc < 1 and not fever) or severity in ['severe']")
+    cases = []
+    for i in range(400):
+        anc = UNKNOWN if i % 7 == 0 else Decimal(i % 13) / 10
+        fever = UNKNOWN if i % 5 == 0 else bool(i % 2)
+        severity = UNKNOWN if i % 11 == 0 else ("mild", "moderate", "severe")[i % 3]
+        cases.append({"anc": anc, "fever": fever, "severity": severity})
+    expected = [c.evaluate(v, NOW) for v in cases]
+    errors: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def worker() -> None:
+        barrier.wait()
+        for _ in range(25):
+            for v, want in zip(cases, expected, strict=True):
+                got = c.evaluate(v, NOW)
+                if got is not want:
+                    errors.append(f"{v}: {got} != {want}")
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert {repr(e) for e in expected} == {"True", "False", "unknown"}
+
+
+def test_compiling_from_many_threads() -> None:
+    results: list[object] = []
+    lock = threading.Lock()
+
+    def worker(i: int) -> None:
+        c = compile_ok(f"anc < q({800 + i}, '/uL')")
+        with lock:
+            results.append(c.evaluate({"anc": Decimal("0.81")}, NOW))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(map(str, results)) == ["False"] * 11 + ["True"] * 9
