@@ -714,20 +714,23 @@ class _NonFinite:
     __slots__ = ("text",)
 
     def __init__(self, text: str) -> None:
+        # NaN, Infinity or -Infinity as written in the JSON text
         self.text = text
 
 
 class _Obj(dict[str, Any]):
-    """A JSON object that remembers keys given more than once."""
+    """A JSON object that remembers keys given more than once (and the values they hid)."""
 
-    __slots__ = ("duplicates",)
+    __slots__ = ("duplicates", "hidden")
 
     def __init__(self, pairs: list[tuple[str, Any]]) -> None:
         super().__init__()
         self.duplicates: list[str] = []
+        self.hidden: list[tuple[str, Any]] = []
         for k, v in pairs:
             if k in self:
                 self.duplicates.append(k)
+                self.hidden.append((k, self[k]))
             self[k] = v
 
 
@@ -744,6 +747,8 @@ def _walk(data: Any, path: Path) -> Iterator[tuple[Path, Any]]:
         yield p, d
         if isinstance(d, dict):
             stack.extend(((*p, k), v) for k, v in d.items())
+            if isinstance(d, _Obj):
+                stack.extend(((*p, k), v) for k, v in d.hidden)
         elif isinstance(d, list):
             stack.extend(((*p, i), v) for i, v in enumerate(d))
 

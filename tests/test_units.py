@@ -1,0 +1,162 @@
+"""UCUM units: validation, dimensions and exact Decimal conversion factors."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from interpreter import units
+from interpreter.units import UnitError, check_unit, conversion_factor, same_dimension, split_per_unit
+
+REQUIRED = [
+    "10*9/L",
+    "10^9/L",
+    "/uL",
+    "/mm3",
+    "10*3/uL",
+    "{cells}/uL",
+    "/L",
+    "kg",
+    "g",
+    "[lb_av]",
+    "cm",
+    "m",
+    "[in_i]",
+    "m2",
+    "a",
+    "d",
+    "h",
+    "ug",
+    "mg",
+    "mL",
+    "ug/kg",
+    "ug/m2",
+]
+
+
+@pytest.mark.parametrize("code", REQUIRED)
+def test_required_units_are_known(code: str) -> None:
+    check_unit(code)
+    assert conversion_factor(code, code) == 1
+
+
+def test_820_per_ul_is_exactly_0_82_giga_per_litre() -> None:
+    factor = conversion_factor("/uL", "10*9/L")
+    assert factor == Decimal("0.001")
+    assert isinstance(factor, Decimal)
+    assert Decimal(820) * factor == Decimal("0.82")
+    assert conversion_factor("/mm3", "10*9/L") == Decimal("0.001")
+    assert conversion_factor("{cells}/uL", "10*9/L") == Decimal("0.001")
+    assert conversion_factor("10*9/L", "/uL") == Decimal(1000)
+
+
+def test_pound_is_exactly_0_45359237_kg() -> None:
+    assert conversion_factor("[lb_av]", "kg") == Decimal("0.45359237")
+    assert str(conversion_factor("[lb_av]", "kg")) == "0.45359237"  # not 0.45359237000000001 (pint's float)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "factor"),
+    [
+        ("10^9/L", "10*9/L", "1"),
+        ("10*3/uL", "10*9/L", "1"),
+        ("/L", "10*9/L", "1E-9"),
+        ("g", "kg", "0.001"),
+        ("[in_i]", "cm", "2.54"),
+        ("m", "cm", "100"),
+        ("a", "d", "365.25"),
+        ("d", "h", "24"),
+        ("ug", "mg", "0.001"),
+        ("mL", "L", "0.001"),
+        ("ug/kg", "mg/kg", "0.001"),
+        ("ug/m2", "mg/m2", "0.001"),
+        ("m2", "cm2", "10000"),
+    ],
+)
+def test_exact_factors(a: str, b: str, factor: str) -> None:
+    assert conversion_factor(a, b) == Decimal(factor)
+
+
+def test_kg_and_cell_count_are_incompatible() -> None:
+    assert not same_dimension("kg", "10*9/L")
+    with pytest.raises(UnitError) as info:
+        conversion_factor("kg", "10*9/L")
+    assert info.value.code == "unit-incompatible"
+    assert "'kg'" in info.value.message and "'10*9/L'" in info.value.message
+
+
+def test_furlongs_is_unknown() -> None:
+    with pytest.raises(UnitError) as info:
+        check_unit("furlongs")
+    assert info.value.code == "unit-unknown"
+    assert "furlongs" in str(info.value)
+
+
+@pytest.mark.parametrize("code", ["", " kg", "kg ", "k g", "кг", "x" * 65, "10*9/", "((kg"])
+def test_malformed_codes_are_unknown(code: str) -> None:
+    with pytest.raises(UnitError) as info:
+        check_unit(code)
+    assert info.value.code == "unit-unknown"
+
+
+def test_non_terminating_factor_is_refused_but_exact_ratio_is_given() -> None:
+    with pytest.raises(UnitError) as info:
+        conversion_factor("kg", "[lb_av]")
+    assert info.value.code == "unit-inexact"
+    assert units.exact_ratio("kg", "[lb_av]") == Fraction(100000000, 45359237)
+    assert not units.is_exact("kg", "[lb_av]")
+    assert units.is_exact("[lb_av]", "kg")
+
+
+def test_offset_units_are_not_converted_by_a_factor() -> None:
+    with pytest.raises(UnitError) as info:
+        conversion_factor("Cel", "K")
+    assert info.value.code == "unit-not-multiplicative"
+
+
+def test_arbitrary_units_do_not_convert_to_plain_numbers() -> None:
+    assert not same_dimension("[iU]", "1")
+    assert same_dimension("[iU]/kg", "[iU]/g")
+    assert conversion_factor("[iU]/kg", "[iU]/g") == Decimal("0.001")
+
+
+def test_same_dimension() -> None:
+    assert same_dimension("/uL", "10*9/L")
+    assert same_dimension("[lb_av]", "kg")
+    assert not same_dimension("m", "m2")
+
+
+def test_split_per_unit() -> None:
+    assert split_per_unit("ug/kg") == ("ug", "kg")
+    assert split_per_unit("ug/m2") == ("ug", "m2")
+    assert split_per_unit("mg/kg/d") == ("mg/kg", "d")
+    assert split_per_unit("ug") is None
+    assert split_per_unit("/uL") is None
+
+
+def test_dimension_text() -> None:
+    assert units.dimension("kg") == "[mass]"
+    assert units.dimension("ug/kg") == "dimensionless"
+
+
+def test_factors_from_many_threads_agree() -> None:
+    pairs = [("/uL", "10*9/L"), ("[lb_av]", "kg"), ("[in_i]", "cm"), ("ug/m2", "mg/m2"), ("a", "h")]
+    expected = {p: conversion_factor(*p) for p in pairs}
+    units.exact_ratio.cache_clear()
+    conversion_factor.cache_clear()
+    errors: list[str] = []
+
+    def worker() -> None:
+        for p in pairs * 20:
+            if conversion_factor(*p) != expected[p]:
+                errors.append(str(p))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
