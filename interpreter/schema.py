@@ -16,7 +16,7 @@ import difflib
 import functools
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -78,6 +78,184 @@ def guideline_validator() -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
+# --------------------------------------------------------------------------------------------------
+# fast path: a compiled yes/no check of the keywords the guideline schema uses
+#
+# jsonschema's iter_errors costs about 4 microseconds per instance node (it builds a validator per step),
+# which made schema validation most of the time spent on a valid file. Most files in CI are valid, so a
+# compiled check answers "valid?" first and jsonschema runs only to explain a "no". The compiled check
+# supports only the keywords below (compiling any other keyword raises, and then jsonschema always runs);
+# where it cannot be sure (e.g. uniqueness of non-text items) it answers "no", which only sends the file to
+# jsonschema. A differential test (tests/test_schema.py) holds it to jsonschema's answer.
+
+Check = Callable[[Any], bool]
+
+_ANNOTATIONS = frozenset({"$schema", "$id", "title", "description", "examples", "default", "$comment",
+                          "then", "else"})
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float | Decimal) and not isinstance(x, bool)
+
+
+_PY_TYPES: dict[str, Check] = {
+    "object": lambda x: isinstance(x, dict),
+    "array": lambda x: isinstance(x, list),
+    "string": lambda x: isinstance(x, str),
+    "number": _is_number,
+    "boolean": lambda x: isinstance(x, bool),
+    "null": lambda x: x is None,
+}
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "minimum": lambda a, b: a >= b,
+    "maximum": lambda a, b: a <= b,
+    "exclusiveMinimum": lambda a, b: a > b,
+    "exclusiveMaximum": lambda a, b: a < b,
+}
+
+
+def _all(checks: Sequence[Check]) -> Check:
+    if not checks:
+        return lambda x: True
+    if len(checks) == 1:
+        return checks[0]
+    frozen = tuple(checks)
+
+    def check(x: Any) -> bool:
+        return all(c(x) for c in frozen)
+
+    return check
+
+
+def _keyword(key: str, value: Any, schema: dict[str, Any]) -> Check:  # one branch per keyword
+    if key == "type":
+        tests = tuple(_PY_TYPES[n] for n in ([value] if isinstance(value, str) else value))
+
+        def type_(x: Any) -> bool:
+            return any(t(x) for t in tests)
+        return type_
+    if key == "properties":
+        props = tuple((k, _compile(v)) for k, v in value.items())
+
+        def properties(x: Any) -> bool:
+            return not isinstance(x, dict) or all(f(x[k]) for k, f in props if k in x)
+        return properties
+    if key == "additionalProperties":
+        if "patternProperties" in schema:
+            raise NotImplementedError("patternProperties")
+        known = frozenset(schema.get("properties", {}))
+        if value is False:
+            def closed(x: Any) -> bool:
+                return not isinstance(x, dict) or all(n in known for n in x)
+            return closed
+        extra = _compile(value)
+
+        def additional(x: Any) -> bool:
+            return not isinstance(x, dict) or all(extra(v) for n, v in x.items() if n not in known)
+        return additional
+    if key == "required":
+        names = tuple(value)
+
+        def required(x: Any) -> bool:
+            return not isinstance(x, dict) or all(n in x for n in names)
+        return required
+    if key == "propertyNames":
+        name_check = _compile(value)
+
+        def property_names(x: Any) -> bool:
+            return not isinstance(x, dict) or all(name_check(n) for n in x)
+        return property_names
+    if key in ("minProperties", "minItems", "minLength", "maxLength"):
+        n = int(value)
+        kind: type[dict[Any, Any]] | type[list[Any]] | type[str] = (
+            dict if key == "minProperties" else list if key == "minItems" else str)
+        at_most = key == "maxLength"
+
+        def size(x: Any) -> bool:
+            if not isinstance(x, kind):
+                return True
+            return len(x) <= n if at_most else len(x) >= n
+        return size
+    if key == "items":
+        item = _compile(value)
+
+        def items(x: Any) -> bool:
+            return not isinstance(x, list) or all(item(v) for v in x)
+        return items
+    if key == "uniqueItems":
+        def unique(x: Any) -> bool:  # only text items are compared here; anything else goes to jsonschema
+            if not value or not isinstance(x, list):
+                return True
+            return all(isinstance(v, str) for v in x) and len(set(x)) == len(x)
+        return unique
+    if key in ("enum", "const"):
+        allowed = [value] if key == "const" else list(value)
+        if not all(isinstance(a, str) for a in allowed):
+            raise NotImplementedError("enum of non-text values")
+        allowed_set = frozenset(allowed)
+
+        def enum(x: Any) -> bool:
+            return isinstance(x, str) and x in allowed_set
+        return enum
+    if key == "pattern":
+        rx = re.compile(value)
+
+        def pattern(x: Any) -> bool:
+            return not isinstance(x, str) or rx.search(x) is not None
+        return pattern
+    if key in _COMPARE:
+        op = _COMPARE[key]
+
+        def bound(x: Any) -> bool:
+            return not _is_number(x) or op(x, value)
+        return bound
+    if key in ("allOf", "anyOf", "oneOf"):
+        subs = tuple(_compile(v) for v in value)
+        if key == "allOf":
+            return _all(subs)
+        if key == "anyOf":
+            def any_of(x: Any) -> bool:
+                return any(f(x) for f in subs)
+            return any_of
+
+        def one_of(x: Any) -> bool:
+            return sum(1 for f in subs if f(x)) == 1
+        return one_of
+    if key == "not":
+        inner = _compile(value)
+
+        def not_(x: Any) -> bool:
+            return not inner(x)
+        return not_
+    if key == "if":
+        cond = _compile(value)
+        then, other = _compile(schema.get("then", True)), _compile(schema.get("else", True))
+
+        def if_(x: Any) -> bool:
+            return then(x) if cond(x) else other(x)
+        return if_
+    raise NotImplementedError(f"keyword {key!r}")
+
+
+def _compile(schema: Any) -> Check:
+    if schema is True:
+        return lambda x: True
+    if schema is False:
+        return lambda x: False
+    if not isinstance(schema, dict):
+        raise TypeError(f"not a schema: {schema!r}")
+    return _all([_keyword(k, v, schema) for k, v in schema.items() if k not in _ANNOTATIONS])
+
+
+@functools.cache
+def fast_validity_check() -> Check | None:
+    """The compiled yes/no check of the guideline schema (None if the schema uses a keyword it lacks)."""
+    try:
+        return _compile(guideline_schema())
+    except (NotImplementedError, KeyError, TypeError, re.error):
+        return None
+
+
 def format_path(path: Sequence[str | int]) -> str:
     """``("nodes", 0, "branches", 1, "then")`` -> ``nodes[0].branches[1].then``."""
     out = ""
@@ -91,6 +269,9 @@ def format_path(path: Sequence[str | int]) -> str:
 
 def validate_document(data: Any, source_map: SourceMap) -> list[Diagnostic]:
     """Validate ``data`` against the guideline schema; one diagnostic per problem, sorted by location."""
+    fast = fast_validity_check()
+    if fast is not None and fast(data):
+        return []
     converter = _Converter(source_map)
     out: list[Diagnostic] = []
     seen: set[tuple[str, Path, str]] = set()
@@ -294,6 +475,9 @@ class _Converter:
         got = self.describe(error.instance, path)
         msg = f"{self.where(path)}: {got} is not {words or f'of the form {pattern}'}"
         hint = extra_hint
+        examples = [str(e) for e in _schema_of(error).get("examples", ())]
+        if isinstance(error.instance, str) and (guess := _did_you_mean(error.instance, examples)):
+            hint = f"did you mean '{guess}'?"
         if hint is None and not words:
             hint = _schema_of(error).get("description")
         return self.diag("schema-pattern", msg, self.sm.at(path), path, hint)

@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from interpreter.errors import Diagnostic, Location
 from interpreter.resources import resource_path
@@ -204,7 +206,7 @@ def test_enum_error_with_suggestion() -> None:
 
 def test_unknown_keyword_suggests_cannot_decide() -> None:
     d = one(check(edit("    unknown: cannot-decide", "    unknown: cannot_decide")))
-    assert d.code == "schema-enum" and d.hint == "did you mean 'cannot-decide'?"
+    assert d.code == "schema-pattern" and d.hint == "did you mean 'cannot-decide'?"
 
 
 def test_action_with_an_unknown_type_lists_the_action_types() -> None:
@@ -306,3 +308,111 @@ def test_a_source_map_without_locations_still_gives_diagnostics() -> None:
     data, _, _ = load_yaml(edit("kind: choice", "kind: choise").encode(), "g.yaml")
     d = one(validate_document(data, SourceMap("g.yaml")))
     assert d.location == Location("g.yaml", 1, 1)
+
+
+# --------------------------------------------------------------------------------------------------
+# the compiled fast path must give jsonschema's answer
+
+
+RICH_TEXT = edit("    text: Severe neutropenia.\n",
+                 ACTION + "        dose: {amount: 5, unit: ug/kg, basis: anc, round_to: 30, max: 480}\n"
+                 "      - type: monitoring\n        test: CBC\n        interval: weekly\n"
+                 "      - type: stop-drug\n        drug: clozapine\n        mode: hold\n"
+                 "      - type: referral\n        name: haematology\n"
+                 "      - type: caution\n        text: Do not.\n")
+RICH_TEXT = RICH_TEXT.replace("inputs:\n", "inputs:\n  cause:\n    type: code\n    description: Cause\n"
+                              "    values: [chemotherapy, other]\n  febrile:\n    type: boolean\n"
+                              "    description: Fever\n    max_age: PT24H\n")
+RICH_TEXT = RICH_TEXT.replace("start: severity\n", "derived:\n  low:\n    description: Low\n"
+                              "    type: boolean\n    expr: anc < 1\nstart: severity\n")
+
+
+def _documents() -> list[Any]:
+    docs = []
+    texts = [MINIMAL_TEXT, RICH_TEXT]
+    texts += [p.read_text("utf-8") for p in sorted((REPO / "guidelines").rglob("*.guideline.yaml"))]
+    for text in texts:
+        data, _, diags = load_yaml(text.encode(), "g.yaml")
+        assert not diags
+        docs.append(data)
+    return docs
+
+
+DOCUMENTS = _documents()
+REPLACEMENTS: list[Any] = [
+    None, True, False, 0, -1, 1, Decimal("0"), Decimal("-0.5"), Decimal("1.10"), "", "x", "Severe", "severe",
+    "cannot-decide", "quantity", "number", "code", "choice", "collect", "medication", "caution", "approved",
+    "2026-01-01", "2026-1-1", "PT24H", "P", "1.0.0", "1.10", "http://x", "ANC", "10*9/L", [], {}, ["a"],
+    ["a", "a"], [1, True], [1, 1], ["x", 1], {"type": "caution"}, {"type": "caution", "text": "t"},
+    {"unit": "kg"}, {"min": 0, "max": 1}, "x" * 2001,
+]
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [path]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out += _paths(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out += _paths(v, (*path, i))
+    return out
+
+
+def _mutate(doc: Any, path: tuple[Any, ...], how: int, replacement: Any) -> Any:
+    import copy
+
+    doc = copy.deepcopy(doc)
+    if not path:
+        return replacement if how == 0 else doc
+    parent = doc
+    for p in path[:-1]:
+        parent = parent[p]
+    last = path[-1]
+    if how == 0:
+        parent[last] = replacement
+    elif how == 1:
+        del parent[last]
+    elif how == 2 and isinstance(parent, dict):
+        parent[str(last) + "x"] = parent.pop(last)
+    elif how == 3 and isinstance(parent[last], dict):
+        parent[last]["extra"] = replacement
+    elif how == 3 and isinstance(parent[last], list):
+        parent[last].append(replacement)
+    return doc
+
+
+@given(st.data())
+@settings(max_examples=400, deadline=None)
+def test_fast_path_agrees_with_jsonschema(data: st.DataObject) -> None:
+    from interpreter.schema import fast_validity_check
+
+    fast = fast_validity_check()
+    assert fast is not None
+    doc = data.draw(st.sampled_from(DOCUMENTS))
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from(_paths(doc)))
+        doc = _mutate(doc, path, data.draw(st.integers(0, 3)), data.draw(st.sampled_from(REPLACEMENTS)))
+    assert fast(doc) == guideline_validator().is_valid(doc)
+
+
+def test_fast_path_on_every_fixture_and_valid_document() -> None:
+    from interpreter.schema import fast_validity_check
+
+    fast = fast_validity_check()
+    assert fast is not None
+    for doc in DOCUMENTS:
+        assert fast(doc) and guideline_validator().is_valid(doc)
+    for f in sorted((REPO / "tests" / "fixtures" / "invalid").glob("*/guideline.yaml")):
+        data, _, diags = load_yaml(f.read_bytes(), str(f))
+        if data is not None and not diags:
+            assert fast(data) == guideline_validator().is_valid(data), f
+
+
+def test_the_fast_path_does_not_change_any_diagnostic(monkeypatch: pytest.MonkeyPatch) -> None:
+    import interpreter.schema as schema_module
+
+    texts = [MINIMAL_TEXT, RICH_TEXT, edit("kind: choice", "kind: choise"), edit("    unit: 10*9/L\n", "")]
+    with_fast = [check(t) for t in texts]
+    monkeypatch.setattr(schema_module, "fast_validity_check", lambda: None)
+    assert [check(t) for t in texts] == with_fast

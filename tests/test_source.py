@@ -405,9 +405,19 @@ def test_a_document_end_marker_alone_is_fine() -> None:
 def test_every_object_in_the_schema_is_closed() -> None:  # checklist: misspelled keys
     open_objects: list[str] = []
 
+    def closed(node: dict[str, Any]) -> bool:
+        if "additionalProperties" in node:
+            return True
+        # a discriminated union: `type` is an enum and each value selects (if/then) a closed object
+        branches = node.get("allOf", [])
+        kinds = node.get("properties", {}).get("type", {}).get("enum")
+        return bool(kinds and branches) and all(
+            b["then"].get("additionalProperties") is False for b in branches) and sorted(kinds) == sorted(
+            v for b in branches for v in b["if"]["properties"]["type"]["enum"])
+
     def walk(node: Any, where: str) -> None:
         if isinstance(node, dict):
-            if node.get("type") == "object" and "additionalProperties" not in node:
+            if node.get("type") == "object" and not closed(node):
                 open_objects.append(where)
             for k, v in node.items():
                 walk(v, f"{where}/{k}")

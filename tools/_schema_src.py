@@ -19,9 +19,12 @@ EXPR = {"type": "string", "minLength": 1, "maxLength": 2000,
         "description": "An expression in the guideline expression language (see docs/language.md)."}
 NUMBER = {"type": "number", "description": "A number, written as the clinician means it (kept exact)."}
 TARGET_ONE = {"type": "string", "pattern": ID, "description": "The id of a node or recommendation."}
+# One id or a list of ids. Written with a type list rather than oneOf: string keywords (pattern) apply only
+# to strings and array keywords only to arrays, so the meaning is the same, validation is faster and errors
+# are direct (no branch to pick).
 TARGET = {
     "description": "What to apply: one node or recommendation id, or a list of them (all are applied).",
-    "oneOf": [TARGET_ONE, {"type": "array", "items": TARGET_ONE, "minItems": 1, "uniqueItems": True}],
+    "type": ["string", "array"], "pattern": ID, "items": TARGET_ONE, "minItems": 1, "uniqueItems": True,
 }
 TEXT = {"type": "string", "minLength": 1}
 
@@ -130,8 +133,9 @@ node = obj({
         "description": "What happens when a condition that would decide the path is unknown: "
                        "`cannot-decide` (report what is needed) or target ids to apply as well (the result "
                        "stays incomplete).",
-        "anyOf": [{"const": "cannot-decide"}, TARGET_ONE,
-                  {"type": "array", "items": TARGET_ONE, "minItems": 1, "uniqueItems": True}],
+        # `cannot-decide` has the form of an id; checks.py refuses it as a node or recommendation id.
+        **{k: v for k, v in TARGET.items() if k != "description"},
+        "examples": ["cannot-decide"],
     },
 }, ["id", "kind", "branches"], "A decision point. Choice nodes need `otherwise` and `unknown` (checked as "
    "choice-missing-otherwise / choice-missing-unknown).")
@@ -139,7 +143,7 @@ node = obj({
 dose = obj({
     "amount": {"description": "The amount per unit of basis (or the fixed amount): a number or an "
                               "expression.",
-               "oneOf": [NUMBER, EXPR]},
+               "type": ["number", "string"], "minLength": 1, "maxLength": 2000},
     "unit": desc(UNIT, "The UCUM unit of `amount`: per basis (ug/kg, ug/m2) when `basis` is given, else an "
                        "amount unit (ug, mg)."),
     "basis": {"type": "string", "pattern": NAME,
@@ -201,6 +205,25 @@ caution = obj({
     **ACTION_COMMON,
 }, ["type", "text"], "A caution (\"do not ...\"); results list cautions separately.")
 
+
+def _action_types(schema):
+    t = schema["properties"]["type"]
+    return [t["const"]] if "const" in t else list(t["enum"])
+
+
+# An action is discriminated by `type`: the if/then pairs pick the one closed schema that applies (an unknown
+# `type` fails the enum once, instead of five oneOf branches failing in five ways).
+ACTION_KINDS = [med, monitoring, stop, procedure, caution]
+ACTION = {
+    "type": "object",
+    "description": "A structured action; `type` says which kind, and so which keys are allowed.",
+    "required": ["type"],
+    "properties": {"type": {"type": "string", "enum": [t for k in ACTION_KINDS for t in _action_types(k)],
+                            "description": "The kind of action."}},
+    "allOf": [{"if": {"properties": {"type": {"enum": _action_types(k)}}, "required": ["type"]}, "then": k}
+              for k in ACTION_KINDS],
+}
+
 recommendation = obj({
     "id": {"type": "string", "pattern": ID, "description": "A unique id (kebab-case), shared with nodes."},
     "title": desc(TEXT, "A short title."),
@@ -212,8 +235,7 @@ recommendation = obj({
                                 "here; clinical judgment applies."},
     "cite": {"type": "array", "items": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
              "minItems": 1, "uniqueItems": True, "description": "Keys of `references` that support this."},
-    "actions": {"type": "array", "items": {"oneOf": [med, monitoring, stop, procedure, caution]},
-                "description": "Structured actions."},
+    "actions": {"type": "array", "items": ACTION, "description": "Structured actions."},
 }, ["id", "text", "cite"], "What the guideline recommends; a leaf of the tree.")
 
 reference = obj({
