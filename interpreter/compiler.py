@@ -17,7 +17,8 @@ from .checks import CheckInfo, run_checks
 from .errors import Diagnostic, Path
 from .expressions import CompiledExpression, compile_expression
 from .facts import FactChecker
-from .model import Dose, GuidelineModel, Node, Recommendation
+from .model import Action, Dose, GuidelineModel, Node, Recommendation
+from .result import ActionResult, Citation, GuidelineInfo
 from .units import UnitError, check_unit, conversion_factor
 from .valuetypes import BOOLEAN, NUMBER, ValueType
 
@@ -70,6 +71,14 @@ class CompiledGuideline:
     facts: FactChecker
     #: for every input and derived name, the inputs it rests on
     input_deps: Mapping[str, frozenset[str]]
+    # --- precomputed parts of results (immutable, shared by every evaluation)
+    info: GuidelineInfo
+    citations: Mapping[str, tuple[Citation, ...]]
+    #: the result of every action without a dose (it is the same for every patient)
+    static_actions: Mapping[Path, ActionResult]
+    #: the text fields of every action, by path
+    action_fields: Mapping[Path, Mapping[str, str]]
+    required_inputs: tuple[str, ...]
 
 
 class _Compiler:
@@ -256,6 +265,12 @@ class _Compiler:
         self.diagnostics.extend(run_checks(model, CheckInfo(expr_names=MappingProxyType(dict(self.expr_names)))))
         if failed or any(d.is_error for d in self.diagnostics):
             return None
+        refs = model.references
+        citations = {r.id: tuple(Citation(k, refs[k].citation, refs[k].url) for k in r.cite)
+                     for r in model.recommendations}
+        fields = {a.path: _action_fields(a) for r in model.recommendations for a in r.actions}
+        static = {a.path: ActionResult(a.type, fields[a.path]) for r in model.recommendations for a in r.actions
+                  if a.dose is None}
         return CompiledGuideline(
             model=model,
             derived=derived,
@@ -264,7 +279,20 @@ class _Compiler:
             doses=MappingProxyType(doses),
             facts=facts,
             input_deps=MappingProxyType(deps),
+            info=GuidelineInfo(model.id, model.version, model.title, model.status, model.content_hash),
+            citations=MappingProxyType(citations),
+            static_actions=MappingProxyType(static),
+            action_fields=MappingProxyType(fields),
+            required_inputs=tuple(n for n, i in model.inputs.items() if i.required),
         )
+
+
+_ACTION_TEXT_FIELDS = ("drug", "route", "frequency", "timing", "infusion", "until", "target", "test", "interval",
+                       "mode", "resume_when", "name", "text", "note", "rxnorm")
+
+
+def _action_fields(a: Action) -> Mapping[str, str]:
+    return MappingProxyType({k: v for k in _ACTION_TEXT_FIELDS if (v := getattr(a, k)) is not None})
 
 
 def _type_fits(actual: ValueType, declared: ValueType) -> bool:

@@ -25,15 +25,13 @@ from typing import Any
 from .compiler import CompiledDose, CompiledGuideline, CompiledNode
 from .errors import EvaluationError
 from .expressions import UNKNOWN, CompiledExpression
-from .model import Action, Recommendation
+from .model import Action
 from .result import (
     ActionResult,
     BranchTrace,
     CannotDecide,
     CautionResult,
-    Citation,
     DoseResult,
-    GuidelineInfo,
     NeededFact,
     RecommendationResult,
     Result,
@@ -47,8 +45,6 @@ __all__ = ["evaluate"]
 #: The most nodes one evaluation may visit (the tree is checked for cycles at load; this is a second guard).
 MAX_STEPS = 10_000
 
-_ACTION_TEXT_FIELDS = ("drug", "route", "frequency", "timing", "infusion", "until", "target", "test", "interval",
-                       "mode", "resume_when", "name", "text", "note", "rxnorm")
 
 
 #: Decimal arithmetic of doses: fixed, never the caller's thread context.
@@ -238,20 +234,15 @@ def _dose(d: CompiledDose, values: Mapping[str, Any], as_of: datetime, rec_id: s
 
 def _action(g: CompiledGuideline, a: Action, values: Mapping[str, Any], as_of: datetime, rec_id: str,
             shown: Mapping[str, Any]) -> ActionResult:
-    fields = {k: v for k in _ACTION_TEXT_FIELDS if (v := getattr(a, k)) is not None}
-    dose = None
-    if a.dose is not None:
-        try:
-            dose = _dose(g.doses[a.path], values, as_of, rec_id, shown)
-        except ArithmeticError as exc:
-            raise EvaluationError("dose-arithmetic", f"the dose could not be computed: {exc!r}",
-                                  node_id=rec_id) from exc
-    return ActionResult(a.type, fields, dose)
-
-
-def _citations(g: CompiledGuideline, rec: Recommendation) -> tuple[Citation, ...]:
-    refs = g.model.references
-    return tuple(Citation(k, refs[k].citation, refs[k].url) for k in rec.cite)
+    static = g.static_actions.get(a.path)
+    if static is not None:
+        return static
+    try:
+        dose = _dose(g.doses[a.path], values, as_of, rec_id, shown)
+    except ArithmeticError as exc:
+        raise EvaluationError("dose-arithmetic", f"the dose could not be computed: {exc!r}",
+                              node_id=rec_id) from exc
+    return ActionResult(a.type, g.action_fields[a.path], dose)
 
 
 def evaluate(g: CompiledGuideline, facts: Mapping[str, Any], as_of: datetime | None = None, *,
@@ -290,7 +281,7 @@ def evaluate(g: CompiledGuideline, facts: Mapping[str, Any], as_of: datetime | N
         dose_needs: dict[str, list[str]] = {}
         for rid, via in walk.applied.items():
             rec = g.recommendations[rid]
-            cites = _citations(g, rec)
+            cites = g.citations[rid]
             actions = tuple(_action(g, a, values, as_of, rid, checked.shown) for a in rec.actions)
             for a in actions:
                 if a.dose is not None:
@@ -304,8 +295,8 @@ def evaluate(g: CompiledGuideline, facts: Mapping[str, Any], as_of: datetime | N
     for src in (walk.needs, dose_needs):
         for n, by in src.items():
             needed_by.setdefault(n, []).extend(by)
-    for name, inp in model.inputs.items():
-        if inp.required and values.get(name) is UNKNOWN:
+    for name in g.required_inputs:
+        if values[name] is UNKNOWN:
             needed_by.setdefault(name, []).append("required")
     needed: list[NeededFact] = []
     for name in sorted(needed_by):
@@ -316,7 +307,7 @@ def evaluate(g: CompiledGuideline, facts: Mapping[str, Any], as_of: datetime | N
         needed.append(NeededFact(name, reason, inp.description, detail, tuple(dict.fromkeys(needed_by[name]))))
     incomplete = bool(walk.cannot or needed)
     return Result(
-        guideline=GuidelineInfo(model.id, model.version, model.title, model.status, model.content_hash),
+        guideline=g.info,
         as_of=as_of,
         status="incomplete" if incomplete else "complete",
         recommendations=tuple(recs),
