@@ -129,6 +129,12 @@ def _evaluation_error(exc: Exception, source: str) -> EvaluationError:
         )
     if isinstance(exc, KeyError):
         return EvaluationError("expr-missing-value", f"no value was supplied for {exc}", expression=source)
+    if isinstance(exc, TypeError | AttributeError):
+        return EvaluationError(
+            "expr-bad-value",
+            f"a value of the wrong type was supplied ({exc}); values must be checked by the FactChecker",
+            expression=source,
+        )
     return EvaluationError("expr-invalid-operation", f"{type(exc).__name__}: {exc}", expression=source)
 
 
@@ -163,12 +169,13 @@ class CompiledExpression:
         """The value (``Decimal``, ``bool``, ``str``, ``datetime`` ...) or ``UNKNOWN``.
 
         ``values`` maps every name in ``names`` to its run-time value or ``UNKNOWN``; ``as_of`` is the
-        evaluation time (timezone-aware). Raises ``EvaluationError`` (``expr-division-by-zero``,
-        ``expr-overflow``, ``expr-invalid-operation``, ``expr-missing-value``).
+        evaluation time (timezone-aware). Raises ``EvaluationError``: ``expr-division-by-zero``,
+        ``expr-overflow``, ``expr-invalid-operation``; and ``expr-missing-value`` / ``expr-bad-value`` when
+        ``values`` lacks a name or holds a value of the wrong type (a programming error of the caller).
         """
         try:
             return self._fn(values, as_of)
-        except (DecimalException, KeyError) as exc:
+        except (DecimalException, KeyError, TypeError, AttributeError) as exc:
             raise _evaluation_error(exc, self.source) from None
 
 

@@ -98,12 +98,24 @@ def _fmt(d: Decimal) -> str:
 
 
 def _given(raw: object) -> str:
+    """A short, safe rendering of what the host sent (never a huge or slow repr)."""
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
     if isinstance(raw, Decimal):
         return _fmt(raw) if raw.is_finite() else str(raw)
-    text = repr(raw) if not isinstance(raw, bool) else ("true" if raw else "false")
+    if isinstance(raw, int):
+        return str(raw) if raw.bit_length() <= 200 else "a very large integer"
+    if isinstance(raw, float):
+        return repr(raw)
     if isinstance(raw, str):
-        text = json.dumps(raw[:60] + ("..." if len(raw) > 60 else ""))
-    return text if len(text) <= 80 else text[:77] + "..."
+        return json.dumps(raw[:60] + ("..." if len(raw) > 60 else ""))
+    if raw is None:
+        return "null"
+    if isinstance(raw, Mapping):
+        return f"an object with {len(raw)} key(s)"
+    if isinstance(raw, list | tuple):
+        return f"a list of {len(raw)} item(s)"
+    return f"a value of type {type(raw).__name__}"
 
 
 def _number(raw: object) -> Decimal:
@@ -135,10 +147,12 @@ def _number(raw: object) -> Decimal:
             f"the text {_given(raw)} is not a number",
             hint="send numbers as JSON numbers, without quotes",
         )
-    elif isinstance(raw, int | Decimal):  # subclasses
-        return _number(int(raw) if isinstance(raw, int) else Decimal(raw))
+    elif isinstance(raw, int | Decimal | float):  # subclasses (an IntEnum, numpy.float64)
+        return _number(
+            int(raw) if isinstance(raw, int) else float(raw) if isinstance(raw, float) else Decimal(raw)
+        )
     else:
-        raise _Bad("fact-wrong-type", f"{_given(raw)} ({type(raw).__name__}) is not a number")
+        raise _Bad("fact-wrong-type", f"{_given(raw)} is not a number")
     if d and not -300 <= d.adjusted() < 300:
         raise _Bad(
             "fact-not-finite", f"{_given(d)} is out of the range of finite measurements (1e-300 to 1e300)"

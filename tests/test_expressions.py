@@ -141,6 +141,13 @@ def test_missing_value_in_the_mapping_is_an_evaluation_error() -> None:
     assert info.value.expression == "anc < 0.5"
 
 
+def test_a_value_of_the_wrong_type_is_an_evaluation_error() -> None:
+    c = compile_ok("age + 1 > 2")
+    with pytest.raises(EvaluationError) as info:
+        c.evaluate({"age": 1.5}, NOW)  # a float bypassing the fact checker
+    assert info.value.code == "expr-bad-value"
+
+
 def test_evaluate_does_not_touch_the_thread_decimal_context() -> None:
     c = compile_ok("age / 3 > 0.3333")
     with localcontext() as ctx:

@@ -205,6 +205,18 @@ def test_a_huge_string_is_refused_quickly() -> None:
     assert all(len(d.message) < 400 for d in info.value.diagnostics)
 
 
+def test_odd_host_values_are_described_briefly() -> None:
+    with pytest.raises(FactsError) as info:
+        CHECKER.check({"cause": 10**5000, "febrile": [1] * 100_000, "age": object()}, AS_OF)
+    messages = {d.path[0]: d.message for d in info.value.diagnostics}
+    assert (
+        messages["cause"]
+        == "fact 'cause': a very large integer is not one of the quoted values chemotherapy, drug"
+    )
+    assert messages["febrile"] == "fact 'febrile': a list of 100000 item(s) is not true or false"
+    assert messages["age"] == "fact 'age': a value of type object is not a number"
+
+
 def test_parse_facts_json_reads_numbers_exactly() -> None:
     data = parse_facts_json('{"a": 0.1, "b": 10, "c": 1e-3, "d": [1.50]}')
     assert data == {"a": Decimal("0.1"), "b": 10, "c": Decimal("0.001"), "d": [Decimal("1.50")]}
