@@ -506,3 +506,44 @@ def test_validate_uses_the_nearest_lock_file(tmp_path: pathlib.Path) -> None:
     g.write_text(APPROVED.replace("Severe neutropenia.", "Changed."))
     report = validate_paths([tmp_path], analyzer=private_analyzer())
     assert [d.code for d in report.diagnostics] == ["approved-content-changed"]
+
+
+# --------------------------------------------------------------------------------------------------
+# docs/language.md
+
+
+EXAMPLE = TESTS / "fixtures" / "valid" / "example.guideline.yaml"
+
+
+def test_the_language_guide_shows_the_example_file_verbatim() -> None:
+    text = (REPO / "docs" / "language.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", text, flags=re.S)
+    assert blocks and blocks[0] == EXAMPLE.read_text(encoding="utf-8")
+
+
+def test_the_language_example_is_valid_even_under_strict() -> None:
+    report = validate_paths([EXAMPLE], strict=True, analyzer=private_analyzer())
+    assert report.diagnostics == () and report.exit_code == 0
+    real = _real_analyzer()
+    if real is not None:
+        report = validate_paths([EXAMPLE], strict=True, analyzer=real)
+        assert report.diagnostics == (), [d.format() for d in report.diagnostics]
+
+
+def test_the_smaller_snippets_of_the_language_guide_are_schema_valid() -> None:
+    """Each later ```yaml block is a fragment; spliced into the example it must still pass the schema."""
+    import copy
+
+    text = (REPO / "docs" / "language.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", text, flags=re.S)[1:]
+    data, _, _ = load_yaml(EXAMPLE.read_bytes(), "example")
+    for block in blocks:
+        fragment, sm, diags = load_yaml(block.replace("actions: [...]", "actions: []").encode(), "snippet")
+        assert diags == [] and isinstance(fragment, dict), [d.format() for d in diags]
+        doc = copy.deepcopy(data)
+        if "dose" in fragment:
+            doc["recommendations"][0]["actions"][0]["dose"] = fragment["dose"]
+        else:
+            doc.update(fragment)
+        assert validate_document(doc, sm) == [], block
+    assert len(blocks) >= 5
