@@ -611,28 +611,22 @@ class _Compiler:
             return self.const(BOOLEAN, identity)
         if len(live) == 1:
             return live[0]
-        chain: list[ast.expr] = []
-        unknown_tests: list[ast.expr] = []
-        for p in live:
-            if p.nullable:
-                name = self.temp()
-                chain.append(ast.NamedExpr(ast.Name(name, ast.Store()), p.code))
-                unknown_tests.append(
-                    ast.Compare(ast.Name(name, ast.Load()), [ast.Is()], [ast.Name("_U", ast.Load())])
-                )
-            else:
-                chain.append(p.code)
-        tail: ast.expr = ast.Constant(identity)
-        if unknown_tests:
-            test = unknown_tests[0]
-            for t in unknown_tests[1:]:
-                test = ast.BinOp(test, ast.BitOr(), t)
-            tail = ast.IfExp(test, ast.Name("_U", ast.Load()), tail)
-        for code in reversed(chain):
+        # (_t1 := A) is decider -> decider, else (_t2 := B) is decider -> decider, ..., else the identity
+        # when every operand IS the identity, else UNKNOWN. Only the True/False objects count (identity
+        # tests): a value that is neither (the fact checker never produces one) gives UNKNOWN, never a branch.
+        names = [self.temp() for _ in live]
+        all_identity: ast.expr | None = None
+        for name in names:
+            c = ast.Compare(ast.Name(name, ast.Load()), [ast.Is()], [ast.Constant(identity)])
+            all_identity = c if all_identity is None else ast.BinOp(all_identity, ast.BitAnd(), c)
+        assert all_identity is not None
+        tail: ast.expr = ast.IfExp(all_identity, ast.Constant(identity), ast.Name("_U", ast.Load()))
+        for p, name in reversed(list(zip(live, names, strict=True))):
+            bound = ast.NamedExpr(ast.Name(name, ast.Store()), p.code)
             tail = ast.IfExp(
-                ast.Compare(code, [ast.Is()], [ast.Constant(decider)]), ast.Constant(decider), tail
+                ast.Compare(bound, [ast.Is()], [ast.Constant(decider)]), ast.Constant(decider), tail
             )
-        return _T(BOOLEAN, tail, bool(unknown_tests))
+        return _T(BOOLEAN, tail, True)
 
     def unary(self, node: ast.UnaryOp) -> _T:
         if isinstance(node.op, ast.Not):
@@ -641,8 +635,19 @@ class _Compiler:
                 raise _Refused
             if t.is_const:
                 return self.const(BOOLEAN, not t.const)
-            code = self.guarded([(t.code, t.nullable)], lambda r: ast.UnaryOp(ast.Not(), r[0]))
-            return _T(BOOLEAN, code, t.nullable)
+            # False if t is True, True if t is False, else UNKNOWN (identity tests only, as in `kleene`)
+            name = self.temp()
+            bound = ast.NamedExpr(ast.Name(name, ast.Store()), t.code)
+            negated = ast.IfExp(
+                ast.Compare(bound, [ast.Is()], [ast.Constant(True)]),
+                ast.Constant(False),
+                ast.IfExp(
+                    ast.Compare(ast.Name(name, ast.Load()), [ast.Is()], [ast.Constant(False)]),
+                    ast.Constant(True),
+                    ast.Name("_U", ast.Load()),
+                ),
+            )
+            return _T(BOOLEAN, negated, True)
         if isinstance(node.op, ast.Invert):
             what, hint = _OPERATORS[ast.Invert]
             return self.error("expr-not-allowed", f"{what} is not allowed", node, hint=hint)

@@ -141,6 +141,18 @@ def test_missing_value_in_the_mapping_is_an_evaluation_error() -> None:
     assert info.value.expression == "anc < 0.5"
 
 
+def test_a_boolean_that_is_not_true_or_false_never_takes_a_branch() -> None:
+    class Falsy:
+        def __bool__(self) -> bool:
+            return False
+
+    weird = Falsy()  # e.g. a numpy bool passed around the fact checker
+    assert compile_ok("fever and age > 1").evaluate({"fever": weird, "age": Decimal(2)}, NOW) is UNKNOWN
+    assert compile_ok("fever or age > 1").evaluate({"fever": weird, "age": Decimal(0)}, NOW) is UNKNOWN
+    assert compile_ok("not fever").evaluate({"fever": weird}, NOW) is UNKNOWN
+    assert compile_ok("fever or age > 1").evaluate({"fever": weird, "age": Decimal(2)}, NOW) is True
+
+
 def test_a_value_of_the_wrong_type_is_an_evaluation_error() -> None:
     c = compile_ok("age + 1 > 2")
     with pytest.raises(EvaluationError) as info:
