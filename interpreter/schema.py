@@ -27,7 +27,16 @@ from .errors import Diagnostic, Location, Path, Severity, sort_diagnostics
 from .resources import read_text
 from .source import SourceMap
 
-__all__ = ["format_path", "guideline_schema", "guideline_validator", "validate_document"]
+__all__ = [
+    "bundled_schema",
+    "bundled_validator",
+    "fast_validity_check",
+    "format_path",
+    "guideline_schema",
+    "guideline_validator",
+    "validate_document",
+    "validate_with",
+]
 
 SCHEMA_FILE = "guideline.schema.json"
 
@@ -64,18 +73,28 @@ _BOOLISH = {"yes", "no", "on", "off", "y", "n", "true", "false"}
 
 
 @functools.cache
-def guideline_schema() -> dict[str, Any]:
-    """The guideline JSON Schema (parsed once)."""
-    schema: dict[str, Any] = json.loads(read_text("schema", SCHEMA_FILE))
+def bundled_schema(name: str) -> dict[str, Any]:
+    """A bundled JSON Schema by file name (``guideline.schema.json``, ``tests.schema.json``), parsed once."""
+    schema: dict[str, Any] = json.loads(read_text("schema", name))
     return schema
 
 
 @functools.cache
-def guideline_validator() -> Draft202012Validator:
-    """The Draft 2020-12 validator of the guideline schema, built once (read-only, thread-safe)."""
-    schema = guideline_schema()
+def bundled_validator(name: str) -> Draft202012Validator:
+    """The Draft 2020-12 validator of a bundled schema, built once (read-only, thread-safe)."""
+    schema = bundled_schema(name)
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
+
+
+def guideline_schema() -> dict[str, Any]:
+    """The guideline JSON Schema (parsed once)."""
+    return bundled_schema(SCHEMA_FILE)
+
+
+def guideline_validator() -> Draft202012Validator:
+    """The Draft 2020-12 validator of the guideline schema, built once (read-only, thread-safe)."""
+    return bundled_validator(SCHEMA_FILE)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -272,10 +291,16 @@ def validate_document(data: Any, source_map: SourceMap) -> list[Diagnostic]:
     fast = fast_validity_check()
     if fast is not None and fast(data):
         return []
-    converter = _Converter(source_map)
+    return validate_with(SCHEMA_FILE, data, source_map)
+
+
+def validate_with(schema_name: str, data: Any, source_map: SourceMap) -> list[Diagnostic]:
+    """Validate ``data`` against the bundled schema ``schema_name`` (e.g. ``tests.schema.json``), with the
+    same ``schema-*`` diagnostics as guideline files; sorted by location."""
+    converter = _Converter(source_map, bundled_schema(schema_name))
     out: list[Diagnostic] = []
     seen: set[tuple[str, Path, str]] = set()
-    for error in guideline_validator().iter_errors(data):
+    for error in bundled_validator(schema_name).iter_errors(data):
         for diag in converter.convert(error):
             key = (diag.code, diag.path, diag.message)
             if key not in seen:
@@ -303,9 +328,9 @@ def _join_or(items: Sequence[str]) -> str:
 
 
 class _Converter:
-    def __init__(self, source_map: SourceMap) -> None:
+    def __init__(self, source_map: SourceMap, schema: Mapping[str, Any]) -> None:
         self.sm = source_map
-        self.schema = guideline_schema()
+        self.schema = schema
 
     # -- helpers -----------------------------------------------------------------------------------
 

@@ -416,3 +416,23 @@ def test_the_fast_path_does_not_change_any_diagnostic(monkeypatch: pytest.Monkey
     with_fast = [check(t) for t in texts]
     monkeypatch.setattr(schema_module, "fast_validity_check", lambda: None)
     assert [check(t) for t in texts] == with_fast
+
+
+# --------------------------------------------------------------------------------------------------
+# other bundled schemas (guideline test files)
+
+
+def test_validate_with_another_bundled_schema() -> None:
+    from interpreter.schema import bundled_validator, validate_with
+
+    text = "guideline: x.guideline.yaml\ncasez: []\n"
+    data, sm, _ = load_yaml(text.encode(), "x.tests.yaml")
+    diags = validate_with("tests.schema.json", data, sm)
+    assert [(d.code, d.location.line, d.location.column) for d in diags] == [
+        ("schema-required", 1, 1), ("schema-unknown-key", 2, 1)]
+    assert "'cases'" in diags[0].message
+    assert diags[1].hint is not None and diags[1].hint.startswith("did you mean 'cases'?")
+    assert bundled_validator("tests.schema.json") is bundled_validator("tests.schema.json")
+    for f in sorted((REPO / "guidelines").rglob("*.tests.yaml")):
+        data, sm, diags = load_yaml(f.read_bytes(), str(f))
+        assert diags == [] and validate_with("tests.schema.json", data, sm) == [], f
