@@ -148,12 +148,32 @@ def check_unit(code: str) -> None:
     _parse(code)
 
 
+_DIMENSION_NAMES: dict[tuple[tuple[str, int], ...], str] = {
+    (("[length]", -3),): "a count per volume",
+    (("[mass]", 1),): "a mass",
+    (("[length]", 1),): "a length",
+    (("[length]", 2),): "an area",
+    (("[length]", 3),): "a volume",
+    (("[time]", 1),): "a time",
+    (("[time]", -1),): "a rate per time",
+    (("[temperature]", 1),): "a temperature",
+    (("[length]", -3), ("[mass]", 1)): "a mass concentration",
+    (("[length]", -3), ("[substance]", 1)): "a substance concentration",
+    (("[substance]", 1),): "an amount of substance",
+    (("[length]", -2), ("[mass]", 1)): "a mass per area",
+    (("[length]", 3), ("[time]", -1)): "a volume per time",
+    (("[mass]", 1), ("[time]", -1)): "a mass per time",
+}
+
+
 def dimension(code: str) -> str:
-    """A readable dimension of ``code`` (e.g. ``[mass]``, ``1 / [length] ** 3``); raises for unknown units."""
+    """What kind of quantity ``code`` measures: ``kg`` -> 'a mass [mass]'. Raises for unknown units."""
     p = _parse(code)
     if not p.dimensionality:
-        return "dimensionless" if not p.arbitrary else "arbitrary " + " ".join(p.arbitrary)
-    return " * ".join(f"{d}**{e}" if e != 1 else d for d, e in p.dimensionality)
+        return "a ratio (dimensionless)" if not p.arbitrary else "arbitrary units " + " ".join(p.arbitrary)
+    text = " * ".join(f"{d}**{e}" if e != 1 else d for d, e in p.dimensionality)
+    name = _DIMENSION_NAMES.get(p.dimensionality)
+    return f"{name} {text}" if name else text
 
 
 def same_dimension(a: str, b: str) -> bool:

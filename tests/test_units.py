@@ -138,8 +138,10 @@ def test_split_per_unit() -> None:
 
 
 def test_dimension_text() -> None:
-    assert units.dimension("kg") == "[mass]"
-    assert units.dimension("ug/kg") == "dimensionless"
+    assert units.dimension("kg") == "a mass [mass]"
+    assert units.dimension("10*9/L") == "a count per volume [length]**-3"
+    assert units.dimension("ug/kg") == "a ratio (dimensionless)"
+    assert units.dimension("mg/dL") == "a mass concentration [length]**-3 * [mass]"
 
 
 def test_factors_from_many_threads_agree() -> None:
