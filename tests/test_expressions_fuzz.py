@@ -15,8 +15,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from interpreter.errors import EvaluationError, Location
+from interpreter.errors import EvaluationError, FactsError, Location
 from interpreter.expressions import UNKNOWN, compile_expression
+from interpreter.facts import FactChecker, parse_facts_json
+from interpreter.model import Input
 from interpreter.valuetypes import BOOLEAN, NUMBER, ValueType
 
 ENV: dict[str, ValueType] = {
@@ -424,3 +426,150 @@ def test_unit_invariance_of_a_threshold(values: dict[str, Any]) -> None:
     anc = values["anc"]
     ul = UNKNOWN if anc is UNKNOWN else anc * 1000
     assert c.evaluate({"anc_ul": ul}, AS_OF) is b.evaluate(values, AS_OF)
+
+
+# -- facts ------------------------------------------------------------------------------------------------
+
+_L = Location("inputs.yaml", 1, 1)
+INPUTS = {
+    "anc": Input(
+        "anc",
+        "quantity",
+        "ANC",
+        _L,
+        (),
+        unit="10*9/L",
+        accepted_units=("/uL", "/mm3"),
+        plausible_min=Decimal(0),
+        plausible_max=Decimal(100),
+        max_age=timedelta(hours=48),
+    ),
+    "weight": Input(
+        "weight",
+        "quantity",
+        "weight",
+        _L,
+        (),
+        unit="kg",
+        accepted_units=("[lb_av]",),
+        plausible_min=Decimal("0.3"),
+        plausible_max=Decimal(400),
+        bare_number=True,
+    ),
+    "age": Input("age", "number", "age", _L, (), plausible_min=Decimal(0), plausible_max=Decimal(120)),
+    "fever": Input("fever", "boolean", "fever", _L, ()),
+    "severity": Input("severity", "code", "severity", _L, (), values=("mild", "moderate", "severe")),
+    "chemo_end": Input("chemo_end", "datetime", "end", _L, ()),
+    "anc_series": Input(
+        "anc_series",
+        "series",
+        "series",
+        _L,
+        (),
+        unit="10*9/L",
+        accepted_units=("/uL",),
+        plausible_min=Decimal(0),
+        plausible_max=Decimal(100),
+    ),
+}
+CHECKER = FactChecker(INPUTS)
+RAW_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**400), max_value=10**400),
+    st.floats(allow_nan=True, allow_infinity=True),
+    _decimal(),
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.sampled_from(
+        [
+            "mild",
+            "severe",
+            "1500",
+            "",
+            "2026-11-24T08:00:00Z",
+            "2026-11-25T08:00:00Z",
+            "2026-11-20",
+            "2026-02-30T08:00:00Z",
+            "2026-11-24T08:00:00",
+            "/uL",
+            "10*9/L",
+            "kg",
+            "[lb_av]",
+            "furlongs",
+        ]
+    ),
+    st.text(max_size=30),
+)
+RAW_VALUES = st.recursive(
+    RAW_SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.sampled_from(["value", "unit", "at", "units", "x"]), inner, max_size=4),
+        st.fixed_dictionaries(
+            {
+                "value": inner,
+                "unit": st.sampled_from(["/uL", "10*9/L", "kg", "[lb_av]", "g"]),
+                "at": st.sampled_from(["2026-11-24T08:00:00Z", "2026-11-20T08:00:00+01:00"]),
+            }
+        ),
+    ),
+    max_leaves=8,
+)
+RAW_FACTS = st.dictionaries(st.sampled_from([*INPUTS, "ancc", "other"]), RAW_VALUES, max_size=8)
+
+
+@FUZZ
+@given(RAW_FACTS)
+def test_random_facts_are_checked_or_refused(raw: dict[str, Any]) -> None:
+    try:
+        checked = CHECKER.check(raw, AS_OF)
+    except FactsError as exc:
+        assert exc.diagnostics
+        for d in exc.diagnostics:
+            assert d.code.startswith("fact-") and d.message.startswith(f"fact '{d.path[0]}'"), d
+        return
+    assert set(checked.values) == set(INPUTS)
+    for name, value in checked.values.items():
+        kind = INPUTS[name].type
+        if value is UNKNOWN:
+            assert name in checked.unknown
+        elif kind in ("number", "quantity"):
+            assert isinstance(value, Decimal) and value.is_finite()
+            inp = INPUTS[name]
+            assert inp.plausible_min is not None and inp.plausible_max is not None
+            assert inp.plausible_min <= value <= inp.plausible_max
+        elif kind == "boolean":
+            assert value is True or value is False
+        elif kind == "code":
+            assert value in INPUTS[name].values
+        elif kind == "datetime":
+            assert isinstance(value, datetime) and value.utcoffset() is not None
+        else:
+            assert isinstance(value, tuple)
+    for entry in checked.shown.values():
+        assert isinstance(entry, dict)
+    # a checked set of facts always evaluates to true, false or unknown
+    compiled, _ = compile_expression(
+        "(anc < 0.5 or latest(anc_series) < 0.5) and (fever or severity == 'severe') and weight > 3 "
+        "and age < 90 and hours_since(chemo_end) < 72",
+        ENV_FACTS,
+        location=LOC,
+        expect=BOOLEAN,
+    )
+    assert compiled is not None
+    result = compiled.evaluate(checked.values, AS_OF)
+    assert result is True or result is False or result is UNKNOWN
+
+
+ENV_FACTS = {name: inp.value_type for name, inp in INPUTS.items()}
+
+
+@settings(max_examples=300, deadline=timedelta(milliseconds=500), database=None)
+@given(st.text(max_size=120) | TOKENS)
+def test_random_json_text(text: str) -> None:
+    try:
+        data = parse_facts_json(text)
+    except FactsError as exc:
+        assert all(d.code.startswith("fact-") for d in exc.diagnostics)
+        return
+    assert isinstance(data, dict)
