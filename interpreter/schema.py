@@ -457,14 +457,19 @@ class _Converter:
         words = _join_or([_TYPE_WORDS.get(t, t) for t in types])
         got = self.describe(error.instance, path)
         msg = f"{self.where(path)}: expected {words}, got {got}"
-        hint = self.type_hint(types, error.instance, path)
+        hint = self.type_hint(types, error.instance, path, _schema_of(error).get("pattern"))
         return self.diag("schema-type", msg, self.sm.at(path), path, hint)
 
-    def type_hint(self, types: Sequence[str], instance: Any, path: Path) -> str | None:
+    def type_hint(self, types: Sequence[str], instance: Any, path: Path,
+                  pattern: str | None = None) -> str | None:
         if "string" in types and "number" not in types and isinstance(instance, int | Decimal | bool):
             text = self.sm.text_at(path) or str(instance)
             kind = "boolean" if isinstance(instance, bool) else "number"
-            return f'quote it: "{text}" (unquoted, YAML reads it as a {kind})'
+            hint = f'quote it: "{text}" (unquoted, YAML reads it as a {kind})'
+            if pattern is not None and re.search(pattern, text) is None:
+                # quoted, it would still not have the required form: say which form
+                hint += f"; it must also be {_PATTERN_WORDS.get(pattern, f'of the form {pattern}')}"
+            return hint
         if "string" in types and instance is None:
             written = self.sm.text_at(path)
             if written:

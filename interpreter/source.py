@@ -35,6 +35,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, Protocol
 
 import yaml
@@ -418,7 +419,8 @@ def load_yaml(
     if composer.anchor_more:
         last = composer.diagnostics[-1].location if composer.diagnostics else Location(file, 1, 1)
         composer.report("yaml-anchor", f"... and {composer.anchor_more} more anchors or aliases", last, ())
-    source_map = SourceMap(file, composer.values, composer.keys, composer.plain_text)
+    source_map = SourceMap(file, MappingProxyType(composer.values), MappingProxyType(composer.keys),
+                           MappingProxyType(composer.plain_text))
     diagnostics = composer.diagnostics
     if any(d.is_error for d in diagnostics):
         result = None

@@ -19,10 +19,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import Diagnostic, Location, Severity, sort_diagnostics
-from .lockfile import Lock, check_lock, find_lock, read_lock
+from .lockfile import LOCK_FILE_NAME, Lock, LockEntry, check_lock, find_lock, read_lock, update_lock
 from .model import GuidelineModel
 
-__all__ = ["GUIDELINE_SUFFIXES", "USAGE_CODES", "ValidationReport", "discover", "validate_paths"]
+__all__ = [
+    "GUIDELINE_SUFFIXES",
+    "USAGE_CODES",
+    "LockReport",
+    "ValidationReport",
+    "discover",
+    "lock_paths",
+    "validate_paths",
+]
 
 GUIDELINE_SUFFIXES = (".guideline.yaml", ".guideline.yml")
 
@@ -104,19 +112,8 @@ def _analyze(path: pathlib.Path) -> tuple[list[Diagnostic], GuidelineModel | Non
 Analyzer = Callable[[pathlib.Path], tuple[list[Diagnostic], GuidelineModel | None]]
 
 
-def validate_paths(
-    paths: Sequence[str | pathlib.Path],
-    *,
-    strict: bool = False,
-    lock_path: pathlib.Path | None = None,
-    analyzer: Analyzer | None = None,
-) -> ValidationReport:
-    """Validate every guideline file under ``paths``; see the module docstring.
-
-    ``lock_path``: the lock file to check approved content against; None finds the nearest
-    ``approved.lock`` beside each file or in a parent folder (up to the repository root).
-    """
-    analyze = analyzer or _analyze
+def _collect(paths: Sequence[str | pathlib.Path]) -> tuple[list[pathlib.Path], list[Diagnostic]]:
+    """The guideline files named by ``paths`` (folders searched), each once, and usage problems."""
     diagnostics: list[Diagnostic] = []
     files: list[pathlib.Path] = []
     seen: set[pathlib.Path] = set()
@@ -142,9 +139,15 @@ def validate_paths(
             add(p)
         else:
             diagnostics.append(Diagnostic("path-not-found", f"no such file or folder: {p}", Location(str(p))))
+    return files, diagnostics
 
+
+def _analyze_all(files: Sequence[pathlib.Path], analyze: Analyzer
+                 ) -> tuple[list[tuple[pathlib.Path, GuidelineModel]], list[Diagnostic], bool]:
+    """(models with their files, diagnostics, whether a stage crashed); one bad file never stops the run."""
+    models: list[tuple[pathlib.Path, GuidelineModel]] = []
+    diagnostics: list[Diagnostic] = []
     internal = False
-    models_by_lock: dict[pathlib.Path | None, list[GuidelineModel]] = {}
     for f in files:
         try:
             file_diags, model = analyze(f)
@@ -157,14 +160,96 @@ def validate_paths(
             continue
         diagnostics.extend(file_diags)
         if model is not None:
-            key = lock_path if lock_path is not None else find_lock(f)
-            models_by_lock.setdefault(key, []).append(model)
+            models.append((f, model))
+    return models, diagnostics, internal
 
+
+def validate_paths(
+    paths: Sequence[str | pathlib.Path],
+    *,
+    strict: bool = False,
+    lock_path: pathlib.Path | None = None,
+    analyzer: Analyzer | None = None,
+) -> ValidationReport:
+    """Validate every guideline file under ``paths``; see the module docstring.
+
+    ``lock_path``: the lock file to check approved content against; None finds the nearest
+    ``approved.lock`` beside each file or in a parent folder (up to the repository root).
+    """
+    files, diagnostics = _collect(paths)
+    models, file_diags, internal = _analyze_all(files, analyzer or _analyze)
+    diagnostics += file_diags
+    models_by_lock: dict[pathlib.Path | None, list[GuidelineModel]] = {}
+    for f, model in models:
+        key = lock_path if lock_path is not None else find_lock(f)
+        models_by_lock.setdefault(key, []).append(model)
     diagnostics.extend(_lock_diagnostics(models_by_lock))
     if strict:
         diagnostics = [d.as_error() if d.severity is Severity.WARNING else d for d in diagnostics]
     return ValidationReport(tuple(sort_diagnostics(diagnostics)), tuple(str(f) for f in files), strict,
                             internal)
+
+
+@dataclass(frozen=True, slots=True)
+class LockReport:
+    """What ``lock_paths`` did: the entries added to which lock files, or why it wrote nothing."""
+
+    added: tuple[LockEntry, ...]
+    #: the lock files written (created or extended)
+    lock_files: tuple[str, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    files: tuple[str, ...]
+    internal_error: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        if self.internal_error:
+            return 3
+        if any(d.code in USAGE_CODES for d in self.diagnostics):
+            return 2
+        return 1 if any(d.is_error for d in self.diagnostics) else 0
+
+
+def lock_paths(
+    paths: Sequence[str | pathlib.Path],
+    *,
+    lock_path: pathlib.Path | None = None,
+    analyzer: Analyzer | None = None,
+) -> LockReport:
+    """``guideline lock``: add lock entries for the approved guidelines under ``paths`` that have none.
+
+    Every file is validated first; if any has an error, nothing is written (approved content must be valid
+    content). The lock file is ``lock_path``, else the nearest ``approved.lock`` of each file (see
+    ``find_lock``), else a new ``approved.lock`` in the first folder given (or the folder of the first file).
+    Existing entries are never rewritten: changed approved content is reported (``approved-content-changed``).
+    """
+    files, diagnostics = _collect(paths)
+    models, file_diags, internal = _analyze_all(files, analyzer or _analyze)
+    diagnostics += [d for d in file_diags if d.is_error]
+    if diagnostics or internal:
+        return LockReport((), (), tuple(sort_diagnostics(diagnostics)), tuple(map(str, files)), internal)
+    default: pathlib.Path | None = None
+    for raw in paths:
+        p = pathlib.Path(raw)
+        default = (p if p.is_dir() else p.parent) / LOCK_FILE_NAME
+        break
+    groups: dict[pathlib.Path, list[GuidelineModel]] = {}
+    for f, model in models:
+        target = lock_path or find_lock(f) or default
+        if target is not None:
+            groups.setdefault(target, []).append(model)
+    added: list[LockEntry] = []
+    written: list[str] = []
+    for target, group in groups.items():
+        if not any(m.status == "approved" for m in group) and not target.exists():
+            continue  # nothing to lock: do not create an empty lock file
+        entries, problems = update_lock(target, group)
+        diagnostics += problems
+        added += entries
+        if entries:
+            written.append(str(target))
+    return LockReport(tuple(added), tuple(written), tuple(sort_diagnostics(diagnostics)),
+                      tuple(map(str, files)))
 
 
 def _lock_diagnostics(models_by_lock: dict[pathlib.Path | None, list[GuidelineModel]]) -> list[Diagnostic]:

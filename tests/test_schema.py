@@ -172,7 +172,8 @@ def test_key_not_allowed_for_this_kind_of_input() -> None:
 
 
 @pytest.mark.parametrize(("old", "new", "expected", "hint"), [
-    ('version: "1.0.0"', "version: 1.10", "version: expected text, got the number 1.10", 'quote it: "1.10"'),
+    ('version: "1.0.0"', "version: 1.10", "version: expected text, got the number 1.10",
+     'quote it: "1.10" (unquoted, YAML reads it as a number); it must also be a semantic version'),
     ('version: "1.0.0"', "version: 2", "version: expected text, got the number 2", 'quote it: "2"'),
     ("status: draft", "status: true", "status: expected text, got true", 'quote it: "true"'),
     ("status: draft", "status: 1", "status: expected text, got the number 1", 'quote it: "1"'),
@@ -183,7 +184,8 @@ def test_key_not_allowed_for_this_kind_of_input() -> None:
      "inputs.anc.required: expected true or false, got the text 'yes'", "write true or false"),
     ("{min: 0, max: 100}", "{min: 0, max: 12:30}", "expected a number, got the text '12:30'",
      "is not read as a number"),
-    ("        then: severe", "        then: 5", "then: expected text or a list, got the number 5", None),
+    ("        then: severe", "        then: 5", "then: expected text or a list, got the number 5",
+     'quote it: "5" (unquoted, YAML reads it as a number); it must also be an id in kebab-case'),
 ])
 def test_type_errors(old: str, new: str, expected: str, hint: str | None) -> None:
     text = edit(old, new)

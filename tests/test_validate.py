@@ -547,3 +547,56 @@ def test_the_smaller_snippets_of_the_language_guide_are_schema_valid() -> None:
             doc.update(fragment)
         assert validate_document(doc, sm) == [], block
     assert len(blocks) >= 5
+
+
+# --------------------------------------------------------------------------------------------------
+# guideline lock (lock_paths)
+
+
+def test_lock_paths_creates_the_lock_in_the_folder_given(tmp_path: pathlib.Path) -> None:
+    from interpreter.validate import lock_paths
+
+    (tmp_path / ".git").mkdir()
+    folder = tmp_path / "guidelines"
+    (folder / "a").mkdir(parents=True)
+    (folder / "a" / "a.guideline.yaml").write_text(APPROVED)
+    draft = MINIMAL.read_text().replace("minimal-example", "draft-one")
+    (folder / "a" / "d.guideline.yaml").write_text(draft)
+    report = lock_paths([folder], analyzer=private_analyzer())
+    assert report.exit_code == 0 and report.diagnostics == ()
+    assert [e.id for e in report.added] == ["minimal-example"]
+    assert report.lock_files == (str(folder / LOCK_FILE_NAME),)
+    assert validate_paths([folder], strict=True, analyzer=private_analyzer()).exit_code == 0
+    again = lock_paths([folder], analyzer=private_analyzer())
+    assert again.added == () and again.lock_files == () and again.exit_code == 0
+
+
+def test_lock_paths_writes_nothing_when_a_file_has_errors(tmp_path: pathlib.Path) -> None:
+    from interpreter.validate import lock_paths
+
+    (tmp_path / "a.guideline.yaml").write_text(APPROVED)
+    (tmp_path / "b.guideline.yaml").write_text(APPROVED.replace("kind: choice", "kind: choise"))
+    report = lock_paths([tmp_path], analyzer=private_analyzer())
+    assert report.exit_code == 1 and [d.code for d in report.diagnostics] == ["schema-enum"]
+    assert report.added == () and not (tmp_path / LOCK_FILE_NAME).exists()
+
+
+def test_lock_paths_refuses_changed_approved_content(tmp_path: pathlib.Path) -> None:
+    from interpreter.validate import lock_paths
+
+    g = tmp_path / "a.guideline.yaml"
+    g.write_text(APPROVED)
+    lock_file = tmp_path / "custom.lock"
+    assert lock_paths([g], lock_path=lock_file, analyzer=private_analyzer()).added
+    g.write_text(APPROVED.replace("Severe neutropenia.", "Changed."))
+    report = lock_paths([g], lock_path=lock_file, analyzer=private_analyzer())
+    assert report.exit_code == 1 and [d.code for d in report.diagnostics] == ["approved-content-changed"]
+
+
+def test_lock_paths_with_a_draft_only_creates_no_file(tmp_path: pathlib.Path) -> None:
+    from interpreter.validate import lock_paths
+
+    shutil.copy(MINIMAL, tmp_path / "m.guideline.yaml")
+    report = lock_paths([tmp_path], analyzer=private_analyzer())
+    assert report.exit_code == 0 and report.added == () and not (tmp_path / LOCK_FILE_NAME).exists()
+    assert lock_paths([tmp_path / "missing"], analyzer=private_analyzer()).exit_code == 2
