@@ -7,8 +7,8 @@ A case has ``name`` and either an ``expr`` (compiled against the inputs' types) 
   quantity unit written ``quantity <unit>``;
 * ``values``: run-time values, typed by the inputs (numbers as strings, ``unknown`` for UNKNOWN);
   or ``facts`` (a mapping) / ``facts_json`` (JSON text): raw facts checked by the ``FactChecker``;
-* ``result``: ``true``, ``false``, ``unknown``, or a decimal string (compared exactly with ``==``),
-  or a mapping ``{unit: ..., value: ...}`` is not needed: the unit is the static type;
+* ``result``: ``true``, ``false``, ``unknown``, or a decimal string (compared exactly with ``==``; the
+  unit of a quantity result is its static type, checked with ``type``);
 * ``type``: the expected static type, e.g. ``number`` or ``quantity m2``;
 * ``error`` / ``runtime_error`` / ``facts_error``: the expected diagnostic code (compile time), the
   ``EvaluationError`` code, or a list of ``{code, path}`` for ``FactsError``;
