@@ -34,7 +34,6 @@ from decimal import (
     Overflow,
     Underflow,
 )
-from fractions import Fraction
 from types import MappingProxyType
 from typing import Any, Final, NoReturn
 
@@ -600,8 +599,3 @@ REGISTRY: Mapping[str, Function] = MappingProxyType({f.name: f for f in _FUNCTIO
 def describe_functions() -> list[dict[str, Any]]:
     """The registry as plain data (for documentation)."""
     return [{"name": f.name, "signature": f.signature, "doc": f.doc} for f in _FUNCTIONS]
-
-
-def fraction_to_decimal(f: Fraction) -> Decimal:
-    """Round a Fraction to 28 significant digits (half even)."""
-    return _C.divide(Decimal(f.numerator), Decimal(f.denominator))
