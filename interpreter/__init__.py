@@ -9,7 +9,15 @@ Typical use::
 """
 
 from .api import Guideline, load
-from .errors import Diagnostic, EvaluationError, FactsError, GuidelineError, InterpreterError, Location, Severity
+from .errors import (
+    Diagnostic,
+    EvaluationError,
+    FactsError,
+    GuidelineError,
+    InterpreterError,
+    Location,
+    Severity,
+)
 from .expressions import UNKNOWN
 from .facts import parse_facts_json
 from .result import Result

@@ -58,11 +58,14 @@ class Guideline:
     def compiled(self) -> CompiledGuideline:
         return self._compiled
 
-    def evaluate(self, facts: Mapping[str, Any], as_of: datetime | None = None, *, trace: bool = True) -> Result:
+    def evaluate(
+        self, facts: Mapping[str, Any], as_of: datetime | None = None, *, trace: bool = True
+    ) -> Result:
         """Evaluate against a patient's ``facts`` (see docs/api.md for their shape).
 
         ``as_of`` (timezone-aware; default now) fixes what "now" means, so an evaluation is reproducible.
-        Raises ``FactsError`` for malformed facts and ``EvaluationError`` when the guideline cannot be applied.
+        Raises ``FactsError`` for malformed facts and ``EvaluationError`` when the guideline cannot be
+        applied.
         """
         return _evaluate(self._compiled, facts, as_of, trace=trace)
 
@@ -71,7 +74,8 @@ class Guideline:
 
 
 def load(ref: str | pathlib.Path, version: str | None = None, *, allow_retired: bool = False) -> Guideline:
-    """Load a guideline from a file path, or by id from the bundled library (optionally pinned to ``version``).
+    """Load a guideline from a file path, or by id from the bundled library (optionally pinned to
+    ``version``).
 
     A retired guideline is refused (``guideline-retired``) unless ``allow_retired`` is set (for review tools).
     Raises ``GuidelineError`` with every diagnostic when the file has errors.
@@ -81,14 +85,27 @@ def load(ref: str | pathlib.Path, version: str | None = None, *, allow_retired: 
     if is_path:
         compiled = load_guideline_file(path)
         if version is not None and compiled.model.version != version:
-            raise GuidelineError([Diagnostic("guideline-version-mismatch",
-                                             f"{path} holds version {compiled.model.version}, not {version}",
-                                             Location(str(path)))])
+            raise GuidelineError(
+                [
+                    Diagnostic(
+                        "guideline-version-mismatch",
+                        f"{path} holds version {compiled.model.version}, not {version}",
+                        Location(str(path)),
+                    )
+                ]
+            )
     else:
         entry = find_guideline(str(ref), version)
         compiled = load_guideline_file(entry.path)
     if compiled.model.status == "retired" and not allow_retired:
-        raise GuidelineError([Diagnostic("guideline-retired",
-                                         f"guideline {compiled.model.id} {compiled.model.version} is retired and "
-                                         "must not be used for patients", Location(compiled.model.file))])
+        raise GuidelineError(
+            [
+                Diagnostic(
+                    "guideline-retired",
+                    f"guideline {compiled.model.id} {compiled.model.version} is retired and "
+                    "must not be used for patients",
+                    Location(compiled.model.file),
+                )
+            ]
+        )
     return Guideline(compiled)

@@ -32,7 +32,7 @@ def _internal_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
             raise
-        except Exception as exc:  # noqa: BLE001 - last line of defence of the CLI
+        except Exception as exc:
             click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
             click.echo("please report this with the guideline and facts that caused it", err=True)
             sys.exit(EXIT_INTERNAL)
@@ -54,10 +54,17 @@ def main() -> None:
 # validate ---------------------------------------------------------------------------------------------
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=pathlib.Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True
+)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-@click.option("--lock", "lock_path", type=click.Path(path_type=pathlib.Path), default=None,
-              help="The approved-content lock file (default: approved.lock in the first folder given, if any).")
+@click.option(
+    "--lock",
+    "lock_path",
+    type=click.Path(path_type=pathlib.Path),
+    default=None,
+    help="The approved-content lock file (default: approved.lock in the first folder given, if any).",
+)
 @_internal_errors
 def validate(paths: tuple[pathlib.Path, ...], fmt: str, strict: bool, lock_path: pathlib.Path | None) -> None:
     """Check guideline files and folders (*.guideline.yaml): schema, expressions, tree, lifecycle, lock."""
@@ -96,8 +103,9 @@ def _render_text(result: Result, explain: bool) -> str:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--explain", is_flag=True, help="Show why: every decision with the values it used.")
 @_internal_errors
-def evaluate(guideline_ref: str, facts_file: Any, version: str | None, at: str | None, fmt: str,
-             explain: bool) -> None:
+def evaluate(
+    guideline_ref: str, facts_file: Any, version: str | None, at: str | None, fmt: str, explain: bool
+) -> None:
     """Evaluate GUIDELINE (a file, or a bundled id such as `leukopenia`) against FACTS (a JSON file, or -).
 
     Exits 0 when the result is complete, 1 when it is incomplete (some decision needs more facts),
@@ -140,12 +148,20 @@ def evaluate(guideline_ref: str, facts_file: Any, version: str | None, at: str |
 # test -------------------------------------------------------------------------------------------------
 @main.command("test")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=pathlib.Path))
-@click.option("--coverage", "show_coverage", is_flag=True, help="Report nodes, branches and recommendations reached.")
-@click.option("--min-coverage", type=click.FloatRange(0, 100), default=None,
-              help="Fail when coverage of any guideline is below this percentage (implies --coverage).")
+@click.option(
+    "--coverage", "show_coverage", is_flag=True, help="Report nodes, branches and recommendations reached."
+)
+@click.option(
+    "--min-coverage",
+    type=click.FloatRange(0, 100),
+    default=None,
+    help="Fail when coverage of any guideline is below this percentage (implies --coverage).",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_internal_errors
-def test_cmd(paths: tuple[pathlib.Path, ...], show_coverage: bool, min_coverage: float | None, fmt: str) -> None:
+def test_cmd(
+    paths: tuple[pathlib.Path, ...], show_coverage: bool, min_coverage: float | None, fmt: str
+) -> None:
     """Run guideline test files (*.tests.yaml) under PATHS (default: guidelines/)."""
     from .testing import run_tests
 
@@ -155,16 +171,36 @@ def test_cmd(paths: tuple[pathlib.Path, ...], show_coverage: bool, min_coverage:
             raise click.BadParameter(f"'{p}' does not exist", param_hint="PATHS")
     report = run_tests(targets)
     show_coverage = show_coverage or min_coverage is not None
-    low = [c for c in report.coverage.values() if min_coverage is not None and c.percent + 1e-9 < min_coverage]
+    low = [
+        c for c in report.coverage.values() if min_coverage is not None and c.percent + 1e-9 < min_coverage
+    ]
     if fmt == "json":
-        click.echo(json.dumps({
-            "passed": report.passed,
-            "failed": report.failed,
-            "errors": [d.to_json() for d in report.errors],
-            "files": [{"file": f.file, "cases": [{"name": c.name, "passed": c.passed, "line": c.location.line,
-                                                   "diff": list(c.diff)} for c in f.cases]} for f in report.files],
-            "coverage": [c.to_json() for c in report.coverage.values()],
-        }, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "passed": report.passed,
+                    "failed": report.failed,
+                    "errors": [d.to_json() for d in report.errors],
+                    "files": [
+                        {
+                            "file": f.file,
+                            "cases": [
+                                {
+                                    "name": c.name,
+                                    "passed": c.passed,
+                                    "line": c.location.line,
+                                    "diff": list(c.diff),
+                                }
+                                for c in f.cases
+                            ],
+                        }
+                        for f in report.files
+                    ],
+                    "coverage": [c.to_json() for c in report.coverage.values()],
+                },
+                indent=2,
+            )
+        )
     else:
         for f in report.files:
             _print_diagnostics(f.diagnostics)
@@ -175,17 +211,24 @@ def test_cmd(paths: tuple[pathlib.Path, ...], show_coverage: bool, min_coverage:
                         click.echo(f"    {line}")
         if show_coverage:
             for cov in report.coverage.values():
-                click.echo(f"coverage {cov.guideline}: {cov.percent:.1f}% "
-                           f"(nodes {sum(cov.nodes.values())}/{len(cov.nodes)}, "
-                           f"branches {sum(cov.branches.values())}/{len(cov.branches)}, "
-                           f"recommendations {sum(cov.recommendations.values())}/{len(cov.recommendations)})")
+                click.echo(
+                    f"coverage {cov.guideline}: {cov.percent:.1f}% "
+                    f"(nodes {sum(cov.nodes.values())}/{len(cov.nodes)}, "
+                    f"branches {sum(cov.branches.values())}/{len(cov.branches)}, "
+                    f"recommendations {sum(cov.recommendations.values())}/{len(cov.recommendations)})"
+                )
                 for kind, items in cov.missed().items():
                     if items:
                         click.echo(f"  not reached ({kind}): {', '.join(items)}")
-        click.echo(f"{report.passed} passed, {report.failed} failed"
-                   + (f", {len(report.errors)} file errors" if report.errors else ""))
-        for c in low:
-            click.echo(f"coverage of {c.guideline} is {c.percent:.1f}%, below the minimum {min_coverage:g}%")
+        click.echo(
+            f"{report.passed} passed, {report.failed} failed"
+            + (f", {len(report.errors)} file errors" if report.errors else "")
+        )
+        for cov in low:
+            click.echo(
+                f"coverage of {cov.guideline} is {cov.percent:.1f}%, below the minimum {min_coverage:g}%",
+                err=True,
+            )
     if not report.files:
         click.echo("no test files found", err=True)
         sys.exit(EXIT_USAGE)
@@ -195,7 +238,9 @@ def test_cmd(paths: tuple[pathlib.Path, ...], show_coverage: bool, min_coverage:
 # render -----------------------------------------------------------------------------------------------
 @main.command()
 @click.argument("guideline_ref", metavar="GUIDELINE")
-@click.option("--format", "fmt", type=click.Choice(["markdown", "mermaid"]), default="markdown", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["markdown", "mermaid"]), default="markdown", show_default=True
+)
 @_internal_errors
 def render(guideline_ref: str, fmt: str) -> None:
     """Render GUIDELINE (file or bundled id) for review: Markdown with a diagram, or a Mermaid flowchart."""

@@ -92,7 +92,9 @@ class _Compiler:
         self.expr_names: dict[Path, frozenset[str]] = {}
 
     def expr(self, source: str, path: Path, expect: ValueType | None) -> CompiledExpression | None:
-        compiled, diags = compile_expression(source, self.env, location=self.sm.at(path), path=path, expect=expect)
+        compiled, diags = compile_expression(
+            source, self.env, location=self.sm.at(path), path=path, expect=expect
+        )
         self.diagnostics.extend(diags)
         if compiled is not None:
             self.expr_names[path] = compiled.names
@@ -110,9 +112,12 @@ class _Compiler:
             if c is None:
                 continue
             if not _type_fits(c.type, d.value_type):
-                self.error("derived-type-mismatch",
-                           f"derived value '{name}' is declared {d.value_type.describe()} but its expression "
-                           f"gives {c.type.describe()}", path)
+                self.error(
+                    "derived-type-mismatch",
+                    f"derived value '{name}' is declared {d.value_type.describe()} but its expression "
+                    f"gives {c.type.describe()}",
+                    path,
+                )
                 continue
             compiled[name] = c
         # order by dependencies; report cycles
@@ -124,9 +129,12 @@ class _Compiler:
             if state.get(name) == 2:
                 return
             if state.get(name) == 1:
-                cycle = " -> ".join((*stack[stack.index(name):], name))
-                self.error("derived-cycle", f"derived values depend on each other in a cycle: {cycle}",
-                           self.model.derived[name].path)
+                cycle = " -> ".join((*stack[stack.index(name) :], name))
+                self.error(
+                    "derived-cycle",
+                    f"derived values depend on each other in a cycle: {cycle}",
+                    self.model.derived[name].path,
+                )
                 return
             state[name] = 1
             ins: set[str] = set()
@@ -154,11 +162,15 @@ class _Compiler:
             if c is None:
                 ok = False
                 continue
-            inputs = frozenset().union(*(deps.get(n, frozenset()) for n in c.names)) if c.names else frozenset()
+            inputs = (
+                frozenset().union(*(deps.get(n, frozenset()) for n in c.names)) if c.names else frozenset()
+            )
             branches.append(CompiledBranch(b.index, c, b.then, b.label, inputs))
         if not ok:
             return None
-        return CompiledNode(node.id, node.kind, node.title, tuple(branches), node.otherwise or (), node.unknown)
+        return CompiledNode(
+            node.id, node.kind, node.title, tuple(branches), node.otherwise or (), node.unknown
+        )
 
     # doses ------------------------------------------------------------------------------------------
     def dose(self, dose: Dose, deps: Mapping[str, frozenset[str]]) -> CompiledDose | None:
@@ -178,8 +190,9 @@ class _Compiler:
             try:
                 check_unit(dose.unit)
             except UnitError as exc:
-                self.error("dose-unit-unknown", f"dose unit '{dose.unit}' is not a known UCUM unit: {exc}",
-                           unit_path)
+                self.error(
+                    "dose-unit-unknown", f"dose unit '{dose.unit}' is not a known UCUM unit: {exc}", unit_path
+                )
                 return None
             return CompiledDose(dose, amount, dose.unit, None, Decimal(1), None, frozenset(inputs))
         basis_type = self.env.get(dose.basis)
@@ -187,27 +200,39 @@ class _Compiler:
             import difflib
 
             close = difflib.get_close_matches(dose.basis, list(self.env), n=1)
-            self.error("dose-unknown-basis", f"dose basis '{dose.basis}' is not a declared input or derived value",
-                       (*dose.path, "basis"), hint=f"did you mean '{close[0]}'?" if close else None)
+            self.error(
+                "dose-unknown-basis",
+                f"dose basis '{dose.basis}' is not a declared input or derived value",
+                (*dose.path, "basis"),
+                hint=f"did you mean '{close[0]}'?" if close else None,
+            )
             return None
         if basis_type.kind != "quantity" or basis_type.unit is None:
-            self.error("dose-basis-not-quantity",
-                       f"dose basis '{dose.basis}' is {basis_type.describe()}; it must be a quantity such as "
-                       "body weight (kg) or body surface area (m2)", (*dose.path, "basis"))
+            self.error(
+                "dose-basis-not-quantity",
+                f"dose basis '{dose.basis}' is {basis_type.describe()}; it must be a quantity such as "
+                "body weight (kg) or body surface area (m2)",
+                (*dose.path, "basis"),
+            )
             return None
         if "/" not in dose.unit:
-            self.error("dose-unit-mismatch",
-                       f"dose unit '{dose.unit}' must be per basis unit (e.g. ug/{basis_type.unit}) because the "
-                       f"dose is multiplied by '{dose.basis}'", unit_path)
+            self.error(
+                "dose-unit-mismatch",
+                f"dose unit '{dose.unit}' must be per basis unit (e.g. ug/{basis_type.unit}) because the "
+                f"dose is multiplied by '{dose.basis}'",
+                unit_path,
+            )
             return None
         total_unit, per_unit = dose.unit.rsplit("/", 1)
         try:
             check_unit(total_unit)
             factor = conversion_factor(basis_type.unit, per_unit)
         except UnitError as exc:
-            self.error("dose-unit-mismatch",
-                       f"dose unit '{dose.unit}' does not fit basis '{dose.basis}' [{basis_type.unit}]: {exc}",
-                       unit_path)
+            self.error(
+                "dose-unit-mismatch",
+                f"dose unit '{dose.unit}' does not fit basis '{dose.basis}' [{basis_type.unit}]: {exc}",
+                unit_path,
+            )
             return None
         inputs |= deps.get(dose.basis, frozenset())
         return CompiledDose(dose, amount, total_unit, per_unit, factor, basis_type.unit, frozenset(inputs))
@@ -221,17 +246,22 @@ class _Compiler:
             try:
                 check_unit(inp.unit)
             except UnitError as exc:
-                self.error("input-unit-unknown", f"input '{name}': unit '{inp.unit}' is not UCUM: {exc}",
-                           (*inp.path, "unit"))
+                self.error(
+                    "input-unit-unknown",
+                    f"input '{name}': unit '{inp.unit}' is not UCUM: {exc}",
+                    (*inp.path, "unit"),
+                )
                 ok = False
                 continue
             for i, acc in enumerate(inp.accepted_units):
                 try:
                     conversion_factor(acc, inp.unit)
                 except UnitError as exc:
-                    self.error("input-unit-incompatible",
-                               f"input '{name}': accepted unit '{acc}' cannot be converted to '{inp.unit}': {exc}",
-                               (*inp.path, "accepted_units", i))
+                    self.error(
+                        "input-unit-incompatible",
+                        f"input '{name}': accepted unit '{acc}' cannot be converted to '{inp.unit}': {exc}",
+                        (*inp.path, "accepted_units", i),
+                    )
                     ok = False
         return ok
 
@@ -259,18 +289,32 @@ class _Compiler:
         try:
             facts = FactChecker(model.inputs)
         except UnitError as exc:
-            self.diagnostics.append(Diagnostic(getattr(exc, "code", "unit-unknown"), str(exc),
-                                               model.source_map.at(("inputs",)), path=("inputs",)))
+            self.diagnostics.append(
+                Diagnostic(
+                    getattr(exc, "code", "unit-unknown"),
+                    str(exc),
+                    model.source_map.at(("inputs",)),
+                    path=("inputs",),
+                )
+            )
             failed = True
-        self.diagnostics.extend(run_checks(model, CheckInfo(expr_names=MappingProxyType(dict(self.expr_names)))))
+        self.diagnostics.extend(
+            run_checks(model, CheckInfo(expr_names=MappingProxyType(dict(self.expr_names))))
+        )
         if failed or any(d.is_error for d in self.diagnostics):
             return None
         refs = model.references
-        citations = {r.id: tuple(Citation(k, refs[k].citation, refs[k].url) for k in r.cite)
-                     for r in model.recommendations}
+        citations = {
+            r.id: tuple(Citation(k, refs[k].citation, refs[k].url) for k in r.cite)
+            for r in model.recommendations
+        }
         fields = {a.path: _action_fields(a) for r in model.recommendations for a in r.actions}
-        static = {a.path: ActionResult(a.type, fields[a.path]) for r in model.recommendations for a in r.actions
-                  if a.dose is None}
+        static = {
+            a.path: ActionResult(a.type, fields[a.path])
+            for r in model.recommendations
+            for a in r.actions
+            if a.dose is None
+        }
         return CompiledGuideline(
             model=model,
             derived=derived,
@@ -287,8 +331,23 @@ class _Compiler:
         )
 
 
-_ACTION_TEXT_FIELDS = ("drug", "route", "frequency", "timing", "infusion", "until", "target", "test", "interval",
-                       "mode", "resume_when", "name", "text", "note", "rxnorm")
+_ACTION_TEXT_FIELDS = (
+    "drug",
+    "route",
+    "frequency",
+    "timing",
+    "infusion",
+    "until",
+    "target",
+    "test",
+    "interval",
+    "mode",
+    "resume_when",
+    "name",
+    "text",
+    "note",
+    "rxnorm",
+)
 
 
 def _action_fields(a: Action) -> Mapping[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 __all__ = [
@@ -42,7 +42,7 @@ class Location:
         return self.file
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
 
@@ -86,9 +86,7 @@ class Diagnostic:
         if self.hint:
             data["hint"] = self.hint
         if self.related:
-            data["related"] = [
-                {"file": r.file, "line": r.line, "column": r.column} for r in self.related
-            ]
+            data["related"] = [{"file": r.file, "line": r.line, "column": r.column} for r in self.related]
         return data
 
     def as_warning(self) -> Diagnostic:
@@ -137,8 +135,14 @@ class EvaluationError(InterpreterError):
     Carries the node id and the expression text so the author can find it.
     """
 
-    def __init__(self, code: str, message: str, node_id: str | None = None, expression: str | None = None,
-                 location: Location | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        node_id: str | None = None,
+        expression: str | None = None,
+        location: Location | None = None,
+    ) -> None:
         self.code = code
         self.node_id = node_id
         self.expression = expression

@@ -46,7 +46,6 @@ __all__ = ["evaluate"]
 MAX_STEPS = 10_000
 
 
-
 #: Decimal arithmetic of doses: fixed, never the caller's thread context.
 _CTX = Context(prec=28, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
 
@@ -108,8 +107,12 @@ class _Walk:
         except EvaluationError as exc:
             raise EvaluationError(exc.code, exc.message, node_id=node.id, expression=expr.source) from exc
         if r is not True and r is not False and r is not UNKNOWN:
-            raise EvaluationError("eval-not-boolean", f"condition gave {r!r}, not true, false or unknown",
-                                  node_id=node.id, expression=expr.source)
+            raise EvaluationError(
+                "eval-not-boolean",
+                f"condition gave {r!r}, not true, false or unknown",
+                node_id=node.id,
+                expression=expr.source,
+            )
         return r
 
     def unknown(self, node: CompiledNode, index: int) -> None:
@@ -130,8 +133,15 @@ class _Walk:
         for b in node.branches:
             r = self.condition(node, b.when)
             if self.trace_on:
-                tr.append(BranchTrace(b.index, b.when.source, "true" if r is True else "false" if r is False
-                                      else "unknown", self._values(b.when), b.label))
+                tr.append(
+                    BranchTrace(
+                        b.index,
+                        b.when.source,
+                        "true" if r is True else "false" if r is False else "unknown",
+                        self._values(b.when),
+                        b.label,
+                    )
+                )
             if r is True:
                 self._step(node, tr, "branch", b.then)
                 self.targets(b.then)
@@ -152,8 +162,15 @@ class _Walk:
         for b in node.branches:
             r = self.condition(node, b.when)
             if self.trace_on:
-                tr.append(BranchTrace(b.index, b.when.source, "true" if r is True else "false" if r is False
-                                      else "unknown", self._values(b.when), b.label))
+                tr.append(
+                    BranchTrace(
+                        b.index,
+                        b.when.source,
+                        "true" if r is True else "false" if r is False else "unknown",
+                        self._values(b.when),
+                        b.label,
+                    )
+                )
             if r is True:
                 taken.extend(b.then)
             elif r is UNKNOWN:
@@ -177,21 +194,34 @@ class _Walk:
             self.trace.append(TraceStep(node.id, node.kind, tuple(tr), outcome, tuple(taken), node.title))
 
 
-def _dose(d: CompiledDose, values: Mapping[str, Any], as_of: datetime, rec_id: str,
-          shown: Mapping[str, Any]) -> DoseResult:
+def _dose(
+    d: CompiledDose, values: Mapping[str, Any], as_of: datetime, rec_id: str, shown: Mapping[str, Any]
+) -> DoseResult:
     m = d.model
     amount: Any = d.amount
     if isinstance(amount, CompiledExpression):
         try:
             amount = amount.evaluate(values, as_of)
         except EvaluationError as exc:
-            raise EvaluationError(exc.code, exc.message, node_id=rec_id, expression=m.amount
-                                  if isinstance(m.amount, str) else None) from exc
-    prescribed = f"{format_decimal(amount)} {m.unit}" if isinstance(amount, Decimal) else f"{m.amount} {m.unit}"
+            raise EvaluationError(
+                exc.code,
+                exc.message,
+                node_id=rec_id,
+                expression=m.amount if isinstance(m.amount, str) else None,
+            ) from exc
+    prescribed = (
+        f"{format_decimal(amount)} {m.unit}" if isinstance(amount, Decimal) else f"{m.amount} {m.unit}"
+    )
     missing = sorted(i for i in d.inputs if values.get(i) is UNKNOWN)
     if amount is UNKNOWN or missing:
-        return DoseResult("cannot-compute", d.total_unit, None, prescribed,
-                          ("not computed: a fact it needs is missing or stale",), tuple(missing))
+        return DoseResult(
+            "cannot-compute",
+            d.total_unit,
+            None,
+            prescribed,
+            ("not computed: a fact it needs is missing or stale",),
+            tuple(missing),
+        )
     steps: list[str] = []
     if m.basis is None:
         total: Decimal = amount
@@ -199,22 +229,34 @@ def _dose(d: CompiledDose, values: Mapping[str, Any], as_of: datetime, rec_id: s
     else:
         basis = values[m.basis]
         if basis is UNKNOWN:  # derived basis unknown without an unknown input (defensive)
-            return DoseResult("cannot-compute", d.total_unit, None, prescribed,
-                              ("not computed: the basis is unknown",), (m.basis,))
+            return DoseResult(
+                "cannot-compute",
+                d.total_unit,
+                None,
+                prescribed,
+                ("not computed: the basis is unknown",),
+                (m.basis,),
+            )
         given = shown.get(m.basis)
         if isinstance(given, dict) and "given" in given:
             steps.append(f"{m.basis} given as {given['given']} = {format_decimal(basis)} {d.basis_unit}")
         basis_in = basis * d.basis_factor
         if d.basis_factor != 1:
-            steps.append(f"{m.basis} {format_decimal(basis)} {d.basis_unit} = {format_decimal(basis_in)} {d.per_unit}")
+            steps.append(
+                f"{m.basis} {format_decimal(basis)} {d.basis_unit} = {format_decimal(basis_in)} {d.per_unit}"
+            )
         total = amount * basis_in
-        steps.append(f"{format_decimal(amount)} {m.unit} x {format_decimal(basis_in)} {d.per_unit} = "
-                     f"{format_decimal(total)} {d.total_unit}")
+        steps.append(
+            f"{format_decimal(amount)} {m.unit} x {format_decimal(basis_in)} {d.per_unit} = "
+            f"{format_decimal(total)} {d.total_unit}"
+        )
     if m.round_to is not None:
         rounded = (total / m.round_to).quantize(Decimal(1), rounding=ROUND_HALF_UP) * m.round_to
         if rounded != total:
-            steps.append(f"rounded (half up) to a multiple of {format_decimal(m.round_to)} {d.total_unit}: "
-                         f"{format_decimal(rounded)} {d.total_unit}")
+            steps.append(
+                f"rounded (half up) to a multiple of {format_decimal(m.round_to)} {d.total_unit}: "
+                f"{format_decimal(rounded)} {d.total_unit}"
+            )
         total = rounded
     if m.min is not None and total < m.min:
         steps.append(f"raised to the minimum {format_decimal(m.min)} {d.total_unit}")
@@ -224,29 +266,41 @@ def _dose(d: CompiledDose, values: Mapping[str, Any], as_of: datetime, rec_id: s
         total = m.max
     warnings: list[str] = []
     if m.warn_below is not None and total < m.warn_below:
-        warnings.append(f"{format_decimal(total)} {d.total_unit} is below {format_decimal(m.warn_below)} "
-                        f"{d.total_unit}: review before giving")
+        warnings.append(
+            f"{format_decimal(total)} {d.total_unit} is below {format_decimal(m.warn_below)} "
+            f"{d.total_unit}: review before giving"
+        )
     if m.warn_above is not None and total > m.warn_above:
-        warnings.append(f"{format_decimal(total)} {d.total_unit} is above {format_decimal(m.warn_above)} "
-                        f"{d.total_unit}: review before giving")
+        warnings.append(
+            f"{format_decimal(total)} {d.total_unit} is above {format_decimal(m.warn_above)} "
+            f"{d.total_unit}: review before giving"
+        )
     return DoseResult("computed", d.total_unit, total, prescribed, tuple(steps), (), tuple(warnings))
 
 
-def _action(g: CompiledGuideline, a: Action, values: Mapping[str, Any], as_of: datetime, rec_id: str,
-            shown: Mapping[str, Any]) -> ActionResult:
+def _action(
+    g: CompiledGuideline,
+    a: Action,
+    values: Mapping[str, Any],
+    as_of: datetime,
+    rec_id: str,
+    shown: Mapping[str, Any],
+) -> ActionResult:
     static = g.static_actions.get(a.path)
     if static is not None:
         return static
     try:
         dose = _dose(g.doses[a.path], values, as_of, rec_id, shown)
     except ArithmeticError as exc:
-        raise EvaluationError("dose-arithmetic", f"the dose could not be computed: {exc!r}",
-                              node_id=rec_id) from exc
+        raise EvaluationError(
+            "dose-arithmetic", f"the dose could not be computed: {exc!r}", node_id=rec_id
+        ) from exc
     return ActionResult(a.type, g.action_fields[a.path], dose)
 
 
-def evaluate(g: CompiledGuideline, facts: Mapping[str, Any], as_of: datetime | None = None, *,
-             trace: bool = True) -> Result:
+def evaluate(
+    g: CompiledGuideline, facts: Mapping[str, Any], as_of: datetime | None = None, *, trace: bool = True
+) -> Result:
     """Evaluate ``g`` against raw host ``facts`` at ``as_of`` (default: now, UTC).
 
     Raises ``FactsError`` for malformed facts (nothing partial is returned) and ``EvaluationError`` when an
@@ -260,9 +314,11 @@ def evaluate(g: CompiledGuideline, facts: Mapping[str, Any], as_of: datetime | N
     day = as_of.date()
     if day < model.effective_start or (model.effective_end is not None and day > model.effective_end):
         end = model.effective_end.isoformat() if model.effective_end else "open"
-        raise EvaluationError("guideline-not-effective",
-                              f"guideline {model.id} {model.version} is effective {model.effective_start.isoformat()}"
-                              f" to {end}, not on {day.isoformat()}")
+        raise EvaluationError(
+            "guideline-not-effective",
+            f"guideline {model.id} {model.version} is effective {model.effective_start.isoformat()}"
+            f" to {end}, not on {day.isoformat()}",
+        )
     if model.status == "retired":
         raise EvaluationError("guideline-retired", f"guideline {model.id} {model.version} is retired")
     checked = g.facts.check(facts, as_of)
@@ -272,8 +328,9 @@ def evaluate(g: CompiledGuideline, facts: Mapping[str, Any], as_of: datetime | N
             try:
                 values[name] = expr.evaluate(values, as_of)
             except EvaluationError as exc:
-                raise EvaluationError(exc.code, exc.message, node_id=f"derived:{name}",
-                                      expression=expr.source) from exc
+                raise EvaluationError(
+                    exc.code, exc.message, node_id=f"derived:{name}", expression=expr.source
+                ) from exc
         walk = _Walk(g, values, as_of, trace)
         walk.target(model.start)
         recs: list[RecommendationResult] = []
@@ -289,8 +346,11 @@ def evaluate(g: CompiledGuideline, facts: Mapping[str, Any], as_of: datetime | N
                         dose_needs.setdefault(n, []).append(rid)
                 if a.type == "caution":
                     cautions.append(CautionResult(rid, a.fields.get("text", ""), cites, a.fields.get("note")))
-            recs.append(RecommendationResult(rid, rec.text, cites, actions, via, rec.title, rec.strength,
-                                             rec.category))
+            recs.append(
+                RecommendationResult(
+                    rid, rec.text, cites, actions, via, rec.title, rec.strength, rec.category
+                )
+            )
     needed_by: dict[str, list[str]] = {}
     for src in (walk.needs, dose_needs):
         for n, by in src.items():
@@ -304,7 +364,9 @@ def evaluate(g: CompiledGuideline, facts: Mapping[str, Any], as_of: datetime | N
         inp = model.inputs[name]
         reason = status.reason if status is not None else "insufficient"
         detail = status.detail if status is not None else "the value given does not settle the condition"
-        needed.append(NeededFact(name, reason, inp.description, detail, tuple(dict.fromkeys(needed_by[name]))))
+        needed.append(
+            NeededFact(name, reason, inp.description, detail, tuple(dict.fromkeys(needed_by[name])))
+        )
     incomplete = bool(walk.cannot or needed)
     return Result(
         guideline=g.info,

@@ -45,7 +45,7 @@ class LibraryEntry:
 
 
 def _header(path: pathlib.Path) -> LibraryEntry | None:
-    data, _, diags = load_yaml(path.read_bytes(), str(path))
+    data, _, _diags = load_yaml(path.read_bytes(), str(path))
     if not isinstance(data, dict):
         return None
     gid, version, status = data.get("id"), data.get("version"), data.get("status")
@@ -74,17 +74,34 @@ def find_guideline(gid: str, version: str | None = None, root: pathlib.Path | No
     where = Location(str(root or "bundled library"))
     if not entries:
         known = sorted({e.id for e in list_guidelines(root)})
-        raise GuidelineError([Diagnostic("guideline-not-found", f"no guideline with id '{gid}'", where,
-                                         hint=f"known ids: {', '.join(known) or 'none'}")])
+        raise GuidelineError(
+            [
+                Diagnostic(
+                    "guideline-not-found",
+                    f"no guideline with id '{gid}'",
+                    where,
+                    hint=f"known ids: {', '.join(known) or 'none'}",
+                )
+            ]
+        )
     if version is not None:
         pinned = [e for e in entries if e.version == version]
         if not pinned:
             versions = ", ".join(sorted((e.version for e in entries), key=parse_version))
-            raise GuidelineError([Diagnostic("guideline-not-found", f"guideline '{gid}' has no version {version}",
-                                             where, hint=f"versions: {versions}")])
+            raise GuidelineError(
+                [
+                    Diagnostic(
+                        "guideline-not-found",
+                        f"guideline '{gid}' has no version {version}",
+                        where,
+                        hint=f"versions: {versions}",
+                    )
+                ]
+            )
         return pinned[0]
     live = [e for e in entries if e.status != "retired"]
     if not live:
-        raise GuidelineError([Diagnostic("guideline-retired", f"every version of guideline '{gid}' is retired",
-                                         where)])
+        raise GuidelineError(
+            [Diagnostic("guideline-retired", f"every version of guideline '{gid}' is retired", where)]
+        )
     return max(live, key=lambda e: parse_version(e.version))

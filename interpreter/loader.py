@@ -53,8 +53,10 @@ def analyze_file(path: pathlib.Path | str) -> Analysis:
     try:
         data = p.read_bytes()
     except OSError as exc:
-        return Analysis(str(p), [Diagnostic("file-unreadable", f"cannot read the file: {exc.strerror or exc}",
-                                            Location(str(p)))])
+        return Analysis(
+            str(p),
+            [Diagnostic("file-unreadable", f"cannot read the file: {exc.strerror or exc}", Location(str(p)))],
+        )
     return analyze_bytes(data, str(p))
 
 
@@ -63,6 +65,7 @@ def load_guideline_file(path: pathlib.Path | str) -> CompiledGuideline:
     analysis = analyze_file(path)
     errors = [d for d in analysis.diagnostics if d.is_error]
     if errors or analysis.compiled is None:
-        raise GuidelineError(errors or [Diagnostic("load-failed", "the guideline could not be compiled",
-                                                   Location(str(path)))])
+        raise GuidelineError(
+            errors or [Diagnostic("load-failed", "the guideline could not be compiled", Location(str(path)))]
+        )
     return analysis.compiled

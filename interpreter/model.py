@@ -280,8 +280,13 @@ class _Builder:
             return date.fromisoformat(value)
         except ValueError:
             self.diagnostics.append(
-                Diagnostic("invalid-date", f"'{value}' is not a real calendar date", self.loc(path), path=path,
-                           hint="write dates as YYYY-MM-DD with a valid month and day")
+                Diagnostic(
+                    "invalid-date",
+                    f"'{value}' is not a real calendar date",
+                    self.loc(path),
+                    path=path,
+                    hint="write dates as YYYY-MM-DD with a valid month and day",
+                )
             )
             return None
 
@@ -309,13 +314,21 @@ class _Builder:
 
     def derived(self, name: str, d: Mapping[str, Any]) -> Derived:
         path: Path = ("derived", name)
-        return Derived(name, d["description"], d["type"], d["expr"], self.sm.key_at(path), path, d.get("unit"))
+        return Derived(
+            name, d["description"], d["type"], d["expr"], self.sm.key_at(path), path, d.get("unit")
+        )
 
     def node(self, i: int, d: Mapping[str, Any]) -> Node:
         path: Path = ("nodes", i)
         branches = tuple(
-            Branch(j, b["when"], _targets(b["then"]), self.loc((*path, "branches", j)), (*path, "branches", j),
-                   b.get("label"))
+            Branch(
+                j,
+                b["when"],
+                _targets(b["then"]),
+                self.loc((*path, "branches", j)),
+                (*path, "branches", j),
+                b.get("label"),
+            )
             for j, b in enumerate(d["branches"])
         )
         unknown = d.get("unknown")
@@ -356,8 +369,15 @@ class _Builder:
         path: Path = ("recommendations", i)
         actions = tuple(self.action(a, (*path, "actions", j)) for j, a in enumerate(d.get("actions", ())))
         return Recommendation(
-            id=d["id"], text=d["text"], cite=tuple(d["cite"]), actions=actions, location=self.loc(path), path=path,
-            title=d.get("title"), strength=d.get("strength"), category=d.get("category"),
+            id=d["id"],
+            text=d["text"],
+            cite=tuple(d["cite"]),
+            actions=actions,
+            location=self.loc(path),
+            path=path,
+            title=d.get("title"),
+            strength=d.get("strength"),
+            category=d.get("category"),
         )
 
 
@@ -365,7 +385,9 @@ def _people(items: Any) -> tuple[Person, ...]:
     return tuple(Person(p["name"], p.get("role"), p.get("organization"), p.get("date")) for p in items or ())
 
 
-def build_model(data: Mapping[str, Any], source_map: SourceMap) -> tuple[GuidelineModel | None, list[Diagnostic]]:
+def build_model(
+    data: Mapping[str, Any], source_map: SourceMap
+) -> tuple[GuidelineModel | None, list[Diagnostic]]:
     """Build the model from a document that passed the schema. Returns (model or None, diagnostics)."""
     b = _Builder(source_map)
     start = b.date(data["effective"]["start"], ("effective", "start"))

@@ -18,8 +18,10 @@ def result_text(result: Result, *, explain: bool = False) -> str:
     if result.complete:
         out.append("RESULT: complete")
     else:
-        out.append("RESULT: INCOMPLETE - some decisions could not be made; see MISSING below. "
-                   "Do not read the list as complete.")
+        out.append(
+            "RESULT: INCOMPLETE - some decisions could not be made; see MISSING below. "
+            "Do not read the list as complete."
+        )
     out.append("")
     out.append("RECOMMENDATIONS")
     if not result.recommendations:
@@ -67,7 +69,9 @@ def result_text(result: Result, *, explain: bool = False) -> str:
         out.append("")
         out.append("MISSING - cannot decide")
         for n in result.needed_facts:
-            out.append(f"  ? {n.name} ({n.description}): {n.reason} - {n.detail}; needed by {', '.join(n.needed_by)}")
+            out.append(
+                f"  ? {n.name} ({n.description}): {n.reason} - {n.detail}; needed by {', '.join(n.needed_by)}"
+            )
         for cd in result.cannot_decide:
             out.append(f"  ? {cd.node}: cannot decide `{cd.condition}` without {', '.join(cd.needs)}")
     if result.unrecognized_facts:
@@ -78,12 +82,12 @@ def result_text(result: Result, *, explain: bool = False) -> str:
             out.append(f"  ~ {u.name}{hint}")
     out.append("")
     out.append("WHY")
-    for step in result.trace:
-        taken = ", ".join(step.taken) or "nothing"
-        title = f" ({step.title})" if step.title else ""
-        out.append(f"  {step.node}{title}: {step.outcome} -> {taken}")
+    for tstep in result.trace:
+        taken = ", ".join(tstep.taken) or "nothing"
+        title = f" ({tstep.title})" if tstep.title else ""
+        out.append(f"  {tstep.node}{title}: {tstep.outcome} -> {taken}")
         if explain:
-            for b in step.branches:
+            for b in tstep.branches:
                 vals = ", ".join(f"{k}={v}" for k, v in b.values.items())
                 vals = f"   [{vals}]" if vals else ""
                 out.append(f"      {b.outcome:>9}: {b.condition}{vals}")
@@ -126,19 +130,29 @@ def guideline_mermaid(model: GuidelineModel) -> str:
 
 
 def guideline_markdown(model: GuidelineModel) -> str:
-    """A readable rendering for clinical sign-off: metadata, inputs, decisions, recommendations, references."""
-    out = [f"# {model.title}", "", f"- id: `{model.id}`, version {model.version}, status **{model.status}**",
-           f"- content hash: `{model.content_hash}`",
-           f"- effective from {model.effective_start.isoformat()}"
-           + (f" to {model.effective_end.isoformat()}" if model.effective_end else ""),
-           f"- last updated {model.last_updated.isoformat()}"]
+    """A readable rendering for sign-off: metadata, inputs, decisions, recommendations, references."""
+    out = [
+        f"# {model.title}",
+        "",
+        f"- id: `{model.id}`, version {model.version}, status **{model.status}**",
+        f"- content hash: `{model.content_hash}`",
+        f"- effective from {model.effective_start.isoformat()}"
+        + (f" to {model.effective_end.isoformat()}" if model.effective_end else ""),
+        f"- last updated {model.last_updated.isoformat()}",
+    ]
     if model.authors:
         out.append("- authors: " + ", ".join(p.name for p in model.authors))
     if model.reviewers:
         out.append("- reviewers: " + ", ".join(p.name for p in model.reviewers))
     if model.description:
         out += ["", model.description]
-    out += ["", "## Inputs", "", "| name | type | unit | plausible | max age | description |", "|---|---|---|---|---|---|"]
+    out += [
+        "",
+        "## Inputs",
+        "",
+        "| name | type | unit | plausible | max age | description |",
+        "|---|---|---|---|---|---|",
+    ]
     for i in model.inputs.values():
         unit = i.unit or ""
         if i.accepted_units:

@@ -48,8 +48,13 @@ class GuidelineInfo:
     content_hash: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "version": self.version, "title": self.title, "status": self.status,
-                "content_hash": self.content_hash}
+        return {
+            "id": self.id,
+            "version": self.version,
+            "title": self.title,
+            "status": self.status,
+            "content_hash": self.content_hash,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +104,23 @@ class DoseResult:
         }
 
 
-_ACTION_FIELDS = ("drug", "route", "frequency", "timing", "infusion", "until", "target", "test", "interval",
-                  "mode", "resume_when", "name", "text", "note", "rxnorm")
+_ACTION_FIELDS = (
+    "drug",
+    "route",
+    "frequency",
+    "timing",
+    "infusion",
+    "until",
+    "target",
+    "test",
+    "interval",
+    "mode",
+    "resume_when",
+    "name",
+    "text",
+    "note",
+    "rxnorm",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +172,11 @@ class CautionResult:
     note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"recommendation": self.recommendation, "text": self.text,
-                             "citations": [c.to_json() for c in self.citations]}
+        d: dict[str, Any] = {
+            "recommendation": self.recommendation,
+            "text": self.text,
+            "citations": [c.to_json() for c in self.citations],
+        }
         if self.note:
             d["note"] = self.note
         return d
@@ -172,8 +195,14 @@ class CannotDecide:
     applied: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"node": self.node, "branch": self.branch, "label": self.label, "condition": self.condition,
-                "needs": list(self.needs), "applied": list(self.applied)}
+        return {
+            "node": self.node,
+            "branch": self.branch,
+            "label": self.label,
+            "condition": self.condition,
+            "needs": list(self.needs),
+            "applied": list(self.applied),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,8 +214,13 @@ class NeededFact:
     needed_by: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "reason": self.reason, "description": self.description, "detail": self.detail,
-                "needed_by": list(self.needed_by)}
+        return {
+            "name": self.name,
+            "reason": self.reason,
+            "description": self.description,
+            "detail": self.detail,
+            "needed_by": list(self.needed_by),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,8 +241,13 @@ class BranchTrace:
     label: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"index": self.index, "label": self.label, "condition": self.condition, "outcome": self.outcome,
-                "values": dict(self.values)}
+        return {
+            "index": self.index,
+            "label": self.label,
+            "condition": self.condition,
+            "outcome": self.outcome,
+            "values": dict(self.values),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,8 +261,14 @@ class TraceStep:
     title: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"node": self.node, "kind": self.kind, "title": self.title, "outcome": self.outcome,
-                "taken": list(self.taken), "branches": [b.to_json() for b in self.branches]}
+        return {
+            "node": self.node,
+            "kind": self.kind,
+            "title": self.title,
+            "outcome": self.outcome,
+            "taken": list(self.taken),
+            "branches": [b.to_json() for b in self.branches],
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,7 +111,10 @@ class Coverage:
             "percent": round(self.percent, 2),
             "nodes": {"reached": sum(self.nodes.values()), "total": len(self.nodes)},
             "branches": {"reached": sum(self.branches.values()), "total": len(self.branches)},
-            "recommendations": {"reached": sum(self.recommendations.values()), "total": len(self.recommendations)},
+            "recommendations": {
+                "reached": sum(self.recommendations.values()),
+                "total": len(self.recommendations),
+            },
             "missed": self.missed(),
             "unknown_paths": sorted(self.unknown_paths),
         }
@@ -200,8 +203,10 @@ def compare(expect: Mapping[str, Any], result: Result) -> list[str]:
     """Every difference between ``expect`` and ``result``, as readable lines (empty when they agree)."""
     diff: list[str] = []
     if "error" in expect:
-        return [f"error: expected {expect['error'].get('code')}, but the evaluation succeeded "
-                f"(status {result.status}, recommendations {result.recommendation_ids()})"]
+        return [
+            f"error: expected {expect['error'].get('code')}, but the evaluation succeeded "
+            f"(status {result.status}, recommendations {result.recommendation_ids()})"
+        ]
     if "status" in expect and expect["status"] != result.status:
         diff.append(f"status: expected {expect['status']}, got {result.status}")
     ids = result.recommendation_ids()
@@ -214,13 +219,17 @@ def compare(expect: Mapping[str, Any], result: Result) -> list[str]:
         if rid in ids:
             diff.append(f"excludes: {rid} must not be recommended, but it was")
     if "cautions" in expect:
-        diff += _set_diff("cautions", expect["cautions"], list(dict.fromkeys(c.recommendation
-                                                                             for c in result.cautions)))
+        diff += _set_diff(
+            "cautions", expect["cautions"], list(dict.fromkeys(c.recommendation for c in result.cautions))
+        )
     if "needs" in expect:
         diff += _set_diff("needs", expect["needs"], [n.name for n in result.needed_facts])
     if "cannot_decide" in expect:
-        diff += _set_diff("cannot_decide", expect["cannot_decide"], list(dict.fromkeys(c.node
-                                                                                       for c in result.cannot_decide)))
+        diff += _set_diff(
+            "cannot_decide",
+            expect["cannot_decide"],
+            list(dict.fromkeys(c.node for c in result.cannot_decide)),
+        )
     recs = {r.id: r for r in result.recommendations}
     for d in expect.get("doses", ()):
         rid, drug = d["recommendation"], d["drug"]
@@ -238,12 +247,16 @@ def compare(expect: Mapping[str, Any], result: Result) -> list[str]:
                 if got.value is not None:
                     diff.append(f"dose {drug} in {rid}: expected cannot compute, got {got.display}")
             elif got.value is None or got.value != _num(d["value"]):
-                diff.append(f"dose {drug} in {rid}: expected {format_decimal(_num(d['value']))} "
-                            f"{d.get('unit', got.unit)}, got {got.display}")
+                diff.append(
+                    f"dose {drug} in {rid}: expected {format_decimal(_num(d['value']))} "
+                    f"{d.get('unit', got.unit)}, got {got.display}"
+                )
         if "unit" in d and d["unit"] != got.unit:
             diff.append(f"dose {drug} in {rid}: expected unit {d['unit']}, got {got.unit}")
         if "warnings" in d and d["warnings"] != len(got.warnings):
-            diff.append(f"dose {drug} in {rid}: expected {d['warnings']} warning(s), got {list(got.warnings)}")
+            diff.append(
+                f"dose {drug} in {rid}: expected {d['warnings']} warning(s), got {list(got.warnings)}"
+            )
     return diff
 
 
@@ -257,8 +270,11 @@ def _compare_error(expect: Mapping[str, Any], exc: InterpreterError) -> list[str
             if d.code == want["code"] and ("fact" not in want or (d.path and d.path[0] == want["fact"])):
                 return []
         got = "; ".join(f"{d.code} ({d.path[0] if d.path else '?'})" for d in diags)
-        return [f"error: expected {want['code']}" + (f" naming {want['fact']}" if "fact" in want else "")
-                + f", got {got}"]
+        return [
+            f"error: expected {want['code']}"
+            + (f" naming {want['fact']}" if "fact" in want else "")
+            + f", got {got}"
+        ]
     if isinstance(exc, EvaluationError):
         if exc.code == want["code"]:
             return []
@@ -269,15 +285,17 @@ def _compare_error(expect: Mapping[str, Any], exc: InterpreterError) -> list[str
 _GUIDELINE_CACHE: dict[pathlib.Path, CompiledGuideline] = {}
 
 
-def run_test_file(path: pathlib.Path, coverage: dict[str, Coverage] | None = None,
-                  names: Sequence[str] | None = None) -> FileOutcome:
+def run_test_file(
+    path: pathlib.Path, coverage: dict[str, Coverage] | None = None, names: Sequence[str] | None = None
+) -> FileOutcome:
     """Run every case of one test file (or only those named). Load problems become diagnostics."""
     outcome = FileOutcome(str(path))
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        outcome.diagnostics.append(Diagnostic("file-unreadable", f"cannot read the file: {exc.strerror or exc}",
-                                              Location(str(path))))
+        outcome.diagnostics.append(
+            Diagnostic("file-unreadable", f"cannot read the file: {exc.strerror or exc}", Location(str(path)))
+        )
         return outcome
     doc, sm, diags = load_yaml(raw, str(path))
     if doc is None or any(d.is_error for d in diags):
@@ -304,8 +322,9 @@ def run_test_file(path: pathlib.Path, coverage: dict[str, Coverage] | None = Non
         where = sm.at(cpath)
         name = case["name"]
         if name in seen:
-            outcome.diagnostics.append(Diagnostic("test-duplicate-name", f"two cases are named '{name}'", where,
-                                                  path=cpath))
+            outcome.diagnostics.append(
+                Diagnostic("test-duplicate-name", f"two cases are named '{name}'", where, path=cpath)
+            )
             continue
         seen.add(name)
         if names is not None and name not in names:
@@ -314,8 +333,14 @@ def run_test_file(path: pathlib.Path, coverage: dict[str, Coverage] | None = Non
     return outcome
 
 
-def _run_case(g: CompiledGuideline, case: Mapping[str, Any], default_at: Any, sm: SourceMap, cpath: Path,
-              cov: Coverage | None) -> CaseOutcome:
+def _run_case(
+    g: CompiledGuideline,
+    case: Mapping[str, Any],
+    default_at: Any,
+    sm: SourceMap,
+    cpath: Path,
+    cov: Coverage | None,
+) -> CaseOutcome:
     where = sm.at(cpath)
     expect = case["expect"]
     try:

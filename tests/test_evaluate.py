@@ -96,7 +96,9 @@ def test_small_patient_dose_is_flagged_not_changed(g: interpreter.Guideline) -> 
         (q(Decimal("1.501")), "not-covered"),
     ],
 )
-def test_thresholds_compare_exactly_in_every_unit(g: interpreter.Guideline, anc: object, expected: str) -> None:
+def test_thresholds_compare_exactly_in_every_unit(
+    g: interpreter.Guideline, anc: object, expected: str
+) -> None:
     assert g.evaluate(base(anc=anc), AS_OF).recommendation_ids() == [expected]
 
 
@@ -166,8 +168,9 @@ def test_unrecognized_fact_names_are_reported(g: interpreter.Guideline) -> None:
         ("cause", "radiation", "fact-unknown-code"),
     ],
 )
-def test_bad_facts_are_refused_naming_the_fact(g: interpreter.Guideline, fact: str, value: object,
-                                               code: str) -> None:
+def test_bad_facts_are_refused_naming_the_fact(
+    g: interpreter.Guideline, fact: str, value: object, code: str
+) -> None:
     with pytest.raises(FactsError) as info:
         g.evaluate(base(**{fact: value}), AS_OF)
     d = info.value.diagnostics[0]
@@ -221,8 +224,14 @@ def _patients() -> list[dict[str, object]]:
     for i in range(400):
         anc = Decimal(i % 40) / 20  # 0 .. 1.95
         febrile = None if i % 7 == 0 else bool(i % 2)
-        out.append(base(anc=q(anc), febrile=febrile, weight={"value": 40 + i % 60, "unit": "kg"},
-                        cause="chemotherapy" if i % 3 == 0 else "other"))
+        out.append(
+            base(
+                anc=q(anc),
+                febrile=febrile,
+                weight={"value": 40 + i % 60, "unit": "kg"},
+                cause="chemotherapy" if i % 3 == 0 else "other",
+            )
+        )
     return out
 
 

@@ -1,4 +1,5 @@
 """Source of schema/result.schema.json (the JSON an evaluation returns). Run it to regenerate."""
+
 import json
 import pathlib
 
@@ -8,68 +9,152 @@ SL = {"type": "array", "items": S}
 
 
 def obj(props, required=None, description=""):
-    return {"type": "object", "additionalProperties": False, "properties": props,
-            "required": list(props) if required is None else required, "description": description}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": props,
+        "required": list(props) if required is None else required,
+        "description": description,
+    }
 
 
 citation = obj({"key": S, "citation": S, "url": S}, ["key", "citation"], "A resolved citation.")
-dose = obj({
-    "status": {"enum": ["computed", "cannot-compute"]},
-    "value": {"type": ["number", "null"], "description": "The total dose; null when it could not be computed."},
-    "value_text": {"type": ["string", "null"], "description": "The exact decimal text of the total dose."},
-    "unit": S, "prescribed": S, "display": S, "calculation": SL,
-    "needs": SL, "warnings": SL,
-}, description="A dose with its calculation shown; never computed from missing facts.")
+dose = obj(
+    {
+        "status": {"enum": ["computed", "cannot-compute"]},
+        "value": {
+            "type": ["number", "null"],
+            "description": "The total dose; null when it could not be computed.",
+        },
+        "value_text": {
+            "type": ["string", "null"],
+            "description": "The exact decimal text of the total dose.",
+        },
+        "unit": S,
+        "prescribed": S,
+        "display": S,
+        "calculation": SL,
+        "needs": SL,
+        "warnings": SL,
+    },
+    description="A dose with its calculation shown; never computed from missing facts.",
+)
 action = {
-    "type": "object", "additionalProperties": False, "required": ["type"],
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["type"],
     "description": "A structured action (cautions are listed under `cautions`).",
     "properties": {
         "type": {"enum": ["medication", "monitoring", "stop-drug", "procedure", "referral"]},
-        **{k: S for k in ("drug", "route", "frequency", "timing", "infusion", "until", "target", "test",
-                          "interval", "mode", "resume_when", "name", "text", "note", "rxnorm")},
+        **{
+            k: S
+            for k in (
+                "drug",
+                "route",
+                "frequency",
+                "timing",
+                "infusion",
+                "until",
+                "target",
+                "test",
+                "interval",
+                "mode",
+                "resume_when",
+                "name",
+                "text",
+                "note",
+                "rxnorm",
+            )
+        },
         "dose": dose,
     },
 }
-recommendation = obj({
-    "id": S, "title": NS, "text": S, "strength": NS, "category": NS,
-    "citations": {"type": "array", "items": citation, "minItems": 1},
-    "actions": {"type": "array", "items": action},
-    "via": SL,
-}, description="A recommendation that applies.")
-caution = obj({"recommendation": S, "text": S, "citations": {"type": "array", "items": citation}, "note": S},
-              ["recommendation", "text", "citations"], "A caution from an applying recommendation.")
-cannot = obj({"node": S, "branch": {"type": "integer"}, "label": NS, "condition": S, "needs": SL, "applied": SL},
-             description="A decision that could not be made because a condition was unknown.")
-needed = obj({"name": S, "reason": {"enum": ["missing", "stale", "undated", "insufficient"]}, "description": S,
-              "detail": S, "needed_by": SL}, description="A fact the result still needs.")
-branch = obj({"index": {"type": "integer"}, "label": NS, "condition": S,
-              "outcome": {"enum": ["true", "false", "unknown", "otherwise"]}, "values": {"type": "object"}},
-             description="One condition evaluated, with the values it read.")
-step = obj({"node": S, "kind": {"enum": ["choice", "collect"]}, "title": NS,
-            "outcome": {"enum": ["branch", "otherwise", "cannot-decide", "none"]}, "taken": SL,
-            "branches": {"type": "array", "items": branch}}, description="One node visited.")
+recommendation = obj(
+    {
+        "id": S,
+        "title": NS,
+        "text": S,
+        "strength": NS,
+        "category": NS,
+        "citations": {"type": "array", "items": citation, "minItems": 1},
+        "actions": {"type": "array", "items": action},
+        "via": SL,
+    },
+    description="A recommendation that applies.",
+)
+caution = obj(
+    {"recommendation": S, "text": S, "citations": {"type": "array", "items": citation}, "note": S},
+    ["recommendation", "text", "citations"],
+    "A caution from an applying recommendation.",
+)
+cannot = obj(
+    {"node": S, "branch": {"type": "integer"}, "label": NS, "condition": S, "needs": SL, "applied": SL},
+    description="A decision that could not be made because a condition was unknown.",
+)
+needed = obj(
+    {
+        "name": S,
+        "reason": {"enum": ["missing", "stale", "undated", "insufficient"]},
+        "description": S,
+        "detail": S,
+        "needed_by": SL,
+    },
+    description="A fact the result still needs.",
+)
+branch = obj(
+    {
+        "index": {"type": "integer"},
+        "label": NS,
+        "condition": S,
+        "outcome": {"enum": ["true", "false", "unknown", "otherwise"]},
+        "values": {"type": "object"},
+    },
+    description="One condition evaluated, with the values it read.",
+)
+step = obj(
+    {
+        "node": S,
+        "kind": {"enum": ["choice", "collect"]},
+        "title": NS,
+        "outcome": {"enum": ["branch", "otherwise", "cannot-decide", "none"]},
+        "taken": SL,
+        "branches": {"type": "array", "items": branch},
+    },
+    description="One node visited.",
+)
 schema = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://example.org/guideline-interpreter/result.schema.json",
     "title": "Guideline evaluation result",
-    **obj({
-        "format": {"const": "guideline-result/1"},
-        "guideline": obj({"id": S, "version": S, "title": S,
-                          "status": {"enum": ["draft", "in-review", "approved", "retired"]},
-                          "content_hash": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"}},
-                         description="Which guideline produced this result."),
-        "as_of": {"type": "string", "description": "The as-of time of the evaluation (ISO 8601)."},
-        "status": {"enum": ["complete", "incomplete"],
-                   "description": "incomplete: some decision needs facts that are missing or stale."},
-        "recommendations": {"type": "array", "items": recommendation},
-        "cautions": {"type": "array", "items": caution},
-        "cannot_decide": {"type": "array", "items": cannot},
-        "needed_facts": {"type": "array", "items": needed},
-        "unrecognized_facts": {"type": "array", "items": obj({"name": S, "suggestion": NS})},
-        "facts": {"type": "object", "description": "The facts as checked and converted."},
-        "trace": {"type": "array", "items": step},
-        "disclaimer": NS,
-    }, description="What the guideline recommends for these facts, and why."),
+    **obj(
+        {
+            "format": {"const": "guideline-result/1"},
+            "guideline": obj(
+                {
+                    "id": S,
+                    "version": S,
+                    "title": S,
+                    "status": {"enum": ["draft", "in-review", "approved", "retired"]},
+                    "content_hash": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
+                },
+                description="Which guideline produced this result.",
+            ),
+            "as_of": {"type": "string", "description": "The as-of time of the evaluation (ISO 8601)."},
+            "status": {
+                "enum": ["complete", "incomplete"],
+                "description": "incomplete: some decision needs facts that are missing or stale.",
+            },
+            "recommendations": {"type": "array", "items": recommendation},
+            "cautions": {"type": "array", "items": caution},
+            "cannot_decide": {"type": "array", "items": cannot},
+            "needed_facts": {"type": "array", "items": needed},
+            "unrecognized_facts": {"type": "array", "items": obj({"name": S, "suggestion": NS})},
+            "facts": {"type": "object", "description": "The facts as checked and converted."},
+            "trace": {"type": "array", "items": step},
+            "disclaimer": NS,
+        },
+        description="What the guideline recommends for these facts, and why.",
+    ),
 }
 
 if __name__ == "__main__":

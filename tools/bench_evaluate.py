@@ -1,4 +1,4 @@
-"""Evaluation benchmark: time per decision, as ratios against a hand-written Python floor measured in the same run.
+"""Evaluation benchmark: time per decision, as ratios against a hand-written floor measured in the same run.
 
     python tools/bench_evaluate.py [--patients 20000] [--repeat 5]
 
@@ -19,7 +19,6 @@ import gc
 import json
 import pathlib
 import random
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -95,13 +94,15 @@ JSONLOGIC_RULES = [
 def small_patients(n: int, rng: random.Random) -> list[dict[str, Any]]:
     out = []
     for _ in range(n):
-        out.append({
-            "anc": Decimal(rng.randint(0, 300)) / 100,
-            "wbc": Decimal(rng.randint(0, 800)) / 100,
-            "febrile": rng.random() < 0.3,
-            "age": Decimal(rng.randint(1, 95)),
-            "cause": rng.choice(CAUSES),
-        })
+        out.append(
+            {
+                "anc": Decimal(rng.randint(0, 300)) / 100,
+                "wbc": Decimal(rng.randint(0, 800)) / 100,
+                "febrile": rng.random() < 0.3,
+                "age": Decimal(rng.randint(1, 95)),
+                "cause": rng.choice(CAUSES),
+            }
+        )
     return out
 
 
@@ -147,7 +148,9 @@ def part1(n: int, repeat: int) -> list[tuple[str, float]]:
 
         for p, fp in zip(patients[:2000], floats[:2000], strict=True):
             assert zen_decide(fp) == hand_written(p), p
-        rows.append(("zen-engine compiled expressions", best_of(lambda: [zen_decide(p) for p in floats], repeat)))
+        rows.append(
+            ("zen-engine compiled expressions", best_of(lambda: [zen_decide(p) for p in floats], repeat))
+        )
     except ImportError:
         rows.append(("zen-engine (not installed: pip install '.[bench]')", float("nan")))
     try:
@@ -169,20 +172,35 @@ def part1(n: int, repeat: int) -> list[tuple[str, float]]:
 
 # ---------------------------------------------------------------------------------------------- part 2
 def leukopenia_patients(n: int, rng: random.Random) -> list[dict[str, Any]]:
-    causes = ["chemotherapy", "congenital", "cyclic", "idiopathic", "transplant", "radiation", "clozapine",
-              "imatinib", "other"]
+    causes = [
+        "chemotherapy",
+        "congenital",
+        "cyclic",
+        "idiopathic",
+        "transplant",
+        "radiation",
+        "clozapine",
+        "imatinib",
+        "other",
+    ]
     out = []
     for _ in range(n):
         at = (AS_OF - timedelta(hours=rng.randint(0, 48))).isoformat()
         anc_cells = rng.randint(0, 4000)
         facts: dict[str, Any] = {
-            "anc": ({"value": anc_cells, "unit": rng.choice(["/uL", "/mm3"]), "at": at} if rng.random() < 0.5
-                    else {"value": Decimal(anc_cells) / 1000, "unit": "10*9/L", "at": at}),
+            "anc": (
+                {"value": anc_cells, "unit": rng.choice(["/uL", "/mm3"]), "at": at}
+                if rng.random() < 0.5
+                else {"value": Decimal(anc_cells) / 1000, "unit": "10*9/L", "at": at}
+            ),
             "wbc": {"value": Decimal(rng.randint(0, 900)) / 100, "unit": "10*9/L", "at": at},
             "febrile": {"value": rng.random() < 0.3, "at": at},
             "age": rng.randint(1, 95),
-            "weight": ({"value": rng.randint(40, 120), "unit": "kg"} if rng.random() < 0.7
-                       else {"value": rng.randint(90, 260), "unit": "[lb_av]"}),
+            "weight": (
+                {"value": rng.randint(40, 120), "unit": "kg"}
+                if rng.random() < 0.7
+                else {"value": rng.randint(90, 260), "unit": "[lb_av]"}
+            ),
             "height": {"value": rng.randint(140, 200), "unit": "cm"},
             "cause": rng.choice(causes),
             "on_filgrastim": rng.random() < 0.3,
@@ -198,8 +216,12 @@ def leukopenia_patients(n: int, rng: random.Random) -> list[dict[str, Any]]:
             "gcsf_response": rng.choice(["responder", "non_responder", "not_assessed"]),
             "transplant_at": (AS_OF - timedelta(hours=rng.randint(1, 100))).isoformat(),
             "anc_history": [
-                {"value": Decimal(rng.randint(0, 3000)) / 1000, "unit": "10*9/L",
-                 "at": (AS_OF - timedelta(days=d, hours=1)).isoformat()} for d in range(3, 0, -1)
+                {
+                    "value": Decimal(rng.randint(0, 3000)) / 1000,
+                    "unit": "10*9/L",
+                    "at": (AS_OF - timedelta(days=d, hours=1)).isoformat(),
+                }
+                for d in range(3, 0, -1)
             ],
         }
         if rng.random() < 0.05:
@@ -248,16 +270,25 @@ def main() -> None:
     for name, t in rows:
         print(f"  {name:<52} {t:>12.3f} {t / floor:>8.1f}")
     print()
-    print(f"Part 2: leukopenia guideline, {args.patients} generated patients "
-          f"({p2['complete_fraction']:.0%} complete results)")
+    print(
+        f"Part 2: leukopenia guideline, {args.patients} generated patients "
+        f"({p2['complete_fraction']:.0%} complete results)"
+    )
     print(f"  load, first in process (includes the UCUM registry): {p2['load_cold_ms']:8.1f} ms")
     print(f"  load, again (warm):                                  {p2['load_warm_ms']:8.1f} ms")
-    print(f"  evaluate(), facts checked, trace off:                {p2['evaluate_trace_off_us']:8.1f} us/patient")
-    print(f"  evaluate(), facts checked, trace on:                 {p2['evaluate_trace_on_us']:8.1f} us/patient")
-    print(f"  evaluate() + to_json() + json.dumps, trace on:       "
-          f"{p2['evaluate_trace_on_plus_json_us']:8.1f} us/patient")
-    print(f"  evaluate() trace off / hand-written ten-condition floor: {p2['evaluate_trace_off_us'] / floor:.0f}x")
-    _ = statistics
+    print(
+        f"  evaluate(), facts checked, trace off:                {p2['evaluate_trace_off_us']:8.1f} us/pt"
+    )
+    print(
+        f"  evaluate(), facts checked, trace on:                 {p2['evaluate_trace_on_us']:8.1f} us/pt"
+    )
+    print(
+        f"  evaluate() + to_json() + json.dumps, trace on:       "
+        f"{p2['evaluate_trace_on_plus_json_us']:8.1f} us/pt"
+    )
+    print(
+        f"  evaluate() trace off / ten-condition floor: {p2['evaluate_trace_off_us'] / floor:.0f}x"
+    )
 
 
 if __name__ == "__main__":
