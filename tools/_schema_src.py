@@ -2,6 +2,7 @@
 
 Kept in Python so that shared pieces (dates, targets, quantities) are written once.
 """
+
 import json
 import pathlib
 
@@ -13,10 +14,18 @@ DURATION = {
     "pattern": r"^P(?!$)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?)?$",
     "description": "An ISO 8601 duration in weeks, days, hours or minutes, e.g. PT48H, P2D, P1W.",
 }
-UNIT = {"type": "string", "minLength": 1, "maxLength": 64,
-        "description": "A UCUM unit code, e.g. 10*9/L, /uL, kg, [lb_av], cm, ug/kg, m2."}
-EXPR = {"type": "string", "minLength": 1, "maxLength": 2000,
-        "description": "An expression in the guideline expression language (see docs/language.md)."}
+UNIT = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 64,
+    "description": "A UCUM unit code, e.g. 10*9/L, /uL, kg, [lb_av], cm, ug/kg, m2.",
+}
+EXPR = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 2000,
+    "description": "An expression in the guideline expression language (see docs/language.md).",
+}
 NUMBER = {"type": "number", "description": "A number, written as the clinician means it (kept exact)."}
 TARGET_ONE = {"type": "string", "pattern": ID, "description": "The id of a node or recommendation."}
 # One id or a list of ids. Written with a type list rather than oneOf: string keywords (pattern) apply only
@@ -24,7 +33,11 @@ TARGET_ONE = {"type": "string", "pattern": ID, "description": "The id of a node 
 # are direct (no branch to pick).
 TARGET = {
     "description": "What to apply: one node or recommendation id, or a list of them (all are applied).",
-    "type": ["string", "array"], "pattern": ID, "items": TARGET_ONE, "minItems": 1, "uniqueItems": True,
+    "type": ["string", "array"],
+    "pattern": ID,
+    "items": TARGET_ONE,
+    "minItems": 1,
+    "uniqueItems": True,
 }
 TEXT = {"type": "string", "minLength": 1}
 
@@ -45,165 +58,311 @@ def desc(schema, text):
     return out
 
 
-person = obj({
-    "name": desc(TEXT, "Full name."),
-    "role": desc(TEXT, "Role, e.g. haematologist, clinical informaticist."),
-    "organization": desc(TEXT, "Organization or department."),
-    "date": desc(DATE, "Date of the review or sign-off."),
-}, ["name"], "A person who wrote or reviewed the guideline.")
-
-coding = obj({
-    "system": {"type": "string", "enum": ["loinc", "snomed", "rxnorm", "ucum", "icd10"],
-               "description": "The terminology the code comes from."},
-    "code": desc(TEXT, "The code in that terminology."),
-    "display": desc(TEXT, "The human-readable name of the code."),
-}, ["system", "code"], "A terminology code that identifies this input in an EHR.")
-
-plausible = obj({
-    "min": desc(NUMBER, "The lowest plausible value, in the input's unit. Lower values are refused."),
-    "max": desc(NUMBER, "The highest plausible value, in the input's unit. Higher values are refused."),
-}, ["min", "max"], "The range of physiologically plausible values; anything outside is refused as an error.")
-
-input_schema = obj({
-    "type": {"type": "string", "enum": ["number", "quantity", "boolean", "code", "datetime", "series"],
-             "description": "number: a plain number; quantity: a number with a UCUM unit; "
-                            "boolean: true/false; code: one of a closed list of values; "
-                            "datetime: an ISO 8601 time with a time zone; "
-                            "series: timestamped quantities (e.g. daily ANC results)."},
-    "description": desc(TEXT, "What the input is, in words a clinician and an integrator both "
-                              "understand."),
-    "unit": desc(UNIT, "For quantity and series: the canonical UCUM unit. Values are converted to it and "
-                       "every threshold on this input is written in it."),
-    "accepted_units": {"type": "array", "items": UNIT, "uniqueItems": True,
-                       "description": "Other UCUM units a host may send; each is converted to `unit` on "
-                                      "arrival."},
-    "bare_number": {"type": "boolean",
-                    "description": "For quantity and series: accept a bare number as a value in `unit`. "
-                                   "Default false: the host must send {value, unit}."},
-    "plausible": plausible,
-    "values": {"type": "array", "items": {"type": "string", "pattern": NAME}, "minItems": 1,
-               "uniqueItems": True, "description": "For code: the closed list of values allowed."},
-    "required": {"type": "boolean",
-                 "description": "If true, the result is incomplete whenever this fact is missing, even if no "
-                                "branch needed it. Default false."},
-    "max_age": desc(DURATION, "How old a value may be at the as-of time. Older values count as unknown "
-                              "(stale); a value without a time stamp counts as unknown (undated)."),
-    "codes": {"type": "array", "items": coding,
-              "description": "Terminology codes (LOINC, SNOMED CT, RxNorm)."},
-}, ["type", "description"], "One fact the host sends: its type, unit, plausible range and age limit.",
-    allOf=[
-        {"if": {"properties": {"type": {"enum": ["quantity", "series"]}}},
-         "then": {"required": ["unit", "plausible"]},
-         "else": {"not": {"anyOf": [{"required": ["unit"]}, {"required": ["accepted_units"]},
-                                     {"required": ["bare_number"]}]}}},
-        {"if": {"properties": {"type": {"const": "number"}}}, "then": {"required": ["plausible"]}},
-        {"if": {"properties": {"type": {"enum": ["boolean", "code", "datetime"]}}},
-         "then": {"not": {"required": ["plausible"]}}},
-        {"if": {"properties": {"type": {"const": "code"}}}, "then": {"required": ["values"]},
-         "else": {"not": {"required": ["values"]}}},
-    ])
-
-derived = obj({
-    "description": desc(TEXT, "What the value means."),
-    "type": {"type": "string", "enum": ["number", "quantity", "boolean"],
-             "description": "The type of the result."},
-    "unit": desc(UNIT, "For quantity: the UCUM unit of the result."),
-    "expr": desc(EXPR, "The expression that computes the value from inputs and earlier derived values."),
-}, ["description", "type", "expr"], "A named value computed from the inputs, such as body surface area.",
-    allOf=[{"if": {"properties": {"type": {"const": "quantity"}}}, "then": {"required": ["unit"]},
-            "else": {"not": {"required": ["unit"]}}}])
-
-branch = obj({
-    "when": desc(EXPR, "The condition. true, false or unknown (a fact it needs is missing or stale)."),
-    "then": TARGET,
-    "label": desc(TEXT, "A short name for the branch, shown in traces and diagrams."),
-}, ["when", "then"], "A condition and what to apply when it holds.")
-
-node = obj({
-    "id": {"type": "string", "pattern": ID,
-           "description": "A unique id (kebab-case), shared with recommendations."},
-    "kind": {"type": "string", "enum": ["choice", "collect"],
-             "description": "choice: take the first branch whose condition holds. "
-                            "collect: apply every branch whose condition holds."},
-    "title": desc(TEXT, "A short title shown in diagrams and explanations."),
-    "description": desc(TEXT, "What this decision is about."),
-    "branches": {"type": "array", "items": branch, "minItems": 1, "description": "The branches, in order."},
-    "otherwise": desc(TARGET, "What to apply when no condition holds. Required for choice nodes."),
-    "unknown": {
-        "description": "What happens when a condition that would decide the path is unknown: "
-                       "`cannot-decide` (report what is needed) or target ids to apply as well (the result "
-                       "stays incomplete).",
-        # `cannot-decide` has the form of an id; checks.py refuses it as a node or recommendation id.
-        **{k: v for k, v in TARGET.items() if k != "description"},
-        "examples": ["cannot-decide"],
+person = obj(
+    {
+        "name": desc(TEXT, "Full name."),
+        "role": desc(TEXT, "Role, e.g. haematologist, clinical informaticist."),
+        "organization": desc(TEXT, "Organization or department."),
+        "date": desc(DATE, "Date of the review or sign-off."),
     },
-}, ["id", "kind", "branches"], "A decision point. Choice nodes need `otherwise` and `unknown` (checked as "
-   "choice-missing-otherwise / choice-missing-unknown).")
+    ["name"],
+    "A person who wrote or reviewed the guideline.",
+)
 
-dose = obj({
-    "amount": {"description": "The amount per unit of basis (or the fixed amount): a number or an "
-                              "expression.",
-               "type": ["number", "string"], "minLength": 1, "maxLength": 2000},
-    "unit": desc(UNIT, "The UCUM unit of `amount`: per basis (ug/kg, ug/m2) when `basis` is given, else an "
-                       "amount unit (ug, mg)."),
-    "basis": {"type": "string", "pattern": NAME,
-              "description": "The input or derived value the amount is multiplied by: body weight (kg) or "
-                             "body surface area (m2)."},
-    "round_to": {"type": "number", "exclusiveMinimum": 0,
-                 "description": "Round the total to a multiple of this, in the total's unit (half up)."},
-    "min": {"type": "number", "minimum": 0,
-            "description": "Raise a smaller total to this (shown in the calculation)."},
-    "max": {"type": "number", "exclusiveMinimum": 0,
-            "description": "Cap a larger total at this (shown in the calculation)."},
-    "warn_below": {"type": "number", "minimum": 0,
-                   "description": "Flag (without changing) a total below this, e.g. below the smallest safe "
-                                  "volume."},
-    "warn_above": {"type": "number", "exclusiveMinimum": 0,
-                   "description": "Flag (without changing) a total above this."},
-}, ["amount", "unit"], "How to compute the dose. Never computed when a fact it needs is missing.")
+coding = obj(
+    {
+        "system": {
+            "type": "string",
+            "enum": ["loinc", "snomed", "rxnorm", "ucum", "icd10"],
+            "description": "The terminology the code comes from.",
+        },
+        "code": desc(TEXT, "The code in that terminology."),
+        "display": desc(TEXT, "The human-readable name of the code."),
+    },
+    ["system", "code"],
+    "A terminology code that identifies this input in an EHR.",
+)
+
+plausible = obj(
+    {
+        "min": desc(NUMBER, "The lowest plausible value, in the input's unit. Lower values are refused."),
+        "max": desc(NUMBER, "The highest plausible value, in the input's unit. Higher values are refused."),
+    },
+    ["min", "max"],
+    "The range of physiologically plausible values; anything outside is refused as an error.",
+)
+
+input_schema = obj(
+    {
+        "type": {
+            "type": "string",
+            "enum": ["number", "quantity", "boolean", "code", "datetime", "series"],
+            "description": "number: a plain number; quantity: a number with a UCUM unit; "
+            "boolean: true/false; code: one of a closed list of values; "
+            "datetime: an ISO 8601 time with a time zone; "
+            "series: timestamped quantities (e.g. daily ANC results).",
+        },
+        "description": desc(
+            TEXT, "What the input is, in words a clinician and an integrator both understand."
+        ),
+        "unit": desc(
+            UNIT,
+            "For quantity and series: the canonical UCUM unit. Values are converted to it and "
+            "every threshold on this input is written in it.",
+        ),
+        "accepted_units": {
+            "type": "array",
+            "items": UNIT,
+            "uniqueItems": True,
+            "description": "Other UCUM units a host may send; each is converted to `unit` on arrival.",
+        },
+        "bare_number": {
+            "type": "boolean",
+            "description": "For quantity and series: accept a bare number as a value in `unit`. "
+            "Default false: the host must send {value, unit}.",
+        },
+        "plausible": plausible,
+        "values": {
+            "type": "array",
+            "items": {"type": "string", "pattern": NAME},
+            "minItems": 1,
+            "uniqueItems": True,
+            "description": "For code: the closed list of values allowed.",
+        },
+        "required": {
+            "type": "boolean",
+            "description": "If true, the result is incomplete whenever this fact is missing, even if no "
+            "branch needed it. Default false.",
+        },
+        "max_age": desc(
+            DURATION,
+            "How old a value may be at the as-of time. Older values count as unknown "
+            "(stale); a value without a time stamp counts as unknown (undated).",
+        ),
+        "codes": {
+            "type": "array",
+            "items": coding,
+            "description": "Terminology codes (LOINC, SNOMED CT, RxNorm).",
+        },
+    },
+    ["type", "description"],
+    "One fact the host sends: its type, unit, plausible range and age limit.",
+    allOf=[
+        {
+            "if": {"properties": {"type": {"enum": ["quantity", "series"]}}},
+            "then": {"required": ["unit", "plausible"]},
+            "else": {
+                "not": {
+                    "anyOf": [
+                        {"required": ["unit"]},
+                        {"required": ["accepted_units"]},
+                        {"required": ["bare_number"]},
+                    ]
+                }
+            },
+        },
+        {"if": {"properties": {"type": {"const": "number"}}}, "then": {"required": ["plausible"]}},
+        {
+            "if": {"properties": {"type": {"enum": ["boolean", "code", "datetime"]}}},
+            "then": {"not": {"required": ["plausible"]}},
+        },
+        {
+            "if": {"properties": {"type": {"const": "code"}}},
+            "then": {"required": ["values"]},
+            "else": {"not": {"required": ["values"]}},
+        },
+    ],
+)
+
+derived = obj(
+    {
+        "description": desc(TEXT, "What the value means."),
+        "type": {
+            "type": "string",
+            "enum": ["number", "quantity", "boolean"],
+            "description": "The type of the result.",
+        },
+        "unit": desc(UNIT, "For quantity: the UCUM unit of the result."),
+        "expr": desc(EXPR, "The expression that computes the value from inputs and earlier derived values."),
+    },
+    ["description", "type", "expr"],
+    "A named value computed from the inputs, such as body surface area.",
+    allOf=[
+        {
+            "if": {"properties": {"type": {"const": "quantity"}}},
+            "then": {"required": ["unit"]},
+            "else": {"not": {"required": ["unit"]}},
+        }
+    ],
+)
+
+branch = obj(
+    {
+        "when": desc(EXPR, "The condition. true, false or unknown (a fact it needs is missing or stale)."),
+        "then": TARGET,
+        "label": desc(TEXT, "A short name for the branch, shown in traces and diagrams."),
+    },
+    ["when", "then"],
+    "A condition and what to apply when it holds.",
+)
+
+node = obj(
+    {
+        "id": {
+            "type": "string",
+            "pattern": ID,
+            "description": "A unique id (kebab-case), shared with recommendations.",
+        },
+        "kind": {
+            "type": "string",
+            "enum": ["choice", "collect"],
+            "description": "choice: take the first branch whose condition holds. "
+            "collect: apply every branch whose condition holds.",
+        },
+        "title": desc(TEXT, "A short title shown in diagrams and explanations."),
+        "description": desc(TEXT, "What this decision is about."),
+        "branches": {
+            "type": "array",
+            "items": branch,
+            "minItems": 1,
+            "description": "The branches, in order.",
+        },
+        "otherwise": desc(TARGET, "What to apply when no condition holds. Required for choice nodes."),
+        "unknown": {
+            "description": "What happens when a condition that would decide the path is unknown: "
+            "`cannot-decide` (report what is needed) or target ids to apply as well (the result "
+            "stays incomplete).",
+            # `cannot-decide` has the form of an id; checks.py refuses it as a node or recommendation id.
+            **{k: v for k, v in TARGET.items() if k != "description"},
+            "examples": ["cannot-decide"],
+        },
+    },
+    ["id", "kind", "branches"],
+    "A decision point. Choice nodes need `otherwise` and `unknown` (checked as "
+    "choice-missing-otherwise / choice-missing-unknown).",
+)
+
+dose = obj(
+    {
+        "amount": {
+            "description": "The amount per unit of basis (or the fixed amount): a number or an expression.",
+            "type": ["number", "string"],
+            "minLength": 1,
+            "maxLength": 2000,
+        },
+        "unit": desc(
+            UNIT,
+            "The UCUM unit of `amount`: per basis (ug/kg, ug/m2) when `basis` is given, else an "
+            "amount unit (ug, mg).",
+        ),
+        "basis": {
+            "type": "string",
+            "pattern": NAME,
+            "description": "The input or derived value the amount is multiplied by: body weight (kg) or "
+            "body surface area (m2).",
+        },
+        "round_to": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "description": "Round the total to a multiple of this, in the total's unit (half up).",
+        },
+        "min": {
+            "type": "number",
+            "minimum": 0,
+            "description": "Raise a smaller total to this (shown in the calculation).",
+        },
+        "max": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "description": "Cap a larger total at this (shown in the calculation).",
+        },
+        "warn_below": {
+            "type": "number",
+            "minimum": 0,
+            "description": "Flag (without changing) a total below this, e.g. below the smallest safe volume.",
+        },
+        "warn_above": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "description": "Flag (without changing) a total above this.",
+        },
+    },
+    ["amount", "unit"],
+    "How to compute the dose. Never computed when a fact it needs is missing.",
+)
 
 ACTION_COMMON = {"note": desc(TEXT, "Extra detail for the clinician.")}
-med = obj({
-    "type": {"const": "medication", "description": "Give a medication."},
-    "drug": desc(TEXT, "The drug's generic name, e.g. filgrastim."),
-    "dose": dose,
-    "route": {"type": "string", "enum": ["subcutaneous", "intravenous", "oral"], "description": "The route."},
-    "frequency": desc(TEXT, "How often, e.g. once daily, twice daily."),
-    "timing": desc(TEXT, "When to start, e.g. 24-72 h after the last chemotherapy dose."),
-    "infusion": desc(TEXT, "For infusions: how it is given, e.g. over no more than 24 hours."),
-    "until": desc(TEXT, "When to stop, in words."),
-    "target": desc(TEXT, "The target to titrate to, e.g. ANC 1.0-5.0 x10^9/L."),
-    "rxnorm": desc(TEXT, "RxNorm code of the ingredient."),
-    **ACTION_COMMON,
-}, ["type", "drug", "route", "frequency"], "Give a medication.")
-monitoring = obj({
-    "type": {"const": "monitoring", "description": "Monitor a test or sign."},
-    "test": desc(TEXT, "What to measure, e.g. CBC with differential."),
-    "interval": desc(TEXT, "How often, e.g. every 2 weeks."),
-    "until": desc(TEXT, "When monitoring stops or changes."),
-    **ACTION_COMMON,
-}, ["type", "test", "interval"], "Monitor a test or sign.")
-stop = obj({
-    "type": {"const": "stop-drug", "description": "Stop, hold or permanently discontinue a drug."},
-    "drug": desc(TEXT, "The drug's generic name."),
-    "mode": {"type": "string", "enum": ["hold", "stop", "discontinue-permanently"],
-             "description": "hold: pause and resume later; stop: stop now; "
-                            "discontinue-permanently: never restart."},
-    "resume_when": desc(TEXT, "When it may be restarted, and at what dose."),
-    **ACTION_COMMON,
-}, ["type", "drug", "mode"], "Stop, hold or permanently discontinue a drug.")
-procedure = obj({
-    "type": {"type": "string", "enum": ["procedure", "referral"],
-             "description": "A procedure or a referral."},
-    "name": desc(TEXT, "What to do, e.g. blood cultures, bone marrow examination."),
-    "timing": desc(TEXT, "When, e.g. before antibiotics."),
-    **ACTION_COMMON,
-}, ["type", "name"], "A procedure or a referral.")
-caution = obj({
-    "type": {"const": "caution", "description": "A caution: something not to do."},
-    "text": desc(TEXT, "The caution, e.g. Do not give doses below 180 mcg."),
-    **ACTION_COMMON,
-}, ["type", "text"], "A caution (\"do not ...\"); results list cautions separately.")
+med = obj(
+    {
+        "type": {"const": "medication", "description": "Give a medication."},
+        "drug": desc(TEXT, "The drug's generic name, e.g. filgrastim."),
+        "dose": dose,
+        "route": {
+            "type": "string",
+            "enum": ["subcutaneous", "intravenous", "oral"],
+            "description": "The route.",
+        },
+        "frequency": desc(TEXT, "How often, e.g. once daily, twice daily."),
+        "timing": desc(TEXT, "When to start, e.g. 24-72 h after the last chemotherapy dose."),
+        "infusion": desc(TEXT, "For infusions: how it is given, e.g. over no more than 24 hours."),
+        "until": desc(TEXT, "When to stop, in words."),
+        "target": desc(TEXT, "The target to titrate to, e.g. ANC 1.0-5.0 x10^9/L."),
+        "rxnorm": desc(TEXT, "RxNorm code of the ingredient."),
+        **ACTION_COMMON,
+    },
+    ["type", "drug", "route", "frequency"],
+    "Give a medication.",
+)
+monitoring = obj(
+    {
+        "type": {"const": "monitoring", "description": "Monitor a test or sign."},
+        "test": desc(TEXT, "What to measure, e.g. CBC with differential."),
+        "interval": desc(TEXT, "How often, e.g. every 2 weeks."),
+        "until": desc(TEXT, "When monitoring stops or changes."),
+        **ACTION_COMMON,
+    },
+    ["type", "test", "interval"],
+    "Monitor a test or sign.",
+)
+stop = obj(
+    {
+        "type": {"const": "stop-drug", "description": "Stop, hold or permanently discontinue a drug."},
+        "drug": desc(TEXT, "The drug's generic name."),
+        "mode": {
+            "type": "string",
+            "enum": ["hold", "stop", "discontinue-permanently"],
+            "description": "hold: pause and resume later; stop: stop now; "
+            "discontinue-permanently: never restart.",
+        },
+        "resume_when": desc(TEXT, "When it may be restarted, and at what dose."),
+        **ACTION_COMMON,
+    },
+    ["type", "drug", "mode"],
+    "Stop, hold or permanently discontinue a drug.",
+)
+procedure = obj(
+    {
+        "type": {
+            "type": "string",
+            "enum": ["procedure", "referral"],
+            "description": "A procedure or a referral.",
+        },
+        "name": desc(TEXT, "What to do, e.g. blood cultures, bone marrow examination."),
+        "timing": desc(TEXT, "When, e.g. before antibiotics."),
+        **ACTION_COMMON,
+    },
+    ["type", "name"],
+    "A procedure or a referral.",
+)
+caution = obj(
+    {
+        "type": {"const": "caution", "description": "A caution: something not to do."},
+        "text": desc(TEXT, "The caution, e.g. Do not give doses below 180 mcg."),
+        **ACTION_COMMON,
+    },
+    ["type", "text"],
+    'A caution ("do not ..."); results list cautions separately.',
+)
 
 
 def _action_types(schema):
@@ -218,74 +377,152 @@ ACTION = {
     "type": "object",
     "description": "A structured action; `type` says which kind, and so which keys are allowed.",
     "required": ["type"],
-    "properties": {"type": {"type": "string", "enum": [t for k in ACTION_KINDS for t in _action_types(k)],
-                            "description": "The kind of action."}},
-    "allOf": [{"if": {"properties": {"type": {"enum": _action_types(k)}}, "required": ["type"]}, "then": k}
-              for k in ACTION_KINDS],
+    "properties": {
+        "type": {
+            "type": "string",
+            "enum": [t for k in ACTION_KINDS for t in _action_types(k)],
+            "description": "The kind of action.",
+        }
+    },
+    "allOf": [
+        {"if": {"properties": {"type": {"enum": _action_types(k)}}, "required": ["type"]}, "then": k}
+        for k in ACTION_KINDS
+    ],
 }
 
-recommendation = obj({
-    "id": {"type": "string", "pattern": ID, "description": "A unique id (kebab-case), shared with nodes."},
-    "title": desc(TEXT, "A short title."),
-    "text": desc(TEXT, "The recommendation, in words for the clinician."),
-    "strength": desc(TEXT, "The strength or category, where the source gives one."),
-    "category": {"type": "string", "enum": ["treatment", "observation", "prophylaxis", "monitoring",
-                                            "drug-change", "diagnostic", "not-covered"],
-                 "description": "What kind of recommendation this is. not-covered: the source says nothing "
-                                "here; clinical judgment applies."},
-    "cite": {"type": "array", "items": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
-             "minItems": 1, "uniqueItems": True, "description": "Keys of `references` that support this."},
-    "actions": {"type": "array", "items": ACTION, "description": "Structured actions."},
-}, ["id", "text", "cite"], "What the guideline recommends; a leaf of the tree.")
+recommendation = obj(
+    {
+        "id": {
+            "type": "string",
+            "pattern": ID,
+            "description": "A unique id (kebab-case), shared with nodes.",
+        },
+        "title": desc(TEXT, "A short title."),
+        "text": desc(TEXT, "The recommendation, in words for the clinician."),
+        "strength": desc(TEXT, "The strength or category, where the source gives one."),
+        "category": {
+            "type": "string",
+            "enum": [
+                "treatment",
+                "observation",
+                "prophylaxis",
+                "monitoring",
+                "drug-change",
+                "diagnostic",
+                "not-covered",
+            ],
+            "description": "What kind of recommendation this is. not-covered: the source says nothing "
+            "here; clinical judgment applies.",
+        },
+        "cite": {
+            "type": "array",
+            "items": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
+            "minItems": 1,
+            "uniqueItems": True,
+            "description": "Keys of `references` that support this.",
+        },
+        "actions": {"type": "array", "items": ACTION, "description": "Structured actions."},
+    },
+    ["id", "text", "cite"],
+    "What the guideline recommends; a leaf of the tree.",
+)
 
-reference = obj({
-    "citation": desc(TEXT, "The full citation."),
-    "url": {"type": "string", "pattern": "^https?://", "description": "Where to read it."},
-    "note": desc(TEXT, "What this reference supports."),
-}, ["citation"], "A cited source.")
+reference = obj(
+    {
+        "citation": desc(TEXT, "The full citation."),
+        "url": {"type": "string", "pattern": "^https?://", "description": "Where to read it."},
+        "note": desc(TEXT, "What this reference supports."),
+    },
+    ["citation"],
+    "A cited source.",
+)
 
-schema = obj({
-    "$schema": {"type": "string", "description": "Optional: the schema address, for editors."},
-    "id": {"type": "string", "pattern": ID,
-           "description": "The guideline id, kebab-case, stable across versions."},
-    "version": {"type": "string", "pattern": r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$",
-                "description": "A semantic version, written as text: MAJOR.MINOR.PATCH."},
-    "title": desc(TEXT, "The title."),
-    "description": desc(TEXT, "What the guideline covers and for whom."),
-    "status": {"type": "string", "enum": ["draft", "in-review", "approved", "retired"],
-               "description": "Lifecycle status. Approved content is locked; retired guidelines are "
-                              "refused."},
-    "effective": obj({"start": desc(DATE, "First day it applies."),
-                      "end": desc(DATE, "Last day it applies.")},
-                     ["start"], "The period in which the guideline applies."),
-    "last_updated": desc(DATE, "When the content last changed."),
-    "approval_date": desc(DATE, "When it was approved. Required when status is approved."),
-    "last_reviewed": desc(DATE, "When it was last reviewed."),
-    "next_review": desc(DATE, "When it must be reviewed again."),
-    "authors": {"type": "array", "items": person, "minItems": 1, "description": "Who wrote it."},
-    "reviewers": {"type": "array", "items": person,
-                  "description": "Who reviewed it. Required when approved."},
-    "audience": desc(TEXT, "Who it is for, e.g. hematology and oncology clinicians."),
-    "disclaimer": desc(TEXT, "The disclaimer shown with every result."),
-    "references": {"type": "object", "minProperties": 1, "description": "Citations, each under a key.",
-                   "propertyNames": {"pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
-                   "additionalProperties": reference},
-    "inputs": {"type": "object", "description": "The data dictionary: the facts the host sends.",
-               "propertyNames": {"pattern": NAME}, "additionalProperties": input_schema},
-    "derived": {"type": "object", "description": "Named values computed from inputs.",
-                "propertyNames": {"pattern": NAME}, "additionalProperties": derived},
-    "start": desc(TARGET_ONE, "The id of the first node."),
-    "nodes": {"type": "array", "items": node, "minItems": 1, "description": "The decision nodes."},
-    "recommendations": {"type": "array", "items": recommendation, "minItems": 1,
-                        "description": "The recommendations (leaves)."},
-}, ["id", "version", "title", "status", "effective", "last_updated", "authors", "references", "inputs",
-    "start", "nodes", "recommendations"])
+schema = obj(
+    {
+        "$schema": {"type": "string", "description": "Optional: the schema address, for editors."},
+        "id": {
+            "type": "string",
+            "pattern": ID,
+            "description": "The guideline id, kebab-case, stable across versions.",
+        },
+        "version": {
+            "type": "string",
+            "pattern": r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$",
+            "description": "A semantic version, written as text: MAJOR.MINOR.PATCH.",
+        },
+        "title": desc(TEXT, "The title."),
+        "description": desc(TEXT, "What the guideline covers and for whom."),
+        "status": {
+            "type": "string",
+            "enum": ["draft", "in-review", "approved", "retired"],
+            "description": "Lifecycle status. Approved content is locked; retired guidelines are refused.",
+        },
+        "effective": obj(
+            {"start": desc(DATE, "First day it applies."), "end": desc(DATE, "Last day it applies.")},
+            ["start"],
+            "The period in which the guideline applies.",
+        ),
+        "last_updated": desc(DATE, "When the content last changed."),
+        "approval_date": desc(DATE, "When it was approved. Required when status is approved."),
+        "last_reviewed": desc(DATE, "When it was last reviewed."),
+        "next_review": desc(DATE, "When it must be reviewed again."),
+        "authors": {"type": "array", "items": person, "minItems": 1, "description": "Who wrote it."},
+        "reviewers": {
+            "type": "array",
+            "items": person,
+            "description": "Who reviewed it. Required when approved.",
+        },
+        "audience": desc(TEXT, "Who it is for, e.g. hematology and oncology clinicians."),
+        "disclaimer": desc(TEXT, "The disclaimer shown with every result."),
+        "references": {
+            "type": "object",
+            "minProperties": 1,
+            "description": "Citations, each under a key.",
+            "propertyNames": {"pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
+            "additionalProperties": reference,
+        },
+        "inputs": {
+            "type": "object",
+            "description": "The data dictionary: the facts the host sends.",
+            "propertyNames": {"pattern": NAME},
+            "additionalProperties": input_schema,
+        },
+        "derived": {
+            "type": "object",
+            "description": "Named values computed from inputs.",
+            "propertyNames": {"pattern": NAME},
+            "additionalProperties": derived,
+        },
+        "start": desc(TARGET_ONE, "The id of the first node."),
+        "nodes": {"type": "array", "items": node, "minItems": 1, "description": "The decision nodes."},
+        "recommendations": {
+            "type": "array",
+            "items": recommendation,
+            "minItems": 1,
+            "description": "The recommendations (leaves).",
+        },
+    },
+    [
+        "id",
+        "version",
+        "title",
+        "status",
+        "effective",
+        "last_updated",
+        "authors",
+        "references",
+        "inputs",
+        "start",
+        "nodes",
+        "recommendations",
+    ],
+)
 schema = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://example.org/guideline-interpreter/guideline.schema.json",
     "title": "Clinical guideline",
     "description": "A versioned clinical decision tree: metadata, data dictionary, nodes and "
-                   "recommendations.",
+    "recommendations.",
     **schema,
 }
 
