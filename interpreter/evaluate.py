@@ -75,7 +75,7 @@ class _Walk:
         self.applied: dict[str, tuple[str, ...]] = {}
         self.cannot: list[CannotDecide] = []
         self.needs: dict[str, list[str]] = {}
-        self.trace: list[TraceStep] = []
+        self.trace: list[_RawStep] = []
         self.steps = 0
         self.via: list[str] = []
 
@@ -125,73 +125,93 @@ class _Walk:
         self.cannot.append(CannotDecide(node.id, index, b.when.source, tuple(needs), b.label, node.unknown))
         self.targets(node.unknown)
 
-    def _values(self, expr: CompiledExpression) -> dict[str, Any]:
-        return {n: _show(self.values.get(n, UNKNOWN)) for n in sorted(expr.names)}
-
     def choice(self, node: CompiledNode) -> None:
-        tr: list[BranchTrace] = []
+        outcomes: list[Any] = []
         for b in node.branches:
             r = self.condition(node, b.when)
             if self.trace_on:
-                tr.append(
-                    BranchTrace(
-                        b.index,
-                        b.when.source,
-                        "true" if r is True else "false" if r is False else "unknown",
-                        self._values(b.when),
-                        b.label,
-                    )
-                )
+                outcomes.append(r)
             if r is True:
-                self._step(node, tr, "branch", b.then)
+                if self.trace_on:
+                    self.trace.append((node, outcomes, False, "branch", b.then))
                 self.targets(b.then)
                 return
             if r is UNKNOWN:
-                self._step(node, tr, "cannot-decide", node.unknown)
+                if self.trace_on:
+                    self.trace.append((node, outcomes, False, "cannot-decide", node.unknown))
                 self.unknown(node, b.index)
                 return
         if self.trace_on:
-            tr.append(BranchTrace(-1, "otherwise", "otherwise", {}, None))
-        self._step(node, tr, "otherwise", node.otherwise)
+            self.trace.append((node, outcomes, True, "otherwise", node.otherwise))
         self.targets(node.otherwise)
 
     def collect(self, node: CompiledNode) -> None:
-        tr: list[BranchTrace] = []
+        outcomes: list[Any] = []
         taken: list[str] = []
         undecided: list[int] = []
         for b in node.branches:
             r = self.condition(node, b.when)
             if self.trace_on:
-                tr.append(
-                    BranchTrace(
-                        b.index,
-                        b.when.source,
-                        "true" if r is True else "false" if r is False else "unknown",
-                        self._values(b.when),
-                        b.label,
-                    )
-                )
+                outcomes.append(r)
             if r is True:
                 taken.extend(b.then)
             elif r is UNKNOWN:
                 undecided.append(b.index)
         outcome = "branch" if taken else "none"
+        used_otherwise = False
         if not taken and not undecided and node.otherwise:
             taken.extend(node.otherwise)
             outcome = "otherwise"
-            if self.trace_on:
-                tr.append(BranchTrace(-1, "otherwise", "otherwise", {}, None))
+            used_otherwise = True
         if undecided and not taken:
             outcome = "cannot-decide"
-        self._step(node, tr, outcome, tuple(taken))
+        if self.trace_on:
+            self.trace.append((node, outcomes, used_otherwise, outcome, tuple(taken)))
         for t in taken:
             self.target(t)
         for i in undecided:
             self.unknown(node, i)
 
-    def _step(self, node: CompiledNode, tr: list[BranchTrace], outcome: str, taken: tuple[str, ...]) -> None:
-        if self.trace_on:
-            self.trace.append(TraceStep(node.id, node.kind, tuple(tr), outcome, tuple(taken), node.title))
+
+#: One node visited, as recorded during the walk: (node, branch outcomes in order, otherwise taken,
+#: outcome, targets taken). Turned into ``TraceStep`` objects only when the trace is read.
+_RawStep = tuple[CompiledNode, list[Any], bool, str, tuple[str, ...]]
+
+
+class _LazyTrace:
+    """Builds the ``TraceStep`` objects on first read: an evaluation whose trace is unread pays little."""
+
+    __slots__ = ("_built", "_raw", "_values")
+
+    def __init__(self, raw: list[_RawStep], values: Mapping[str, Any]) -> None:
+        self._raw = raw
+        self._values = values
+        self._built: tuple[TraceStep, ...] | None = None
+
+    def __call__(self) -> tuple[TraceStep, ...]:
+        built = self._built
+        if built is None:
+            built = tuple(self._step(*r) for r in self._raw)
+            self._built = built
+        return built
+
+    def _step(
+        self, node: CompiledNode, outcomes: list[Any], otherwise: bool, outcome: str, taken: tuple[str, ...]
+    ) -> TraceStep:
+        values = self._values
+        branches = [
+            BranchTrace(
+                b.index,
+                b.when.source,
+                "true" if r is True else "false" if r is False else "unknown",
+                {n: _show(values.get(n, UNKNOWN)) for n in sorted(b.when.names)},
+                b.label,
+            )
+            for b, r in zip(node.branches, outcomes, strict=False)
+        ]
+        if otherwise:
+            branches.append(BranchTrace(-1, "otherwise", "otherwise", {}, None))
+        return TraceStep(node.id, node.kind, tuple(branches), outcome, tuple(taken), node.title)
 
 
 def _dose(
@@ -378,6 +398,6 @@ def evaluate(
         needed_facts=tuple(needed),
         unrecognized_facts=tuple(UnrecognizedFact(n, s) for n, s in checked.unrecognized),
         facts=checked.shown,
-        trace=tuple(walk.trace),
+        trace_source=_LazyTrace(walk.trace, values),
         disclaimer=model.disclaimer,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -282,8 +282,14 @@ class Result:
     needed_facts: tuple[NeededFact, ...]
     unrecognized_facts: tuple[UnrecognizedFact, ...]
     facts: Mapping[str, Any]
-    trace: tuple[TraceStep, ...] = field(default=())
+    #: builds the trace on first read (see ``trace``); None when the evaluation ran without a trace
+    trace_source: Callable[[], tuple[TraceStep, ...]] | None = field(default=None, repr=False, compare=False)
     disclaimer: str | None = None
+
+    @property
+    def trace(self) -> tuple[TraceStep, ...]:
+        """Every node visited: each condition, the values it read, its outcome (empty without trace)."""
+        return self.trace_source() if self.trace_source is not None else ()
 
     @property
     def complete(self) -> bool:
