@@ -63,7 +63,7 @@ def main() -> None:
     "lock_path",
     type=click.Path(path_type=pathlib.Path),
     default=None,
-    help="The approved-content lock file (default: approved.lock in the first folder given, if any).",
+    help="The approved-content lock file (default: the nearest approved.lock above each file).",
 )
 @_internal_errors
 def validate(paths: tuple[pathlib.Path, ...], fmt: str, strict: bool, lock_path: pathlib.Path | None) -> None:
@@ -233,6 +233,36 @@ def test_cmd(
         click.echo("no test files found", err=True)
         sys.exit(EXIT_USAGE)
     sys.exit(EXIT_OK if report.ok and not low else EXIT_FINDINGS)
+
+
+# lock -------------------------------------------------------------------------------------------------
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=pathlib.Path))
+@click.option(
+    "--lock",
+    "lock_path",
+    type=click.Path(path_type=pathlib.Path),
+    default=None,
+    help="The lock file to write (default: the nearest approved.lock, or a new one in the first folder).",
+)
+@_internal_errors
+def lock(paths: tuple[pathlib.Path, ...], lock_path: pathlib.Path | None) -> None:
+    """Record the content hash of every approved guideline version under PATHS that is not locked yet.
+
+    Every file is validated first; nothing is written if any has an error. Existing entries are never
+    rewritten: changed approved content must get a new version number.
+    """
+    from .validate import lock_paths
+
+    report = lock_paths(list(paths), lock_path=lock_path)
+    _print_diagnostics(report.diagnostics)
+    for entry in report.added:
+        click.echo(f"locked {entry.id} {entry.version} {entry.content_hash}")
+    if not report.added and report.exit_code == EXIT_OK:
+        click.echo("nothing to lock: every approved version is already locked")
+    for f in report.lock_files:
+        click.echo(f"wrote {f}")
+    sys.exit(report.exit_code)
 
 
 # render -----------------------------------------------------------------------------------------------

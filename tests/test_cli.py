@@ -1,0 +1,167 @@
+"""The `guideline` command line: evaluate, test, render, list; output and exit codes."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from interpreter.cli import main
+
+HERE = pathlib.Path(__file__).resolve().parent
+REPO = HERE.parent
+MINI = HERE / "fixtures" / "eval" / "mini.guideline.yaml"
+AT = "2026-11-24T09:00:00Z"
+
+
+def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), input=stdin, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def facts_file(tmp_path: pathlib.Path, facts: object, name: str = "facts.json") -> str:
+    p = tmp_path / name
+    p.write_text(json.dumps(facts) if not isinstance(facts, str) else facts)
+    return str(p)
+
+
+GOOD = {
+    "anc": {"value": 700, "unit": "/uL", "at": "2026-11-24T06:00:00Z"},
+    "febrile": False,
+    "weight": {"value": 154, "unit": "[lb_av]"},
+    "height": {"value": 170, "unit": "cm"},
+    "cause": "other",
+}
+
+
+def test_evaluate_text_puts_recommendations_first_then_missing_then_why(tmp_path: pathlib.Path) -> None:
+    code, out, _ = run("evaluate", str(MINI), facts_file(tmp_path, GOOD), "--at", AT)
+    assert code == 0
+    assert out.index("RECOMMENDATIONS") < out.index("WHY")
+    assert "filgrastim 349 ug subcutaneous once daily" in out
+    assert "weight given as 154 [lb_av] = 69.85322498 kg" in out
+    assert "RESULT: complete" in out
+
+
+def test_evaluate_incomplete_exits_1_and_names_the_missing_fact(tmp_path: pathlib.Path) -> None:
+    facts = dict(GOOD)
+    del facts["anc"]
+    code, out, _ = run("evaluate", str(MINI), facts_file(tmp_path, facts), "--at", AT)
+    assert code == 1
+    assert "INCOMPLETE" in out
+    assert out.index("\nRECOMMENDATIONS") < out.index("\nMISSING - cannot decide") < out.index("\nWHY")
+    assert "anc (Absolute neutrophil count): missing" in out
+
+
+def test_evaluate_json_is_valid_against_the_result_schema(tmp_path: pathlib.Path) -> None:
+    code, out, _ = run("evaluate", str(MINI), facts_file(tmp_path, GOOD), "--at", AT, "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    schema = json.loads((REPO / "schema" / "result.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(data)
+    assert data["guideline"]["id"] == "mini-neutropenia"
+    assert data["recommendations"][0]["actions"][0]["dose"]["value"] == 349
+
+
+def test_evaluate_reads_stdin(tmp_path: pathlib.Path) -> None:
+    code, out, _ = run("evaluate", str(MINI), "-", "--at", AT, "--format", "json", stdin=json.dumps(GOOD))
+    assert code == 0 and json.loads(out)["status"] == "complete"
+
+
+def test_explain_shows_every_condition_with_its_values(tmp_path: pathlib.Path) -> None:
+    code, out, _ = run("evaluate", str(MINI), facts_file(tmp_path, GOOD), "--at", AT, "--explain")
+    assert code == 0
+    assert "false: febrile and anc < 0.5   [anc=0.7, febrile=False]" in out
+    assert "true: anc < 1.0   [anc=0.7]" in out
+    assert "FACTS USED" in out
+
+
+@pytest.mark.parametrize(
+    ("facts", "code_text"),
+    [
+        ('{"anc": {"value": 1, "unit": "/uL"}, "anc": 2}', "fact-duplicate-key"),
+        ('{"anc": {"value": NaN, "unit": "/uL"}}', "fact-not-finite"),
+        ('{"anc": {"value": 1e400, "unit": "/uL"}}', "fact-not-finite"),
+        ('{"anc": {"value": 400, "unit": "10*9/L", "at": "2026-11-24T06:00:00Z"}}', "fact-implausible"),
+        ('{"cause": "radiation"}', "fact-unknown-code"),
+    ],
+)
+def test_bad_facts_exit_2_print_no_recommendation(tmp_path: pathlib.Path, facts: str, code_text: str) -> None:
+    code, out, err = run("evaluate", str(MINI), facts_file(tmp_path, facts), "--at", AT)
+    assert code == 2
+    assert code_text in err
+    assert "RECOMMENDATIONS" not in out and out == ""
+
+
+def test_naive_at_is_a_usage_error(tmp_path: pathlib.Path) -> None:
+    code, _, err = run("evaluate", str(MINI), facts_file(tmp_path, GOOD), "--at", "2026-11-24T09:00:00")
+    assert code == 2 and "time zone" in err
+
+
+def test_unknown_guideline_id_exits_2() -> None:
+    code, _, err = run("evaluate", "no-such-guideline", "-", stdin="{}")
+    assert code == 2 and "guideline-not-found" in err
+
+
+def test_bundled_guideline_by_id_with_an_example_patient() -> None:
+    example = REPO / "examples" / "severe-chemo-neutropenia-pounds.json"
+    code, out, _ = run("evaluate", "leukopenia", str(example), "--at", AT, "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["guideline"]["id"] == "leukopenia" and data["status"] == "complete"
+    drugs = {a.get("drug") for r in data["recommendations"] for a in r["actions"]}
+    assert "filgrastim" in drugs
+
+
+def test_test_command_reports_coverage_and_fails_below_minimum(tmp_path: pathlib.Path) -> None:
+    tests = tmp_path / "mini.tests.yaml"
+    tests.write_text(
+        f"guideline: {MINI}\n"
+        f"at: '{AT}'\n"
+        "cases:\n"
+        "  - name: severe\n"
+        "    facts: {anc: {value: 0.7, unit: 10*9/L, at: '2026-11-24T06:00:00Z'}, febrile: false,"
+        " weight: {value: 70, unit: kg}, height: {value: 170, unit: cm}, cause: other}\n"
+        "    expect: {recommendations: [treat], doses: [{recommendation: treat, drug: filgrastim, value: 350,"
+        " unit: ug}]}\n"
+    )
+    code, out, _ = run("test", str(tests), "--coverage")
+    assert code == 0, out
+    assert "1 passed, 0 failed" in out
+    assert "not reached (recommendations): urgent, watch, not-covered, chemo-note" in out
+    code, out, err = run("test", str(tests), "--min-coverage", "100")
+    assert code == 1 and "below the minimum 100%" in err
+
+
+def test_test_command_shows_a_readable_diff(tmp_path: pathlib.Path) -> None:
+    tests = tmp_path / "mini.tests.yaml"
+    tests.write_text(
+        f"guideline: {MINI}\n"
+        f"at: '{AT}'\n"
+        "cases:\n"
+        "  - name: wrong expectation\n"
+        "    facts: {anc: {value: 0.7, unit: 10*9/L, at: '2026-11-24T06:00:00Z'}, febrile: false,"
+        " weight: {value: 70, unit: kg}, height: {value: 170, unit: cm}, cause: other}\n"
+        "    expect: {recommendations: [watch],\n"
+        "             doses: [{recommendation: treat, drug: filgrastim, value: 300}]}\n"
+    )
+    code, out, _ = run("test", str(tests))
+    assert code == 1
+    assert f"FAIL {tests}:4:5: wrong expectation" in out
+    assert "- missing:    watch" in out and "+ unexpected: treat" in out
+    assert "dose filgrastim in treat: expected 300 ug, got 350 ug" in out
+
+
+def test_render_markdown_and_mermaid() -> None:
+    code, out, _ = run("render", str(MINI))
+    assert code == 0 and out.startswith("# Mini neutropenia guideline") and "```mermaid" in out
+    code, out, _ = run("render", str(MINI), "--format", "mermaid")
+    assert code == 0 and out.startswith("flowchart TD") and "severity -->" in out
+
+
+def test_list_shows_the_bundled_guidelines() -> None:
+    code, out, _ = run("list")
+    assert code == 0 and out.startswith("leukopenia\t1.0.0\tdraft")
