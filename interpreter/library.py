@@ -18,12 +18,10 @@ GUIDELINE_GLOB = "*.guideline.yaml"
 
 def bundled_dir() -> pathlib.Path:
     """The folder of bundled guidelines: inside the installed package, or ``guidelines/`` of a checkout."""
-    try:
-        found = importlib.resources.files("interpreter.bundled.guidelines")
-        if isinstance(found, pathlib.Path) and found.is_dir():
-            return found
-    except ModuleNotFoundError:
-        pass
+    # ``interpreter/bundled`` is a regular package; its ``guidelines`` folder exists only in an installed wheel.
+    found = importlib.resources.files("interpreter.bundled") / "guidelines"
+    if isinstance(found, pathlib.Path) and found.is_dir():
+        return found
     return pathlib.Path(__file__).resolve().parent.parent / "guidelines"
 
 
