@@ -18,7 +18,7 @@ GUIDELINE_GLOB = "*.guideline.yaml"
 
 def bundled_dir() -> pathlib.Path:
     """The folder of bundled guidelines: inside the installed package, or ``guidelines/`` of a checkout."""
-    # ``interpreter/bundled`` is a regular package; its ``guidelines`` folder exists only in an installed wheel.
+    # ``interpreter/bundled`` is a regular package; its ``guidelines`` folder exists only in a wheel.
     found = importlib.resources.files("interpreter.bundled") / "guidelines"
     if isinstance(found, pathlib.Path) and found.is_dir():
         return found
