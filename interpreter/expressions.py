@@ -36,6 +36,7 @@ import ast
 import difflib
 import io
 import re
+import threading
 import tokenize
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from decimal import (
     Underflow,
 )
 from fractions import Fraction
+from types import CodeType
 from typing import Any, Final
 
 from . import units
@@ -1200,7 +1202,49 @@ def _disallowed(tree: ast.AST) -> list[ast.AST]:
     return sorted(found, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
 
 
+#: Successful compilations by (source, expected type, limits, the declared type of every identifier in the
+#: source). A compiled expression holds no location, so one that compiled without any diagnostic can be
+#: shared: guidelines repeat conditions (``anc < 1.0``), and versions of a guideline repeat most of them.
+#: Load-time only, bounded, guarded by a lock; never touched while evaluating.
+_EXPR_CACHE: dict[tuple[object, ...], CompiledExpression] = {}
+_EXPR_CACHE_MAX = 8192
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def clear_caches() -> None:
+    """Forget every memoized compilation (for benchmarks that measure a cold start)."""
+    with _CODE_LOCK:
+        _EXPR_CACHE.clear()
+        _CODE_CACHE.clear()
+
+
 def compile_expression(
+    source: str,
+    env: Mapping[str, ValueType],
+    *,
+    location: Location,
+    path: Path = (),
+    expect: ValueType | None = None,
+    limits: ExpressionLimits = DEFAULT_LIMITS,
+) -> tuple[CompiledExpression | None, list[Diagnostic]]:
+    """Parse, check and compile ``source`` against ``env`` (see ``_compile_expression``); memoized."""
+    if len(source) > limits.max_length:
+        return _compile_expression(source, env, location=location, path=path, expect=expect, limits=limits)
+    key = (source, expect, limits, *((n, env.get(n)) for n in sorted(set(_IDENTIFIER.findall(source)))))
+    hit = _EXPR_CACHE.get(key)
+    if hit is not None:
+        return hit, []
+    compiled, diags = _compile_expression(
+        source, env, location=location, path=path, expect=expect, limits=limits
+    )
+    if compiled is not None and not diags:
+        with _CODE_LOCK:
+            if len(_EXPR_CACHE) < _EXPR_CACHE_MAX:
+                _EXPR_CACHE[key] = compiled
+    return compiled, diags
+
+
+def _compile_expression(
     source: str,
     env: Mapping[str, ValueType],
     *,
@@ -1306,29 +1350,77 @@ def compile_expression(
     return compiled, []
 
 
+#: Code objects by the shape of the generated function (the body's structure and the closure names).
+#: Constants and helpers are closure variables, so ``anc < 1.0`` and ``anc < 1.5`` share one code object.
+#: A load-time memo of immutable objects, bounded, guarded by a lock; never touched while evaluating.
+_CODE_CACHE: dict[tuple[object, ...], CodeType] = {}
+_CODE_CACHE_MAX = 4096
+_CODE_LOCK = threading.Lock()
+
+
+def _locate(node: ast.AST) -> None:
+    """Give every generated node a location (``compile`` needs one); faster than fix_missing_locations."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n._attributes:
+            n.lineno = n.end_lineno = 1  # type: ignore[attr-defined]
+            n.col_offset = n.end_col_offset = 0  # type: ignore[attr-defined]
+        for f in n._fields:
+            v = getattr(n, f, None)
+            if v.__class__ is list:
+                stack.extend(x for x in v if isinstance(x, ast.AST))
+            elif isinstance(v, ast.AST):
+                stack.append(v)
+
+
+def _shape(node: object) -> object:
+    """A hashable structural key of a generated tree (cheaper than ``ast.dump``)."""
+    if isinstance(node, ast.AST):
+        return (node.__class__, *(_shape(getattr(node, f, None)) for f in node._fields))
+    if isinstance(node, list):
+        return tuple(_shape(x) for x in node)
+    return (node.__class__, node)
+
+
 def _generate(
     body: ast.expr, bindings: Mapping[str, object]
 ) -> Callable[[Mapping[str, object], datetime], object]:
     """Build ``def _make(<bindings>): def _f(v, now): return <body>; return _f`` and call it."""
     names = sorted(bindings)
-    inner = ast.FunctionDef(
-        name="_f",
-        args=ast.arguments(
-            posonlyargs=[], args=[ast.arg("v"), ast.arg("now")], kwonlyargs=[], kw_defaults=[], defaults=[]
-        ),
-        body=[ast.Return(body)],
-        decorator_list=[],
-    )
-    outer = ast.FunctionDef(
-        name="_make",
-        args=ast.arguments(
-            posonlyargs=[], args=[ast.arg(n) for n in names], kwonlyargs=[], kw_defaults=[], defaults=[]
-        ),
-        body=[inner, ast.Return(ast.Name("_f", ast.Load()))],
-        decorator_list=[],
-    )
-    module = ast.fix_missing_locations(ast.Module(body=[outer], type_ignores=[]))
-    code = compile(module, "<expression>", "exec")
+    key = (*names, _shape(body))
+    code = _CODE_CACHE.get(key)
+    if code is None:
+        inner = ast.FunctionDef(
+            name="_f",
+            args=ast.arguments(
+                posonlyargs=[],
+                args=[ast.arg("v"), ast.arg("now")],
+                kwonlyargs=[],
+                kw_defaults=[],
+                defaults=[],
+            ),
+            body=[ast.Return(body)],
+            decorator_list=[],
+        )
+        outer = ast.FunctionDef(
+            name="_make",
+            args=ast.arguments(
+                posonlyargs=[],
+                args=[ast.arg(n) for n in names],
+                kwonlyargs=[],
+                kw_defaults=[],
+                defaults=[],
+            ),
+            body=[inner, ast.Return(ast.Name("_f", ast.Load()))],
+            decorator_list=[],
+        )
+        module = ast.Module(body=[outer], type_ignores=[])
+        _locate(module)
+        code = compile(module, "<expression>", "exec")
+        with _CODE_LOCK:
+            if len(_CODE_CACHE) < _CODE_CACHE_MAX:
+                _CODE_CACHE[key] = code
     scope: dict[str, Any] = {"__builtins__": {}}
     exec(code, scope)
     fn: Callable[[Mapping[str, object], datetime], object] = scope.pop("_make")(*(bindings[n] for n in names))
