@@ -34,6 +34,8 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
+from ._unit_table import UNIT_TABLE
+
 __all__ = [
     "UnitError",
     "check_unit",
@@ -115,13 +117,25 @@ _ARBITRARY = re.compile(r"\[[^\]]*(?:'U|IU|iU|_50|CFU|PFU|FFU|BAU|AU|PNU|Lf|FEU|
 class _Parsed:
     code: str
     magnitude: Fraction
-    units: Any  # pint Unit
+    units: Any  # pint Unit; None for a unit read from the table
     dimensionality: tuple[tuple[str, int], ...]
     arbitrary: tuple[str, ...]
+    #: the exact factor to the base units of its dimension (table units only)
+    base: Fraction | None = None
 
 
 @lru_cache(maxsize=1024)
 def _parse(code: str) -> _Parsed:
+    """Read ``code`` from the generated table of common units, else with the UCUM library."""
+    entry = UNIT_TABLE.get(code) if isinstance(code, str) else None
+    if entry is not None:
+        dims, arbitrary, base = entry
+        return _Parsed(code, Fraction(1), None, dims, arbitrary, Fraction(base))
+    return _parse_with_library(code)
+
+
+@lru_cache(maxsize=1024)
+def _parse_with_library(code: str) -> _Parsed:
     if not isinstance(code, str) or not code or len(code) > MAX_UNIT_LENGTH:
         raise UnitError(
             "unit-unknown", f"'{code}' is not a UCUM unit code (1 to {MAX_UNIT_LENGTH} characters)"
@@ -197,6 +211,14 @@ def exact_ratio(from_code: str, to_code: str) -> Fraction:
         )
     if from_code == to_code:
         return Fraction(1)
+    if pa.base is not None and pb.base is not None:
+        return pa.base / pb.base
+    return _library_ratio(from_code, to_code)
+
+
+def _library_ratio(from_code: str, to_code: str) -> Fraction:
+    """``exact_ratio`` computed by the UCUM library (for units outside the table, and to check the table)."""
+    pa, pb = _parse_with_library(from_code), _parse_with_library(to_code)
     with _LOCK:
         reg = _registry()
         try:

@@ -162,3 +162,28 @@ def test_factors_from_many_threads_agree() -> None:
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_the_unit_table_agrees_with_the_ucum_library() -> None:
+    """interpreter/_unit_table.py (tools/gen_unit_table.py) must be what the library computes."""
+    from interpreter._unit_table import UNIT_TABLE
+
+    codes = list(UNIT_TABLE)
+    for code in codes:
+        lib = units._parse_with_library(code)
+        dims, arbitrary, _ = UNIT_TABLE[code]
+        assert (lib.dimensionality, lib.arbitrary) == (dims, arbitrary), code
+    for a in codes:
+        for b in codes:
+            if units.same_dimension(a, b) and a != b:
+                assert units.exact_ratio(a, b) == units._library_ratio(a, b), (a, b)
+
+
+def test_units_outside_the_table_still_convert_through_the_library() -> None:
+    from interpreter._unit_table import UNIT_TABLE
+
+    assert "[gr]" not in UNIT_TABLE and "ug" in UNIT_TABLE
+    assert units.conversion_factor("[gr]", "ug") == Decimal("64798.91")
+    with pytest.raises(UnitError) as info:
+        units.conversion_factor("mg", "[gr]")  # 1/64.79891 has no finite decimal expansion
+    assert info.value.code == "unit-inexact"
