@@ -292,15 +292,19 @@ dose = obj(
 )
 
 ACTION_COMMON = {"note": desc(TEXT, "Extra detail for the clinician.")}
+ROUTES = ["subcutaneous", "intravenous", "oral"]
 med = obj(
     {
         "type": {"const": "medication", "description": "Give a medication."},
         "drug": desc(TEXT, "The drug's generic name, e.g. filgrastim."),
         "dose": dose,
         "route": {
-            "type": "string",
-            "enum": ["subcutaneous", "intravenous", "oral"],
-            "description": "The route.",
+            "description": "The route, or the routes the clinician may choose from. Leave it out when the "
+            "source gives none (the result then shows no route rather than a guessed one).",
+            "anyOf": [
+                {"type": "string", "enum": ROUTES},
+                {"type": "array", "items": {"type": "string", "enum": ROUTES}, "minItems": 1, "uniqueItems": True},
+            ],
         },
         "frequency": desc(TEXT, "How often, e.g. once daily, twice daily."),
         "timing": desc(TEXT, "When to start, e.g. 24-72 h after the last chemotherapy dose."),
@@ -310,7 +314,7 @@ med = obj(
         "rxnorm": desc(TEXT, "RxNorm code of the ingredient."),
         **ACTION_COMMON,
     },
-    ["type", "drug", "route", "frequency"],
+    ["type", "drug", "frequency"],
     "Give a medication.",
 )
 monitoring = obj(
