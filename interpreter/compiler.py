@@ -92,8 +92,14 @@ class _Compiler:
         self.expr_names: dict[Path, frozenset[str]] = {}
 
     def expr(self, source: str, path: Path, expect: ValueType | None) -> CompiledExpression | None:
+        sm = self.sm
         compiled, diags = compile_expression(
-            source, self.env, location=self.sm.at(path), path=path, expect=expect
+            source,
+            self.env,
+            location=sm.at(path),
+            path=path,
+            expect=expect,
+            position=lambda offset: sm.position(path, offset),
         )
         self.diagnostics.extend(diags)
         if compiled is not None:

@@ -284,9 +284,11 @@ class _Compiler:
         path: Path,
         limits: ExpressionLimits,
         shift: int = 0,
+        at: Callable[[int], Location] | None = None,
     ) -> None:
         self.source = source
         self.shift = shift
+        self.at = at
         self.env = env
         self.location = location
         self.path = path
@@ -305,6 +307,8 @@ class _Compiler:
         if node is None or not hasattr(node, "col_offset"):
             return base
         col = self.shift + int(getattr(node, "col_offset", 0))
+        if self.at is not None:
+            return self.at(col)
         return Location(base.file, base.line, base.column + col if base.column else 0)
 
     def error(self, code: str, message: str, node: ast.AST | None = None, hint: str | None = None) -> _T:
@@ -1226,16 +1230,23 @@ def compile_expression(
     path: Path = (),
     expect: ValueType | None = None,
     limits: ExpressionLimits = DEFAULT_LIMITS,
+    position: Callable[[int], Location] | None = None,
 ) -> tuple[CompiledExpression | None, list[Diagnostic]]:
-    """Parse, check and compile ``source`` against ``env`` (see ``_compile_expression``); memoized."""
+    """Parse, check and compile ``source`` against ``env`` (see ``_compile_expression``); memoized.
+
+    ``position(offset)``, when given, maps a character offset of ``source`` to its place in the file (for
+    expressions written in quotes or over several lines); otherwise columns are counted from ``location``.
+    """
     if len(source) > limits.max_length:
-        return _compile_expression(source, env, location=location, path=path, expect=expect, limits=limits)
+        return _compile_expression(
+            source, env, location=location, path=path, expect=expect, limits=limits, position=position
+        )
     key = (source, expect, limits, *((n, env.get(n)) for n in sorted(set(_IDENTIFIER.findall(source)))))
     hit = _EXPR_CACHE.get(key)
     if hit is not None:
         return hit, []
     compiled, diags = _compile_expression(
-        source, env, location=location, path=path, expect=expect, limits=limits
+        source, env, location=location, path=path, expect=expect, limits=limits, position=position
     )
     if compiled is not None and not diags:
         with _CODE_LOCK:
@@ -1252,6 +1263,7 @@ def _compile_expression(
     path: Path = (),
     expect: ValueType | None = None,
     limits: ExpressionLimits = DEFAULT_LIMITS,
+    position: Callable[[int], Location] | None = None,
 ) -> tuple[CompiledExpression | None, list[Diagnostic]]:
     """Parse, check and compile ``source`` against ``env`` (name -> type of every input and derived value).
 
@@ -1261,9 +1273,13 @@ def _compile_expression(
     is converted exactly to its unit).
     """
 
+    def at(offset: int) -> Location:
+        if position is not None:
+            return position(offset)
+        return Location(location.file, location.line, location.column + offset if location.column else 0)
+
     def fail(code: str, message: str, col: int = 0, hint: str | None = None) -> tuple[None, list[Diagnostic]]:
-        loc = Location(location.file, location.line, location.column + col if location.column else 0)
-        return None, [Diagnostic(code, message, loc, path=path, hint=hint)]
+        return None, [Diagnostic(code, message, at(col), path=path, hint=hint)]
 
     if not isinstance(source, str):
         return fail("expr-syntax", f"an expression must be text, not {type(source).__name__}")
@@ -1314,7 +1330,7 @@ def _compile_expression(
         )
     if count > limits.max_nodes:
         return fail("expr-too-long", f"the expression has {count} parts; the limit is {limits.max_nodes}")
-    comp = _Compiler(text, env, location, path, limits, shift)
+    comp = _Compiler(text, env, location, path, limits, shift, at)
     bad = _disallowed(tree)
     if bad:
         for node in bad:

@@ -362,7 +362,7 @@ class _Builder:
 
     def action(self, d: Mapping[str, Any], path: Path) -> Action:
         fields = {k: v for k, v in d.items() if k not in ("type", "dose")}
-        if isinstance(fields.get("route"), list):  # a choice of routes, shown as "subcutaneous or intravenous"
+        if isinstance(fields.get("route"), list):  # a choice, shown as "subcutaneous or intravenous"
             fields["route"] = " or ".join(fields["route"])
         dose = self.dose(d["dose"], (*path, "dose")) if "dose" in d else None
         return Action(type=d["type"], location=self.loc(path), path=path, dose=dose, **fields)

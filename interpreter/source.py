@@ -57,6 +57,9 @@ class SourceMap:
     #: path -> the source text of a plain scalar that was read as a number, a boolean or null
     #: (so that a message can quote what the author wrote, e.g. ``1.10`` or ``1e3``)
     plain_text: Mapping[Path, str] = field(default_factory=dict)
+    #: path -> where each line of an expression's text was written: (line, column, length) per source
+    #: line, so that a position inside a quoted, multi-line or block expression maps back to the file
+    segments: Mapping[Path, tuple[tuple[int, int, int], ...]] = field(default_factory=dict)
 
     def at(self, path: Path) -> Location:
         """Location of the value at ``path``, or of its nearest recorded ancestor."""
@@ -73,6 +76,19 @@ class SourceMap:
         """Location of the key naming the value at ``path`` (falls back to the value's location)."""
         loc = self.keys.get(tuple(path))
         return loc if loc is not None else self.at(path)
+
+    def position(self, path: Path, offset: int) -> Location:
+        """The location of character ``offset`` of the text at ``path`` (exact for expression keys)."""
+        segments = self.segments.get(tuple(path))
+        if not segments:
+            start = self.at(path)
+            return Location(start.file, start.line, start.column + offset if start.column else 0)
+        for line, column, length in segments:
+            if offset <= length:
+                return Location(self.file, line, column + offset)
+            offset -= length + 1  # the line break, folded into a space or kept
+        line, column, length = segments[-1]
+        return Location(self.file, line, column + length)
 
     def text_at(self, path: Path) -> str | None:
         """The source text of a plain scalar read as a number, boolean or null (else None)."""
@@ -149,7 +165,8 @@ def _describe_yaml_error(exc: yaml.YAMLError) -> str:
         if exc.context:
             ctx = exc.context
             if exc.context_mark is not None and (
-                exc.problem_mark is None or exc.context_mark.line != exc.problem_mark.line
+                exc.problem_mark is None
+                or exc.context_mark.line != exc.problem_mark.line
                 or exc.context_mark.column != exc.problem_mark.column
             ):
                 ctx += f" started at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1}"
@@ -168,6 +185,7 @@ class _Composer:
         self.values: dict[Path, Location] = {}
         self.keys: dict[Path, Location] = {}
         self.plain_text: dict[Path, str] = {}
+        self.segments: dict[Path, tuple[tuple[int, int, int], ...]] = {}
         self.anchor_reports = 0
         self.anchor_more = 0
 
@@ -176,8 +194,15 @@ class _Composer:
     def loc(self, mark: Any) -> Location:
         return Location(self.file, mark.line + 1, mark.column + 1)
 
-    def report(self, code: str, message: str, location: Location, path: Path, hint: str | None = None,
-               related: tuple[Location, ...] = ()) -> None:
+    def report(
+        self,
+        code: str,
+        message: str,
+        location: Location,
+        path: Path,
+        hint: str | None = None,
+        related: tuple[Location, ...] = (),
+    ) -> None:
         self.diagnostics.append(Diagnostic(code, message, location, Severity.ERROR, path, hint, related))
 
     def next_event(self) -> Any:
@@ -191,18 +216,25 @@ class _Composer:
         if tag is not None:
             written = tag
             if tag.startswith("tag:yaml.org,2002:"):
-                written = "!!" + tag[len("tag:yaml.org,2002:"):]
+                written = "!!" + tag[len("tag:yaml.org,2002:") :]
             self.report(
-                "yaml-tag", f"explicit YAML tag '{written}' is not allowed", self.loc(event.start_mark), path,
+                "yaml-tag",
+                f"explicit YAML tag '{written}' is not allowed",
+                self.loc(event.start_mark),
+                path,
                 hint="remove the tag; to make a value text, put it in quotes",
             )
 
     def report_anchor(self, message: str, location: Location, path: Path) -> None:
         if self.anchor_reports < self.limits.max_anchor_reports:
             self.anchor_reports += 1
-            self.report("yaml-anchor", message, location, path,
-                        hint="anchors (&name) and aliases (*name) are not allowed: write the content out "
-                             "in full")
+            self.report(
+                "yaml-anchor",
+                message,
+                location,
+                path,
+                hint="anchors (&name) and aliases (*name) are not allowed: write the content out in full",
+            )
         else:
             self.anchor_more += 1
 
@@ -217,16 +249,21 @@ class _Composer:
         self.next_event()  # DocumentStart
         event = self.parser.peek_event()
         empty = (
-            isinstance(event, yaml.ScalarEvent) and event.value == "" and event.tag is None
-            and event.anchor is None and not event.style
+            isinstance(event, yaml.ScalarEvent)
+            and event.value == ""
+            and event.tag is None
+            and event.anchor is None
+            and not event.style
         )
         data = self.compose_node((), 1, None)
         self.next_event()  # DocumentEnd
         event = self.parser.peek_event()
         if isinstance(event, yaml.DocumentStartEvent):
             self.report(
-                "yaml-multiple-documents", "the file holds more than one YAML document (a second '---')",
-                self.loc(event.start_mark), (),
+                "yaml-multiple-documents",
+                "the file holds more than one YAML document (a second '---')",
+                self.loc(event.start_mark),
+                (),
                 hint="put one guideline in each file; remove the second '---' and what follows it",
             )
             raise _Fatal
@@ -246,8 +283,10 @@ class _Composer:
             return self.scalar(event, path, key)
         if depth > self.limits.max_depth:
             self.report(
-                "yaml-too-deep", f"nesting is deeper than {self.limits.max_depth} levels",
-                self.loc(event.start_mark), path,
+                "yaml-too-deep",
+                f"nesting is deeper than {self.limits.max_depth} levels",
+                self.loc(event.start_mark),
+                path,
                 hint="a guideline never needs this much nesting; flatten it",
             )
             raise _Fatal
@@ -268,14 +307,22 @@ class _Composer:
             key_event = self.parser.peek_event()
             key_loc = self.loc(key_event.start_mark)
             if not isinstance(key_event, yaml.ScalarEvent):
-                kind = "an alias" if isinstance(key_event, yaml.AliasEvent) else (
-                    "a list" if isinstance(key_event, yaml.SequenceStartEvent) else "a mapping")
+                kind = (
+                    "an alias"
+                    if isinstance(key_event, yaml.AliasEvent)
+                    else ("a list" if isinstance(key_event, yaml.SequenceStartEvent) else "a mapping")
+                )
                 if isinstance(key_event, yaml.AliasEvent):
                     self.next_event()
                     self.report_anchor(f"alias '*{key_event.anchor}' is not allowed", key_loc, path)
                 else:
-                    self.report("yaml-complex-key", f"a mapping key must be plain text, not {kind}", key_loc,
-                                path, hint="write keys as simple names such as `when:`")
+                    self.report(
+                        "yaml-complex-key",
+                        f"a mapping key must be plain text, not {kind}",
+                        key_loc,
+                        path,
+                        hint="write keys as simple names such as `when:`",
+                    )
                     # compose (and throw away) the key so the parser stays in step
                     self.compose_node((*path, "<complex key>"), depth + 1, None)
                     self.values.pop((*path, "<complex key>"), None)
@@ -292,7 +339,9 @@ class _Composer:
                     "yaml-duplicate-key",
                     f"duplicate key '{key}': it was already written at line {first.line}, "
                     f"column {first.column}",
-                    key_loc, child, hint="remove one of them; YAML would silently keep only the last",
+                    key_loc,
+                    child,
+                    hint="remove one of them; YAML would silently keep only the last",
                     related=(first,),
                 )
                 # keep the first value's locations; compose the duplicate under a throw-away path
@@ -306,6 +355,8 @@ class _Composer:
 
     def scalar(self, event: Any, path: Path, key: str | None) -> Any:
         value: str = event.value
+        if key in EXPRESSION_KEYS:
+            self.segments[path] = self.text_segments(event)
         if event.style:  # quoted or block scalar: always text
             return value
         if key in EXPRESSION_KEYS:
@@ -314,6 +365,35 @@ class _Composer:
         if not isinstance(resolved, str):
             self.plain_text[path] = value
         return resolved
+
+    def text_segments(self, event: Any) -> tuple[tuple[int, int, int], ...]:
+        """(line, column, length), 1-based, of every source line holding part of a scalar's text."""
+        text = self.text
+        start, end = event.start_mark.index, event.end_mark.index
+        first_line = event.start_mark.line + 1
+        raw_lines = text[start:end].split("\n")
+        segments: list[tuple[int, int, int]] = []
+        if event.style in (">", "|"):  # block scalar: the text starts on the line after the indicator
+            for i, raw in enumerate(raw_lines[1:], start=1):
+                body = raw.rstrip("\r")
+                stripped = body.lstrip(" ")
+                if stripped:
+                    segments.append((first_line + i, len(body) - len(stripped) + 1, len(stripped.rstrip())))
+            return tuple(segments)
+        quote = 1 if event.style in ("'", '"') else 0
+        for i, raw in enumerate(raw_lines):
+            body = raw.rstrip("\r")
+            if i == 0:
+                column = event.start_mark.column + 1 + quote
+                body = body[quote:]
+            else:
+                stripped = body.lstrip(" \t")
+                column = len(body) - len(stripped) + 1
+                body = stripped
+            if i == len(raw_lines) - 1 and quote:
+                body = body[:-1]
+            segments.append((first_line + i, column, len(body.rstrip())))
+        return tuple(segments)
 
     def check_comment(self, event: Any, path: Path, key: str) -> None:
         end = event.end_mark.index
@@ -324,14 +404,15 @@ class _Composer:
         m = _COMMENT_AFTER.match(rest)
         if not m:
             return
-        comment = rest[m.end() - 1:].strip()
+        comment = rest[m.end() - 1 :].strip()
         hash_loc = Location(self.file, event.end_mark.line + 1, event.end_mark.column + m.end())
         self.report(
             "yaml-comment-in-expression",
             f"the {key} `{event.value}` is followed by a comment `{comment}` on the same line; "
             "the comment may have cut the expression short",
-            hash_loc, path,
-            hint=f"quote the whole expression, e.g. {key}: \"...\", and put comments on their own line",
+            hash_loc,
+            path,
+            hint=f'quote the whole expression, e.g. {key}: "...", and put comments on their own line',
         )
 
     def resolve_plain(self, value: str, event: Any, path: Path) -> Any:
@@ -348,8 +429,11 @@ class _Composer:
                 return Decimal(value)
         if _NON_FINITE.fullmatch(value):
             self.report(
-                "yaml-non-finite", f"'{value}' (not a number / infinity) is not allowed",
-                self.loc(event.start_mark), path, hint="write a finite number",
+                "yaml-non-finite",
+                f"'{value}' (not a number / infinity) is not allowed",
+                self.loc(event.start_mark),
+                path,
+                hint="write a finite number",
             )
         return value
 
@@ -359,7 +443,8 @@ def _decode(data: bytes, file: str) -> tuple[str | None, Diagnostic | None]:
         return None, Diagnostic(
             "yaml-encoding",
             "the file is encoded as UTF-16 or UTF-32 (it starts with such a byte-order mark)",
-            Location(file, 1, 1), hint="save the file as UTF-8",
+            Location(file, 1, 1),
+            hint="save the file as UTF-8",
         )
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -370,10 +455,12 @@ def _decode(data: bytes, file: str) -> tuple[str | None, Diagnostic | None]:
         line = prefix.count(b"\n") + 1
         line_start = prefix.rfind(b"\n") + 1
         column = len(prefix[line_start:].decode("utf-8")) + 1
-        bad = data[exc.start: exc.start + 1].hex()
+        bad = data[exc.start : exc.start + 1].hex()
         return None, Diagnostic(
-            "yaml-encoding", f"the file is not valid UTF-8 (byte 0x{bad} at line {line}, column {column})",
-            Location(file, line, column), hint="save the file as UTF-8",
+            "yaml-encoding",
+            f"the file is not valid UTF-8 (byte 0x{bad} at line {line}, column {column})",
+            Location(file, line, column),
+            hint="save the file as UTF-8",
         )
 
 
@@ -383,10 +470,18 @@ def load_yaml(
     """Parse one guideline document strictly. See the module docstring for the rules."""
     empty_map = SourceMap(file)
     if len(data) > limits.max_bytes:
-        return None, empty_map, [Diagnostic(
-            "yaml-too-large", f"the file is {len(data)} bytes; the limit is {limits.max_bytes} bytes",
-            Location(file, 1, 1), hint="split the guideline or remove unneeded content",
-        )]
+        return (
+            None,
+            empty_map,
+            [
+                Diagnostic(
+                    "yaml-too-large",
+                    f"the file is {len(data)} bytes; the limit is {limits.max_bytes} bytes",
+                    Location(file, 1, 1),
+                    hint="split the guideline or remove unneeded content",
+                )
+            ],
+        )
     text, problem = _decode(data, file)
     if text is None:
         assert problem is not None
@@ -398,8 +493,13 @@ def load_yaml(
         composer = _Composer(text, file, limits, parser)
         result, had_document = composer.compose_stream()
         if not had_document:
-            composer.report("yaml-empty", "the file holds no YAML document", Location(file, 1, 1), (),
-                            hint="a guideline file starts with `id:`, `version:`, `title:` ...")
+            composer.report(
+                "yaml-empty",
+                "the file holds no YAML document",
+                Location(file, 1, 1),
+                (),
+                hint="a guideline file starts with `id:`, `version:`, `title:` ...",
+            )
     except _Fatal:
         result = None
     except yaml.YAMLError as exc:
@@ -419,8 +519,13 @@ def load_yaml(
     if composer.anchor_more:
         last = composer.diagnostics[-1].location if composer.diagnostics else Location(file, 1, 1)
         composer.report("yaml-anchor", f"... and {composer.anchor_more} more anchors or aliases", last, ())
-    source_map = SourceMap(file, MappingProxyType(composer.values), MappingProxyType(composer.keys),
-                           MappingProxyType(composer.plain_text))
+    source_map = SourceMap(
+        file,
+        MappingProxyType(composer.values),
+        MappingProxyType(composer.keys),
+        MappingProxyType(composer.plain_text),
+        MappingProxyType(composer.segments),
+    )
     diagnostics = composer.diagnostics
     if any(d.is_error for d in diagnostics):
         result = None

@@ -303,7 +303,12 @@ med = obj(
             "source gives none (the result then shows no route rather than a guessed one).",
             "anyOf": [
                 {"type": "string", "enum": ROUTES},
-                {"type": "array", "items": {"type": "string", "enum": ROUTES}, "minItems": 1, "uniqueItems": True},
+                {
+                    "type": "array",
+                    "items": {"type": "string", "enum": ROUTES},
+                    "minItems": 1,
+                    "uniqueItems": True,
+                },
             ],
         },
         "frequency": desc(TEXT, "How often, e.g. once daily, twice daily."),
