@@ -1304,7 +1304,22 @@ def _compile_expression(
     if _lexical_depth(text) > limits.max_depth:
         return fail("expr-too-deep", f"brackets are nested more than {limits.max_depth} deep")
     try:
+        previous: tokenize.TokenInfo | None = None
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if (
+                previous is not None
+                and previous.type == tokenize.NUMBER
+                and tok.type in (tokenize.NAME, tokenize.NUMBER)
+                and tok.start == previous.end
+            ):
+                # `1abc`, `0x1for`: Python's parser would print a SyntaxWarning before failing
+                return fail(
+                    "expr-syntax",
+                    f"`{previous.string}{tok.string}` is not a number",
+                    shift + previous.start[1],
+                    hint="put a space between a number and a name",
+                )
+            previous = tok
             if tok.type == tokenize.COMMENT:
                 return fail(
                     "expr-not-allowed",
