@@ -18,7 +18,7 @@ from .errors import Diagnostic, Path
 from .expressions import CompiledExpression, compile_expression
 from .facts import FactChecker
 from .model import Action, Dose, GuidelineModel, Node, Recommendation
-from .result import ActionResult, Citation, GuidelineInfo
+from .result import ACTION_TEXT_FIELDS, ActionResult, Citation, GuidelineInfo
 from .units import UnitError, check_unit, conversion_factor
 from .valuetypes import BOOLEAN, NUMBER, ValueType
 
@@ -337,27 +337,8 @@ class _Compiler:
         )
 
 
-_ACTION_TEXT_FIELDS = (
-    "drug",
-    "route",
-    "frequency",
-    "timing",
-    "infusion",
-    "until",
-    "target",
-    "test",
-    "interval",
-    "mode",
-    "resume_when",
-    "name",
-    "text",
-    "note",
-    "rxnorm",
-)
-
-
 def _action_fields(a: Action) -> Mapping[str, str]:
-    return MappingProxyType({k: v for k in _ACTION_TEXT_FIELDS if (v := getattr(a, k)) is not None})
+    return MappingProxyType({k: v for k in ACTION_TEXT_FIELDS if (v := getattr(a, k)) is not None})
 
 
 def _type_fits(actual: ValueType, declared: ValueType) -> bool:

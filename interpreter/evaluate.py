@@ -10,21 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import (
-    ROUND_HALF_EVEN,
-    ROUND_HALF_UP,
-    Context,
-    Decimal,
-    DivisionByZero,
-    InvalidOperation,
-    Overflow,
-    localcontext,
-)
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from .compiler import CompiledDose, CompiledGuideline, CompiledNode
 from .errors import EvaluationError
 from .expressions import UNKNOWN, CompiledExpression
+from .functions import DECIMAL_CONTEXT
 from .model import Action
 from .result import (
     ActionResult,
@@ -44,10 +36,6 @@ __all__ = ["evaluate"]
 
 #: The most nodes one evaluation may visit (the tree is checked for cycles at load; this is a second guard).
 MAX_STEPS = 10_000
-
-
-#: Decimal arithmetic of doses: fixed, never the caller's thread context.
-_CTX = Context(prec=28, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
 
 
 def _show(value: Any) -> Any:
@@ -343,7 +331,7 @@ def evaluate(
         raise EvaluationError("guideline-retired", f"guideline {model.id} {model.version} is retired")
     checked = g.facts.check(facts, as_of)
     values: dict[str, Any] = dict(checked.values)
-    with localcontext(_CTX):
+    with localcontext(DECIMAL_CONTEXT):
         for name, expr in g.derived:
             try:
                 values[name] = expr.evaluate(values, as_of)

@@ -409,6 +409,13 @@ class _Shown(Mapping[str, Any]):
         return repr(dict(self))
 
 
+def _fact_error(
+    name: str, code: str, message: str, file: str, sub: tuple[str | int, ...], hint: str | None = None
+) -> Diagnostic:
+    """A diagnostic naming the fact: ``fact 'anc': <message>``, at path (name, *sub)."""
+    return Diagnostic(code, f"fact '{name}': {message}", Location(file), path=(name, *sub), hint=hint)
+
+
 class FactChecker:
     """Checks raw facts against the declared inputs.
 
@@ -483,37 +490,18 @@ class FactChecker:
                 continue
             except _Bad as bad:
                 errors = errors or []
-                errors.append(
-                    Diagnostic(
-                        bad.code,
-                        f"fact '{name}': {bad.message}",
-                        Location(file or self.file),
-                        path=(name, *bad.sub),
-                        hint=bad.hint,
-                    )
-                )
+                errors.append(_fact_error(name, bad.code, bad.message, file or self.file, bad.sub, bad.hint))
                 continue
             except units.UnitError as exc:
                 errors = errors or []
                 errors.append(
-                    Diagnostic(
-                        "fact-unknown-unit",
-                        f"fact '{name}': {exc.message}",
-                        Location(file or self.file),
-                        path=(name, "unit"),
-                    )
+                    _fact_error(name, "fact-unknown-unit", exc.message, file or self.file, ("unit",))
                 )
                 continue
             if at is not None and kind != "series" and at > as_of:
                 errors = errors or []
-                errors.append(
-                    Diagnostic(
-                        "fact-future",
-                        f"fact '{name}': measured {_iso(at)}, after the as-of time {_iso(as_of)}",
-                        Location(file or self.file),
-                        path=(name, "at"),
-                    )
-                )
+                message = f"measured {_iso(at)}, after the as-of time {_iso(as_of)}"
+                errors.append(_fact_error(name, "fact-future", message, file or self.file, ("at",)))
                 continue
             status: FactStatus | None = None
             if max_age is not None:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 __all__ = [
+    "ACTION_TEXT_FIELDS",
     "ActionResult",
     "BranchTrace",
     "CannotDecide",
@@ -104,7 +105,7 @@ class DoseResult:
         }
 
 
-_ACTION_FIELDS = (
+ACTION_TEXT_FIELDS = (
     "drug",
     "route",
     "frequency",
@@ -131,7 +132,7 @@ class ActionResult:
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"type": self.type}
-        for k in _ACTION_FIELDS:
+        for k in ACTION_TEXT_FIELDS:
             if k in self.fields:
                 d[k] = self.fields[k]
         if self.dose is not None:

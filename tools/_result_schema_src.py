@@ -2,6 +2,11 @@
 
 import json
 import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+
+from interpreter.result import ACTION_TEXT_FIELDS
 
 S = {"type": "string"}
 NS = {"type": ["string", "null"]}
@@ -46,26 +51,7 @@ action = {
     "description": "A structured action (cautions are listed under `cautions`).",
     "properties": {
         "type": {"enum": ["medication", "monitoring", "stop-drug", "procedure", "referral"]},
-        **{
-            k: S
-            for k in (
-                "drug",
-                "route",
-                "frequency",
-                "timing",
-                "infusion",
-                "until",
-                "target",
-                "test",
-                "interval",
-                "mode",
-                "resume_when",
-                "name",
-                "text",
-                "note",
-                "rxnorm",
-            )
-        },
+        **{k: S for k in ACTION_TEXT_FIELDS},
         "dose": dose,
     },
 }
