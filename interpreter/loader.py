@@ -13,7 +13,7 @@ from .compiler import CompiledGuideline, compile_guideline
 from .errors import Diagnostic, GuidelineError, Location, sort_diagnostics
 from .model import GuidelineModel, build_model
 from .schema import validate_document
-from .source import load_yaml
+from .source import DEFAULT_LIMITS, LoaderLimits, load_yaml
 
 __all__ = ["Analysis", "analyze_bytes", "analyze_file", "load_guideline_file"]
 
@@ -30,9 +30,9 @@ class Analysis:
         return self.compiled is not None and not any(d.is_error for d in self.diagnostics)
 
 
-def analyze_bytes(data: bytes, file: str) -> Analysis:
+def analyze_bytes(data: bytes, file: str, limits: LoaderLimits = DEFAULT_LIMITS) -> Analysis:
     """Run every load stage over ``data``; stop at the first stage that reports an error."""
-    doc, source_map, diags = load_yaml(data, file)
+    doc, source_map, diags = load_yaml(data, file, limits)
     if doc is None or any(d.is_error for d in diags):
         return Analysis(file, sort_diagnostics(diags))
     diags = diags + validate_document(doc, source_map)
@@ -47,7 +47,7 @@ def analyze_bytes(data: bytes, file: str) -> Analysis:
     return Analysis(file, sort_diagnostics(diags), model, compiled)
 
 
-def analyze_file(path: pathlib.Path | str) -> Analysis:
+def analyze_file(path: pathlib.Path | str, limits: LoaderLimits = DEFAULT_LIMITS) -> Analysis:
     """Read and analyze one guideline file. An unreadable file gives a ``file-unreadable`` diagnostic."""
     p = pathlib.Path(path)
     try:
@@ -57,7 +57,7 @@ def analyze_file(path: pathlib.Path | str) -> Analysis:
             str(p),
             [Diagnostic("file-unreadable", f"cannot read the file: {exc.strerror or exc}", Location(str(p)))],
         )
-    return analyze_bytes(data, str(p))
+    return analyze_bytes(data, str(p), limits)
 
 
 def load_guideline_file(path: pathlib.Path | str) -> CompiledGuideline:

@@ -9,7 +9,6 @@ the real ``loader.analyze_file`` when it imports.
 
 from __future__ import annotations
 
-import ast
 import json
 import pathlib
 import re
@@ -19,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from interpreter.checks import CheckInfo, run_checks
 from interpreter.errors import Diagnostic, Location, Severity
+from interpreter.loader import analyze_file
 from interpreter.lockfile import (
     LOCK_FILE_NAME,
     Lock,
@@ -62,55 +61,13 @@ NO_FIXTURE = {"internal-error"}
 
 
 # --------------------------------------------------------------------------------------------------
-# the private pipeline (load -> schema -> model -> checks), standing in for loader.analyze_file
-
-
-def _expression_names(text: str) -> frozenset[str] | None:
-    """The names an expression reads (a stand-in for the compiler's CompiledExpression.names)."""
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
-        return None
-    calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-    return frozenset(n.id for n in ast.walk(tree)
-                     if isinstance(n, ast.Name) and n.id not in calls and n.id not in ("true", "false"))
+# the pipeline under test: the real loader (``loader.analyze_file``) with the limits a fixture asks for
 
 
 def private_analyzer(limits: LoaderLimits = DEFAULT_LIMITS
                      ) -> Callable[[pathlib.Path], tuple[list[Diagnostic], GuidelineModel | None]]:
     def analyze(path: pathlib.Path) -> tuple[list[Diagnostic], GuidelineModel | None]:
-        data = pathlib.Path(path).read_bytes()
-        doc, sm, diags = load_yaml(data, str(path), limits)
-        if doc is None:
-            return diags, None
-        diags += validate_document(doc, sm)
-        if any(d.is_error for d in diags):
-            return diags, None
-        model, model_diags = build_model(doc, sm)
-        diags += model_diags
-        if model is None:
-            return diags, None
-        names: dict[Any, frozenset[str]] = {}
-        exprs = [((*d.path, "expr"), d.expr) for d in model.derived.values()]
-        exprs += [((*b.path, "when"), b.when) for n in model.nodes for b in n.branches]
-        for path_, text in exprs:
-            found = _expression_names(text)
-            if found is not None:
-                names[path_] = found
-        diags += run_checks(model, CheckInfo(expr_names=names))
-        return diags, model
-
-    return analyze
-
-
-def _real_analyzer() -> Callable[[pathlib.Path], tuple[list[Diagnostic], GuidelineModel | None]] | None:
-    try:
-        from interpreter.loader import analyze_file
-    except Exception:  # the lead's loader or a stage it imports is not there yet
-        return None
-
-    def analyze(path: pathlib.Path) -> tuple[list[Diagnostic], GuidelineModel | None]:
-        a = analyze_file(path)
+        a = analyze_file(path, limits)
         return list(a.diagnostics), a.model
 
     return analyze
@@ -162,13 +119,8 @@ def test_fixture(folder: pathlib.Path) -> None:
 
 @pytest.mark.parametrize("folder", _fixture_dirs(), ids=lambda p: p.name)
 def test_fixture_through_the_real_loader(folder: pathlib.Path) -> None:
-    analyzer = _real_analyzer()
-    if analyzer is None:
-        pytest.skip("interpreter.loader does not import yet")
     expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
-    if "limits" in expected:
-        pytest.skip("the loader uses the default limits")
-    report, _ = _run_fixture(folder, analyzer)
+    report, _ = _run_fixture(folder, private_analyzer(LoaderLimits(**expected.get("limits", {}))))
     got = [_as_expected(folder, d) for d in report.diagnostics]
     for e in expected["diagnostics"]:
         if e["code"] == folder.name:
@@ -522,12 +474,8 @@ def test_the_language_guide_shows_the_example_file_verbatim() -> None:
 
 
 def test_the_language_example_is_valid_even_under_strict() -> None:
-    report = validate_paths([EXAMPLE], strict=True, analyzer=private_analyzer())
-    assert report.diagnostics == () and report.exit_code == 0
-    real = _real_analyzer()
-    if real is not None:
-        report = validate_paths([EXAMPLE], strict=True, analyzer=real)
-        assert report.diagnostics == (), [d.format() for d in report.diagnostics]
+    report = validate_paths([EXAMPLE], strict=True)
+    assert report.diagnostics == () and report.exit_code == 0, [d.format() for d in report.diagnostics]
 
 
 def test_the_smaller_snippets_of_the_language_guide_are_schema_valid() -> None:
