@@ -15,6 +15,8 @@ def result_text(result: Result, *, explain: bool = False) -> str:
     out.append(f"{g.title}")
     out.append(f"guideline {g.id} {g.version} ({g.status}), {g.content_hash}")
     out.append(f"as of {result.as_of.isoformat()}")
+    if g.status != "approved":
+        out.append(f"STATUS: {g.status.upper()} - this guideline version is not approved for clinical use")
     if result.complete:
         out.append("RESULT: complete")
     else:
@@ -95,11 +97,28 @@ def result_text(result: Result, *, explain: bool = False) -> str:
         out.append("")
         out.append("FACTS USED")
         for name, shown in result.facts.items():
-            out.append(f"  {name}: {shown}")
+            out.append(f"  {name}: {_fact_text(shown)}")
     if result.disclaimer:
         out.append("")
         out.append(result.disclaimer)
     return "\n".join(out) + "\n"
+
+
+def _fact_text(shown: object) -> str:
+    """``0.4 10*9/L (given 400 /uL, at 2026-11-24T06:00:00Z)`` from a checked fact's record."""
+    if not isinstance(shown, dict):
+        return str(shown)
+    value = shown.get("value")
+    if isinstance(value, list):  # a series
+        text = ", ".join(_fact_text(v) for v in value) or "(no results)"
+    else:
+        text = str(value) if not isinstance(value, bool) else str(value).lower()
+    if shown.get("unit"):
+        text += f" {shown['unit']}"
+    extra = [f"given {shown['given']}"] if shown.get("given") else []
+    if shown.get("at"):
+        extra.append(f"at {shown['at']}")
+    return text + (f" ({', '.join(extra)})" if extra else "")
 
 
 def _mid(s: str) -> str:

@@ -44,6 +44,7 @@ def test_evaluate_text_puts_recommendations_first_then_missing_then_why(tmp_path
     assert "filgrastim 349 ug subcutaneous once daily" in out
     assert "weight given as 154 [lb_av] = 69.85322498 kg" in out
     assert "RESULT: complete" in out
+    assert "STATUS: DRAFT - this guideline version is not approved for clinical use" in out
 
 
 def test_evaluate_incomplete_exits_1_and_names_the_missing_fact(tmp_path: pathlib.Path) -> None:
@@ -77,6 +78,8 @@ def test_explain_shows_every_condition_with_its_values(tmp_path: pathlib.Path) -
     assert "false: febrile and anc < 0.5   [anc=0.7, febrile=False]" in out
     assert "true: anc < 1.0   [anc=0.7]" in out
     assert "FACTS USED" in out
+    assert "  anc: 0.7 10*9/L (given 700 /uL, at 2026-11-24T06:00:00Z)" in out
+    assert "  weight: 69.85322498 kg (given 154 [lb_av])" in out
 
 
 @pytest.mark.parametrize(
