@@ -81,6 +81,9 @@ class CompiledGuideline:
     required_inputs: tuple[str, ...]
 
 
+_UCUM_HINT = "write a UCUM code: 10*9/L, /uL, {cells}/uL, kg, [lb_av], cm, m2, ug (not mcg), mg, mL, h, d, a"
+
+
 class _Compiler:
     def __init__(self, model: GuidelineModel) -> None:
         self.model = model
@@ -115,15 +118,7 @@ class _Compiler:
         for name, d in self.model.derived.items():
             path: Path = (*d.path, "expr")
             c = self.expr(d.expr, path, d.value_type)
-            if c is None:
-                continue
-            if not _type_fits(c.type, d.value_type):
-                self.error(
-                    "derived-type-mismatch",
-                    f"derived value '{name}' is declared {d.value_type.describe()} but its expression "
-                    f"gives {c.type.describe()}",
-                    path,
-                )
+            if c is None:  # includes a result of another type than declared (expr-type)
                 continue
             compiled[name] = c
         # order by dependencies; report cycles
@@ -139,7 +134,8 @@ class _Compiler:
                 self.error(
                     "derived-cycle",
                     f"derived values depend on each other in a cycle: {cycle}",
-                    self.model.derived[name].path,
+                    (*self.model.derived[name].path, "expr"),
+                    hint="a derived value may use inputs and other derived values, but not itself",
                 )
                 return
             state[name] = 1
@@ -196,9 +192,7 @@ class _Compiler:
             try:
                 check_unit(dose.unit)
             except UnitError as exc:
-                self.error(
-                    "dose-unit-unknown", f"dose unit '{dose.unit}' is not a known UCUM unit: {exc}", unit_path
-                )
+                self.error("dose-unit-unknown", f"dose unit {exc.message}", unit_path, hint=_UCUM_HINT)
                 return None
             return CompiledDose(dose, amount, dose.unit, None, Decimal(1), None, frozenset(inputs))
         basis_type = self.env.get(dose.basis)
@@ -236,7 +230,8 @@ class _Compiler:
         except UnitError as exc:
             self.error(
                 "dose-unit-mismatch",
-                f"dose unit '{dose.unit}' does not fit basis '{dose.basis}' [{basis_type.unit}]: {exc}",
+                f"dose unit '{dose.unit}' does not fit basis '{dose.basis}' [{basis_type.unit}]: "
+                f"{exc.message}",
                 unit_path,
             )
             return None
@@ -254,8 +249,9 @@ class _Compiler:
             except UnitError as exc:
                 self.error(
                     "input-unit-unknown",
-                    f"input '{name}': unit '{inp.unit}' is not UCUM: {exc}",
+                    f"input '{name}': {exc.message}",
                     (*inp.path, "unit"),
+                    hint=_UCUM_HINT,
                 )
                 ok = False
                 continue
@@ -265,7 +261,7 @@ class _Compiler:
                 except UnitError as exc:
                     self.error(
                         "input-unit-incompatible",
-                        f"input '{name}': accepted unit '{acc}' cannot be converted to '{inp.unit}': {exc}",
+                        f"input '{name}': accepted unit {exc.message}",
                         (*inp.path, "accepted_units", i),
                     )
                     ok = False
@@ -291,9 +287,10 @@ class _Compiler:
                         failed = True
                     else:
                         doses[action.path] = d
-        failed |= not self.input_units()
+        units_ok = self.input_units()
+        failed |= not units_ok
         try:
-            facts = FactChecker(model.inputs)
+            facts = FactChecker(model.inputs) if units_ok else None
         except UnitError as exc:
             self.diagnostics.append(
                 Diagnostic(
@@ -307,7 +304,7 @@ class _Compiler:
         self.diagnostics.extend(
             run_checks(model, CheckInfo(expr_names=MappingProxyType(dict(self.expr_names))))
         )
-        if failed or any(d.is_error for d in self.diagnostics):
+        if failed or facts is None or any(d.is_error for d in self.diagnostics):
             return None
         refs = model.references
         citations = {
@@ -339,14 +336,6 @@ class _Compiler:
 
 def _action_fields(a: Action) -> Mapping[str, str]:
     return MappingProxyType({k: v for k in ACTION_TEXT_FIELDS if (v := getattr(a, k)) is not None})
-
-
-def _type_fits(actual: ValueType, declared: ValueType) -> bool:
-    if actual.kind != declared.kind:
-        return False
-    if declared.kind == "quantity":
-        return actual.unit == declared.unit
-    return True
 
 
 def compile_guideline(model: GuidelineModel) -> tuple[CompiledGuideline | None, list[Diagnostic]]:

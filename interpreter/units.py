@@ -148,7 +148,8 @@ def _parse_with_library(code: str) -> _Parsed:
             q = reg.from_ucum(code)
         except Exception as exc:  # ucumvert raises several exception types (lark, pint, its own)
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise UnitError("unit-unknown", f"'{code}' is not a UCUM unit: {first}") from None
+            first = first.removeprefix(f"'{code}' is not a valid UCUM unit: ")
+            raise UnitError("unit-unknown", f"'{code}' is not a UCUM unit ({first})") from None
         if not hasattr(q, "units"):  # a plain number such as "1" or "10*3"
             q = reg.Quantity(q, "dimensionless")
         dims = tuple(sorted((str(k), int(v)) for k, v in q.dimensionality.items()))

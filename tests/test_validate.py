@@ -55,6 +55,9 @@ MY_CODES = sorted([
     "threshold-impossible", "unused-input",
     "approved-content-changed", "approved-not-locked", "lock-invalid", "lock-unreadable",
     "path-not-found", "no-guideline-files",
+    # the model and the compiler (dates, units of inputs, derived values, doses)
+    "invalid-date", "input-unit-unknown", "input-unit-incompatible", "derived-cycle", "dose-unknown-basis",
+    "dose-basis-not-quantity", "dose-unit-mismatch", "dose-unit-unknown",
 ])
 #: Codes with no fixture file because no guideline content can trigger them (tested below instead).
 NO_FIXTURE = {"internal-error"}
