@@ -282,13 +282,16 @@ def _compare_error(expect: Mapping[str, Any], exc: InterpreterError) -> list[str
     return [f"error: expected {want['code']}, got {exc}"]
 
 
-_GUIDELINE_CACHE: dict[pathlib.Path, CompiledGuideline] = {}
-
-
 def run_test_file(
-    path: pathlib.Path, coverage: dict[str, Coverage] | None = None, names: Sequence[str] | None = None
+    path: pathlib.Path,
+    coverage: dict[str, Coverage] | None = None,
+    names: Sequence[str] | None = None,
+    guidelines: dict[pathlib.Path, CompiledGuideline] | None = None,
 ) -> FileOutcome:
-    """Run every case of one test file (or only those named). Load problems become diagnostics."""
+    """Run every case of one test file (or only those named). Load problems become diagnostics.
+
+    ``guidelines`` caches loaded guidelines across the files of one run (several files may test one).
+    """
     outcome = FileOutcome(str(path))
     try:
         raw = path.read_bytes()
@@ -307,11 +310,12 @@ def run_test_file(
         return outcome
     gpath = (path.parent / doc["guideline"]).resolve()
     try:
-        g = _GUIDELINE_CACHE.get(gpath) or load_guideline_file(gpath)
+        g = (guidelines or {}).get(gpath) or load_guideline_file(gpath)
     except GuidelineError as exc:
         outcome.diagnostics.extend(exc.diagnostics)
         return outcome
-    _GUIDELINE_CACHE[gpath] = g
+    if guidelines is not None:
+        guidelines[gpath] = g
     outcome.guideline = g
     cov = None
     if coverage is not None:
@@ -364,6 +368,7 @@ def _run_case(
 def run_tests(paths: Iterable[str | pathlib.Path]) -> TestReport:
     """Discover and run every test file under ``paths``; coverage is gathered per guideline."""
     report = TestReport()
+    loaded: dict[pathlib.Path, CompiledGuideline] = {}
     for f in discover_test_files(paths):
-        report.files.append(run_test_file(f, report.coverage))
+        report.files.append(run_test_file(f, report.coverage, guidelines=loaded))
     return report
