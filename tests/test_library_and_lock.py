@@ -95,7 +95,9 @@ def test_lock_then_changed_approved_content_fails_validation(tmp_path: pathlib.P
 
 def test_test_file_problems_are_reported_not_raised(tmp_path: pathlib.Path) -> None:
     bad_schema = tmp_path / "a.tests.yaml"
-    bad_schema.write_text(f"guideline: {MINI}\ncases:\n  - name: x\n    facts: {{}}\n    expect: {{colour: red}}\n")
+    bad_schema.write_text(
+        f"guideline: {MINI}\ncases:\n  - name: x\n    facts: {{}}\n    expect: {{colour: red}}\n"
+    )
     outcome = run_test_file(bad_schema)
     assert [d.code for d in outcome.diagnostics] == ["schema-unknown-key"]
     assert outcome.diagnostics[0].location.line == 5
@@ -110,7 +112,9 @@ def test_test_file_problems_are_reported_not_raised(tmp_path: pathlib.Path) -> N
 
 def test_a_case_without_an_as_of_time_fails_with_a_reason(tmp_path: pathlib.Path) -> None:
     f = tmp_path / "c.tests.yaml"
-    f.write_text(f"guideline: {MINI}\ncases:\n  - name: no time\n    facts: {{}}\n    expect: {{status: incomplete}}\n")
+    f.write_text(
+        f"guideline: {MINI}\ncases:\n  - name: no time\n    facts: {{}}\n    expect: {{status: incomplete}}\n"
+    )
     outcome = run_test_file(f)
     assert [(c.passed, c.diff) for c in outcome.cases] == [
         (False, ("no as-of time: give `at` in the case or at the top of the file",))
