@@ -59,15 +59,21 @@ class Guideline:
         return self._compiled
 
     def evaluate(
-        self, facts: Mapping[str, Any], as_of: datetime | None = None, *, trace: bool = True
+        self,
+        facts: Mapping[str, Any],
+        as_of: datetime | None = None,
+        *,
+        trace: bool = True,
+        facts_source: str | None = None,
     ) -> Result:
         """Evaluate against a patient's ``facts`` (see docs/api.md for their shape).
 
         ``as_of`` (timezone-aware; default now) fixes what "now" means, so an evaluation is reproducible.
+        ``facts_source`` names where the facts came from (a file name), for the locations of fact errors.
         Raises ``FactsError`` for malformed facts and ``EvaluationError`` when the guideline cannot be
         applied.
         """
-        return _evaluate(self._compiled, facts, as_of, trace=trace)
+        return _evaluate(self._compiled, facts, as_of, trace=trace, facts_source=facts_source)
 
     def __repr__(self) -> str:
         return f"<Guideline {self.id} {self.version} ({self.status}) {self.content_hash[:19]}>"

@@ -126,7 +126,7 @@ def evaluate(
     try:
         raw = facts_file.read()
         facts = parse_facts_json(raw.decode("utf-8") if isinstance(raw, bytes) else raw, file=fname)
-        result = g.evaluate(facts, as_of, trace=True)
+        result = g.evaluate(facts, as_of, trace=True, facts_source=fname)
     except UnicodeDecodeError:
         _print_diagnostics([Diagnostic("fact-encoding", "the facts file is not UTF-8", Location(fname))])
         sys.exit(EXIT_USAGE)

@@ -307,7 +307,12 @@ def _action(
 
 
 def evaluate(
-    g: CompiledGuideline, facts: Mapping[str, Any], as_of: datetime | None = None, *, trace: bool = True
+    g: CompiledGuideline,
+    facts: Mapping[str, Any],
+    as_of: datetime | None = None,
+    *,
+    trace: bool = True,
+    facts_source: str | None = None,
 ) -> Result:
     """Evaluate ``g`` against raw host ``facts`` at ``as_of`` (default: now, UTC).
 
@@ -329,7 +334,7 @@ def evaluate(
         )
     if model.status == "retired":
         raise EvaluationError("guideline-retired", f"guideline {model.id} {model.version} is retired")
-    checked = g.facts.check(facts, as_of)
+    checked = g.facts.check(facts, as_of, file=facts_source)
     values: dict[str, Any] = dict(checked.values)
     with localcontext(DECIMAL_CONTEXT):
         for name, expr in g.derived:

@@ -93,9 +93,11 @@ def test_explain_shows_every_condition_with_its_values(tmp_path: pathlib.Path) -
     ],
 )
 def test_bad_facts_exit_2_print_no_recommendation(tmp_path: pathlib.Path, facts: str, code_text: str) -> None:
-    code, out, err = run("evaluate", str(MINI), facts_file(tmp_path, facts), "--at", AT)
+    path = facts_file(tmp_path, facts)
+    code, out, err = run("evaluate", str(MINI), path, "--at", AT)
     assert code == 2
     assert code_text in err
+    assert f"{path}" in err  # located in the file the user gave
     assert "RECOMMENDATIONS" not in out and out == ""
 
 
