@@ -8,8 +8,9 @@ basis and the exact conversion factors are computed; the fact checker is built; 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -33,6 +34,8 @@ class CompiledBranch:
     label: str | None
     #: the inputs this condition depends on, through derived values too
     inputs: frozenset[str]
+    #: ``when.fn``, kept here for the evaluator's hot loop
+    test: Callable[[Mapping[str, object], datetime], object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +170,7 @@ class _Compiler:
             inputs = (
                 frozenset().union(*(deps.get(n, frozenset()) for n in c.names)) if c.names else frozenset()
             )
-            branches.append(CompiledBranch(b.index, c, b.then, b.label, inputs))
+            branches.append(CompiledBranch(b.index, c, b.then, b.label, inputs, c.fn))
         if not ok:
             return None
         return CompiledNode(

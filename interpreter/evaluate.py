@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
-from .compiler import CompiledDose, CompiledGuideline, CompiledNode
+from .compiler import CompiledBranch, CompiledDose, CompiledGuideline, CompiledNode
 from .errors import EvaluationError
-from .expressions import UNKNOWN, CompiledExpression
+from .expressions import EVALUATION_EXCEPTIONS, UNKNOWN, CompiledExpression, evaluation_error
 from .functions import DECIMAL_CONTEXT
 from .model import Action
 from .result import (
@@ -76,32 +76,30 @@ class _Walk:
         self.steps += 1
         if self.steps > MAX_STEPS:
             raise EvaluationError("eval-step-limit", f"more than {MAX_STEPS} node visits", node_id=tid)
-        self.via.append(tid)
-        try:
-            if node.kind == "choice":
-                self.choice(node)
-            else:
-                self.collect(node)
-        finally:
-            self.via.pop()
+        self.via.append(tid)  # an exception abandons the whole walk, so no finally is needed
+        if node.kind == "choice":
+            self.choice(node)
+        else:
+            self.collect(node)
+        self.via.pop()
 
     def targets(self, tids: tuple[str, ...]) -> None:
         for t in tids:
             self.target(t)
 
-    def condition(self, node: CompiledNode, expr: CompiledExpression) -> Any:
-        try:
-            r = expr.evaluate(self.values, self.as_of)
-        except EvaluationError as exc:
-            raise EvaluationError(exc.code, exc.message, node_id=node.id, expression=expr.source) from exc
-        if r is not True and r is not False and r is not UNKNOWN:
-            raise EvaluationError(
-                "eval-not-boolean",
-                f"condition gave {r!r}, not true, false or unknown",
-                node_id=node.id,
-                expression=expr.source,
-            )
-        return r
+    @staticmethod
+    def failed(node: CompiledNode, b: CompiledBranch, exc: Exception) -> EvaluationError:
+        err = evaluation_error(exc, b.when.source)
+        return EvaluationError(err.code, err.message, node_id=node.id, expression=b.when.source)
+
+    @staticmethod
+    def not_boolean(node: CompiledNode, b: CompiledBranch, r: object) -> EvaluationError:
+        return EvaluationError(
+            "eval-not-boolean",
+            f"condition gave {r!r}, not true, false or unknown",
+            node_id=node.id,
+            expression=b.when.source,
+        )
 
     def unknown(self, node: CompiledNode, index: int) -> None:
         b = node.branches[index]
@@ -115,8 +113,12 @@ class _Walk:
 
     def choice(self, node: CompiledNode) -> None:
         outcomes: list[Any] = []
+        values, as_of = self.values, self.as_of
         for b in node.branches:
-            r = self.condition(node, b.when)
+            try:
+                r = b.test(values, as_of)
+            except EVALUATION_EXCEPTIONS as exc:
+                raise self.failed(node, b, exc) from exc
             if self.trace_on:
                 outcomes.append(r)
             if r is True:
@@ -124,7 +126,9 @@ class _Walk:
                     self.trace.append((node, outcomes, False, "branch", b.then))
                 self.targets(b.then)
                 return
-            if r is UNKNOWN:
+            if r is not False:
+                if r is not UNKNOWN:
+                    raise self.not_boolean(node, b, r)
                 if self.trace_on:
                     self.trace.append((node, outcomes, False, "cannot-decide", node.unknown))
                 self.unknown(node, b.index)
@@ -137,13 +141,19 @@ class _Walk:
         outcomes: list[Any] = []
         taken: list[str] = []
         undecided: list[int] = []
+        values, as_of = self.values, self.as_of
         for b in node.branches:
-            r = self.condition(node, b.when)
+            try:
+                r = b.test(values, as_of)
+            except EVALUATION_EXCEPTIONS as exc:
+                raise self.failed(node, b, exc) from exc
             if self.trace_on:
                 outcomes.append(r)
             if r is True:
                 taken.extend(b.then)
-            elif r is UNKNOWN:
+            elif r is not False:
+                if r is not UNKNOWN:
+                    raise self.not_boolean(node, b, r)
                 undecided.append(b.index)
         outcome = "branch" if taken else "none"
         used_otherwise = False

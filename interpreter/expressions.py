@@ -70,12 +70,14 @@ from .valuetypes import BOOLEAN, NUMBER, STRING, ValueType
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "EVALUATION_EXCEPTIONS",
     "UNKNOWN",
     "CompiledExpression",
     "ExpressionLimits",
     "Threshold",
     "Unknown",
     "compile_expression",
+    "evaluation_error",
 ]
 
 
@@ -113,6 +115,15 @@ class Threshold:
     value: Decimal
     unit: str | None
     column: int
+
+
+#: What a compiled function may raise; ``evaluation_error`` turns each into an ``EvaluationError``.
+EVALUATION_EXCEPTIONS = (DecimalException, KeyError, TypeError, AttributeError)
+
+
+def evaluation_error(exc: Exception, source: str) -> EvaluationError:
+    """The ``EvaluationError`` for an exception raised by ``CompiledExpression.fn``."""
+    return _evaluation_error(exc, source)
 
 
 def _evaluation_error(exc: Exception, source: str) -> EvaluationError:
@@ -177,8 +188,14 @@ class CompiledExpression:
         """
         try:
             return self._fn(values, as_of)
-        except (DecimalException, KeyError, TypeError, AttributeError) as exc:
+        except EVALUATION_EXCEPTIONS as exc:
             raise _evaluation_error(exc, self.source) from None
+
+    @property
+    def fn(self) -> Callable[[Mapping[str, object], datetime], object]:
+        """The compiled function itself, for the evaluator's hot loop: it raises the raw
+        ``EVALUATION_EXCEPTIONS``, which the caller turns into errors with ``evaluation_error``."""
+        return self._fn
 
 
 # --------------------------------------------------------------------------------------------------

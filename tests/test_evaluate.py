@@ -252,3 +252,42 @@ def test_eight_threads_give_the_same_results_as_one(g: interpreter.Guideline) ->
         t.join()
     for r in results:
         assert r == expected
+
+
+def _with_ratio(tmp_path: pathlib.Path, where: str) -> interpreter.Guideline:
+    """The mini guideline with a division by a count that may be zero, in a condition or a derived value."""
+    text = MINI.read_text().replace(
+        "  cause:\n",
+        "  wbc:\n    type: quantity\n    unit: 10*9/L\n    description: White cells\n"
+        "    plausible: {min: 0, max: 500}\n  cause:\n",
+    )
+    if where == "condition":
+        text = text.replace('{when: "anc < 1.0", then: treat', '{when: "anc / wbc < 0.5", then: treat')
+    else:
+        text = text.replace(
+            "derived:\n",
+            "derived:\n  ratio:\n    type: number\n    description: ANC over WBC\n    expr: anc / wbc\n",
+        ).replace('{when: "anc < 1.0", then: treat', '{when: "anc < 1.0 and ratio < 0.9", then: treat')
+    p = tmp_path / f"{where}.guideline.yaml"
+    p.write_text(text)
+    return interpreter.load(p)
+
+
+@pytest.mark.parametrize(
+    ("where", "node", "expression"),
+    [
+        ("condition", "severity", "anc / wbc < 0.5"),
+        ("derived", "derived:ratio", "anc / wbc"),
+    ],
+)
+def test_division_by_zero_names_the_node_and_the_expression(
+    tmp_path: pathlib.Path, where: str, node: str, expression: str
+) -> None:
+    g = _with_ratio(tmp_path, where)
+    with pytest.raises(EvaluationError) as info:
+        g.evaluate(base(wbc={"value": 0, "unit": "10*9/L"}), AS_OF)
+    err = info.value
+    assert (err.code, err.node_id, err.expression) == ("expr-division-by-zero", node, expression)
+    assert f"in node '{node}'" in str(err) and expression in str(err)
+    # with a count that is not zero the same guideline evaluates
+    assert g.evaluate(base(wbc={"value": 2, "unit": "10*9/L"}), AS_OF).status == "complete"
