@@ -178,12 +178,41 @@ class _Compiler:
         )
 
     # doses ------------------------------------------------------------------------------------------
+    def dose_limits(self, dose: Dose) -> bool:
+        """Limits that contradict each other can never all hold: ``dose-limits``."""
+        pairs = [
+            ("min", dose.min, "max", dose.max),
+            ("warn_below", dose.warn_below, "warn_above", dose.warn_above),
+            ("min", dose.min, "warn_above", dose.warn_above),
+            ("warn_below", dose.warn_below, "max", dose.max),
+        ]
+        ok = True
+        for low_name, low, high_name, high in pairs:
+            if low is not None and high is not None and low > high:
+                self.error(
+                    "dose-limits",
+                    f"dose {low_name} {low} is above its {high_name} {high}: no dose can satisfy both",
+                    (*dose.path, low_name),
+                )
+                ok = False
+        if isinstance(dose.amount, Decimal) and dose.amount <= 0:
+            self.error("dose-limits", f"dose amount {dose.amount} is not above zero", (*dose.path, "amount"))
+            ok = False
+        return ok
+
     def dose(self, dose: Dose, deps: Mapping[str, frozenset[str]]) -> CompiledDose | None:
+        if not self.dose_limits(dose):
+            return None
         amount: Decimal | CompiledExpression
         inputs: set[str] = set()
         if isinstance(dose.amount, str):
             c = self.expr(dose.amount, (*dose.path, "amount"), NUMBER)
             if c is None:
+                return None
+            if c.is_constant and isinstance(c.constant, Decimal) and c.constant <= 0:
+                self.error(
+                    "dose-limits", f"dose amount {dose.amount} is not above zero", (*dose.path, "amount")
+                )
                 return None
             amount = c
             for n in c.names:

@@ -268,6 +268,13 @@ def _dose(
             f"{format_decimal(amount)} {m.unit} x {format_decimal(basis_in)} {d.per_unit} = "
             f"{format_decimal(total)} {d.total_unit}"
         )
+    if total <= 0:  # an amount expression gave zero or less: never shown as a dose
+        raise EvaluationError(
+            "dose-not-positive",
+            f"the dose of {d.total_unit} came out as {format_decimal(total)}",
+            node_id=rec_id,
+            expression=m.amount if isinstance(m.amount, str) else None,
+        )
     if m.round_to is not None:
         rounded = (total / m.round_to).quantize(Decimal(1), rounding=ROUND_HALF_UP) * m.round_to
         if rounded != total:

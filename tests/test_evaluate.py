@@ -291,3 +291,19 @@ def test_division_by_zero_names_the_node_and_the_expression(
     assert f"in node '{node}'" in str(err) and expression in str(err)
     # with a count that is not zero the same guideline evaluates
     assert g.evaluate(base(wbc={"value": 2, "unit": "10*9/L"}), AS_OF).status == "complete"
+
+
+def test_a_dose_that_comes_out_non_positive_is_an_error_not_a_dose(tmp_path: pathlib.Path) -> None:
+    text = MINI.read_text().replace(
+        "dose: {amount: 5, unit: ug/kg, basis: weight, round_to: 1, warn_below: 180}",
+        "dose: {amount: \"weight / q(1, 'kg') - 100\", unit: ug/kg, basis: weight}",
+    )
+    p = tmp_path / "negative.guideline.yaml"
+    p.write_text(text)
+    g = interpreter.load(p)
+    with pytest.raises(EvaluationError) as info:
+        g.evaluate(base(), AS_OF)  # 70 kg: amount -30 ug/kg
+    assert (info.value.code, info.value.node_id) == ("dose-not-positive", "treat")
+    heavy = g.evaluate(base(weight={"value": 120, "unit": "kg"}), AS_OF)  # 20 ug/kg x 120 kg
+    fil = next(a for a in heavy.recommendations[0].actions if a.fields.get("drug") == "filgrastim")
+    assert fil.dose is not None and fil.dose.value == Decimal(2400)
