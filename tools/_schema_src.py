@@ -418,10 +418,11 @@ recommendation = obj(
                 "monitoring",
                 "drug-change",
                 "diagnostic",
+                "caution",
                 "not-covered",
             ],
-            "description": "What kind of recommendation this is. not-covered: the source says nothing "
-            "here; clinical judgment applies.",
+            "description": "What kind of recommendation this is. caution: a warning (\"do not ...\"); "
+            "not-covered: the source says nothing here; clinical judgment applies.",
         },
         "cite": {
             "type": "array",
