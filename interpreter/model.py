@@ -85,6 +85,8 @@ class Input:
     max_age: timedelta | None = None
     max_age_text: str | None = None
     codes: tuple[Coding, ...] = ()
+    #: for datetime inputs: "past" (not after the as-of time), "future" (not before it), or None
+    time: Literal["past", "future"] | None = None
 
     @property
     def value_type(self) -> ValueType:
@@ -310,6 +312,7 @@ class _Builder:
             max_age=parse_duration(max_age) if max_age else None,
             max_age_text=max_age,
             codes=tuple(Coding(c["system"], c["code"], c.get("display")) for c in d.get("codes", ())),
+            time=d.get("time"),
         )
 
     def derived(self, name: str, d: Mapping[str, Any]) -> Derived:

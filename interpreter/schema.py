@@ -63,8 +63,8 @@ _PATTERN_WORDS = {
     r"^\d{4}-\d{2}-\d{2}$": "a date written YYYY-MM-DD (e.g. 2026-03-01)",
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$":
         "a semantic version MAJOR.MINOR.PATCH (e.g. \"1.2.0\")",
-    r"^P(?!$)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?)?$":
-        "an ISO 8601 duration in weeks, days, hours or minutes (e.g. PT48H, P2D, P1W)",
+    r"^P(?!$)(\d{1,5}W)?(\d{1,5}D)?(T(?=\d)(\d{1,5}H)?(\d{1,5}M)?)?$":
+        "an ISO 8601 duration in weeks, days, hours or minutes, at most 5 digits each (e.g. PT48H, P2D, P1W)",
     r"^https?://": "a web address starting with http:// or https://",
 }
 

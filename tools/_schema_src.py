@@ -11,7 +11,7 @@ ID = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 NAME = r"^[a-z][a-z0-9_]*$"
 DURATION = {
     "type": "string",
-    "pattern": r"^P(?!$)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?)?$",
+    "pattern": r"^P(?!$)(\d{1,5}W)?(\d{1,5}D)?(T(?=\d)(\d{1,5}H)?(\d{1,5}M)?)?$",
     "description": "An ISO 8601 duration in weeks, days, hours or minutes, e.g. PT48H, P2D, P1W.",
 }
 UNIT = {
@@ -134,6 +134,13 @@ input_schema = obj(
             "description": "If true, the result is incomplete whenever this fact is missing, even if no "
             "branch needed it. Default false.",
         },
+        "time": {
+            "type": "string",
+            "enum": ["past", "future"],
+            "description": "For datetime: past - the time may not be after the as-of time (when the last dose "
+            "was given); future - it may not be before it (when the next dose is due). Otherwise the fact is "
+            "refused as implausible.",
+        },
         "max_age": desc(
             DURATION,
             "How old a value may be at the as-of time. Older values count as unknown "
@@ -162,6 +169,10 @@ input_schema = obj(
             },
         },
         {"if": {"properties": {"type": {"const": "number"}}}, "then": {"required": ["plausible"]}},
+        {
+            "if": {"properties": {"type": {"not": {"const": "datetime"}}}},
+            "then": {"not": {"required": ["time"]}},
+        },
         {
             "if": {"properties": {"type": {"enum": ["boolean", "code", "datetime"]}}},
             "then": {"not": {"required": ["plausible"]}},
