@@ -432,7 +432,7 @@ recommendation = obj(
                 "caution",
                 "not-covered",
             ],
-            "description": "What kind of recommendation this is. caution: a warning (\"do not ...\"); "
+            "description": 'What kind of recommendation this is. caution: a warning ("do not ..."); '
             "not-covered: the source says nothing here; clinical judgment applies.",
         },
         "cite": {
