@@ -137,9 +137,9 @@ input_schema = obj(
         "time": {
             "type": "string",
             "enum": ["past", "future"],
-            "description": "For datetime: past - the time may not be after the as-of time (when the last dose "
-            "was given); future - it may not be before it (when the next dose is due). Otherwise the fact is "
-            "refused as implausible.",
+            "description": "For datetime: past - the time may not be after the as-of time (when the last "
+            "dose was given); future - it may not be before it (when the next dose is due). Otherwise the "
+            "fact is refused as implausible.",
         },
         "max_age": desc(
             DURATION,
