@@ -12,6 +12,7 @@ from .errors import Diagnostic, GuidelineError, Location
 from .evaluate import evaluate as _evaluate
 from .library import find_guideline
 from .loader import load_guideline_file
+from .lockfile import check_lock, find_lock, read_lock
 from .model import Input
 from .result import Result
 
@@ -79,6 +80,21 @@ class Guideline:
         return f"<Guideline {self.id} {self.version} ({self.status}) {self.content_hash[:19]}>"
 
 
+def _check_approved_lock(compiled: CompiledGuideline) -> None:
+    """Approved content is used only as locked: refuse an approved guideline that is not in the nearest
+    ``approved.lock`` (``approved-not-locked``) or whose content differs from its lock entry
+    (``approved-content-changed``). ``guideline validate`` reports the same; this keeps hosts safe too."""
+    model = compiled.model
+    if model.status != "approved":
+        return
+    lock_path = find_lock(pathlib.Path(model.file))
+    lock, problems = read_lock(lock_path) if lock_path is not None else (None, [])
+    problems = [*problems, *check_lock([model], lock)]
+    refusals = [d.as_error() for d in problems if d.is_error or d.code == "approved-not-locked"]
+    if refusals:
+        raise GuidelineError(refusals)
+
+
 def load(ref: str | pathlib.Path, version: str | None = None, *, allow_retired: bool = False) -> Guideline:
     """Load a guideline from a file path, or by id from the bundled library (optionally pinned to
     ``version``).
@@ -103,6 +119,7 @@ def load(ref: str | pathlib.Path, version: str | None = None, *, allow_retired: 
     else:
         entry = find_guideline(str(ref), version)
         compiled = load_guideline_file(entry.path)
+    _check_approved_lock(compiled)
     if compiled.model.status == "retired" and not allow_retired:
         raise GuidelineError(
             [

@@ -274,6 +274,18 @@ class _Compiler:
         """Check every declared unit, and that every accepted unit converts to the canonical one."""
         ok = True
         for name, inp in self.model.inputs.items():
+            if (
+                inp.plausible_min is not None
+                and inp.plausible_max is not None
+                and inp.plausible_min > inp.plausible_max
+            ):
+                self.error(
+                    "input-plausible-range",
+                    f"input '{name}': plausible min {inp.plausible_min} is above max {inp.plausible_max}; "
+                    "every value would be refused",
+                    (*inp.path, "plausible", "min"),
+                )
+                ok = False
             if inp.unit is None:
                 continue
             try:

@@ -9,7 +9,7 @@ says so, names the facts that would settle it and applies the node's ``unknown``
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
@@ -231,14 +231,17 @@ def _dose(
         f"{format_decimal(amount)} {m.unit}" if isinstance(amount, Decimal) else f"{m.amount} {m.unit}"
     )
     missing = sorted(i for i in d.inputs if values.get(i) is UNKNOWN)
-    if amount is UNKNOWN or missing:
+    basis_unknown = m.basis is not None and values.get(m.basis) is UNKNOWN
+    if amount is UNKNOWN or missing or basis_unknown:
+        # never a dose from missing facts; name the inputs: the unknown ones, else (a value present but not
+        # enough, such as an empty series) every input the dose rests on
         return DoseResult(
             "cannot-compute",
             d.total_unit,
             None,
             prescribed,
-            ("not computed: a fact it needs is missing or stale",),
-            tuple(missing),
+            ("not computed: a fact it needs is missing, stale or not enough",),
+            tuple(missing or sorted(d.inputs)),
         )
     steps: list[str] = []
     if m.basis is None:
@@ -246,15 +249,6 @@ def _dose(
         steps.append(f"fixed dose {format_decimal(total)} {d.total_unit}")
     else:
         basis = values[m.basis]
-        if basis is UNKNOWN:  # derived basis unknown without an unknown input (defensive)
-            return DoseResult(
-                "cannot-compute",
-                d.total_unit,
-                None,
-                prescribed,
-                ("not computed: the basis is unknown",),
-                (m.basis,),
-            )
         given = shown.get(m.basis)
         if isinstance(given, dict) and "given" in given:
             steps.append(f"{m.basis} given as {given['given']} = {format_decimal(basis)} {d.basis_unit}")
@@ -289,6 +283,12 @@ def _dose(
     if m.max is not None and total > m.max:
         steps.append(f"capped at the maximum {format_decimal(m.max)} {d.total_unit}")
         total = m.max
+    if total <= 0:  # rounding can take a tiny dose to zero
+        raise EvaluationError(
+            "dose-not-positive",
+            f"the dose of {d.total_unit} came out as {format_decimal(total)} after rounding",
+            node_id=rec_id,
+        )
     warnings: list[str] = []
     if m.warn_below is not None and total < m.warn_below:
         warnings.append(
@@ -338,10 +338,19 @@ def evaluate(
     """
     if as_of is None:
         as_of = datetime.now(UTC)
+    elif not isinstance(as_of, datetime):
+        raise EvaluationError(
+            "eval-bad-time", f"the as-of time must be a timezone-aware datetime, not {type(as_of).__name__}"
+        )
     elif as_of.tzinfo is None or as_of.utcoffset() is None:
         raise EvaluationError("eval-naive-time", "the as-of time must carry a time zone offset")
+    # a fixed offset: arithmetic by instant even for zones with daylight saving (same-zone datetimes are
+    # otherwise subtracted by wall clock)
+    offset = as_of.utcoffset()
+    assert offset is not None
+    as_of = as_of.astimezone(timezone(offset))
     model = g.model
-    day = as_of.date()
+    day = as_of.astimezone(UTC).date()  # the effective period is read in UTC
     if day < model.effective_start or (model.effective_end is not None and day > model.effective_end):
         end = model.effective_end.isoformat() if model.effective_end else "open"
         raise EvaluationError(
@@ -366,12 +375,14 @@ def evaluate(
         recs: list[RecommendationResult] = []
         cautions: list[CautionResult] = []
         dose_needs: dict[str, list[str]] = {}
+        doses_missing = False  # a dose that could not be computed keeps the result incomplete
         for rid, via in walk.applied.items():
             rec = g.recommendations[rid]
             cites = g.citations[rid]
             actions = tuple(_action(g, a, values, as_of, rid, checked.shown) for a in rec.actions)
             for a in actions:
-                if a.dose is not None:
+                if a.dose is not None and a.dose.value is None:
+                    doses_missing = True
                     for n in a.dose.needs:
                         dose_needs.setdefault(n, []).append(rid)
                 if a.type == "caution":
@@ -393,11 +404,11 @@ def evaluate(
         status = checked.unknown.get(name)
         inp = model.inputs[name]
         reason = status.reason if status is not None else "insufficient"
-        detail = status.detail if status is not None else "the value given does not settle the condition"
+        detail = "the value given is not enough (e.g. an empty series)" if status is None else status.detail
         needed.append(
             NeededFact(name, reason, inp.description, detail, tuple(dict.fromkeys(needed_by[name])))
         )
-    incomplete = bool(walk.cannot or needed)
+    incomplete = bool(walk.cannot or needed or doses_missing)
     return Result(
         guideline=g.info,
         as_of=as_of,

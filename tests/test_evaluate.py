@@ -307,3 +307,78 @@ def test_a_dose_that_comes_out_non_positive_is_an_error_not_a_dose(tmp_path: pat
     heavy = g.evaluate(base(weight={"value": 120, "unit": "kg"}), AS_OF)  # 20 ug/kg x 120 kg
     fil = next(a for a in heavy.recommendations[0].actions if a.fields.get("drug") == "filgrastim")
     assert fil.dose is not None and fil.dose.value == Decimal(2400)
+
+
+def _variant(tmp_path: pathlib.Path, name: str, *edits: tuple[str, str]) -> interpreter.Guideline:
+    text = MINI.read_text()
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    p = tmp_path / f"{name}.guideline.yaml"
+    p.write_text(text)
+    return interpreter.load(p)
+
+
+SERIES_INPUT = (
+    "  cause:\n",
+    "  weights:\n    type: series\n    unit: kg\n    description: Recent weights\n"
+    "    plausible: {min: 0.5, max: 400}\n  cause:\n",
+)
+
+
+def test_a_dose_whose_basis_cannot_be_known_keeps_the_result_incomplete(tmp_path: pathlib.Path) -> None:
+    """The basis is a derived value over a series: an empty series gives no dose and names the series."""
+    g = _variant(
+        tmp_path,
+        "derived-basis",
+        SERIES_INPUT,
+        (
+            "derived:\n",
+            "derived:\n  last_weight:\n    type: quantity\n    unit: kg\n"
+            "    description: Latest weight\n    expr: latest(weights)\n",
+        ),
+        (
+            "dose: {amount: 5, unit: ug/kg, basis: weight, round_to: 1, warn_below: 180}",
+            "dose: {amount: 5, unit: ug/kg, basis: last_weight, round_to: 1}",
+        ),
+    )
+    r = g.evaluate(base(weights=[]), AS_OF)
+    assert r.status == "incomplete"
+    fil = next(a for a in r.recommendations[0].actions if a.fields.get("drug") == "filgrastim")
+    assert fil.dose is not None and fil.dose.value is None and fil.dose.needs == ("weights",)
+    assert [(n.name, n.reason) for n in r.needed_facts] == [("weights", "insufficient")]
+    full = g.evaluate(base(weights=[{"value": 70, "unit": "kg", "at": RECENT}]), AS_OF)
+    assert full.status == "complete"
+
+
+def test_a_dose_rounded_to_zero_is_an_error(tmp_path: pathlib.Path) -> None:
+    g = _variant(tmp_path, "round", ("round_to: 1, warn_below: 180}", "round_to: 10}"))
+    with pytest.raises(EvaluationError) as info:
+        g.evaluate(base(weight={"value": Decimal("0.9"), "unit": "kg"}), AS_OF)  # 4.5 ug -> 0 ug
+    assert info.value.code == "dose-not-positive"
+
+
+def test_as_of_must_be_a_datetime() -> None:
+    g = interpreter.load(MINI)
+    with pytest.raises(EvaluationError) as info:
+        g.evaluate(base(), "2026-11-24T09:00:00Z")  # type: ignore[arg-type]
+    assert info.value.code == "eval-bad-time"
+
+
+@pytest.mark.parametrize(
+    ("as_of", "effective"),
+    [
+        ("2025-12-31T23:30:00-05:00", True),  # 2026-01-01T04:30Z: inside the period (read in UTC)
+        ("2026-01-01T00:30:00+14:00", False),  # 2025-12-31T10:30Z: before it
+    ],
+)
+def test_effective_period_is_read_in_utc(as_of: str, effective: bool) -> None:
+    g = interpreter.load(MINI)
+    at = datetime.fromisoformat(as_of)
+    facts = base(anc=q(Decimal("0.7"), at=at.isoformat()))
+    if effective:
+        assert g.evaluate(facts, at).status == "complete"
+    else:
+        with pytest.raises(EvaluationError) as info:
+            g.evaluate(facts, at)
+        assert info.value.code == "guideline-not-effective"

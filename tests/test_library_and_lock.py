@@ -17,8 +17,7 @@ from interpreter.testing import run_test_file
 HERE = pathlib.Path(__file__).resolve().parent
 MINI = HERE / "fixtures" / "eval" / "mini.guideline.yaml"
 APPROVAL = (
-    'approval_date: "2026-11-02"\n'
-    "reviewers: [{name: Dr Reviewer, role: hematologist, date: \"2026-11-02\"}]\n"
+    'approval_date: "2026-11-02"\nreviewers: [{name: Dr Reviewer, role: hematologist, date: "2026-11-02"}]\n'
 )
 
 
@@ -139,3 +138,16 @@ def test_expected_error_cases(tmp_path: pathlib.Path) -> None:
     assert [c.passed for c in cases] == [True, False, False]
     assert cases[1].diff == ("error: expected fact-unknown-unit naming anc, got fact-implausible (anc)",)
     assert cases[2].diff[0].startswith("error: expected fact-implausible, but the evaluation succeeded")
+
+
+def test_load_refuses_approved_content_that_is_not_as_locked(tmp_path: pathlib.Path) -> None:
+    path = write_version(tmp_path, "1.0.0", status="approved")
+    with pytest.raises(GuidelineError) as info:
+        interpreter.load(path)  # approved but never locked
+    assert info.value.diagnostics[0].code == "approved-not-locked"
+    assert CliRunner().invoke(main, ["lock", str(tmp_path)]).exit_code == 0
+    assert interpreter.load(path).status == "approved"
+    path.write_text(path.read_text().replace('"anc < 1.0"', '"anc < 0.1"'))
+    with pytest.raises(GuidelineError) as info:
+        interpreter.load(path)
+    assert info.value.diagnostics[0].code == "approved-content-changed"
