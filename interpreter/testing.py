@@ -20,6 +20,7 @@ from .loader import load_guideline_file
 from .result import Result, format_decimal
 from .schema import validate_with
 from .source import SourceMap, load_yaml
+from .validate import skipped
 
 __all__ = [
     "CaseOutcome",
@@ -159,7 +160,7 @@ def discover_test_files(paths: Iterable[str | pathlib.Path]) -> list[pathlib.Pat
     found: list[pathlib.Path] = []
     for p in map(pathlib.Path, paths):
         if p.is_dir():
-            found.extend(sorted(p.rglob(TESTS_GLOB)))
+            found.extend(sorted(f for f in p.rglob(TESTS_GLOB) if not skipped(p, f)))
         else:
             found.append(p)
     return list(dict.fromkeys(found))

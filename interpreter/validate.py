@@ -88,16 +88,22 @@ def _is_guideline_name(path: pathlib.Path) -> bool:
     return path.name.endswith(GUIDELINE_SUFFIXES)
 
 
+#: Folders never searched: build output and virtual environments hold copies, not sources.
+SKIPPED_FOLDERS = frozenset({"build", "dist", "venv", "node_modules", "site-packages", "__pycache__"})
+
+
+def skipped(folder: pathlib.Path, path: pathlib.Path) -> bool:
+    """Whether ``path`` lies in a hidden folder (``.git``, ``.venv``...) or a build/environment folder."""
+    return any(
+        part.startswith(".") or part in SKIPPED_FOLDERS for part in path.relative_to(folder).parts[:-1]
+    )
+
+
 def discover(folder: pathlib.Path) -> list[pathlib.Path]:
-    """Guideline files under ``folder``, sorted; hidden folders (``.git``, ``.venv``...) are skipped."""
-    found = []
-    for p in folder.rglob("*"):
-        rel = p.relative_to(folder).parts
-        if any(part.startswith(".") for part in rel[:-1]):
-            continue
-        if p.is_file() and _is_guideline_name(p):
-            found.append(p)
-    return sorted(found)
+    """Guideline files under ``folder``, sorted; hidden, build and environment folders are skipped."""
+    return sorted(
+        p for p in folder.rglob("*") if not skipped(folder, p) and p.is_file() and _is_guideline_name(p)
+    )
 
 
 def _analyze(path: pathlib.Path) -> tuple[list[Diagnostic], GuidelineModel | None]:
@@ -129,10 +135,15 @@ def _collect(paths: Sequence[str | pathlib.Path]) -> tuple[list[pathlib.Path], l
         if p.is_dir():
             found = discover(p)
             if not found:
-                diagnostics.append(Diagnostic(
-                    "no-guideline-files", f"no *.guideline.yaml files found in folder {p}", Location(str(p)),
-                    hint="guideline files are named <name>.guideline.yaml; name a file to check it whatever "
-                         "its name"))
+                diagnostics.append(
+                    Diagnostic(
+                        "no-guideline-files",
+                        f"no *.guideline.yaml files found in folder {p}",
+                        Location(str(p)),
+                        hint="guideline files are named <name>.guideline.yaml; name a file to check it "
+                        "whatever its name",
+                    )
+                )
             for f in found:
                 add(f)
         elif p.exists():
@@ -142,8 +153,9 @@ def _collect(paths: Sequence[str | pathlib.Path]) -> tuple[list[pathlib.Path], l
     return files, diagnostics
 
 
-def _analyze_all(files: Sequence[pathlib.Path], analyze: Analyzer
-                 ) -> tuple[list[tuple[pathlib.Path, GuidelineModel]], list[Diagnostic], bool]:
+def _analyze_all(
+    files: Sequence[pathlib.Path], analyze: Analyzer
+) -> tuple[list[tuple[pathlib.Path, GuidelineModel]], list[Diagnostic], bool]:
     """(models with their files, diagnostics, whether a stage crashed); one bad file never stops the run."""
     models: list[tuple[pathlib.Path, GuidelineModel]] = []
     diagnostics: list[Diagnostic] = []
@@ -153,10 +165,14 @@ def _analyze_all(files: Sequence[pathlib.Path], analyze: Analyzer
             file_diags, model = analyze(f)
         except Exception as exc:  # a bug in a stage: report it and go on with the other files
             internal = True
-            diagnostics.append(Diagnostic(
-                "internal-error", f"the validator failed on this file: {type(exc).__name__}: {exc}",
-                Location(str(f)),
-                hint="this is a bug in the interpreter, not in the guideline; please report it"))
+            diagnostics.append(
+                Diagnostic(
+                    "internal-error",
+                    f"the validator failed on this file: {type(exc).__name__}: {exc}",
+                    Location(str(f)),
+                    hint="this is a bug in the interpreter, not in the guideline; please report it",
+                )
+            )
             continue
         diagnostics.extend(file_diags)
         if model is not None:
@@ -186,8 +202,9 @@ def validate_paths(
     diagnostics.extend(_lock_diagnostics(models_by_lock))
     if strict:
         diagnostics = [d.as_error() if d.severity is Severity.WARNING else d for d in diagnostics]
-    return ValidationReport(tuple(sort_diagnostics(diagnostics)), tuple(str(f) for f in files), strict,
-                            internal)
+    return ValidationReport(
+        tuple(sort_diagnostics(diagnostics)), tuple(str(f) for f in files), strict, internal
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,8 +265,9 @@ def lock_paths(
         added += entries
         if entries:
             written.append(str(target))
-    return LockReport(tuple(added), tuple(written), tuple(sort_diagnostics(diagnostics)),
-                      tuple(map(str, files)))
+    return LockReport(
+        tuple(added), tuple(written), tuple(sort_diagnostics(diagnostics)), tuple(map(str, files))
+    )
 
 
 def _lock_diagnostics(models_by_lock: dict[pathlib.Path | None, list[GuidelineModel]]) -> list[Diagnostic]:

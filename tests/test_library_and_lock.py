@@ -151,3 +151,15 @@ def test_load_refuses_approved_content_that_is_not_as_locked(tmp_path: pathlib.P
     with pytest.raises(GuidelineError) as info:
         interpreter.load(path)
     assert info.value.diagnostics[0].code == "approved-content-changed"
+
+
+def test_discovery_skips_build_environment_and_hidden_folders(tmp_path: pathlib.Path) -> None:
+    from interpreter.testing import discover_test_files
+    from interpreter.validate import discover
+
+    for folder in ("src", "build/lib", ".venv/x", "dist", "node_modules/y"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "a.guideline.yaml").write_text("id: x\n")
+        (tmp_path / folder / "a.tests.yaml").write_text("guideline: a.guideline.yaml\n")
+    assert discover(tmp_path) == [tmp_path / "src" / "a.guideline.yaml"]
+    assert discover_test_files([tmp_path]) == [tmp_path / "src" / "a.tests.yaml"]
