@@ -50,6 +50,13 @@ __all__ = [
 
 #: Longest unit code accepted (the schema allows 64 characters).
 MAX_UNIT_LENGTH = 64
+#: Longest rendering of an unknown unit code echoed in a message.
+_ECHO = 40
+
+
+def _echo(text: str, limit: int = _ECHO) -> str:
+    """``text`` cut to about ``limit`` characters, with ``...`` when cut (never a huge message)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class UnitError(ValueError):
@@ -136,12 +143,17 @@ def _parse(code: str) -> _Parsed:
 
 @lru_cache(maxsize=1024)
 def _parse_with_library(code: str) -> _Parsed:
-    if not isinstance(code, str) or not code or len(code) > MAX_UNIT_LENGTH:
+    if not isinstance(code, str):
+        raise UnitError("unit-unknown", f"{_echo(repr(code))} is not a UCUM unit code (not text)")
+    if not code or len(code) > MAX_UNIT_LENGTH:
         raise UnitError(
-            "unit-unknown", f"'{code}' is not a UCUM unit code (1 to {MAX_UNIT_LENGTH} characters)"
+            "unit-unknown",
+            f"'{_echo(code)}' is not a UCUM unit code (1 to {MAX_UNIT_LENGTH} characters, not {len(code)})",
         )
     if code != code.strip() or not code.isascii():
-        raise UnitError("unit-unknown", f"'{code}' is not a UCUM unit code (spaces or non-ASCII characters)")
+        raise UnitError(
+            "unit-unknown", f"{_echo(repr(code))} is not a UCUM unit code (spaces or non-ASCII characters)"
+        )
     with _LOCK:
         reg = _registry()
         try:
@@ -149,7 +161,9 @@ def _parse_with_library(code: str) -> _Parsed:
         except Exception as exc:  # ucumvert raises several exception types (lark, pint, its own)
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             first = first.removeprefix(f"'{code}' is not a valid UCUM unit: ")
-            raise UnitError("unit-unknown", f"'{code}' is not a UCUM unit ({first})") from None
+            raise UnitError(
+                "unit-unknown", f"'{_echo(code)}' is not a UCUM unit ({_echo(first, 80)})"
+            ) from None
         if not hasattr(q, "units"):  # a plain number such as "1" or "10*3"
             q = reg.Quantity(q, "dimensionless")
         dims = tuple(sorted((str(k), int(v)) for k, v in q.dimensionality.items()))

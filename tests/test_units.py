@@ -102,6 +102,40 @@ def test_malformed_codes_are_unknown(code: str) -> None:
     assert info.value.code == "unit-unknown"
 
 
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (
+            "x" * 5000,
+            "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' is not a UCUM unit code (1 to 64 characters, "
+            "not 5000)",
+        ),
+        (
+            "10*9/L/" + "x" * 50,
+            "'10*9/L/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' is not a UCUM unit (unexpected character 'x'",
+        ),
+        ("\u202e" * 3000, "is not a UCUM unit code (1 to 64 characters, not 3000)"),
+        (5, "5 is not a UCUM unit code (not text)"),
+    ],
+)
+def test_unknown_codes_are_echoed_briefly(code: str, message: str) -> None:
+    with pytest.raises(UnitError) as info:
+        check_unit(code)
+    assert info.value.code == "unit-unknown"
+    assert message in info.value.message
+    assert len(info.value.message) < 140, info.value.message
+
+
+def test_offset_units_between_each_other_are_not_multiplicative() -> None:
+    for a, b in (("[degF]", "Cel"), ("Cel", "[degF]"), ("K", "Cel")):
+        with pytest.raises(UnitError) as info:
+            units.exact_ratio(a, b)
+        assert info.value.code == "unit-not-multiplicative"
+        assert (
+            info.value.message == f"'{a}' to '{b}' is not a conversion by a factor (an offset or log scale)"
+        )
+
+
 def test_non_terminating_factor_is_refused_but_exact_ratio_is_given() -> None:
     with pytest.raises(UnitError) as info:
         conversion_factor("kg", "[lb_av]")
