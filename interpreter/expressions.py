@@ -65,6 +65,7 @@ from .functions import (
     ArgInfo,
     SignatureError,
     Unknown,
+    echo,
 )
 from .valuetypes import BOOLEAN, NUMBER, STRING, ValueType
 
@@ -141,14 +142,19 @@ def _evaluation_error(exc: Exception, source: str) -> EvaluationError:
             expression=source,
         )
     if isinstance(exc, KeyError):
-        return EvaluationError("expr-missing-value", f"no value was supplied for {exc}", expression=source)
+        return EvaluationError(
+            "expr-missing-value", f"no value was supplied for {echo(str(exc))}", expression=source
+        )
     if isinstance(exc, TypeError | AttributeError):
         return EvaluationError(
             "expr-bad-value",
-            f"a value of the wrong type was supplied ({exc}); values must be checked by the FactChecker",
+            f"a value of the wrong type was supplied ({echo(str(exc))}); values must be checked by the "
+            "FactChecker",
             expression=source,
         )
-    return EvaluationError("expr-invalid-operation", f"{type(exc).__name__}: {exc}", expression=source)
+    return EvaluationError(
+        "expr-invalid-operation", f"{type(exc).__name__}: {echo(str(exc))}", expression=source
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,8 +494,23 @@ class _Compiler:
                     hint=f"write it in '{to_unit}'",
                 )
             else:
-                self.error("expr-unit-mismatch", f"{what}: {exc.message}", node)
+                self.unit_error(exc, node, what, f"write it in '{to_unit}'")
             raise _Refused from None
+
+    def ratio(self, from_unit: str, to_unit: str, node: ast.AST, what: str, hint: str) -> Fraction:
+        """The exact ratio between two units of one dimension, or a diagnostic (never a raw UnitError)."""
+        try:
+            return units.exact_ratio(from_unit, to_unit)
+        except units.UnitError as exc:
+            self.unit_error(exc, node, what, hint)
+            raise _Refused from None
+
+    def unit_error(self, exc: units.UnitError, node: ast.AST | None, what: str, hint: str | None) -> _T:
+        """A ``UnitError`` of the unit library as an ``expr-unit-mismatch`` diagnostic with its message."""
+        if exc.code == "unit-not-multiplicative":
+            extra = "offset units such as Cel and [degF] are never converted"
+            hint = f"{hint} ({extra})" if hint else extra
+        return self.error("expr-unit-mismatch", f"{what}: {exc.message}", node, hint=hint)
 
     # -- visitors ----------------------------------------------------------------------------------
     def visit(self, node: ast.expr) -> _T:
@@ -517,6 +538,9 @@ class _Compiler:
             return self.not_allowed(node)
         except _Refused:
             return _T(_ERROR_TYPE, ast.Constant(None), False)
+        except units.UnitError as exc:
+            # a unit problem not caught where it arose: still a diagnostic at this node, never a raw error
+            return self.unit_error(exc, node, "units", "write the value in the unit it is compared with")
 
     def not_allowed(self, node: ast.AST) -> _T:
         what = _CONSTRUCTS.get(type(node), type(node).__name__)
@@ -537,7 +561,7 @@ class _Compiler:
                 node,
                 hint="a missing fact is unknown automatically; there is no None",
             )
-        what = {complex: "a complex number", bytes: "a bytes literal"}.get(type(value), repr(value))
+        what = {complex: "a complex number", bytes: "a bytes literal"}.get(type(value), echo(repr(value)))
         return self.error("expr-not-allowed", f"{what} is not allowed in an expression", node)
 
     def number(self, node: ast.Constant) -> _T:
@@ -545,7 +569,7 @@ class _Compiler:
         if not _NUMBER_RE.fullmatch(text):
             return self.error(
                 "expr-bad-number",
-                f"'{text}' is not a decimal number",
+                f"'{echo(text)}' is not a decimal number",
                 node,
                 hint="write numbers in decimal, e.g. 0.5 or 1500",
             )
@@ -554,13 +578,13 @@ class _Compiler:
         if digits > self.limits.max_number_digits:
             return self.error(
                 "expr-bad-number",
-                f"'{text}' has more than {self.limits.max_number_digits} significant digits",
+                f"'{echo(text)}' has more than {self.limits.max_number_digits} significant digits",
                 node,
             )
         if d and abs(d.adjusted()) > self.limits.max_number_exponent:
             return self.error(
                 "expr-bad-number",
-                f"'{text}' is out of range (exponent beyond ±{self.limits.max_number_exponent})",
+                f"'{echo(text)}' is out of range (exponent beyond ±{self.limits.max_number_exponent})",
                 node,
             )
         return self.const(NUMBER, d, bare=True)
@@ -586,7 +610,10 @@ class _Compiler:
                 if close:
                     hint = f"did you mean '{close[0]}'?"
             return self.error(
-                "expr-unknown-name", f"'{name}' is not a declared input or derived value", node, hint=hint
+                "expr-unknown-name",
+                f"'{echo(name)}' is not a declared input or derived value",
+                node,
+                hint=hint,
             )
         self.names.add(name)
         code = ast.Subscript(ast.Name("v", ast.Load()), ast.Constant(name), ast.Load())
@@ -802,7 +829,13 @@ class _Compiler:
                 node,
             )
             raise _Refused
-        r_to_l = units.exact_ratio(ru, lu)
+        if right.is_const and not left.is_const:
+            hint = f"write the threshold in the input's unit: '{lu}'"
+        elif left.is_const and not right.is_const:
+            hint = f"write the threshold in the input's unit: '{ru}'"
+        else:
+            hint = "declare both in the same unit"
+        r_to_l = self.ratio(ru, lu, node, what, hint)
         r_dec, l_dec = _terminating(r_to_l), _terminating(1 / r_to_l)
         # constants are converted at load time; otherwise convert the side whose factor is exact
         if right.is_const and r_dec is not None:
@@ -884,7 +917,7 @@ class _Compiler:
                     close = difflib.get_close_matches(str(other.const), sorted(values), n=1, cutoff=0.6)
                     return self.error(
                         "expr-unknown-code",
-                        f"'{other.const}' is not one of the values of "
+                        f"'{echo(str(other.const))}' is not one of the values of "
                         f"{code_t.name or 'this code'}: {', '.join(sorted(values))}",
                         node,
                         hint=f"did you mean '{close[0]}'?" if close else None,
@@ -970,7 +1003,7 @@ class _Compiler:
                 close = difflib.get_close_matches(item, sorted(values), n=1, cutoff=0.6)
                 return self.error(
                     "expr-unknown-code",
-                    f"'{item}' is not one of the values of "
+                    f"'{echo(item)}' is not one of the values of "
                     f"{left.name or 'this code'}: {', '.join(sorted(values))}",
                     e,
                     hint=f"did you mean '{close[0]}'?" if close else None,
@@ -994,7 +1027,7 @@ class _Compiler:
         if node.keywords:
             return self.error(
                 "expr-not-allowed",
-                f"keyword arguments are not allowed ({fname}(...))",
+                f"keyword arguments are not allowed ({echo(fname)}(...))",
                 node.keywords[0].value,
                 hint="pass arguments by position",
             )
@@ -1005,13 +1038,13 @@ class _Compiler:
         if fn is None:
             if fname in self.env:
                 return self.error(
-                    "expr-unknown-function", f"'{fname}' is an input, not a function", node.func
+                    "expr-unknown-function", f"'{echo(fname)}' is an input, not a function", node.func
                 )
             close = difflib.get_close_matches(fname, list(REGISTRY), n=1, cutoff=0.6)
             known = ", ".join(sorted(REGISTRY))
             return self.error(
                 "expr-unknown-function",
-                f"'{fname}' is not a function of the language",
+                f"'{echo(fname)}' is not a function of the language",
                 node.func,
                 hint=f"did you mean '{close[0]}'?" if close else f"the functions are: {known}",
             )
@@ -1173,7 +1206,7 @@ def _syntax_error(source: str, exc: SyntaxError) -> tuple[str, str, int, str | N
                 getattr(body[0], "col_offset", 0),
                 None,
             )
-    msg = exc.msg or "invalid syntax"
+    msg = echo(exc.msg or "invalid syntax", 80)
     hint = None
     if "'='" in msg or ("==" in msg and "=" in source):
         hint = "use == to compare"
@@ -1332,7 +1365,7 @@ def _compile_expression(
                 # `1abc`, `0x1for`: Python's parser would print a SyntaxWarning before failing
                 return fail(
                     "expr-syntax",
-                    f"`{previous.string}{tok.string}` is not a number",
+                    f"`{echo(previous.string + tok.string)}` is not a number",
                     shift + previous.start[1],
                     hint="put a space between a number and a name",
                 )
@@ -1354,7 +1387,7 @@ def _compile_expression(
     except (RecursionError, MemoryError):
         return fail("expr-too-deep", "the expression is nested too deeply to parse")
     except ValueError as exc:
-        return fail("expr-syntax", f"not a valid expression: {exc}")
+        return fail("expr-syntax", f"not a valid expression: {echo(str(exc), 80)}")
     count, depth = _tree_shape(tree)
     if depth > limits.max_depth:
         return fail(
@@ -1382,6 +1415,8 @@ def _compile_expression(
         return None, comp.diagnostics
     except (RecursionError, MemoryError):
         return fail("expr-too-deep", "the expression is nested too deeply")
+    except units.UnitError as exc:  # a last guard: every unit problem is a diagnostic
+        return fail("expr-unit-mismatch", exc.message, hint="write the value in the unit it is compared with")
     if comp.diagnostics:
         return None, comp.diagnostics
     fn = _generate(body, comp.bindings)

@@ -21,9 +21,10 @@ read or changed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import (
     ROUND_HALF_EVEN,
     ROUND_HALF_UP,
@@ -38,7 +39,7 @@ from types import MappingProxyType
 from typing import Any, Final, NoReturn
 
 from . import units
-from .valuetypes import NUMBER, Series, ValueType
+from .valuetypes import BOOLEAN, NUMBER, Series, ValueType
 
 __all__ = [
     "CONVERSION_CONTEXT",
@@ -50,7 +51,9 @@ __all__ = [
     "Resolved",
     "SignatureError",
     "Unknown",
+    "echo",
     "exact_factor",
+    "parse_window",
 ]
 
 
@@ -122,6 +125,33 @@ CONVERSION_CONTEXT: Final = Context(
 
 _C = DECIMAL_CONTEXT
 
+#: Longest rendering of a value echoed in a message (a fact as given, a literal, a name).
+ECHO_LIMIT: Final = 40
+
+
+def echo(text: str, limit: int = ECHO_LIMIT) -> str:
+    """``text`` cut to about ``limit`` characters, with ``...`` when cut (never a huge message)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def echo_number(d: Decimal) -> str:
+    """A short rendering of a number for a message: plain when short, else scientific, cut when still long.
+
+    ``1E+308`` instead of 309 digits; ``499.9999999999999999999999999999999999...`` for an absurdly
+    precise value.
+    """
+    if not d.is_finite():
+        return str(d)
+    if not d:
+        return "0"
+    if -ECHO_LIMIT < d.adjusted() < ECHO_LIMIT:
+        plain = format(d.normalize(), "f")
+        if len(plain) <= ECHO_LIMIT:
+            return plain
+        if abs(d.adjusted()) < 6:  # too many digits, not too large or small: cut the plain form
+            return echo(plain)
+    return echo(str(d.normalize()))
+
 
 @dataclass(frozen=True, slots=True)
 class ArgInfo:
@@ -181,8 +211,8 @@ class Function:
 # helpers for resolvers
 
 
-def exact_factor(from_unit: str, to_unit: str, what: str) -> Decimal:
-    """The exact factor from ``from_unit`` to ``to_unit`` or a SignatureError naming ``what``."""
+def exact_factor(from_unit: str, to_unit: str, what: str, arg: int | None = None) -> Decimal:
+    """The exact factor from ``from_unit`` to ``to_unit`` or a SignatureError naming ``what`` (at ``arg``)."""
     try:
         return units.conversion_factor(from_unit, to_unit)
     except units.UnitError as exc:
@@ -190,14 +220,23 @@ def exact_factor(from_unit: str, to_unit: str, what: str) -> Decimal:
             raise SignatureError(
                 "expr-inexact-conversion",
                 f"{what}: converting '{from_unit}' to '{to_unit}' has no exact decimal factor",
+                arg=arg,
                 hint=f"write it in '{to_unit}'",
             ) from None
         if exc.code == "unit-unknown":
-            raise SignatureError("expr-unknown-unit", f"{what}: {exc.message}") from None
+            raise SignatureError("expr-unknown-unit", f"{what}: {exc.message}", arg=arg) from None
+        if exc.code != "unit-incompatible":  # an offset or log scale (Cel, [degF]), or a library failure
+            raise SignatureError(
+                "expr-unit-mismatch",
+                f"{what}: {exc.message}",
+                arg=arg,
+                hint=f"write it in '{to_unit}' (offset units such as Cel and [degF] are never converted)",
+            ) from None
         raise SignatureError(
             "expr-unit-mismatch",
             f"{what}: {units.dimension(from_unit)} '{from_unit}' is not "
             f"{units.dimension(to_unit)} '{to_unit}'",
+            arg=arg,
         ) from None
 
 
@@ -226,7 +265,9 @@ def _numeric(name: str, args: Sequence[ArgInfo]) -> tuple[ValueType, tuple[Decim
         if a.type.kind == "quantity":
             assert a.type.unit is not None
             factors.append(
-                None if a.type.unit == unit else exact_factor(a.type.unit, unit, f"{name}() argument {i + 1}")
+                None
+                if a.type.unit == unit
+                else exact_factor(a.type.unit, unit, f"{name}() argument {i + 1}", i)
             )
         elif a.type.kind == "number":
             if not a.constant:
@@ -256,7 +297,7 @@ def _threshold(name: str, series_unit: str, a: ArgInfo, i: int) -> Decimal | Non
         return (
             None
             if a.type.unit == series_unit
-            else exact_factor(a.type.unit, series_unit, f"{name}() threshold")
+            else exact_factor(a.type.unit, series_unit, f"{name}() threshold", i)
         )
     if a.type.kind == "number" and a.constant:
         return None
@@ -310,28 +351,44 @@ def _seconds(td: timedelta) -> Decimal:
     return whole
 
 
+def _elapsed(start: datetime, end: datetime) -> timedelta:
+    """``end - start`` by instant, for any aware datetimes.
+
+    Python subtracts two datetimes that share one ``tzinfo`` object by wall clock, which is wrong across a
+    daylight-saving change (ZoneInfo): both are converted to UTC first.
+    """
+    return end.astimezone(UTC) - start.astimezone(UTC)
+
+
 def _hours_since(now: datetime, t: datetime) -> Decimal:
-    return _C.divide(_seconds(now - t), _3600)
+    return _C.divide(_seconds(_elapsed(t, now)), _3600)
 
 
 def _days_since(now: datetime, t: datetime) -> Decimal:
-    return _C.divide(_seconds(now - t), _86400)
+    return _C.divide(_seconds(_elapsed(t, now)), _86400)
 
 
 def _hours_until(now: datetime, t: datetime) -> Decimal:
-    return _C.divide(_seconds(t - now), _3600)
+    return _C.divide(_seconds(_elapsed(now, t)), _3600)
 
 
 def _latest(series: Series) -> object:
     return series[-1][1] if series else UNKNOWN
 
 
-def _consecutive(series: Series, threshold: Decimal, strict: bool) -> Decimal:
-    by_day: dict[Any, bool] = {}
+def _by_local_day(series: Series, threshold: Decimal, strict: bool) -> dict[date, bool]:
+    """Local calendar date of each result (the date in its own offset, as sent) -> whether every result of
+    that day is >= (strict: >) the threshold."""
+    by_day: dict[date, bool] = {}
     for at, value in series:
-        day = at.astimezone(UTC).date()
+        day = at.date()  # the local date: facts keep the offset the host sent
         ok = value > threshold if strict else value >= threshold
         by_day[day] = by_day.get(day, True) and ok
+    return by_day
+
+
+def _consecutive(series: Series, threshold: Decimal, strict: bool) -> Decimal:
+    by_day = _by_local_day(series, threshold, strict)
     if not by_day:
         return Decimal(0)
     day = max(by_day)
@@ -350,9 +407,43 @@ def _consecutive_above(series: Series, threshold: Decimal) -> Decimal:
     return _consecutive(series, threshold, True)
 
 
+def _on_days(series: Series, threshold: Decimal, days: int, strict: bool) -> object:
+    """Three-valued: every one of the ``days`` most recent local calendar days has results, all passing.
+
+    The days are consecutive calendar dates ending at the newest local date with results. False as soon as
+    one result on those days fails; otherwise UNKNOWN when one of the days has no result (a gap, or a series
+    that does not reach back that far); otherwise True.
+    """
+    by_day = _by_local_day(series, threshold, strict)
+    if not by_day:
+        return UNKNOWN
+    day = max(by_day)
+    complete = True
+    for _ in range(days):
+        ok = by_day.get(day)
+        if ok is False:
+            return False
+        if ok is None:
+            complete = False
+        day -= _ONE_DAY
+    return True if complete else UNKNOWN
+
+
+def _at_or_above_on_days(series: Series, threshold: Decimal, days: int) -> object:
+    return _on_days(series, threshold, days, False)
+
+
+def _above_on_days(series: Series, threshold: Decimal, days: int) -> object:
+    return _on_days(series, threshold, days, True)
+
+
 def _count_within(now: datetime, series: Series, window: timedelta) -> Decimal:
-    start = now - window
-    return Decimal(sum(1 for at, _ in series if start <= at <= now))
+    end = now.astimezone(UTC)  # by instant: comparisons within one ZoneInfo would be by wall clock
+    try:
+        start = end - window
+    except OverflowError:  # an as-of time within the window of year 1: every earlier result is inside
+        start = datetime.min.replace(tzinfo=UTC)
+    return Decimal(sum(1 for at, _ in series if start <= at.astimezone(UTC) <= end))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -423,7 +514,7 @@ def _r_bsa(args: Sequence[ArgInfo]) -> Resolved:
                 f"bsa(): {what} must be a quantity with a unit (e.g. {target}), not {a.type.describe()}",
                 arg=i,
             )
-        f = exact_factor(a.type.unit, target, f"bsa() {what}")
+        f = exact_factor(a.type.unit, target, f"bsa() {what}", i)
         factors.append(None if f == 1 else f)
     return Resolved(ValueType("quantity", "m2"), _bsa, (0, 1), tuple(factors))
 
@@ -450,9 +541,60 @@ def _r_consecutive(name: str, impl: Callable[..., object]) -> Callable[[Sequence
     return resolve
 
 
-def _r_count_within(args: Sequence[ArgInfo]) -> Resolved:
-    from .model import parse_duration
+#: Largest ``days`` of ``at_or_above_on_days`` / ``above_on_days``.
+MAX_DAYS: Final = 30
+#: Longest window of ``count_within``: 100 years (of 365.25 days).
+MAX_WINDOW: Final = timedelta(days=36525)
+_DURATION = re.compile(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?")
 
+
+def _r_on_days(name: str, impl: Callable[..., object]) -> Callable[[Sequence[ArgInfo]], Resolved]:
+    def resolve(args: Sequence[ArgInfo]) -> Resolved:
+        unit = _series_arg(name, args)
+        factor = _threshold(name, unit, args[1], 1)
+        d = args[2]
+        if (
+            d.type.kind != "number"
+            or not d.constant
+            or not isinstance(d.value, Decimal)
+            or d.value != d.value.to_integral_value()
+            or not 1 <= d.value <= MAX_DAYS
+        ):
+            raise SignatureError(
+                "expr-type", f"{name}(): days must be an integer literal from 1 to {MAX_DAYS}", arg=2
+            )
+        return Resolved(BOOLEAN, impl, (0, 1), (None, factor), extra=(int(d.value),), may_return_unknown=True)
+
+    return resolve
+
+
+def parse_window(text: str) -> timedelta:
+    """A window of ``count_within``: ISO 8601 PnW, PnD, PTnH, PTnM (and combinations), checked.
+
+    Raises ``SignatureError``: ``expr-type`` when it is no such duration, ``expr-bad-number`` when a part has
+    more than 5 digits or the whole is longer than 100 years (``P999999D`` would overflow a date).
+    """
+    m = _DURATION.fullmatch(text)
+    if not m or text in ("P", "PT") or text.endswith("T"):
+        raise SignatureError(
+            "expr-type", f"'{echo(text)}' is not an ISO 8601 duration (PnW, PnD, PTnH, PTnM)", arg=1
+        )
+    if any(g is not None and len(g) > 5 for g in m.groups()):
+        raise SignatureError(
+            "expr-bad-number",
+            f"'{echo(text)}' has a part of more than 5 digits; a window is at most 100 years",
+            arg=1,
+        )
+    w, d, h, mi = (int(g) if g else 0 for g in m.groups())
+    window = timedelta(weeks=w, days=d, hours=h, minutes=mi)
+    if window > MAX_WINDOW:
+        raise SignatureError(
+            "expr-bad-number", f"'{echo(text)}' is longer than 100 years (36525 days)", arg=1
+        )
+    return window
+
+
+def _r_count_within(args: Sequence[ArgInfo]) -> Resolved:
     _series_arg("count_within", args)
     w = args[1]
     if w.type.kind != "string" or not w.constant or not isinstance(w.value, str):
@@ -462,13 +604,9 @@ def _r_count_within(args: Sequence[ArgInfo]) -> Resolved:
             arg=1,
         )
     try:
-        window = parse_duration(w.value)
-    except ValueError:
-        raise SignatureError(
-            "expr-type",
-            f"count_within(): '{w.value}' is not an ISO 8601 duration (PnW, PnD, PTnH, PTnM)",
-            arg=1,
-        ) from None
+        window = parse_window(w.value)
+    except SignatureError as exc:
+        raise SignatureError(exc.code, f"count_within(): {exc.message}", arg=1) from None
     return Resolved(NUMBER, _count_within, (0,), (None,), extra=(window,), needs_now=True)
 
 
@@ -568,10 +706,11 @@ _FUNCTIONS = (
         2,
         2,
         "consecutive_days_at_or_above(s: series, threshold) -> number",
-        "Counting back from the most recent calendar day (UTC date of each time stamp) that has results: the "
-        "number of consecutive days on which ALL results are >= threshold. The run ends at a day with a "
-        "result "
-        "below the threshold or at a day without results. 0 for an empty series.",
+        "A LOWER BOUND, for display: counting back from the most recent local calendar day that has results "
+        "(the date of each time stamp in its own offset, as sent), the number of consecutive days on which "
+        "ALL results are >= threshold. The run ends at a day with a result below the threshold, at a day "
+        "without results and at the start of the series, so a gap or a short series gives a smaller count, "
+        "not an unknown. 0 for an empty series. For decisions use at_or_above_on_days.",
         _r_consecutive("consecutive_days_at_or_above", _consecutive_at_or_above),
     ),
     _F(
@@ -579,15 +718,38 @@ _FUNCTIONS = (
         2,
         2,
         "consecutive_days_above(s: series, threshold) -> number",
-        "As consecutive_days_at_or_above, with every result strictly > threshold.",
+        "As consecutive_days_at_or_above, with every result strictly > threshold (a lower bound; for "
+        "decisions use above_on_days).",
         _r_consecutive("consecutive_days_above", _consecutive_above),
+    ),
+    _F(
+        "at_or_above_on_days",
+        3,
+        3,
+        "at_or_above_on_days(s: series, threshold, days: integer literal 1..30) -> boolean",
+        "Three-valued, for decisions. The days are the `days` consecutive local calendar dates ending at the "
+        "newest local date with results (each result's date in its own offset, as sent). True when every "
+        "one of those days has results and all of them are >= threshold; false when any result on those "
+        "days is below it; unknown otherwise (a day without results, a series that does not reach back "
+        "that far, an empty series).",
+        _r_on_days("at_or_above_on_days", _at_or_above_on_days),
+    ),
+    _F(
+        "above_on_days",
+        3,
+        3,
+        "above_on_days(s: series, threshold, days: integer literal 1..30) -> boolean",
+        "As at_or_above_on_days, with every result strictly > threshold (false when a result on those days "
+        "is at or below it).",
+        _r_on_days("above_on_days", _above_on_days),
     ),
     _F(
         "count_within",
         2,
         2,
         "count_within(s: series, window: 'ISO 8601 duration') -> number",
-        "The number of results timed within the window before the as-of time (as_of - window <= t <= as_of).",
+        "The number of results timed within the window before the as-of time (as_of - window <= t <= as_of, "
+        "by instant). The window is at most 5 digits per part and 100 years in total.",
         _r_count_within,
     ),
 )

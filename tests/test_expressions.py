@@ -6,10 +6,13 @@ from __future__ import annotations
 import ast
 import copy
 import pickle
+import re
 import threading
 from dataclasses import FrozenInstanceError
 from datetime import UTC, datetime
 from decimal import Decimal, getcontext, localcontext
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -326,3 +329,188 @@ def test_compiling_from_many_threads() -> None:
     for t in threads:
         t.join()
     assert sorted(map(str, results)) == ["False"] * 11 + ["True"] * 9
+
+
+# -- time zones: arithmetic by instant for any aware datetimes --------------------------------------------
+
+NY = ZoneInfo("America/New_York")
+TIME_ENV = {
+    "t": ValueType("datetime"),
+    "hist": ValueType("series", "10*9/L"),
+    "temp": ValueType("quantity", "Cel"),
+    "temp_hist": ValueType("series", "Cel"),
+}
+
+
+def compile_in(
+    source: str, env: dict[str, ValueType], expect: ValueType | None = BOOLEAN
+) -> CompiledExpression:
+    compiled, diags = compile_expression(source, env, location=LOC, path=("p",), expect=expect)
+    assert compiled is not None, [d.format() for d in diags]
+    return compiled
+
+
+def test_time_functions_are_by_instant_with_one_zoneinfo_across_dst() -> None:
+    # both in America/New_York: Python would subtract them by wall clock (71.5 h instead of 72.5 h)
+    now = datetime(2026, 11, 1, 3, 0, tzinfo=NY)
+    t = datetime(2026, 10, 29, 3, 30, tzinfo=NY)
+    assert compile_in("hours_since(t)", TIME_ENV, NUMBER).evaluate({"t": t}, now) == Decimal("72.5")
+    assert compile_in("hours_until(t)", TIME_ENV, NUMBER).evaluate({"t": t}, now) == Decimal("-72.5")
+    days = compile_in("days_since(t)", TIME_ENV, NUMBER).evaluate({"t": t}, now)
+    assert days == Decimal("72.5") / 24
+    assert compile_in("hours_since(t) > 72", TIME_ENV).evaluate({"t": t}, now) is True
+
+
+def test_count_within_is_by_instant_with_one_zoneinfo_across_dst() -> None:
+    now = datetime(2026, 11, 1, 3, 0, tzinfo=NY)  # 08:00Z
+    inside = datetime(2026, 10, 29, 4, 30, tzinfo=NY)  # 71.5 h before: inside PT72H
+    outside = datetime(2026, 10, 29, 3, 30, tzinfo=NY)  # 72.5 h before: outside, though 71.5 h by wall clock
+    c = compile_in("count_within(hist, 'PT72H')", TIME_ENV, NUMBER)
+    series = ((outside, Decimal(1)), (inside, Decimal(1)))
+    assert c.evaluate({"hist": series}, now) == 1
+
+
+def test_count_within_a_long_window_near_year_one_does_not_overflow() -> None:
+    c = compile_in("count_within(hist, 'P36525D')", TIME_ENV, NUMBER)
+    now = datetime(50, 1, 1, tzinfo=UTC)
+    assert c.evaluate({"hist": ((datetime(10, 1, 1, tzinfo=UTC), Decimal(1)),)}, now) == 1
+
+
+def test_day_predicates_read_local_dates_of_zoneinfo_times() -> None:
+    # 22 Nov 18:50, 23 Nov 07:00 and 23 Nov 19:10 in New York are three UTC dates but two local days
+    series = tuple(
+        (datetime(2026, 11, d, h, m, tzinfo=NY), Decimal(v))
+        for d, h, m, v in ((22, 18, 50, "1.6"), (23, 7, 0, "1.8"), (23, 19, 10, "2.1"))
+    )
+    now = datetime(2026, 11, 24, 4, tzinfo=NY)
+    values = {"hist": series}
+    assert compile_in("consecutive_days_at_or_above(hist, 1.5)", TIME_ENV, NUMBER).evaluate(values, now) == 2
+    assert compile_in("at_or_above_on_days(hist, 1.5, 3)", TIME_ENV).evaluate(values, now) is UNKNOWN
+    assert compile_in("at_or_above_on_days(hist, 1.5, 2)", TIME_ENV).evaluate(values, now) is True
+    assert compile_in("above_on_days(hist, 1.6, 2)", TIME_ENV).evaluate(values, now) is False
+
+
+def test_day_predicates_are_registered_as_boolean_functions_that_may_be_unknown() -> None:
+    for name in ("at_or_above_on_days", "above_on_days"):
+        fn = REGISTRY[name]
+        assert (fn.min_args, fn.max_args) == (3, 3)
+        assert "-> boolean" in fn.signature
+    c = compile_in("at_or_above_on_days(hist, 1.5, 3) or above_on_days(hist, 1.5, 1)", TIME_ENV)
+    assert c.functions == frozenset({"at_or_above_on_days", "above_on_days"})
+    assert c.evaluate({"hist": ()}, NOW) is UNKNOWN
+
+
+def test_every_function_is_listed_in_the_language_docs() -> None:
+    docs = Path(__file__).parent.parent / "docs"
+    language = (docs / "language.md").read_text(encoding="utf-8")
+    diagnostics = " ".join((docs / "diagnostics.md").read_text(encoding="utf-8").split())
+    for name in REGISTRY:
+        assert f"`{name}(" in language, name
+        summary = diagnostics.split("## Expressions", 1)[1].split("###", 1)[0]
+        assert re.search(rf"\b{name}\b", summary), name
+
+
+# -- durations are checked at load --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("window", "code"),
+    [
+        ("P999999D", "expr-bad-number"),
+        ("P36526D", "expr-bad-number"),
+        ("P5218W", "expr-bad-number"),
+        ("PT876601H", "expr-bad-number"),
+        ("PT99999999999999999999M", "expr-bad-number"),
+        ("P1Y", "expr-type"),
+        ("P", "expr-type"),
+        ("PT", "expr-type"),
+        ("P1DT", "expr-type"),
+        ("7D", "expr-type"),
+    ],
+)
+def test_bad_windows_are_load_time_diagnostics(window: str, code: str) -> None:
+    _, diags = compile_expression(
+        f"count_within(hist, '{window}') > 1", TIME_ENV, location=LOC, expect=BOOLEAN
+    )
+    assert [d.code for d in diags] == [code]
+    assert diags[0].location.column == LOC.column + len("count_within(hist, ")
+
+
+@pytest.mark.parametrize("window", ["P5217W", "P36525D", "PT99999H", "P1W2DT3H4M", "PT0M"])
+def test_windows_up_to_100_years_compile(window: str) -> None:
+    c = compile_in(f"count_within(hist, '{window}')", TIME_ENV, NUMBER)
+    assert c.evaluate({"hist": ()}, NOW) == 0
+
+
+# -- unit errors are diagnostics -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "temp >= q(100.4, '[degF]')",
+        "q(100.4, '[degF]') < temp",
+        "temp > q(311, 'K')",
+        "temp + q(1, 'K') > 38",
+        "temp - q(1, '[degF]') > 38",
+        "temp * q(1, 'K') > 38",
+        "temp / q(1, 'K') > 38",
+        "min(temp, q(100, '[degF]')) > 38",
+        "max(q(100, '[degF]'), temp) > 38",
+        "consecutive_days_at_or_above(temp_hist, q(100.4, '[degF]')) > 1",
+        "above_on_days(temp_hist, q(311, 'K'), 2)",
+        "latest(temp_hist) >= q(100.4, '[degF]')",
+        "0.5 <= temp < q(100, '[degF]')",
+    ],
+)
+def test_offset_unit_conversions_are_diagnostics_never_raw_errors(source: str) -> None:
+    compiled, diags = compile_expression(source, TIME_ENV, location=LOC, path=("p",), expect=BOOLEAN)
+    assert compiled is None
+    assert diags and all(d.code == "expr-unit-mismatch" for d in diags), [d.format() for d in diags]
+    assert all("conversion by a factor" in d.message for d in diags), [d.message for d in diags]
+    assert all(d.hint and "never converted" in d.hint for d in diags)
+
+
+def test_a_derived_result_in_an_offset_unit_is_a_diagnostic() -> None:
+    _, diags = compile_expression("temp", TIME_ENV, location=LOC, expect=ValueType("quantity", "[degF]"))
+    assert [d.code for d in diags] == ["expr-unit-mismatch"]
+    assert diags[0].hint is not None and "write it in '[degF]'" in diags[0].hint
+
+
+# -- echoed values are short ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "x" * 1500 + " < 1",
+        "age < " + "1" * 1500,
+        "age < 1" + "0" * 1500 + "e-1500",
+        "severity == '" + "s" * 1500 + "'",
+        "severity in ['" + "m" * 1500 + "']",
+        "f" * 1500 + "(1) > 1",
+        "age < q(1, '" + "u" * 1500 + "')",
+        "age < 1" + "a" * 1500,
+    ],
+)
+def test_messages_echo_at_most_about_40_characters_of_the_text(source: str) -> None:
+    _, diags = compile_expression(source, ENV, location=LOC, path=("p",), expect=BOOLEAN)
+    assert diags
+    for d in diags:
+        assert len(d.message) < 200, d.message
+        assert "..." in d.message, d.message
+
+
+def test_a_long_window_is_echoed_briefly() -> None:
+    _, diags = compile_expression(
+        "count_within(hist, 'P" + "1" * 1500 + "D') > 1", TIME_ENV, location=LOC, expect=BOOLEAN
+    )
+    assert [d.code for d in diags] == ["expr-bad-number"]
+    assert len(diags[0].message) < 150 and "..." in diags[0].message, diags[0].message
+
+
+def test_evaluation_errors_echo_briefly() -> None:
+    c = compile_ok("age > 1")
+    with pytest.raises(EvaluationError) as info:
+        c.evaluate({"x" * 5000: 1}, NOW)
+    assert len(info.value.message) < 100
