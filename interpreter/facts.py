@@ -12,16 +12,27 @@ facts into run-time values (``Decimal`` in the input's canonical unit, ``bool``,
 Every *malformed* fact is an error, never a silent unknown: all of them are reported at once in one
 ``FactsError`` (one diagnostic per bad fact, ``path`` = (fact name, ...)). Codes:
 
-``fact-wrong-type``, ``fact-not-finite``, ``fact-unknown-unit``, ``fact-unit-mismatch``,
+``fact-wrong-type``, ``fact-not-finite``, ``fact-too-precise``, ``fact-unknown-unit``, ``fact-unit-mismatch``,
 ``fact-missing-unit``, ``fact-implausible``, ``fact-unknown-code``, ``fact-bad-time``, ``fact-future``,
 ``fact-malformed``; and from ``parse_facts_json``: ``fact-duplicate-key``, ``fact-not-finite``,
-``fact-malformed``.
+``fact-malformed``. Values echoed in messages are cut to about 40 characters.
 
 Numbers: JSON numbers only (``"1500"`` is text, ``true`` is not 1). Floats are read through their
 shortest ``repr`` (``0.1`` is exactly ``Decimal('0.1')``); better, parse the JSON with
 ``parse_facts_json``, which reads every number exactly. ``0`` and ``0.0`` are values like any other,
 never "missing". A value whose magnitude is beyond 1e300 (or a non-zero value below 1e-300) is refused as
-not finite: it cannot be a measurement and would overflow a double in the host.
+not finite: it cannot be a measurement and would overflow a double in the host. Before any conversion, a
+value beyond 1e15 in magnitude is refused as implausible (``fact-implausible``) and one with more than 20
+significant digits as ``fact-too-precise``: no measurement has that precision, and such a number could
+compare differently in two units (conversion keeps 120 digits, display 28).
+
+Times: every datetime a fact carries (a datetime value, an ``at``, a series time) and the as-of time are
+normalized to a FIXED-offset time zone of their own offset: arithmetic and comparisons are by instant, even
+when the host passes ``datetime`` objects with a ``ZoneInfo`` that has daylight saving (Python subtracts two
+datetimes that share a tzinfo by wall clock), and the local offset as sent is kept, so a series function
+reads each result's local calendar date. A datetime input declared ``time: past`` refuses a value after the
+as-of time, ``time: future`` one before it (``fact-implausible``). A series with two results at the same
+instant keeps one when their values are equal and is refused (``fact-malformed``) when they differ.
 
 Units: a quantity fact is ``{"value": n, "unit": "UCUM"}``. The unit must be the input's unit, one of its
 ``accepted_units``, or another spelling of one of these with a factor of exactly 1 (``10*3/uL`` for
@@ -35,7 +46,7 @@ import difflib
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import lru_cache
@@ -43,8 +54,8 @@ from types import MappingProxyType
 from typing import Any, Final, Literal
 
 from . import units
-from .errors import Diagnostic, FactsError, Location, Path
-from .functions import CONVERSION_CONTEXT, DECIMAL_CONTEXT, UNKNOWN
+from .errors import Diagnostic, EvaluationError, FactsError, Location, Path
+from .functions import CONVERSION_CONTEXT, DECIMAL_CONTEXT, UNKNOWN, echo, echo_number
 from .model import Input
 from .valuetypes import Series
 
@@ -54,6 +65,12 @@ Reason = Literal["missing", "stale", "undated"]
 
 _BIG: Final = Decimal("1e300")
 _SMALL: Final = Decimal("1e-300")
+#: Most significant digits of a fact number: no measurement is more precise (conversion keeps 120 digits and
+#: display 28, so a longer number could compare differently in two units).
+MAX_DIGITS: Final = 20
+#: Largest magnitude of a fact number (1e15): beyond it the input is not a measurement.
+MAX_MAGNITUDE: Final = 10**15
+_MAX_MAGNITUDE_DEC: Final = Decimal(MAX_MAGNITUDE)
 _MAX_TEXT = 200  # longest string accepted as a time or code
 _MAX_DEPTH = 16  # deepest JSON nesting accepted by parse_facts_json
 
@@ -102,13 +119,13 @@ def _given(raw: object) -> str:
     if isinstance(raw, bool):
         return "true" if raw else "false"
     if isinstance(raw, Decimal):
-        return _fmt(raw) if raw.is_finite() else str(raw)
+        return echo_number(raw)
     if isinstance(raw, int):
-        return str(raw) if raw.bit_length() <= 200 else "a very large integer"
+        return echo_number(Decimal(raw)) if raw.bit_length() <= 200 else "a very large integer"
     if isinstance(raw, float):
-        return repr(raw)
+        return echo(repr(raw))
     if isinstance(raw, str):
-        return json.dumps(raw[:60] + ("..." if len(raw) > 60 else ""))
+        return _quote(raw)
     if raw is None:
         return "null"
     if isinstance(raw, Mapping):
@@ -118,21 +135,62 @@ def _given(raw: object) -> str:
     return f"a value of type {type(raw).__name__}"
 
 
+def _quote(text: str) -> str:
+    """``text`` in JSON quotes, escaped, cut to about 40 characters."""
+    out: list[str] = []
+    size = 2
+    for ch in text[:ECHO_CHARS]:
+        piece = json.dumps(ch)[1:-1]
+        if size + len(piece) > ECHO_CHARS:
+            return '"' + "".join(out) + '..."'
+        out.append(piece)
+        size += len(piece)
+    return '"' + "".join(out) + ('..."' if len(text) > ECHO_CHARS else '"')
+
+
+ECHO_CHARS: Final = 40
+
+
+def _sane(d: Decimal) -> Decimal:
+    """``d`` (finite, 1e-300..1e300), unless it is beyond 1e15 or has more than 20 significant digits."""
+    if d.adjusted() >= 15 and abs(d) > _MAX_MAGNITUDE_DEC:
+        raise _Bad(
+            "fact-implausible",
+            f"{_given(d)} is beyond 1e15 in magnitude; not a measurement",
+            hint="check the value and its unit",
+        )
+    digits = len(d.as_tuple().digits)
+    if digits > MAX_DIGITS:
+        raise _Bad(
+            "fact-too-precise",
+            f"{_given(d)} has {digits} significant digits; no measurement has that precision "
+            f"(at most {MAX_DIGITS})",
+            hint="send the value as the laboratory reported it",
+        )
+    return d
+
+
 def _number(raw: object) -> Decimal:
     """A JSON number as an exact Decimal, or _Bad."""
     t = type(raw)
     if t is Decimal:
         d: Decimal = raw  # type: ignore[assignment]
         if d.is_finite() and -300 <= d.adjusted() < 300:
-            return d
+            return _sane(d)
         if not d.is_finite():
             raise _Bad("fact-not-finite", f"{_given(raw)} is not a finite number")
         if not d:
             return d
     elif t is int:
         i: int = raw  # type: ignore[assignment]
-        if -_BIG_INT < i < _BIG_INT:
+        if -MAX_MAGNITUDE <= i <= MAX_MAGNITUDE:
             return Decimal(i)
+        if -_BIG_INT < i < _BIG_INT:
+            raise _Bad(
+                "fact-implausible",
+                f"{_given(i)} is beyond 1e15 in magnitude; not a measurement",
+                hint="check the value and its unit",
+            )
         raise _Bad("fact-not-finite", "the number is far too large to be a measurement")
     elif t is float:
         x: float = raw  # type: ignore[assignment]
@@ -157,7 +215,7 @@ def _number(raw: object) -> Decimal:
         raise _Bad(
             "fact-not-finite", f"{_given(d)} is out of the range of finite measurements (1e-300 to 1e300)"
         )
-    return d
+    return _sane(d)
 
 
 _INF: Final = float("inf")
@@ -193,17 +251,29 @@ def _time(raw: object, what: str = "the time") -> datetime:
             ) from None
     else:
         raise _Bad("fact-bad-time", f"{what} {_given(raw)} is not an ISO 8601 time")
-    if t.tzinfo is None or t.utcoffset() is None:
+    offset = t.utcoffset() if t.tzinfo is not None else None
+    if offset is None:
         raise _Bad(
             "fact-bad-time",
             f"{what} {_given(raw)} has no time zone offset",
             hint="add Z (UTC) or an offset such as +01:00",
         )
-    return t
+    return _fixed(t, offset)
+
+
+def _fixed(t: datetime, offset: timedelta) -> datetime:
+    """``t`` with a FIXED-offset time zone of its own offset (a plain ``datetime``; same instant, same wall
+    clock). Arithmetic is then by instant, even for a ZoneInfo with daylight saving (Python subtracts two
+    datetimes that share a tzinfo by wall clock), and the local offset as sent is kept (local calendar days).
+    """
+    tz = UTC if not offset else timezone(offset)
+    return datetime(t.year, t.month, t.day, t.hour, t.minute, t.second, t.microsecond, tzinfo=tz)
 
 
 def _range(lo: Decimal | None, hi: Decimal | None) -> str:
-    return f"{_fmt(lo) if lo is not None else '-inf'} to {_fmt(hi) if hi is not None else 'inf'}"
+    low = echo_number(lo) if lo is not None else "-inf"
+    high = echo_number(hi) if hi is not None else "inf"
+    return f"{low} to {high}"
 
 
 def _iso(t: datetime) -> str:
@@ -258,7 +328,7 @@ class _Quantity:
             units.check_unit(unit)
         except units.UnitError:
             raise _Bad(
-                "fact-unknown-unit", f"'{unit[:64]}' is not a UCUM unit; accepted: {accepted}", ("unit",)
+                "fact-unknown-unit", f"'{echo(unit)}' is not a UCUM unit; accepted: {accepted}", ("unit",)
             ) from None
         try:
             ratio = units.exact_ratio(unit, self.unit)
@@ -300,8 +370,8 @@ class _Quantity:
             given = (value, unit)  # type: ignore[assignment]
         lo, hi = self.lo, self.hi
         if (lo is not None and out < lo) or (hi is not None and out > hi):
-            where = f"{_fmt(value)} {unit}" if given else f"{_fmt(value)} {self.unit}"
-            conv = f" = {_fmt(out)} {self.unit}" if given else ""
+            where = f"{echo_number(value)} {unit}" if given else f"{echo_number(value)} {self.unit}"
+            conv = f" = {echo_number(out)} {self.unit}" if given else ""
             raise _Bad(
                 "fact-implausible",
                 f"{where}{conv} is outside the plausible range {_range(lo, hi)} {self.unit}",
@@ -332,8 +402,8 @@ def _split(raw: object, with_unit: bool) -> tuple[object, object, object, bool]:
             extra = sorted(str(k) for k in raw if k not in allowed)
             raise _Bad(
                 "fact-malformed",
-                f"unexpected key(s) {', '.join(extra)}; a fact object has {', '.join(sorted(allowed))}",
-                (extra[0],),
+                f"unexpected key(s) {echo(', '.join(extra))}; a fact object has {', '.join(sorted(allowed))}",
+                (echo(extra[0]),),
             )
         if "value" not in raw:
             raise _Bad("fact-malformed", "the fact object has no `value`")
@@ -453,14 +523,23 @@ class FactChecker:
         if kind == "code":
             return _make_code(inp)
         if kind == "datetime":
-            return _check_datetime
+            return _make_datetime(inp)
         raise ValueError(f"input '{inp.name}' has an unknown type {kind!r}")
 
     # -- the hot path --------------------------------------------------------------------------------
     def check(self, raw: Mapping[str, Any], as_of: datetime, *, file: str | None = None) -> CheckedFacts:
-        """Check ``raw`` facts at ``as_of`` (timezone-aware). Raises ``FactsError`` listing every bad fact."""
-        if as_of.tzinfo is None or as_of.utcoffset() is None:
-            raise ValueError("the as-of time must carry a time zone offset")
+        """Check ``raw`` facts at ``as_of`` (timezone-aware). Raises ``FactsError`` listing every bad fact.
+
+        ``as_of`` must be a timezone-aware ``datetime`` (``EvaluationError('eval-bad-time')`` otherwise); it
+        is read with a fixed offset, so every comparison and age is by instant.
+        """
+        offset = as_of.utcoffset() if isinstance(as_of, datetime) and as_of.tzinfo is not None else None
+        if offset is None:
+            what = "a naive datetime" if isinstance(as_of, datetime) else type(as_of).__name__
+            raise EvaluationError(
+                "eval-bad-time", f"the as-of time must be a timezone-aware datetime, not {what}"
+            )
+        as_of = _fixed(as_of, offset)
         if not isinstance(raw, Mapping):
             raise FactsError(
                 [
@@ -541,7 +620,7 @@ class FactChecker:
                     errors.append(
                         Diagnostic(
                             "fact-malformed",
-                            f"fact names must be text, not {k!r}",
+                            f"fact names must be text, not {echo(repr(k))}",
                             Location(file or self.file),
                         )
                     )
@@ -570,7 +649,9 @@ def _make_number(inp: Input) -> _Check:
             value, t = raw, None
         d = _number(value)
         if (lo is not None and d < lo) or (hi is not None and d > hi):
-            raise _Bad("fact-implausible", f"{_fmt(d)} is outside the plausible range {_range(lo, hi)}")
+            raise _Bad(
+                "fact-implausible", f"{echo_number(d)} is outside the plausible range {_range(lo, hi)}"
+            )
         return d, t, None
 
     return check
@@ -621,7 +702,7 @@ def _make_series(inp: Input) -> _Check:
                 f"{_given(raw)} is not a list of results "
                 f'[{{"value": ..., "unit": "{unit_name}", "at": "..."}}, ...]',
             )
-        items: list[tuple[datetime, Decimal, _Given]] = []
+        items: list[tuple[datetime, Decimal, _Given, int]] = []
         for i, item in enumerate(raw):
             try:
                 if not isinstance(item, Mapping):
@@ -653,17 +734,37 @@ def _make_series(inp: Input) -> _Check:
                     f"result {i} is timed {_iso(t)}, after the as-of time {_iso(as_of)}",
                     (i, "at"),
                 )
-            items.append((t, out, given))
+            items.append((t, out, given, i))
         items.sort(key=_first)
-        series = tuple((t, v) for t, v, _ in items)
-        givens = tuple(g for _, _, g in items) if any(g is not None for _, _, g in items) else None
+        kept: list[tuple[datetime, Decimal, _Given, int]] = []
+        for item in items:
+            if kept and kept[-1][0] == item[0]:  # the same instant (offsets may differ)
+                if kept[-1][1] == item[1]:
+                    continue  # the same result sent twice: keep one
+                (t1, v1, _, first), (t2, v2, _, second) = sorted((kept[-1], item), key=_index)
+                when = _iso(t1) if t1.utcoffset() == t2.utcoffset() else f"{_iso(t1)} (= {_iso(t2)})"
+                raise _Bad(
+                    "fact-malformed",
+                    f"results {first} and {second}: two results at {when} with different values "
+                    f"({echo_number(v1)} and {echo_number(v2)} {unit_name})",
+                    (second, "at"),
+                    hint="send each result once; a result cannot have two values",
+                )
+            kept.append(item)
+        items = kept
+        series = tuple((t, v) for t, v, _, _ in items)
+        givens = tuple(g for _, _, g, _ in items) if any(g is not None for _, _, g, _ in items) else None
         return series, (series[-1][0] if series else None), givens
 
     return check
 
 
-def _first(item: tuple[datetime, Decimal, _Given]) -> datetime:
+def _first(item: tuple[datetime, Decimal, _Given, int]) -> datetime:
     return item[0]
+
+
+def _index(item: tuple[datetime, Decimal, _Given, int]) -> int:
+    return item[3]
 
 
 def _check_boolean(raw: object, as_of: datetime) -> tuple[object, datetime | None, Any]:
@@ -697,9 +798,27 @@ def _make_code(inp: Input) -> _Check:
     return check
 
 
-def _check_datetime(raw: object, as_of: datetime) -> tuple[object, datetime | None, Any]:
-    value, _, at, _ = _split(raw, False)
-    return _time(value, "the value"), _at(at), None
+def _make_datetime(inp: Input) -> _Check:
+    when = inp.time
+
+    def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, Any]:
+        value, _, at, _ = _split(raw, False)
+        t = _time(value, "the value")
+        if when == "past" and t > as_of:
+            raise _Bad(
+                "fact-implausible",
+                f"{_iso(t)} is after the as-of time {_iso(as_of)}; it must be a past time",
+                hint="check the date (and its offset)",
+            )
+        if when == "future" and t < as_of:
+            raise _Bad(
+                "fact-implausible",
+                f"{_iso(t)} is before the as-of time {_iso(as_of)}; it must be a future time",
+                hint="check the date (and its offset)",
+            )
+        return t, _at(at), None
+
+    return check
 
 
 @lru_cache(maxsize=2048)
@@ -809,13 +928,13 @@ def parse_facts_json(text: str | bytes, *, file: str = "<facts>") -> dict[str, A
                     )
                 ]
             )
-        name = str(path[0]) if path else "<facts>"
+        name = echo(str(path[0])) if path else "<facts>"
         if isinstance(node, _Obj) and node.duplicates:
             for k in sorted(set(node.duplicates)):
                 errors.append(
                     Diagnostic(
                         "fact-duplicate-key",
-                        f"'{k}' is given more than once" + (f" in fact '{name}'" if path else ""),
+                        f"'{echo(k)}' is given more than once" + (f" in fact '{name}'" if path else ""),
                         where,
                         path=(*path, k),
                     )
@@ -830,7 +949,8 @@ def parse_facts_json(text: str | bytes, *, file: str = "<facts>") -> dict[str, A
             errors.append(
                 Diagnostic(
                     "fact-not-finite",
-                    f"fact '{name}': {node} is out of the range of finite measurements (1e-300 to 1e300)",
+                    f"fact '{name}': {echo_number(node)} is out of the range of finite measurements "
+                    "(1e-300 to 1e300)",
                     where,
                     path=path,
                 )

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from interpreter.errors import FactsError, Location
-from interpreter.expressions import UNKNOWN
+from interpreter.errors import EvaluationError, FactsError, Location
+from interpreter.expressions import UNKNOWN, compile_expression
 from interpreter.facts import CheckedFacts, FactChecker, FactStatus, parse_facts_json
 from interpreter.model import Input
+from interpreter.valuetypes import BOOLEAN, NUMBER, ValueType
 
 L = Location("g.yaml", 1, 1)
 AS_OF = datetime(2026, 11, 24, 9, tzinfo=UTC)
@@ -165,8 +167,21 @@ def test_all_bad_facts_in_one_error_with_file_and_path() -> None:
 
 
 def test_naive_as_of_is_refused() -> None:
-    with pytest.raises(ValueError, match="time zone"):
+    with pytest.raises(EvaluationError) as info:
         CHECKER.check({}, datetime(2026, 11, 24, 9))
+    assert info.value.code == "eval-bad-time"
+    assert info.value.message == "the as-of time must be a timezone-aware datetime, not a naive datetime"
+
+
+@pytest.mark.parametrize(
+    ("as_of", "what"),
+    [("2026-11-24T09:00:00Z", "str"), (None, "NoneType"), (date(2026, 11, 24), "date"), (1.5e9, "float")],
+)
+def test_as_of_that_is_not_a_datetime_is_refused(as_of: object, what: str) -> None:
+    with pytest.raises(EvaluationError) as info:
+        CHECKER.check({}, as_of)  # type: ignore[arg-type]
+    assert info.value.code == "eval-bad-time"
+    assert info.value.message == f"the as-of time must be a timezone-aware datetime, not {what}"
 
 
 def test_floats_are_read_through_their_shortest_repr() -> None:
@@ -284,3 +299,240 @@ def test_check_from_many_threads() -> None:
     for t in threads:
         t.join()
     assert errors == []
+
+
+# -- time zones: every datetime a fact carries is normalized to a fixed offset ---------------------------
+
+NY = ZoneInfo("America/New_York")
+DST_INPUTS = {
+    "anc": Input(
+        "anc",
+        "quantity",
+        "ANC",
+        L,
+        ("inputs", "anc"),
+        unit="10*9/L",
+        plausible_min=Decimal(0),
+        plausible_max=Decimal(100),
+        max_age=timedelta(hours=72),
+        max_age_text="PT72H",
+    ),
+    "chemo_end": Input("chemo_end", "datetime", "end", L, ("inputs", "chemo_end")),
+    "series": INPUTS["series"],
+}
+DST_CHECKER = FactChecker(DST_INPUTS)
+
+
+def test_max_age_is_by_instant_across_a_dst_change_with_zoneinfo() -> None:
+    # 29 Oct 03:30 EDT (-04:00) to 1 Nov 03:00 EST (-05:00) is 72.5 h, though the wall clocks differ by 71.5 h
+    as_of = datetime(2026, 11, 1, 3, 0, tzinfo=NY)
+    at = datetime(2026, 10, 29, 3, 30, tzinfo=NY)
+    checked = DST_CHECKER.check({"anc": {"value": 1, "unit": "10*9/L", "at": at}}, as_of)
+    assert checked.values["anc"] is UNKNOWN
+    assert checked.unknown["anc"].reason == "stale"
+    assert checked.unknown["anc"].detail == (
+        "measured 2026-10-29T03:30:00-04:00, older than PT72H at 2026-11-01T03:00:00-05:00"
+    )
+    # 71.5 h by instant is fresh, though the wall clocks differ by 72.5 h
+    fresh = datetime(2026, 10, 29, 4, 30, tzinfo=NY)
+    checked = DST_CHECKER.check({"anc": {"value": 1, "unit": "10*9/L", "at": fresh}}, as_of)
+    assert checked.values["anc"] == Decimal(1)
+
+
+def test_every_fact_datetime_has_a_fixed_offset_and_keeps_the_offset_sent() -> None:
+    as_of = datetime(2026, 11, 1, 3, 0, tzinfo=NY)
+    checked = DST_CHECKER.check(
+        {
+            "anc": {"value": 1, "unit": "10*9/L", "at": datetime(2026, 10, 31, 23, 0, tzinfo=NY)},
+            "chemo_end": datetime(2026, 10, 29, 3, 30, tzinfo=NY),
+            "series": [
+                {"value": 1, "unit": "10*9/L", "at": datetime(2026, 10, 30, 8, tzinfo=NY)},
+                {"value": 2, "unit": "10*9/L", "at": "2026-10-31T08:00:00+01:00"},
+            ],
+        },
+        as_of,
+    )
+    chemo_end = checked.values["chemo_end"]
+    assert isinstance(chemo_end, datetime) and type(chemo_end) is datetime
+    assert chemo_end.tzinfo == timezone(timedelta(hours=-4))
+    assert chemo_end == datetime(2026, 10, 29, 7, 30, tzinfo=UTC)
+    series = checked.values["series"]
+    assert isinstance(series, tuple)
+    assert [t.tzinfo for t, _ in series] == [timezone(timedelta(hours=-4)), timezone(timedelta(hours=1))]
+    assert checked.shown["anc"]["at"] == "2026-10-31T23:00:00-04:00"
+    assert checked.shown["chemo_end"] == {"value": "2026-10-29T03:30:00-04:00"}
+
+
+def test_hours_since_a_zoneinfo_value_across_a_dst_change() -> None:
+    as_of = datetime(2026, 11, 1, 3, 0, tzinfo=NY)
+    checked = DST_CHECKER.check({"chemo_end": datetime(2026, 10, 29, 3, 30, tzinfo=NY)}, as_of)
+    compiled, diags = compile_expression(
+        "hours_since(chemo_end)", {"chemo_end": ValueType("datetime")}, location=L, expect=NUMBER
+    )
+    assert compiled is not None, diags
+    assert compiled.evaluate(checked.values, as_of) == Decimal("72.5")
+
+
+def test_series_order_is_by_instant_in_the_repeated_hour() -> None:
+    # 1 Nov 01:30 happens twice in New York: first EDT (fold=0), then EST (fold=1)
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=NY)
+    second = datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=NY)
+    as_of = datetime(2026, 11, 1, 3, 0, tzinfo=NY)
+    checked = DST_CHECKER.check(
+        {
+            "series": [
+                {"value": 2, "unit": "10*9/L", "at": second},
+                {"value": 1, "unit": "10*9/L", "at": first},
+            ]
+        },
+        as_of,
+    )
+    series = checked.values["series"]
+    assert isinstance(series, tuple)
+    assert [v for _, v in series] == [Decimal(1), Decimal(2)]
+    assert [t.utcoffset() for t, _ in series] == [timedelta(hours=-4), timedelta(hours=-5)]
+
+
+def test_a_measurement_after_a_zoneinfo_as_of_is_in_the_future() -> None:
+    as_of = datetime(2026, 11, 1, 1, 30, tzinfo=NY)  # EDT, 05:30Z
+    later = datetime(2026, 11, 1, 1, 10, fold=1, tzinfo=NY)  # EST, 06:10Z: earlier wall clock, later instant
+    with pytest.raises(FactsError) as info:
+        DST_CHECKER.check({"anc": {"value": 1, "unit": "10*9/L", "at": later}}, as_of)
+    assert [(d.code, d.path) for d in info.value.diagnostics] == [("fact-future", ("anc", "at"))]
+
+
+# -- series: two results at one instant ------------------------------------------------------------------
+
+
+def test_latest_never_depends_on_the_order_of_duplicates() -> None:
+    compiled, _ = compile_expression(
+        "latest(series) > 0.6", {"series": ValueType("series", "10*9/L")}, location=L, expect=BOOLEAN
+    )
+    assert compiled is not None
+    a = {"value": 0.5, "unit": "10*9/L", "at": "2026-11-23T08:00:00Z"}
+    b = {"value": 0.7, "unit": "10*9/L", "at": "2026-11-23T09:00:00+01:00"}
+    for items in ([a, b], [b, a]):
+        with pytest.raises(FactsError) as info:
+            CHECKER.check({"series": items}, AS_OF)
+        (d,) = info.value.diagnostics
+        assert d.code == "fact-malformed"
+        assert "two results at" in d.message and "with different values" in d.message
+    same = {"value": 500, "unit": "/uL", "at": "2026-11-23T08:00:00Z"}
+    checked = CHECKER.check({"series": [same, {**a}]}, AS_OF)
+    series = checked.values["series"]
+    assert isinstance(series, tuple) and len(series) == 1
+    assert compiled.evaluate(checked.values, AS_OF) is False
+
+
+# -- numbers: precision, magnitude, short messages -------------------------------------------------------
+
+
+def test_a_value_too_precise_for_any_measurement_is_refused_in_every_unit() -> None:
+    nines = "499." + "9" * 130
+    for value, unit in ((Decimal(nines), "/uL"), (Decimal(nines) / 1000, "10*9/L")):
+        with pytest.raises(FactsError) as info:
+            CHECKER.check({"anc": {"value": value, "unit": unit, "at": "2026-11-24T08:00:00Z"}}, AS_OF)
+        (d,) = info.value.diagnostics
+        assert d.code == "fact-too-precise"
+        assert "no measurement has that precision" in d.message
+        assert len(d.message) < 160, d.message
+
+
+def test_large_integers_are_refused_before_conversion_with_a_short_message() -> None:
+    with pytest.raises(FactsError) as info:
+        CHECKER.check({"weight": {"value": 10**16, "unit": "[lb_av]"}, "age": -(10**200)}, AS_OF)
+    got = {d.path[0]: d for d in info.value.diagnostics}
+    assert got["weight"].code == "fact-implausible"
+    assert (
+        got["weight"].message
+        == "fact 'weight': 10000000000000000 is beyond 1e15 in magnitude; not a measurement"
+    )
+    assert got["age"].code == "fact-implausible"
+    assert len(got["age"].message) < 100, got["age"].message
+    assert CHECKER.check({"weight": {"value": 10**15 // 10**13, "unit": "kg"}}, AS_OF).values["weight"] == 100
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [1e308, 10**5000, -(10**299), Decimal("-1e-299"), Decimal("9" * 5000), "1" * 5000, {"x" * 5000: 1}],
+    ids=["float-1e308", "int-5000-digits", "int-300-digits", "tiny", "decimal-5000-digits", "text", "key"],
+)
+def test_echoed_values_are_at_most_about_40_characters(raw: object) -> None:
+    with pytest.raises(FactsError) as info:
+        CHECKER.check({"age": raw}, AS_OF)
+    (d,) = info.value.diagnostics
+    assert len(d.message) < len("fact 'age': ") + 120, d.message
+
+
+def test_parse_facts_json_echoes_huge_numbers_briefly() -> None:
+    with pytest.raises(FactsError) as info:
+        parse_facts_json('{"age": ' + "9" * 5000 + ', "' + "k" * 5000 + '": 1e400}')
+    assert all(len(d.message) < 150 for d in info.value.diagnostics), [
+        d.message for d in info.value.diagnostics
+    ]
+
+
+# -- datetime inputs in the past or the future ------------------------------------------------------------
+
+TIME_CHECKER = FactChecker(
+    {
+        "chemo_end": Input("chemo_end", "datetime", "end", L, ("inputs", "chemo_end"), time="past"),
+        "next_dose": Input("next_dose", "datetime", "next", L, ("inputs", "next_dose"), time="future"),
+        "any_time": Input("any_time", "datetime", "any", L, ("inputs", "any_time")),
+    }
+)
+
+
+def test_a_past_time_after_the_as_of_time_is_implausible() -> None:
+    with pytest.raises(FactsError) as info:
+        TIME_CHECKER.check({"chemo_end": "2026-11-24T10:00:01+01:00"}, AS_OF)
+    (d,) = info.value.diagnostics
+    assert (d.code, d.path) == ("fact-implausible", ("chemo_end",))
+    assert d.message == (
+        "fact 'chemo_end': 2026-11-24T10:00:01+01:00 is after the as-of time 2026-11-24T09:00:00Z; "
+        "it must be a past time"
+    )
+
+
+def test_a_future_time_before_the_as_of_time_is_implausible() -> None:
+    with pytest.raises(FactsError) as info:
+        TIME_CHECKER.check({"next_dose": "2026-11-24T08:59:59Z", "chemo_end": "2026-11-25T00:00:00Z"}, AS_OF)
+    got = {d.path[0]: d for d in info.value.diagnostics}
+    assert got["next_dose"].code == "fact-implausible"
+    assert got["next_dose"].message == (
+        "fact 'next_dose': 2026-11-24T08:59:59Z is before the as-of time 2026-11-24T09:00:00Z; "
+        "it must be a future time"
+    )
+    assert got["chemo_end"].code == "fact-implausible"
+    assert got["chemo_end"].message == (
+        "fact 'chemo_end': 2026-11-25T00:00:00Z is after the as-of time 2026-11-24T09:00:00Z; "
+        "it must be a past time"
+    )
+
+
+def test_past_and_future_times_at_or_on_the_right_side_of_the_as_of_time_are_accepted() -> None:
+    checked = TIME_CHECKER.check(
+        {
+            "chemo_end": "2026-11-24T10:00:00+01:00",  # the as-of instant itself
+            "next_dose": {"value": "2026-11-24T09:00:00Z"},
+            "any_time": "2030-01-01T00:00:00Z",
+        },
+        AS_OF,
+    )
+    assert checked.values["chemo_end"] == AS_OF
+    assert checked.values["next_dose"] == AS_OF
+    checked = TIME_CHECKER.check(
+        {"chemo_end": "2026-11-20T00:00:00Z", "next_dose": "2026-11-30T00:00:00Z"}, AS_OF
+    )
+    assert checked.unknown == {"any_time": FactStatus("missing", "not given")}
+
+
+def test_past_time_across_a_dst_change_is_by_instant() -> None:
+    as_of = datetime(2026, 11, 1, 1, 30, tzinfo=NY)  # EDT, 05:30Z
+    later = datetime(2026, 11, 1, 1, 10, fold=1, tzinfo=NY)  # EST, 06:10Z
+    with pytest.raises(FactsError) as info:
+        TIME_CHECKER.check({"chemo_end": later}, as_of)
+    assert info.value.diagnostics[0].message == (
+        "fact 'chemo_end': 2026-11-01T01:10:00-05:00 is after the as-of time 2026-11-01T01:30:00-04:00; "
+        "it must be a past time"
+    )
