@@ -197,6 +197,8 @@ def _number(raw: object) -> Decimal:
         if x != x or x in (_INF, -_INF):
             raise _Bad("fact-not-finite", f"{x!r} is not a finite number")
         d = Decimal(repr(x))
+        if not d or -300 <= d.adjusted() < 15:
+            return d  # at most 17 significant digits, below 1e15: nothing more to check
     elif isinstance(raw, bool):
         raise _Bad("fact-wrong-type", f"{_given(raw)} is a boolean, not a number")
     elif isinstance(raw, str):
@@ -266,6 +268,8 @@ def _fixed(t: datetime, offset: timedelta) -> datetime:
     clock). Arithmetic is then by instant, even for a ZoneInfo with daylight saving (Python subtracts two
     datetimes that share a tzinfo by wall clock), and the local offset as sent is kept (local calendar days).
     """
+    if type(t) is datetime and type(t.tzinfo) is timezone:
+        return t  # already a fixed offset (every time parsed from ISO text)
     tz = UTC if not offset else timezone(offset)
     return datetime(t.year, t.month, t.day, t.hour, t.minute, t.second, t.microsecond, tzinfo=tz)
 
