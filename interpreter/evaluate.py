@@ -103,9 +103,7 @@ class _Walk:
 
     def unknown(self, node: CompiledNode, index: int) -> None:
         b = node.branches[index]
-        needs = sorted(i for i in b.inputs if self.values.get(i) is UNKNOWN)
-        if not needs:  # present but not enough to decide (e.g. an empty series)
-            needs = sorted(b.inputs)
+        needs = _insufficient(self.g, b.inputs, self.values)
         for n in needs:
             self.needs.setdefault(n, []).append(node.id)
         self.cannot.append(CannotDecide(node.id, index, b.when.source, tuple(needs), b.label, node.unknown))
@@ -212,7 +210,18 @@ class _LazyTrace:
         return TraceStep(node.id, node.kind, tuple(branches), outcome, tuple(taken), node.title)
 
 
+def _insufficient_present(g: CompiledGuideline, inputs: frozenset[str]) -> list[str]:
+    """The inputs that can be present yet not enough (series: too few days, empty), else all of them."""
+    return sorted(i for i in inputs if g.model.inputs[i].type == "series") or sorted(inputs)
+
+
+def _insufficient(g: CompiledGuideline, inputs: frozenset[str], values: Mapping[str, Any]) -> list[str]:
+    """The facts that would settle an unknown: the unknown inputs, else the present but insufficient ones."""
+    return sorted(i for i in inputs if values.get(i) is UNKNOWN) or _insufficient_present(g, inputs)
+
+
 def _dose(
+    g: CompiledGuideline,
     d: CompiledDose, values: Mapping[str, Any], as_of: datetime, rec_id: str, shown: Mapping[str, Any]
 ) -> DoseResult:
     m = d.model
@@ -241,7 +250,7 @@ def _dose(
             None,
             prescribed,
             ("not computed: a fact it needs is missing, stale or not enough",),
-            tuple(missing or sorted(d.inputs)),
+            tuple(missing or _insufficient_present(g, d.inputs)),
         )
     steps: list[str] = []
     if m.basis is None:
@@ -315,7 +324,7 @@ def _action(
     if static is not None:
         return static
     try:
-        dose = _dose(g.doses[a.path], values, as_of, rec_id, shown)
+        dose = _dose(g, g.doses[a.path], values, as_of, rec_id, shown)
     except ArithmeticError as exc:
         raise EvaluationError(
             "dose-arithmetic", f"the dose could not be computed: {exc!r}", node_id=rec_id
