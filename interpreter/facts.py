@@ -111,7 +111,7 @@ class _Bad(Exception):
 def _fmt(d: Decimal) -> str:
     if d == 0:
         return "0"
-    return format(d.normalize(), "f")
+    return format(d.normalize(CONVERSION_CONTEXT), "f")  # exact (120 digits), never the thread's context
 
 
 def _given(raw: object) -> str:

@@ -135,22 +135,34 @@ def echo(text: str, limit: int = ECHO_LIMIT) -> str:
 
 
 def echo_number(d: Decimal) -> str:
-    """A short rendering of a number for a message: plain when short, else scientific, cut when still long.
+    """A short, exact rendering of a number for a message: plain when short, else scientific with the
+    mantissa cut (never rounded, never read through the thread's decimal context).
 
     ``1E+308`` instead of 309 digits; ``499.9999999999999999999999999999999999...`` for an absurdly
-    precise value.
+    precise value (never ``500``); ``9.99999999999999999999999999999...E+4999``.
     """
     if not d.is_finite():
         return str(d)
     if not d:
         return "0"
-    if -ECHO_LIMIT < d.adjusted() < ECHO_LIMIT:
-        plain = format(d.normalize(), "f")
+    sign, digits, exp = d.as_tuple()
+    assert isinstance(exp, int)
+    n = len(digits)
+    while n > 1 and digits[n - 1] == 0:  # trailing zeros
+        n -= 1
+    exp += len(digits) - n
+    digits = digits[:n]
+    adjusted = exp + n - 1
+    if -ECHO_LIMIT < adjusted < ECHO_LIMIT:
+        plain = format(Decimal((sign, digits, exp)), "f")  # exact: built from the tuple, formatted as is
         if len(plain) <= ECHO_LIMIT:
             return plain
-        if abs(d.adjusted()) < 6:  # too many digits, not too large or small: cut the plain form
+        if abs(adjusted) < 6:  # too many digits, not too large or too small: cut the plain form
             return echo(plain)
-    return echo(str(d.normalize()))
+    text = "".join(map(str, digits[:ECHO_LIMIT]))
+    mantissa = ("-" if sign else "") + text[0] + ("." + text[1:] if len(text) > 1 else "")
+    exponent = f"{adjusted:+d}"
+    return echo(mantissa, ECHO_LIMIT - len(exponent) - 1) + "E" + exponent
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact, Rounded
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
@@ -275,7 +275,11 @@ def _terminating(f: Fraction) -> Decimal | None:
         return None
     scale = max(twos, fives)
     numerator = f.numerator * (10**scale // f.denominator)
-    return Decimal(numerator).scaleb(-scale).normalize() if scale else Decimal(numerator)
+    if not scale:
+        return Decimal(numerator)
+    # exact, whatever the thread's decimal context says (a host may have set a low precision)
+    exact = Context(prec=len(str(abs(numerator))) + 1, traps=[Inexact, Rounded])
+    return Decimal(numerator).scaleb(-scale, exact).normalize(exact)
 
 
 def exact_decimal(ratio: Fraction) -> Decimal | None:

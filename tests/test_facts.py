@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import UTC, date, datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -536,3 +536,17 @@ def test_past_time_across_a_dst_change_is_by_instant() -> None:
         "fact 'chemo_end': 2026-11-01T01:10:00-05:00 is after the as-of time 2026-11-01T01:30:00-04:00; "
         "it must be a past time"
     )
+
+
+def test_shown_values_are_exact_whatever_the_thread_decimal_context() -> None:
+    with localcontext() as ctx:
+        ctx.prec = 4
+        checked = CHECKER.check({"weight": {"value": 154, "unit": "[lb_av]"}}, AS_OF)
+        assert checked.shown["weight"]["value"] == "69.85322498"  # shown is formatted when read
+
+
+def test_an_absurdly_precise_value_is_echoed_cut_never_rounded() -> None:
+    with pytest.raises(FactsError) as info:
+        CHECKER.check({"age": Decimal("119." + "9" * 130)}, AS_OF)
+    (d,) = info.value.diagnostics
+    assert d.message.startswith("fact 'age': 119.999999999999999999999999999999999... has 133 significant")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from fractions import Fraction
 
 import pytest
@@ -221,3 +221,13 @@ def test_units_outside_the_table_still_convert_through_the_library() -> None:
     with pytest.raises(UnitError) as info:
         units.conversion_factor("mg", "[gr]")  # 1/64.79891 has no finite decimal expansion
     assert info.value.code == "unit-inexact"
+
+
+def test_factors_are_exact_whatever_the_thread_decimal_context() -> None:
+    with localcontext() as ctx:
+        ctx.prec = 4
+        assert units.exact_decimal(Fraction(45359237, 100000000)) == Decimal("0.45359237")
+        assert units.exact_decimal(Fraction(2**70, 10**30)) == Decimal("1180591620717411303424E-30")
+        assert units.exact_decimal(Fraction(123456789012345678901234567890123, 10**40)) == Decimal(
+            "0.0000000123456789012345678901234567890123"
+        )
