@@ -153,7 +153,7 @@ ECHO_CHARS: Final = 40
 
 def _sane(d: Decimal) -> Decimal:
     """``d`` (finite, 1e-300..1e300), unless it is beyond 1e15 or has more than 20 significant digits."""
-    if d.adjusted() >= 15 and abs(d) > _MAX_MAGNITUDE_DEC:
+    if d.adjusted() >= 15 and d.copy_abs() > _MAX_MAGNITUDE_DEC:
         raise _Bad(
             "fact-implausible",
             f"{_given(d)} is beyond 1e15 in magnitude; not a measurement",
@@ -949,7 +949,7 @@ def parse_facts_json(text: str | bytes, *, file: str = "<facts>") -> dict[str, A
                     "fact-not-finite", f"fact '{name}': {node.text} is not a finite number", where, path=path
                 )
             )
-        elif isinstance(node, Decimal) and node and (abs(node) > _BIG or abs(node) < _SMALL):
+        elif isinstance(node, Decimal) and node and (node.copy_abs() > _BIG or node.copy_abs() < _SMALL):
             errors.append(
                 Diagnostic(
                     "fact-not-finite",

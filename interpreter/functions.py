@@ -359,7 +359,7 @@ def _bsa(height_cm: Decimal, weight_kg: Decimal) -> Decimal:
 def _seconds(td: timedelta) -> Decimal:
     whole = Decimal(td.days * 86400 + td.seconds)
     if td.microseconds:
-        return _C.add(whole, Decimal(td.microseconds).scaleb(-6))
+        return _C.add(whole, Decimal(td.microseconds).scaleb(-6, _C))
     return whole
 
 
@@ -491,7 +491,7 @@ def _r_round(args: Sequence[ArgInfo]) -> Resolved:
                 "expr-type", "round(): digits must be an integer literal from -6 to 12", arg=1
             )
         digits = int(d.value)
-    return Resolved(t, _round, (0,), (None,), extra=(Decimal(1).scaleb(-digits),))
+    return Resolved(t, _round, (0,), (None,), extra=(Decimal(1).scaleb(-digits, _C),))
 
 
 def _r_sqrt(args: Sequence[ArgInfo]) -> Resolved:

@@ -25,7 +25,7 @@ from interpreter.expressions import (
     Threshold,
     compile_expression,
 )
-from interpreter.functions import REGISTRY, Unknown
+from interpreter.functions import DECIMAL_CONTEXT, REGISTRY, Unknown
 from interpreter.valuetypes import BOOLEAN, NUMBER, ValueType
 
 ENV = {
@@ -514,3 +514,12 @@ def test_evaluation_errors_echo_briefly() -> None:
     with pytest.raises(EvaluationError) as info:
         c.evaluate({"x" * 5000: 1}, NOW)
     assert len(info.value.message) < 100
+
+
+def test_time_functions_are_exact_whatever_the_thread_decimal_context() -> None:
+    c = compile_in("hours_since(t)", TIME_ENV, NUMBER)
+    t = datetime(2026, 11, 24, 8, 59, 59, 123456, tzinfo=UTC)
+    with localcontext() as ctx:
+        ctx.prec = 2
+        hours = c.evaluate({"t": t}, NOW)
+    assert hours == DECIMAL_CONTEXT.divide(Decimal("0.876544"), Decimal(3600))

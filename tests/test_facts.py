@@ -550,3 +550,13 @@ def test_an_absurdly_precise_value_is_echoed_cut_never_rounded() -> None:
         CHECKER.check({"age": Decimal("119." + "9" * 130)}, AS_OF)
     (d,) = info.value.diagnostics
     assert d.message.startswith("fact 'age': 119.999999999999999999999999999999999... has 133 significant")
+
+
+def test_the_magnitude_check_is_exact_whatever_the_thread_decimal_context() -> None:
+    with localcontext() as ctx:
+        ctx.prec = 4
+        with pytest.raises(FactsError) as info:
+            CHECKER.check({"age": Decimal("1000000000000001")}, AS_OF)
+    assert info.value.diagnostics[0].message == (
+        "fact 'age': 1000000000000001 is beyond 1e15 in magnitude; not a measurement"
+    )
