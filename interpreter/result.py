@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any, Literal
 
 __all__ = [
@@ -28,10 +28,13 @@ __all__ = [
 RESULT_FORMAT = "guideline-result/1"
 
 
+#: Formatting never depends on the caller's thread decimal context (a host may have lowered its precision).
+_FORMAT_CONTEXT = Context(prec=100)
+
+
 def format_decimal(value: Decimal) -> str:
     """Plain decimal text without exponent or trailing zeros: 350, 0.82, 349.27."""
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(_FORMAT_CONTEXT), "f")
 
 
 def _num(value: Decimal) -> float | int:

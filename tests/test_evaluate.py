@@ -382,3 +382,14 @@ def test_effective_period_is_read_in_utc(as_of: str, effective: bool) -> None:
         with pytest.raises(EvaluationError) as info:
             g.evaluate(facts, at)
         assert info.value.code == "guideline-not-effective"
+
+
+def test_results_do_not_depend_on_the_callers_decimal_context(g: interpreter.Guideline) -> None:
+    from decimal import localcontext
+
+    expected = g.evaluate(base(weight={"value": 154, "unit": "[lb_av]"}), AS_OF).to_json()
+    with localcontext() as ctx:
+        ctx.prec = 3
+        got = g.evaluate(base(weight={"value": 154, "unit": "[lb_av]"}), AS_OF).to_json()
+    assert got == expected
+    assert got["facts"]["weight"]["value"] == "69.85322498"
