@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -19,7 +19,7 @@ from .errors import Diagnostic, Path
 from .expressions import CompiledExpression, compile_expression
 from .facts import FactChecker
 from .model import Action, Dose, GuidelineModel, Node, Recommendation
-from .result import ACTION_TEXT_FIELDS, ActionResult, Citation, GuidelineInfo
+from .result import ACTION_TEXT_FIELDS, ActionResult, CautionResult, Citation, GuidelineInfo
 from .units import UnitError, check_unit, conversion_factor
 from .valuetypes import BOOLEAN, NUMBER, ValueType
 
@@ -82,6 +82,13 @@ class CompiledGuideline:
     #: the text fields of every action, by path
     action_fields: Mapping[Path, Mapping[str, str]]
     required_inputs: tuple[str, ...]
+    #: the action results of every recommendation without a dose (the same for every patient)
+    rec_actions: Mapping[str, tuple[ActionResult, ...]]
+    #: the cautions of every recommendation
+    rec_cautions: Mapping[str, tuple[CautionResult, ...]]
+    #: the effective period as instants: [start, end) in UTC
+    effective_from: datetime
+    effective_until: datetime | None
 
 
 _UCUM_HINT = "write a UCUM code: 10*9/L, /uL, {cells}/uL, kg, [lb_av], cm, m2, ug (not mcg), mg, mL, h, d, a"
@@ -375,6 +382,31 @@ class _Compiler:
             static_actions=MappingProxyType(static),
             action_fields=MappingProxyType(fields),
             required_inputs=tuple(n for n, i in model.inputs.items() if i.required),
+            rec_actions=MappingProxyType(
+                {
+                    r.id: tuple(static[a.path] for a in r.actions)
+                    for r in model.recommendations
+                    if all(a.dose is None for a in r.actions)
+                }
+            ),
+            rec_cautions=MappingProxyType(
+                {
+                    r.id: tuple(
+                        CautionResult(
+                            r.id, fields[a.path].get("text", ""), citations[r.id], fields[a.path].get("note")
+                        )
+                        for a in r.actions
+                        if a.type == "caution"
+                    )
+                    for r in model.recommendations
+                }
+            ),
+            effective_from=datetime.combine(model.effective_start, time(0), UTC),
+            effective_until=(
+                datetime.combine(model.effective_end + timedelta(days=1), time(0), UTC)
+                if model.effective_end is not None
+                else None
+            ),
         )
 
 

@@ -68,24 +68,26 @@ class _Walk:
         self.via: list[str] = []
 
     def target(self, tid: str) -> None:
-        node = self.g.nodes.get(tid)
-        if node is None:
-            if tid not in self.applied:
-                self.applied[tid] = tuple(self.via)
-            return
-        self.steps += 1
-        if self.steps > MAX_STEPS:
-            raise EvaluationError("eval-step-limit", f"more than {MAX_STEPS} node visits", node_id=tid)
-        self.via.append(tid)  # an exception abandons the whole walk, so no finally is needed
-        if node.kind == "choice":
-            self.choice(node)
-        else:
-            self.collect(node)
-        self.via.pop()
+        self.targets((tid,))
 
     def targets(self, tids: tuple[str, ...]) -> None:
-        for t in tids:
-            self.target(t)
+        """Apply each target: a recommendation is recorded (once, with its path); a node is visited."""
+        get = self.g.nodes.get
+        for tid in tids:
+            node = get(tid)
+            if node is None:
+                if tid not in self.applied:
+                    self.applied[tid] = tuple(self.via)
+                continue
+            self.steps += 1
+            if self.steps > MAX_STEPS:
+                raise EvaluationError("eval-step-limit", f"more than {MAX_STEPS} node visits", node_id=tid)
+            self.via.append(tid)  # an exception abandons the whole walk, so no finally is needed
+            if node.kind == "choice":
+                self.choice(node)
+            else:
+                self.collect(node)
+            self.via.pop()
 
     @staticmethod
     def failed(node: CompiledNode, b: CompiledBranch, exc: Exception) -> EvaluationError:
@@ -163,8 +165,8 @@ class _Walk:
             outcome = "cannot-decide"
         if self.trace_on:
             self.trace.append((node, outcomes, used_otherwise, outcome, tuple(taken)))
-        for t in taken:
-            self.target(t)
+        if taken:
+            self.targets(tuple(taken))
         for i in undecided:
             self.unknown(node, i)
 
@@ -222,7 +224,11 @@ def _insufficient(g: CompiledGuideline, inputs: frozenset[str], values: Mapping[
 
 def _dose(
     g: CompiledGuideline,
-    d: CompiledDose, values: Mapping[str, Any], as_of: datetime, rec_id: str, shown: Mapping[str, Any]
+    d: CompiledDose,
+    values: Mapping[str, Any],
+    as_of: datetime,
+    rec_id: str,
+    shown: Mapping[str, Any],
 ) -> DoseResult:
     m = d.model
     amount: Any = d.amount
@@ -353,19 +359,21 @@ def evaluate(
         )
     elif as_of.tzinfo is None or as_of.utcoffset() is None:
         raise EvaluationError("eval-naive-time", "the as-of time must carry a time zone offset")
-    # a fixed offset: arithmetic by instant even for zones with daylight saving (same-zone datetimes are
-    # otherwise subtracted by wall clock)
-    offset = as_of.utcoffset()
-    assert offset is not None
-    as_of = as_of.astimezone(timezone(offset))
+    if as_of.tzinfo.__class__ is not timezone:
+        # a fixed offset: arithmetic by instant even for zones with daylight saving (same-zone datetimes
+        # are otherwise subtracted by wall clock)
+        offset = as_of.utcoffset()
+        assert offset is not None
+        as_of = as_of.astimezone(timezone(offset))
     model = g.model
-    day = as_of.astimezone(UTC).date()  # the effective period is read in UTC
-    if day < model.effective_start or (model.effective_end is not None and day > model.effective_end):
+    # the effective period is read in UTC: [start 00:00Z, the day after the end 00:00Z)
+    if as_of < g.effective_from or (g.effective_until is not None and as_of >= g.effective_until):
         end = model.effective_end.isoformat() if model.effective_end else "open"
+        day = as_of.astimezone(UTC).date().isoformat()
         raise EvaluationError(
             "guideline-not-effective",
             f"guideline {model.id} {model.version} is effective {model.effective_start.isoformat()}"
-            f" to {end}, not on {day.isoformat()}",
+            f" to {end} (UTC dates), not on {day}",
         )
     if model.status == "retired":
         raise EvaluationError("guideline-retired", f"guideline {model.id} {model.version} is retired")
@@ -388,14 +396,15 @@ def evaluate(
         for rid, via in walk.applied.items():
             rec = g.recommendations[rid]
             cites = g.citations[rid]
-            actions = tuple(_action(g, a, values, as_of, rid, checked.shown) for a in rec.actions)
-            for a in actions:
-                if a.dose is not None and a.dose.value is None:
-                    doses_missing = True
-                    for n in a.dose.needs:
-                        dose_needs.setdefault(n, []).append(rid)
-                if a.type == "caution":
-                    cautions.append(CautionResult(rid, a.fields.get("text", ""), cites, a.fields.get("note")))
+            actions = g.rec_actions.get(rid)
+            if actions is None:  # a recommendation with a dose: computed for this patient
+                actions = tuple(_action(g, a, values, as_of, rid, checked.shown) for a in rec.actions)
+                for a in actions:
+                    if a.dose is not None and a.dose.value is None:
+                        doses_missing = True
+                        for n in a.dose.needs:
+                            dose_needs.setdefault(n, []).append(rid)
+            cautions.extend(g.rec_cautions[rid])
             recs.append(
                 RecommendationResult(
                     rid, rec.text, cites, actions, via, rec.title, rec.strength, rec.category

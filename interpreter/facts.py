@@ -224,8 +224,23 @@ _INF: Final = float("inf")
 _BIG_INT: Final = 10**300
 
 
+@lru_cache(maxsize=4096)
+def _parse_iso(raw: str) -> datetime | None:
+    """A well-formed ISO time with an offset, as a fixed-offset datetime; None otherwise. Memoized: hosts
+    repeat one draw time across many results (datetimes are immutable, lru_cache is thread-safe)."""
+    try:
+        t = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    offset = t.utcoffset() if t.tzinfo is not None else None
+    return None if offset is None else _fixed(t, offset)
+
+
 def _time(raw: object, what: str = "the time") -> datetime:
     if type(raw) is str and 16 <= len(raw) <= 40 and raw[10] == "T":
+        fast = _parse_iso(raw)
+        if fast is not None:
+            return fast
         try:
             t = datetime.fromisoformat(raw)
         except ValueError:

@@ -199,13 +199,14 @@ def leukopenia_patients(n: int, rng: random.Random) -> list[dict[str, Any]]:
             "febrile": {"value": rng.random() < 0.3, "at": at},
             "age": rng.randint(1, 95),
             "weight": (
-                {"value": rng.randint(40, 120), "unit": "kg"}
+                {"value": rng.randint(40, 120), "unit": "kg", "at": at}
                 if rng.random() < 0.7
-                else {"value": rng.randint(90, 260), "unit": "[lb_av]"}
+                else {"value": rng.randint(90, 260), "unit": "[lb_av]", "at": at}
             ),
             "height": {"value": rng.randint(140, 200), "unit": "cm"},
             "cause": rng.choice(causes),
             "on_filgrastim": rng.random() < 0.3,
+            "on_prophylaxis": rng.random() < 0.2,
             "last_chemo_at": (AS_OF - timedelta(hours=rng.randint(1, 200))).isoformat(),
             "next_chemo_scheduled": False,
             "expected_neutropenia_days": rng.randint(1, 20),
@@ -223,7 +224,7 @@ def leukopenia_patients(n: int, rng: random.Random) -> list[dict[str, Any]]:
                     "unit": "10*9/L",
                     "at": (AS_OF - timedelta(days=d, hours=1)).isoformat(),
                 }
-                for d in range(3, 0, -1)
+                for d in range(2, -1, -1)
             ],
         }
         if rng.random() < 0.05:
