@@ -68,26 +68,24 @@ class _Walk:
         self.via: list[str] = []
 
     def target(self, tid: str) -> None:
-        self.targets((tid,))
+        node = self.g.nodes.get(tid)
+        if node is None:
+            if tid not in self.applied:
+                self.applied[tid] = tuple(self.via)
+            return
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise EvaluationError("eval-step-limit", f"more than {MAX_STEPS} node visits", node_id=tid)
+        self.via.append(tid)  # an exception abandons the whole walk, so no finally is needed
+        if node.kind == "choice":
+            self.choice(node)
+        else:
+            self.collect(node)
+        self.via.pop()
 
     def targets(self, tids: tuple[str, ...]) -> None:
-        """Apply each target: a recommendation is recorded (once, with its path); a node is visited."""
-        get = self.g.nodes.get
-        for tid in tids:
-            node = get(tid)
-            if node is None:
-                if tid not in self.applied:
-                    self.applied[tid] = tuple(self.via)
-                continue
-            self.steps += 1
-            if self.steps > MAX_STEPS:
-                raise EvaluationError("eval-step-limit", f"more than {MAX_STEPS} node visits", node_id=tid)
-            self.via.append(tid)  # an exception abandons the whole walk, so no finally is needed
-            if node.kind == "choice":
-                self.choice(node)
-            else:
-                self.collect(node)
-            self.via.pop()
+        for t in tids:
+            self.target(t)
 
     @staticmethod
     def failed(node: CompiledNode, b: CompiledBranch, exc: Exception) -> EvaluationError:
@@ -165,8 +163,8 @@ class _Walk:
             outcome = "cannot-decide"
         if self.trace_on:
             self.trace.append((node, outcomes, used_otherwise, outcome, tuple(taken)))
-        if taken:
-            self.targets(tuple(taken))
+        for t in taken:
+            self.target(t)
         for i in undecided:
             self.unknown(node, i)
 
