@@ -72,8 +72,6 @@ class CompiledGuideline:
     #: compiled doses by the path of their action
     doses: Mapping[Path, CompiledDose]
     facts: FactChecker
-    #: for every input and derived name, the inputs it rests on
-    input_deps: Mapping[str, frozenset[str]]
     # --- precomputed parts of results (immutable, shared by every evaluation)
     info: GuidelineInfo
     citations: Mapping[str, tuple[Citation, ...]]
@@ -376,7 +374,6 @@ class _Compiler:
             recommendations=MappingProxyType(model.recommendation_by_id()),
             doses=MappingProxyType(doses),
             facts=facts,
-            input_deps=MappingProxyType(deps),
             info=GuidelineInfo(model.id, model.version, model.title, model.status, model.content_hash),
             citations=MappingProxyType(citations),
             static_actions=MappingProxyType(static),

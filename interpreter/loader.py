@@ -25,10 +25,6 @@ class Analysis:
     model: GuidelineModel | None = None
     compiled: CompiledGuideline | None = None
 
-    @property
-    def ok(self) -> bool:
-        return self.compiled is not None and not any(d.is_error for d in self.diagnostics)
-
 
 def analyze_bytes(data: bytes, file: str, limits: LoaderLimits = DEFAULT_LIMITS) -> Analysis:
     """Run every load stage over ``data``; stop at the first stage that reports an error."""

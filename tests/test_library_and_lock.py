@@ -163,3 +163,11 @@ def test_discovery_skips_build_environment_and_hidden_folders(tmp_path: pathlib.
         (tmp_path / folder / "a.tests.yaml").write_text("guideline: a.guideline.yaml\n")
     assert discover(tmp_path) == [tmp_path / "src" / "a.guideline.yaml"]
     assert discover_test_files([tmp_path]) == [tmp_path / "src" / "a.tests.yaml"]
+
+
+def test_a_folder_named_like_a_bundled_id_does_not_hide_it(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "leukopenia").mkdir()  # as when running from guidelines/
+    monkeypatch.chdir(tmp_path)
+    assert interpreter.load("leukopenia").id == "leukopenia"
