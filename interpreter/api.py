@@ -103,8 +103,8 @@ def load(ref: str | pathlib.Path, version: str | None = None, *, allow_retired: 
     Raises ``GuidelineError`` with every diagnostic when the file has errors.
     """
     path = pathlib.Path(ref)
-    # a path: a Path object, a YAML file name, or an existing file; a folder that carries a guideline id
-    # id (guidelines/leukopenia) must not hide the bundled guideline of that id
+    # a path: a Path object, a YAML file name, or an existing file; a folder named like an id
+    # (guidelines/leukopenia) must not hide the bundled guideline of that id
     is_path = isinstance(ref, pathlib.Path) or path.suffix in (".yaml", ".yml") or path.is_file()
     if is_path:
         compiled = load_guideline_file(path)
