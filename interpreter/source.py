@@ -32,7 +32,7 @@ Decisions (documented in docs/diagnostics.md):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
@@ -486,10 +486,36 @@ def load_yaml(
     if text is None:
         assert problem is not None
         return None, empty_map, [problem]
+    result, composer, early = _compose(text, file, limits, _make_parser)
+    if composer is not None and _libyaml_depth_stop(composer.diagnostics):
+        # libyaml (0.2.6 and later) stops at its own nesting limit of 1,000 levels while it scans ahead,
+        # before our composer sees the level that crosses `max_depth`. The pure-Python parser has no such
+        # limit, so the document is composed again with it and refused as `yaml-too-deep` at the exact
+        # place, whatever libyaml version PyYAML was built with. Only a too-deep file pays for this.
+        result, composer, early = _compose(text, file, limits, _pure_python_parser)
+    if composer is None:
+        assert early is not None
+        return None, empty_map, [early]
+    return _finish(result, composer, file)
+
+
+def _pure_python_parser(text: str) -> _Parser:
+    parser: _Parser = yaml.SafeLoader(text)
+    return parser
+
+
+def _libyaml_depth_stop(diagnostics: list[Diagnostic]) -> bool:
+    return any(d.code == "yaml-syntax" and "maximum nesting depth" in d.message for d in diagnostics)
+
+
+def _compose(
+    text: str, file: str, limits: LoaderLimits, make_parser: Callable[[str], _Parser]
+) -> tuple[Any, _Composer | None, Diagnostic | None]:
+    """Compose one document; without a composer, the third item is the syntax error that stopped it."""
     parser: _Parser | None = None
     composer: _Composer | None = None
     try:
-        parser = _make_parser(text)
+        parser = make_parser(text)
         composer = _Composer(text, file, limits, parser)
         result, had_document = composer.compose_stream()
         if not had_document:
@@ -506,7 +532,7 @@ def load_yaml(
         result = None
         diag = _syntax_diagnostic(exc, text, file)
         if composer is None:
-            return None, empty_map, [diag]
+            return None, None, diag
         composer.diagnostics.append(diag)
     except RecursionError:  # pragma: no cover - the depth limit stops far earlier
         result = None
@@ -516,6 +542,10 @@ def load_yaml(
         if parser is not None:
             parser.dispose()
     assert composer is not None
+    return result, composer, None
+
+
+def _finish(result: Any, composer: _Composer, file: str) -> tuple[Any | None, SourceMap, list[Diagnostic]]:
     if composer.anchor_more:
         last = composer.diagnostics[-1].location if composer.diagnostics else Location(file, 1, 1)
         composer.report("yaml-anchor", f"... and {composer.anchor_more} more anchors or aliases", last, ())
