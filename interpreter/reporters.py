@@ -33,7 +33,11 @@ def summary_line(report: ValidationReport) -> str:
     files = _plural(len(report.files), "file")
     if not report.diagnostics:
         return f"{files} checked: no problems found"
-    return f"{files} checked: {_plural(report.errors, 'error')}, {_plural(report.warnings, 'warning')}"
+    text = f"{files} checked: {_plural(report.errors, 'error')}, {_plural(report.warnings, 'warning')}"
+    if report.truncated_files:
+        text += (f" (more not shown: {_plural(report.truncated_files, 'file')} had too many problems "
+                 "to list; see too-many-diagnostics)")
+    return text
 
 
 def text_reporter(report: ValidationReport) -> str:

@@ -287,3 +287,126 @@ def test_json_error_for_test_without_test_files(tmp_path: pathlib.Path) -> None:
 def test_text_format_errors_print_nothing_on_stdout(tmp_path: pathlib.Path) -> None:
     code, out, err = run("evaluate", str(MINI), write_facts(tmp_path, '{"anc": "x"}'), "--at", AT)
     assert code == 2 and out == "" and "fact 'anc'" in err
+
+
+# --------------------------------------------------------------------------------------------------
+# guideline size before reading, bounded diagnostics
+
+
+def test_validate_dev_zero_returns_at_once() -> None:
+    import subprocess
+
+    proc = subprocess.run([sys.executable, "-m", "interpreter", "validate", "/dev/zero"],
+                          capture_output=True, text=True, timeout=20, cwd=REPO)
+    assert proc.returncode == 2
+    assert "file-unreadable" in proc.stdout and "not a regular file" in proc.stdout
+
+
+def test_validate_a_fifo_is_refused_without_opening_it(tmp_path: pathlib.Path) -> None:
+    import os
+
+    fifo = tmp_path / "g.guideline.yaml"
+    os.mkfifo(fifo)  # no writer: opening it would block forever
+    code, out, _ = run("validate", str(fifo))
+    assert code == 2 and "error[file-unreadable]" in out
+
+
+def test_a_huge_sparse_file_is_refused_without_reading_it(tmp_path: pathlib.Path) -> None:
+    import time
+
+    path = tmp_path / "huge.guideline.yaml"
+    with open(path, "wb") as fh:
+        fh.truncate(3 * 1024**3)  # 3 GB, sparse: reading it whole would take 3 GB of memory
+    start = time.monotonic()
+    code, out, _ = run("validate", str(path))
+    assert time.monotonic() - start < 5
+    assert code == 1 and "error[yaml-too-large]" in out and "3221225472 bytes" in out
+
+
+def test_read_capped_reads_at_most_max_bytes_plus_one(tmp_path: pathlib.Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    from interpreter.source import LoaderLimits, read_capped
+
+    path = tmp_path / "g.yaml"
+    path.write_bytes(b"a: 1\n" * 100)
+    sizes: list[int] = []
+    real_open = builtins.open
+
+    class Spy:
+        def __init__(self, fh: object) -> None:
+            self.fh = fh
+
+        def __enter__(self) -> Spy:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.fh.close()  # type: ignore[attr-defined]
+
+        def read(self, n: int = -1) -> bytes:
+            sizes.append(n)
+            return self.fh.read(n)  # type: ignore[attr-defined, no-any-return]
+
+    monkeypatch.setattr(builtins, "open", lambda *a, **k: Spy(real_open(*a, **k)))
+    monkeypatch.setattr("interpreter.source.os.stat", lambda f: os_stat_small(f))  # a file that grew
+    data, problem = read_capped(path, LoaderLimits(max_bytes=64))
+    assert sizes == [65] and data is None
+    assert problem is not None and problem.code == "yaml-too-large" and "more than 64" in problem.message
+
+
+def os_stat_small(path: str) -> object:
+    import os
+    import stat as st
+
+    real = os.lstat(path)
+
+    class Small:
+        st_mode = real.st_mode
+        st_size = 10
+
+    assert st.S_ISREG(Small.st_mode)
+    return Small()
+
+
+def test_a_mebibyte_of_unknown_keys_is_fast_and_short(tmp_path: pathlib.Path) -> None:
+    import time
+
+    text = MINIMAL.read_text(encoding="utf-8")
+    keys: list[str] = []
+    size = len(text)
+    i = 0
+    while size < 1024 * 1024 - 100:
+        line = f"unknown_key_number_{i}: 1\n"
+        keys.append(line)
+        size += len(line)
+        i += 1
+    path = tmp_path / "keys.guideline.yaml"
+    path.write_text(text + "".join(keys), encoding="utf-8")
+    start = time.monotonic()
+    code, out, _ = run("validate", str(path))
+    elapsed = time.monotonic() - start
+    assert code == 1
+    assert elapsed < 5, elapsed
+    assert len(out.encode()) < 100_000
+    lines = out.splitlines()
+    assert sum(1 for line in lines if "error[schema-unknown-key]" in line) == 200
+    assert "error[too-many-diagnostics]" in lines[-3]
+    assert lines[-1].endswith("(more not shown: 1 file had too many problems to list; "
+                              "see too-many-diagnostics)")
+    code, out, _ = run("validate", "--format", "json", str(path))
+    assert len(json.loads(out)["diagnostics"]) == 201
+
+
+def test_did_you_mean_is_bounded() -> None:
+    import time
+
+    from interpreter.schema import _did_you_mean
+
+    assert _did_you_mean("titel", ["title", "version"]) == "title"
+    assert _did_you_mean("t" * 65, ["t" * 65]) is None  # too long to compare
+    many = [f"name_{i}" for i in range(100_000)]
+    start = time.monotonic()
+    assert _did_you_mean("name_99999", many) != "name_99999"  # past the first 100 candidates
+    assert _did_you_mean("name_5x", many) is not None
+    assert time.monotonic() - start < 1
