@@ -1,6 +1,10 @@
 """The `guideline` command line. The only module that imports click.
 
 Exit codes: 0 ok, 1 findings / failed tests / incomplete result, 2 usage or bad input, 3 internal error.
+
+Errors: always as text on standard error. With ``--format json``, a command that refuses its input (exit 2)
+or fails (exit 3) also prints one JSON error document on standard output (``schema/error.schema.json``),
+so that a host reading one stream always gets JSON. Echoed text is escaped (``textsafe``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import click
 
 from .errors import Diagnostic, EvaluationError, FactsError, GuidelineError, Location
 from .result import Result
+from .textsafe import escape_surrogates, safe_line
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -33,7 +38,10 @@ def _internal_errors(fn: F) -> F:
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
             raise
         except Exception as exc:
-            click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
+            message = f"internal error: {type(exc).__name__}: {exc}"
+            if kwargs.get("fmt") == "json":
+                _echo_json(_error_document("internal", message, (), EXIT_INTERNAL, fn.__name__))
+            click.echo(safe_line(message), err=True)
             click.echo("please report this with the guideline and facts that caused it", err=True)
             sys.exit(EXIT_INTERNAL)
 
@@ -45,7 +53,97 @@ def _print_diagnostics(diags: Sequence[Diagnostic]) -> None:
         click.echo(d.format(), err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _echo_json(data: Any) -> None:
+    """JSON on standard output; lone surrogates from the input are escaped so that it always encodes."""
+    click.echo(escape_surrogates(json.dumps(data, indent=2, ensure_ascii=False)))
+
+
+def _diagnostic_json(d: Diagnostic, kind: str) -> dict[str, Any]:
+    data = d.to_json()
+    if kind == "facts" and d.path and isinstance(d.path[0], str):
+        data["fact"] = d.path[0]
+    return data
+
+
+def _error_document(
+    kind: str, message: str, diagnostics: Sequence[Diagnostic], exit_code: int, command: str | None = None,
+    extra: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """The ``--format json`` error document (``schema/error.schema.json``)."""
+    doc: dict[str, Any] = {
+        "format_version": 1,
+        "error": True,
+        "kind": kind,
+        "message": message.rstrip(":"),
+        "exit_code": exit_code,
+        "diagnostics": [_diagnostic_json(d, kind) for d in diagnostics] + list(extra),
+    }
+    if command:
+        doc["command"] = command
+    return doc
+
+
+def _refuse(
+    fmt: str, kind: str, message: str, diagnostics: Sequence[Diagnostic], command: str,
+    exit_code: int = EXIT_USAGE, extra: Sequence[dict[str, Any]] = (),
+) -> None:
+    """Report a refused input: text on standard error, and the JSON error document under --format json."""
+    if fmt == "json":
+        _echo_json(_error_document(kind, message, diagnostics, exit_code, command, extra))
+    click.echo(safe_line(message), err=True)
+    _print_diagnostics(diagnostics)
+    sys.exit(exit_code)
+
+
+def _wants_json(command: click.Command | None, args: Sequence[str]) -> bool:
+    """Whether ``args`` ask ``command`` for ``--format json`` (and the command offers it)."""
+    if command is None:
+        return False
+    offers = any(
+        isinstance(p, click.Option) and "--format" in p.opts and isinstance(p.type, click.Choice)
+        and "json" in p.type.choices
+        for p in command.params
+    )
+    if not offers:
+        return False
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--format=json" or (arg == "--format" and i + 1 < len(args) and args[i + 1] == "json"):
+            return True
+    return False
+
+
+class _Main(click.Group):
+    """The command group; under ``--format json`` a command-line error is also printed as a JSON error."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["guideline.raw_args"] = list(args)
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            raw: list[str] = ctx.meta.get("guideline.raw_args", [])
+            name = next((a for a in raw if a in self.commands), None)
+            if name is not None and _wants_json(self.commands[name], raw[raw.index(name) + 1 :]):
+                option = getattr(exc, "param_hint", None)
+                param = getattr(exc, "param", None)
+                if not isinstance(option, str) and param is not None:
+                    option = (getattr(param, "opts", None) or [param.name or ""])[0]
+                code = exc.exit_code if exc.exit_code in (EXIT_USAGE, EXIT_INTERNAL) else EXIT_USAGE
+                usage: dict[str, Any] = {
+                    "code": "usage-error", "severity": "error", "message": exc.format_message(),
+                    "file": "<command line>", "line": 0, "column": 0, "path": [],
+                }
+                if isinstance(option, str) and option:
+                    usage["option"] = option
+                _echo_json(_error_document("usage", exc.format_message(), (), code, name, [usage]))
+            raise
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="guideline-interpreter")
 def main() -> None:
     """Validate, evaluate and test clinical guidelines written as YAML decision trees."""
@@ -80,12 +178,13 @@ def validate(paths: tuple[pathlib.Path, ...], fmt: str, strict: bool, lock_path:
 def _parse_at(text: str | None) -> datetime | None:
     if text is None:
         return None
+    shown = safe_line(text)
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
-        raise click.BadParameter(f"'{text}' is not an ISO 8601 time", param_hint="--at") from None
+        raise click.BadParameter(f"'{shown}' is not an ISO 8601 time", param_hint="--at") from None
     if at.tzinfo is None:
-        raise click.BadParameter(f"'{text}' needs a time zone offset, e.g. {text}+00:00", param_hint="--at")
+        raise click.BadParameter(f"'{shown}' needs a time zone offset, e.g. {shown}+00:00", param_hint="--at")
     return at
 
 
@@ -118,9 +217,9 @@ def evaluate(
     try:
         g = load(guideline_ref, version)
     except GuidelineError as exc:
-        click.echo(f"cannot use guideline '{guideline_ref}':", err=True)
-        _print_diagnostics(exc.diagnostics)
-        sys.exit(EXIT_USAGE)
+        _refuse(fmt, "guideline", f"cannot use guideline '{safe_line(guideline_ref)}':", exc.diagnostics,
+                "evaluate")
+        raise  # pragma: no cover - _refuse exits
     name = getattr(facts_file, "name", "<stdin>")
     fname = "<stdin>" if name in ("-", "<stdin>") else str(name)
     try:
@@ -128,18 +227,22 @@ def evaluate(
         facts = parse_facts_json(raw.decode("utf-8") if isinstance(raw, bytes) else raw, file=fname)
         result = g.evaluate(facts, as_of, trace=True, facts_source=fname)
     except UnicodeDecodeError:
-        _print_diagnostics([Diagnostic("fact-encoding", "the facts file is not UTF-8", Location(fname))])
-        sys.exit(EXIT_USAGE)
+        diag = Diagnostic("fact-encoding", "the facts file is not UTF-8", Location(fname))
+        _refuse(fmt, "facts", "the facts were refused; nothing was evaluated:", [diag], "evaluate")
+        raise  # pragma: no cover - _refuse exits
     except FactsError as exc:
-        click.echo("the facts were refused; nothing was evaluated:", err=True)
-        _print_diagnostics(exc.diagnostics)
-        sys.exit(EXIT_USAGE)
+        _refuse(fmt, "facts", "the facts were refused; nothing was evaluated:", exc.diagnostics, "evaluate")
+        raise  # pragma: no cover - _refuse exits
     except EvaluationError as exc:
-        click.echo(f"evaluation failed: {exc}", err=True)
         usage = exc.code.startswith("guideline-") or exc.code == "eval-naive-time"
-        sys.exit(EXIT_USAGE if usage else EXIT_INTERNAL)
+        where = exc.location or Location(g.file)
+        diag = Diagnostic(exc.code, exc.message, where)
+        node = [{"node": exc.node_id}] if exc.node_id else [{}]
+        _refuse(fmt, "evaluation" if usage else "internal", f"evaluation failed: {exc}", (), "evaluate",
+                EXIT_USAGE if usage else EXIT_INTERNAL, [{**diag.to_json(), **node[0]}])
+        raise  # pragma: no cover - _refuse exits
     if fmt == "json":
-        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        _echo_json(result.to_json())
     else:
         click.echo(_render_text(result, explain), nl=False)
     sys.exit(EXIT_OK if result.complete else EXIT_FINDINGS)
@@ -168,15 +271,18 @@ def test_cmd(
     targets = list(paths) or [pathlib.Path("guidelines")]
     for p in targets:
         if not p.exists():
-            raise click.BadParameter(f"'{p}' does not exist", param_hint="PATHS")
+            raise click.BadParameter(f"'{safe_line(p)}' does not exist", param_hint="PATHS")
     report = run_tests(targets)
     show_coverage = show_coverage or min_coverage is not None
     low = [
         c for c in report.coverage.values() if min_coverage is not None and c.percent + 1e-9 < min_coverage
     ]
+    if fmt == "json" and not report.files:
+        missing = Diagnostic("usage-error", "no test files found under the paths given", Location(""))
+        _refuse(fmt, "usage", "no test files found", (), "test", extra=[missing.to_json()])
     if fmt == "json":
-        click.echo(
-            json.dumps(
+        _echo_json(
+
                 {
                     "passed": report.passed,
                     "failed": report.failed,
@@ -197,18 +303,17 @@ def test_cmd(
                         for f in report.files
                     ],
                     "coverage": [c.to_json() for c in report.coverage.values()],
-                },
-                indent=2,
-            )
+                }
+
         )
     else:
         for f in report.files:
             _print_diagnostics(f.diagnostics)
             for c in f.cases:
                 if not c.passed:
-                    click.echo(f"FAIL {c.location}: {c.name}")
+                    click.echo(f"FAIL {safe_line(c.location)}: {safe_line(c.name)}")
                     for line in c.diff:
-                        click.echo(f"    {line}")
+                        click.echo(f"    {safe_line(line)}")
         if show_coverage:
             for cov in report.coverage.values():
                 click.echo(
@@ -219,7 +324,7 @@ def test_cmd(
                 )
                 for kind, items in cov.missed().items():
                     if items:
-                        click.echo(f"  not reached ({kind}): {', '.join(items)}")
+                        click.echo(f"  not reached ({kind}): {safe_line(', '.join(items))}")
         click.echo(
             f"{report.passed} passed, {report.failed} failed"
             + (f", {len(report.errors)} file errors" if report.errors else "")

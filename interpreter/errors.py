@@ -1,6 +1,6 @@
 """Locations, diagnostics and the exception tree.
 
-This module imports nothing else from the package, so every stage can use it.
+This module imports nothing else from the package but ``textsafe``, so every stage can use it.
 A diagnostic has a stable kebab-case ``code`` (documented in ``docs/diagnostics.md``),
 a severity, a message, a location (file, line, column; 1-based) and an optional hint.
 """
@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from .textsafe import safe_line
 
 __all__ = [
     "Diagnostic",
@@ -67,10 +69,14 @@ class Diagnostic:
         return self.severity is Severity.ERROR
 
     def format(self) -> str:
-        """``file:line:col: severity[code]: message`` followed by an indented hint line."""
-        text = f"{self.location}: {self.severity}[{self.code}]: {self.message}"
+        """``file:line:col: severity[code]: message`` followed by an indented hint line.
+
+        Echoed text (file name, message, hint) is escaped so that each stays on its line (``textsafe``).
+        """
+        where, code = safe_line(self.location), safe_line(self.code)
+        text = f"{where}: {self.severity}[{code}]: {safe_line(self.message)}"
         if self.hint:
-            text += f"\n    hint: {self.hint}"
+            text += f"\n    hint: {safe_line(self.hint)}"
         return text
 
     def to_json(self) -> dict[str, Any]:

@@ -10,10 +10,10 @@ import pathlib
 from dataclasses import dataclass, field
 
 from .compiler import CompiledGuideline, compile_guideline
-from .errors import Diagnostic, GuidelineError, Location, sort_diagnostics
+from .errors import Diagnostic, GuidelineError, Location, Severity, sort_diagnostics
 from .model import GuidelineModel, build_model
 from .schema import validate_document
-from .source import DEFAULT_LIMITS, LoaderLimits, load_yaml
+from .source import DEFAULT_LIMITS, LoaderLimits, load_yaml, read_capped
 
 __all__ = ["Analysis", "analyze_bytes", "analyze_file", "load_guideline_file"]
 
@@ -27,32 +27,55 @@ class Analysis:
 
 
 def analyze_bytes(data: bytes, file: str, limits: LoaderLimits = DEFAULT_LIMITS) -> Analysis:
-    """Run every load stage over ``data``; stop at the first stage that reports an error."""
+    """Run every load stage over ``data``; stop at the first stage that reports an error.
+
+    At most ``limits.max_diagnostics`` diagnostics are kept, then one ``too-many-diagnostics``.
+    """
     doc, source_map, diags = load_yaml(data, file, limits)
     if doc is None or any(d.is_error for d in diags):
-        return Analysis(file, sort_diagnostics(diags))
-    diags = diags + validate_document(doc, source_map)
+        return Analysis(file, bound_diagnostics(diags, file, limits.max_diagnostics))
+    diags = diags + validate_document(doc, source_map, limits.max_diagnostics)
     if any(d.is_error for d in diags):
-        return Analysis(file, sort_diagnostics(diags))
+        return Analysis(file, bound_diagnostics(diags, file, limits.max_diagnostics))
     model, model_diags = build_model(doc, source_map)
     diags += model_diags
     if model is None:
         return Analysis(file, sort_diagnostics(diags))
     compiled, compile_diags = compile_guideline(model)
     diags += compile_diags
-    return Analysis(file, sort_diagnostics(diags), model, compiled)
+    return Analysis(file, bound_diagnostics(diags, file, limits.max_diagnostics), model, compiled)
+
+
+TOO_MANY = "too-many-diagnostics"
+
+
+def bound_diagnostics(diags: list[Diagnostic], file: str, limit: int) -> list[Diagnostic]:
+    """The first ``limit`` diagnostics (sorted by location), then one ``too-many-diagnostics`` summary
+    (an error when any diagnostic left out is an error) when there were more."""
+    ordered = sort_diagnostics(diags)
+    if len(ordered) <= limit:
+        return ordered
+    shown, hidden = ordered[:limit], ordered[limit:]
+    last = shown[-1].location if shown else Location(file, 1, 1)
+    severity = Severity.ERROR if any(d.is_error for d in hidden) else Severity.WARNING
+    summary = Diagnostic(
+        TOO_MANY,
+        f"... more diagnostics not shown: only the first {limit} problems of this file are listed, "
+        "and checking stopped early",
+        Location(file, last.line, last.column),
+        severity,
+        hint="fix the problems shown, then validate again",
+    )
+    return [*shown, summary]
 
 
 def analyze_file(path: pathlib.Path | str, limits: LoaderLimits = DEFAULT_LIMITS) -> Analysis:
-    """Read and analyze one guideline file. An unreadable file gives a ``file-unreadable`` diagnostic."""
+    """Read and analyze one guideline file. An unreadable file, or one that is not a regular file, gives a
+    ``file-unreadable`` diagnostic; a file over the size limit ``yaml-too-large`` (read no further)."""
     p = pathlib.Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        return Analysis(
-            str(p),
-            [Diagnostic("file-unreadable", f"cannot read the file: {exc.strerror or exc}", Location(str(p)))],
-        )
+    data, problem = read_capped(p, limits)  # at most max_bytes + 1 bytes; only regular files
+    if data is None:
+        return Analysis(str(p), [problem] if problem is not None else [])
     return analyze_bytes(data, str(p), limits)
 
 

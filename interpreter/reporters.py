@@ -5,6 +5,11 @@
 * ``github``: GitHub Actions workflow commands (``::error file=...,line=...,col=...,title=code::message``),
   so problems show as annotations on the pull request, then a plain summary line.
 
+Echoed text is made safe for its format (``textsafe``): one line per diagnostic line in ``text`` (control
+characters, line breaks, bidi controls and lone surrogates escaped), one workflow command per diagnostic in
+``github`` (line breaks as ``%0A``, everything else as in ``text``); in ``json``, lone
+surrogates become ``\\uXXXX`` escapes so that the output is valid JSON and always encodes as UTF-8.
+
 Reporters return text; only the CLI prints it.
 """
 
@@ -14,6 +19,7 @@ import json
 from collections.abc import Callable, Mapping
 
 from .errors import Diagnostic
+from .textsafe import escape_surrogates, safe_block, safe_line
 from .validate import ValidationReport
 
 __all__ = ["REPORTERS", "github_reporter", "json_reporter", "summary_line", "text_reporter"]
@@ -27,7 +33,11 @@ def summary_line(report: ValidationReport) -> str:
     files = _plural(len(report.files), "file")
     if not report.diagnostics:
         return f"{files} checked: no problems found"
-    return f"{files} checked: {_plural(report.errors, 'error')}, {_plural(report.warnings, 'warning')}"
+    text = f"{files} checked: {_plural(report.errors, 'error')}, {_plural(report.warnings, 'warning')}"
+    if report.truncated_files:
+        text += (f" (more not shown: {_plural(report.truncated_files, 'file')} had too many problems "
+                 "to list; see too-many-diagnostics)")
+    return text
 
 
 def text_reporter(report: ValidationReport) -> str:
@@ -37,7 +47,8 @@ def text_reporter(report: ValidationReport) -> str:
 
 
 def json_reporter(report: ValidationReport) -> str:
-    return json.dumps(report.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    text = json.dumps(report.to_json(), indent=2, sort_keys=True, ensure_ascii=False)
+    return escape_surrogates(text) + "\n"
 
 
 def _escape_data(text: str) -> str:
@@ -49,13 +60,14 @@ def _escape_property(text: str) -> str:
 
 
 def _github_line(d: Diagnostic) -> str:
-    props = [f"file={_escape_property(d.location.file)}"]
+    props = [f"file={_escape_property(safe_line(d.location.file))}"]
     if d.location.line:
         props.append(f"line={d.location.line}")
         if d.location.column:
             props.append(f"col={d.location.column}")
-    props.append(f"title={_escape_property(d.code)}")
-    message = d.message + (f"\nhint: {d.hint}" if d.hint else "")
+    props.append(f"title={_escape_property(safe_line(d.code))}")
+    # line breaks are kept (GitHub shows them; they are %0A on the line), other controls are escaped
+    message = safe_block(d.message, "") + (f"\nhint: {safe_block(d.hint, '')}" if d.hint else "")
     command = "error" if d.is_error else "warning"
     return f"::{command} {','.join(props)}::{_escape_data(message)}"
 

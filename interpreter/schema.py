@@ -286,17 +286,30 @@ def format_path(path: Sequence[str | int]) -> str:
     return out or "(top level)"
 
 
-def validate_document(data: Any, source_map: SourceMap) -> list[Diagnostic]:
-    """Validate ``data`` against the guideline schema; one diagnostic per problem, sorted by location."""
+#: The most schema diagnostics collected for one document: past it the check stops (the caller reports
+#: ``too-many-diagnostics``), so that a file of a million unknown keys costs no more than a few hundred.
+MAX_SCHEMA_DIAGNOSTICS = 200
+
+
+def validate_document(
+    data: Any, source_map: SourceMap, max_diagnostics: int = MAX_SCHEMA_DIAGNOSTICS
+) -> list[Diagnostic]:
+    """Validate ``data`` against the guideline schema; one diagnostic per problem, sorted by location.
+
+    Stops after ``max_diagnostics + 1`` diagnostics (so a caller can tell that there were more).
+    """
     fast = fast_validity_check()
     if fast is not None and fast(data):
         return []
-    return validate_with(SCHEMA_FILE, data, source_map)
+    return validate_with(SCHEMA_FILE, data, source_map, max_diagnostics)
 
 
-def validate_with(schema_name: str, data: Any, source_map: SourceMap) -> list[Diagnostic]:
+def validate_with(
+    schema_name: str, data: Any, source_map: SourceMap, max_diagnostics: int = MAX_SCHEMA_DIAGNOSTICS
+) -> list[Diagnostic]:
     """Validate ``data`` against the bundled schema ``schema_name`` (e.g. ``tests.schema.json``), with the
-    same ``schema-*`` diagnostics as guideline files; sorted by location."""
+    same ``schema-*`` diagnostics as guideline files; sorted by location. Stops early after
+    ``max_diagnostics + 1`` diagnostics."""
     converter = _Converter(source_map, bundled_schema(schema_name))
     out: list[Diagnostic] = []
     seen: set[tuple[str, Path, str]] = set()
@@ -306,6 +319,10 @@ def validate_with(schema_name: str, data: Any, source_map: SourceMap) -> list[Di
             if key not in seen:
                 seen.add(key)
                 out.append(diag)
+            if len(out) > max_diagnostics:
+                break
+        if len(out) > max_diagnostics:
+            break
     # a value of the wrong type also fails its enum/pattern/range: say only what matters
     wrong_type = {d.path for d in out if d.code == "schema-type"}
     out = [d for d in out if d.code == "schema-type" or d.path not in wrong_type]
@@ -315,9 +332,24 @@ def validate_with(schema_name: str, data: Any, source_map: SourceMap) -> list[Di
 # --------------------------------------------------------------------------------------------------
 
 
+#: The did-you-mean search compares at most this many candidates, each and the word cut to this length.
+MAX_SUGGESTION_CANDIDATES = 100
+MAX_SUGGESTION_CHARS = 64
+
+
 def _did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return matches[0] if matches else None
+    """The closest of ``choices`` to ``word``, if close; bounded: no search for a word longer than
+    ``MAX_SUGGESTION_CHARS``, and only the first ``MAX_SUGGESTION_CANDIDATES`` choices (each cut to that
+    length) are compared."""
+    if len(word) > MAX_SUGGESTION_CHARS:
+        return None
+    short: dict[str, str] = {}
+    for i, choice in enumerate(choices):
+        if i >= MAX_SUGGESTION_CANDIDATES:
+            break
+        short.setdefault(choice[:MAX_SUGGESTION_CHARS], choice)
+    matches = difflib.get_close_matches(word, list(short), n=1, cutoff=0.6)
+    return short[matches[0]] if matches else None
 
 
 def _join_or(items: Sequence[str]) -> str:

@@ -31,7 +31,9 @@ Decisions (documented in docs/diagnostics.md):
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -42,7 +44,7 @@ import yaml
 
 from .errors import Diagnostic, Location, Path, Severity
 
-__all__ = ["DEFAULT_LIMITS", "EXPRESSION_KEYS", "LoaderLimits", "SourceMap", "load_yaml"]
+__all__ = ["DEFAULT_LIMITS", "EXPRESSION_KEYS", "LoaderLimits", "SourceMap", "load_yaml", "read_capped"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,8 @@ class LoaderLimits:
     max_number_chars: int = 64
     #: at most this many anchor/alias diagnostics per file (the rest are summarised)
     max_anchor_reports: int = 10
+    #: at most this many diagnostics per file; checking stops early past it (``too-many-diagnostics``)
+    max_diagnostics: int = 200
 
 
 DEFAULT_LIMITS = LoaderLimits()
@@ -464,24 +468,55 @@ def _decode(data: bytes, file: str) -> tuple[str | None, Diagnostic | None]:
         )
 
 
+def _too_large(file: str, size_text: str, limits: LoaderLimits) -> Diagnostic:
+    return Diagnostic(
+        "yaml-too-large",
+        f"the file is {size_text} bytes; the limit is {limits.max_bytes} bytes",
+        Location(file, 1, 1),
+        hint="split the guideline or remove unneeded content",
+    )
+
+
+def read_capped(path: str | os.PathLike[str], limits: LoaderLimits = DEFAULT_LIMITS) -> tuple[
+    bytes | None, Diagnostic | None
+]:
+    """The bytes of a guideline file, reading at most ``limits.max_bytes + 1`` of them.
+
+    Only a regular file is read: anything else (a FIFO, a character device such as /dev/zero, a socket)
+    is refused as ``file-unreadable`` before it is opened, so that nothing blocks or streams forever. A file
+    whose size is over the limit is refused as ``yaml-too-large`` without reading it; one that grows while
+    it is read is cut at ``max_bytes + 1`` bytes and refused the same way.
+    """
+    file = os.fspath(path)
+    try:
+        st = os.stat(file)
+        if not stat.S_ISREG(st.st_mode):
+            return None, Diagnostic(
+                "file-unreadable",
+                "not a regular file (a device, pipe or socket); only guideline files are read",
+                Location(file),
+                hint="save the guideline to a file and name that file",
+            )
+        if st.st_size > limits.max_bytes:
+            return None, _too_large(file, str(st.st_size), limits)
+        with open(file, "rb") as fh:
+            data = fh.read(limits.max_bytes + 1)
+    except OSError as exc:
+        return None, Diagnostic(
+            "file-unreadable", f"cannot read the file: {exc.strerror or exc}", Location(file)
+        )
+    if len(data) > limits.max_bytes:
+        return None, _too_large(file, f"more than {limits.max_bytes}", limits)
+    return data, None
+
+
 def load_yaml(
     data: bytes, file: str, limits: LoaderLimits = DEFAULT_LIMITS
 ) -> tuple[Any | None, SourceMap, list[Diagnostic]]:
     """Parse one guideline document strictly. See the module docstring for the rules."""
     empty_map = SourceMap(file)
     if len(data) > limits.max_bytes:
-        return (
-            None,
-            empty_map,
-            [
-                Diagnostic(
-                    "yaml-too-large",
-                    f"the file is {len(data)} bytes; the limit is {limits.max_bytes} bytes",
-                    Location(file, 1, 1),
-                    hint="split the guideline or remove unneeded content",
-                )
-            ],
-        )
+        return None, empty_map, [_too_large(file, str(len(data)), limits)]
     text, problem = _decode(data, file)
     if text is None:
         assert problem is not None

@@ -57,6 +57,11 @@ class ValidationReport:
         return sum(1 for d in self.diagnostics if not d.is_error)
 
     @property
+    def truncated_files(self) -> int:
+        """How many files had more diagnostics than are listed (each ends with ``too-many-diagnostics``)."""
+        return len({d.location.file for d in self.diagnostics if d.code == TOO_MANY})
+
+    @property
     def usage_error(self) -> bool:
         return any(d.code in USAGE_CODES for d in self.diagnostics)
 
@@ -202,8 +207,17 @@ def validate_paths(
     diagnostics.extend(_lock_diagnostics(models_by_lock))
     if strict:
         diagnostics = [d.as_error() if d.severity is Severity.WARNING else d for d in diagnostics]
-    return ValidationReport(
-        tuple(sort_diagnostics(diagnostics)), tuple(str(f) for f in files), strict, internal
+    return ValidationReport(tuple(_report_order(diagnostics)), tuple(str(f) for f in files), strict, internal)
+
+
+#: The code of the summary that ends a file's diagnostics when there were too many (``loader``).
+TOO_MANY = "too-many-diagnostics"
+
+
+def _report_order(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """Sorted by file and location; a file's ``too-many-diagnostics`` summary comes last in its file."""
+    return sorted(
+        sort_diagnostics(diagnostics), key=lambda d: (d.location.file, d.code == TOO_MANY)
     )
 
 
