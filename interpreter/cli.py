@@ -154,7 +154,8 @@ def evaluate(
         result = g.evaluate(facts, as_of, trace=True, facts_source=fname, time_zone=time_zone)
     except FactsError as exc:
         click.echo("the facts were refused; nothing was evaluated:", err=True)
-        _print_diagnostics(exc.diagnostics)
+        # the count of the errors not shown ("... and N more") comes last
+        _print_diagnostics(sorted(exc.diagnostics, key=lambda d: d.code == "fact-too-many-errors"))
         sys.exit(EXIT_USAGE)
     except EvaluationError as exc:
         click.echo(f"evaluation failed: {exc}", err=True)

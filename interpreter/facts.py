@@ -58,7 +58,7 @@ from typing import IO, Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import units
-from .errors import Diagnostic, EvaluationError, FactsError, Location, Path
+from .errors import Diagnostic, EvaluationError, FactsError, Location, Path, sort_diagnostics
 from .functions import CONVERSION_CONTEXT, DECIMAL_CONTEXT, UNKNOWN, echo, echo_number
 from .model import Input
 from .valuetypes import Series
@@ -648,7 +648,7 @@ def _bounded(errors: list[Diagnostic], most: int, where: Location) -> list[Diagn
         return errors
     rest = len(errors) - most
     return [
-        *errors[:most],
+        *sort_diagnostics(errors)[:most],  # the first in the stable order, never by the order sent
         Diagnostic(
             "fact-too-many-errors",
             f"... and {rest} more fact error(s), not shown (at most {most} are reported)",
