@@ -14,8 +14,8 @@ Every *malformed* fact is an error, never a silent unknown: all of them are repo
 
 ``fact-wrong-type``, ``fact-not-finite``, ``fact-too-precise``, ``fact-unknown-unit``, ``fact-unit-mismatch``,
 ``fact-missing-unit``, ``fact-implausible``, ``fact-unknown-code``, ``fact-bad-time``, ``fact-future``,
-``fact-malformed``; and from ``parse_facts_json``: ``fact-duplicate-key``, ``fact-not-finite``,
-``fact-malformed``. Values echoed in messages are cut to about 40 characters.
+``fact-malformed``, ``fact-too-large``, ``fact-too-many-errors``; and from ``parse_facts_json``:
+``fact-duplicate-key``, ``fact-not-finite``, ``fact-malformed``, ``fact-encoding``, ``fact-too-large``. Values echoed in messages are cut to about 40 characters.
 
 Numbers: JSON numbers only (``"1500"`` is text, ``true`` is not 1). Floats are read through their
 shortest ``repr`` (``0.1`` is exactly ``Decimal('0.1')``); better, parse the JSON with
@@ -27,12 +27,19 @@ significant digits as ``fact-too-precise``: no measurement has that precision, a
 compare differently in two units (conversion keeps 120 digits, display 28).
 
 Times: every datetime a fact carries (a datetime value, an ``at``, a series time) and the as-of time are
-normalized to a FIXED-offset time zone of their own offset: arithmetic and comparisons are by instant, even
-when the host passes ``datetime`` objects with a ``ZoneInfo`` that has daylight saving (Python subtracts two
-datetimes that share a tzinfo by wall clock), and the local offset as sent is kept, so a series function
-reads each result's local calendar date. A datetime input declared ``time: past`` refuses a value after the
-as-of time, ``time: future`` one before it (``fact-implausible``). A series with two results at the same
-instant keeps one when their values are equal and is refused (``fact-malformed``) when they differ.
+converted to the evaluation's ONE calendar (``evaluation_calendar``: the IANA ``time_zone`` the host states,
+else the as-of time's ``ZoneInfo``, else its UTC offset) and kept with a FIXED offset (the calendar's offset
+at that instant): arithmetic and comparisons are by instant (Python subtracts two datetimes that share a
+tzinfo by wall clock), and a series function reads each result's date in that calendar, never the offset
+the host happened to write. A time outside years 1..9999 in UTC or in the calendar is ``fact-bad-time``.
+A datetime input declared ``time: past`` refuses a value after the as-of time, ``time: future`` one before
+it (``fact-implausible``). A series is sorted by instant, value and what was given (never by list order);
+two results at the same instant keep one when their values are equal and are refused (``fact-malformed``)
+when they differ.
+
+Limits (``FactsLimits``; docs/api.md, "Limits"): bytes read, JSON nesting (measured before parsing), number
+of facts, series length (``fact-too-large``), errors reported (``fact-too-many-errors``), did-you-mean
+suggestions.
 
 Units: a quantity fact is ``{"value": n, "unit": "UCUM"}``. The unit must be the input's unit, one of its
 ``accepted_units``, or another spelling of one of these with a factor of exactly 1 (``10*3/uL`` for
