@@ -15,7 +15,8 @@ Every *malformed* fact is an error, never a silent unknown: all of them are repo
 ``fact-wrong-type``, ``fact-not-finite``, ``fact-too-precise``, ``fact-unknown-unit``, ``fact-unit-mismatch``,
 ``fact-missing-unit``, ``fact-implausible``, ``fact-unknown-code``, ``fact-bad-time``, ``fact-future``,
 ``fact-malformed``, ``fact-too-large``, ``fact-too-many-errors``; and from ``parse_facts_json``:
-``fact-duplicate-key``, ``fact-not-finite``, ``fact-malformed``, ``fact-encoding``, ``fact-too-large``. Values echoed in messages are cut to about 40 characters.
+``fact-duplicate-key``, ``fact-not-finite``, ``fact-malformed``, ``fact-encoding``, ``fact-too-large``.
+Values echoed in messages are cut to about 40 characters.
 
 Numbers: JSON numbers only (``"1500"`` is text, ``true`` is not 1). Floats are read through their
 shortest ``repr`` (``0.1`` is exactly ``Decimal('0.1')``); better, parse the JSON with
