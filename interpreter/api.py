@@ -10,6 +10,7 @@ from typing import Any
 from .compiler import CompiledGuideline
 from .errors import Diagnostic, GuidelineError, Location
 from .evaluate import evaluate as _evaluate
+from .facts import DEFAULT_FACTS_LIMITS, FactsLimits
 from .library import find_guideline
 from .loader import load_guideline_file
 from .lockfile import check_lock, find_lock, read_lock
@@ -66,15 +67,28 @@ class Guideline:
         *,
         trace: bool = True,
         facts_source: str | None = None,
+        time_zone: str | None = None,
+        facts_limits: FactsLimits = DEFAULT_FACTS_LIMITS,
     ) -> Result:
         """Evaluate against a patient's ``facts`` (see docs/api.md for their shape).
 
         ``as_of`` (timezone-aware; default now) fixes what "now" means, so an evaluation is reproducible.
+        ``time_zone`` (an IANA name such as ``"Europe/Paris"``) is the calendar of the day predicates: every
+        fact time is converted to it before its date is taken; by default the UTC offset of ``as_of``.
         ``facts_source`` names where the facts came from (a file name), for the locations of fact errors.
+        ``facts_limits`` bounds the facts (docs/api.md, "Limits").
         Raises ``FactsError`` for malformed facts and ``EvaluationError`` when the guideline cannot be
-        applied.
+        applied (``eval-bad-time-zone`` for an unknown time zone).
         """
-        return _evaluate(self._compiled, facts, as_of, trace=trace, facts_source=facts_source)
+        return _evaluate(
+            self._compiled,
+            facts,
+            as_of,
+            trace=trace,
+            facts_source=facts_source,
+            time_zone=time_zone,
+            facts_limits=facts_limits,
+        )
 
     def __repr__(self) -> str:
         return f"<Guideline {self.id} {self.version} ({self.status}) {self.content_hash[:19]}>"

@@ -13,7 +13,7 @@ import json
 import pathlib
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -175,16 +175,29 @@ def validate(paths: tuple[pathlib.Path, ...], fmt: str, strict: bool, lock_path:
 
 
 # evaluate ---------------------------------------------------------------------------------------------
-def _parse_at(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    shown = safe_line(text)
+def _parse_at(text: str | None, time_zone: str | None = None) -> datetime | None:
+    """The ``--at`` time, checked with the ``--time-zone`` calendar (a usage error, exit 2, when either is
+    bad: no offset, outside years 1..9999 in UTC or in the calendar, an unknown zone)."""
+    from .errors import EvaluationError
+    from .facts import evaluation_calendar
+
+    shown = json.dumps(text[:64] + ("..." if len(text) > 64 else ""), ensure_ascii=True) if text else ""
+    at: datetime | None = None
+    if text is not None:
+        try:
+            at = datetime.fromisoformat(text) if len(text) <= 64 else None
+        except ValueError:
+            at = None
+        if at is None:
+            raise click.BadParameter(f"{shown} is not an ISO 8601 time", param_hint="--at")
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise click.BadParameter(f"{shown} needs a time zone offset, e.g. +00:00", param_hint="--at")
     try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(f"'{shown}' is not an ISO 8601 time", param_hint="--at") from None
-    if at.tzinfo is None:
-        raise click.BadParameter(f"'{shown}' needs a time zone offset, e.g. {shown}+00:00", param_hint="--at")
+        evaluation_calendar(at if at is not None else datetime.now(UTC), time_zone)
+    except EvaluationError as exc:
+        raise click.BadParameter(
+            exc.message, param_hint="--time-zone" if exc.code == "eval-bad-time-zone" else "--at"
+        ) from None
     return at
 
 
@@ -199,11 +212,23 @@ def _render_text(result: Result, explain: bool) -> str:
 @click.argument("facts_file", metavar="FACTS", type=click.File("rb"))
 @click.option("--version", "version", default=None, help="Pin the guideline version (bundled ids).")
 @click.option("--at", "at", default=None, help="As-of time, ISO 8601 with offset (default: now).")
+@click.option(
+    "--time-zone",
+    "time_zone",
+    default=None,
+    help="IANA time zone of the calendar days (e.g. Europe/Paris; default: the offset of --at, UTC for now).",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--explain", is_flag=True, help="Show why: every decision with the values it used.")
 @_internal_errors
 def evaluate(
-    guideline_ref: str, facts_file: Any, version: str | None, at: str | None, fmt: str, explain: bool
+    guideline_ref: str,
+    facts_file: Any,
+    version: str | None,
+    at: str | None,
+    time_zone: str | None,
+    fmt: str,
+    explain: bool,
 ) -> None:
     """Evaluate GUIDELINE (a file, or a bundled id such as `leukopenia`) against FACTS (a JSON file, or -).
 
@@ -211,9 +236,9 @@ def evaluate(
     2 for bad facts or a guideline that cannot be used, 3 for an internal error.
     """
     from .api import load
-    from .facts import parse_facts_json
+    from .facts import read_facts
 
-    as_of = _parse_at(at)
+    as_of = _parse_at(at, time_zone)
     try:
         g = load(guideline_ref, version)
     except GuidelineError as exc:
@@ -223,15 +248,12 @@ def evaluate(
     name = getattr(facts_file, "name", "<stdin>")
     fname = "<stdin>" if name in ("-", "<stdin>") else str(name)
     try:
-        raw = facts_file.read()
-        facts = parse_facts_json(raw.decode("utf-8") if isinstance(raw, bytes) else raw, file=fname)
-        result = g.evaluate(facts, as_of, trace=True, facts_source=fname)
-    except UnicodeDecodeError:
-        diag = Diagnostic("fact-encoding", "the facts file is not UTF-8", Location(fname))
-        _refuse(fmt, "facts", "the facts were refused; nothing was evaluated:", [diag], "evaluate")
-        raise  # pragma: no cover - _refuse exits
+        facts = read_facts(facts_file, file=fname)  # bounded: never reads past the size limit
+        result = g.evaluate(facts, as_of, trace=True, facts_source=fname, time_zone=time_zone)
     except FactsError as exc:
-        _refuse(fmt, "facts", "the facts were refused; nothing was evaluated:", exc.diagnostics, "evaluate")
+        # the count of the errors not shown ("... and N more") comes last
+        diags = sorted(exc.diagnostics, key=lambda d: d.code == "fact-too-many-errors")
+        _refuse(fmt, "facts", "the facts were refused; nothing was evaluated:", diags, "evaluate")
         raise  # pragma: no cover - _refuse exits
     except EvaluationError as exc:
         usage = exc.code.startswith("guideline-") or exc.code == "eval-naive-time"

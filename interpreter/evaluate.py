@@ -9,13 +9,14 @@ says so, names the facts that would settle it and applies the node's ``unknown``
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timezone
+from datetime import UTC, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from .compiler import CompiledBranch, CompiledDose, CompiledGuideline, CompiledNode
 from .errors import EvaluationError
 from .expressions import EVALUATION_EXCEPTIONS, UNKNOWN, CompiledExpression, evaluation_error
+from .facts import DEFAULT_FACTS_LIMITS, FactsLimits, evaluation_calendar
 from .functions import DECIMAL_CONTEXT
 from .model import Action
 from .result import (
@@ -343,8 +344,11 @@ def evaluate(
     *,
     trace: bool = True,
     facts_source: str | None = None,
+    time_zone: str | tzinfo | None = None,
+    facts_limits: FactsLimits = DEFAULT_FACTS_LIMITS,
 ) -> Result:
-    """Evaluate ``g`` against raw host ``facts`` at ``as_of`` (default: now, UTC).
+    """Evaluate ``g`` against raw host ``facts`` at ``as_of`` (default: now, UTC), with calendar days in
+    ``time_zone`` (default: the offset of ``as_of``; see ``interpreter.facts.evaluation_calendar``).
 
     Raises ``FactsError`` for malformed facts (nothing partial is returned) and ``EvaluationError`` when an
     expression fails at run time or the guideline does not apply at ``as_of``.
@@ -357,12 +361,8 @@ def evaluate(
         )
     elif as_of.tzinfo is None or as_of.utcoffset() is None:
         raise EvaluationError("eval-naive-time", "the as-of time must carry a time zone offset")
-    if as_of.tzinfo.__class__ is not timezone:
-        # a fixed offset: arithmetic by instant even for zones with daylight saving (same-zone datetimes
-        # are otherwise subtracted by wall clock)
-        offset = as_of.utcoffset()
-        assert offset is not None
-        as_of = as_of.astimezone(timezone(offset))
+    # a fixed offset in the evaluation's calendar, within years 1..9999 (arithmetic by instant)
+    as_of, _ = evaluation_calendar(as_of, time_zone)
     model = g.model
     # the effective period is read in UTC: [start 00:00Z, the day after the end 00:00Z)
     if as_of < g.effective_from or (g.effective_until is not None and as_of >= g.effective_until):
@@ -375,7 +375,7 @@ def evaluate(
         )
     if model.status == "retired":
         raise EvaluationError("guideline-retired", f"guideline {model.id} {model.version} is retired")
-    checked = g.facts.check(facts, as_of, file=facts_source)
+    checked = g.facts.check(facts, as_of, file=facts_source, time_zone=time_zone, limits=facts_limits)
     values: dict[str, Any] = dict(checked.values)
     with localcontext(DECIMAL_CONTEXT):
         for name, expr in g.derived:

@@ -14,8 +14,9 @@ Every *malformed* fact is an error, never a silent unknown: all of them are repo
 
 ``fact-wrong-type``, ``fact-not-finite``, ``fact-too-precise``, ``fact-unknown-unit``, ``fact-unit-mismatch``,
 ``fact-missing-unit``, ``fact-implausible``, ``fact-unknown-code``, ``fact-bad-time``, ``fact-future``,
-``fact-malformed``; and from ``parse_facts_json``: ``fact-duplicate-key``, ``fact-not-finite``,
-``fact-malformed``. Values echoed in messages are cut to about 40 characters.
+``fact-malformed``, ``fact-too-large``, ``fact-too-many-errors``; and from ``parse_facts_json``:
+``fact-duplicate-key``, ``fact-not-finite``, ``fact-malformed``, ``fact-encoding``, ``fact-too-large``.
+Values echoed in messages are cut to about 40 characters.
 
 Numbers: JSON numbers only (``"1500"`` is text, ``true`` is not 1). Floats are read through their
 shortest ``repr`` (``0.1`` is exactly ``Decimal('0.1')``); better, parse the JSON with
@@ -27,12 +28,19 @@ significant digits as ``fact-too-precise``: no measurement has that precision, a
 compare differently in two units (conversion keeps 120 digits, display 28).
 
 Times: every datetime a fact carries (a datetime value, an ``at``, a series time) and the as-of time are
-normalized to a FIXED-offset time zone of their own offset: arithmetic and comparisons are by instant, even
-when the host passes ``datetime`` objects with a ``ZoneInfo`` that has daylight saving (Python subtracts two
-datetimes that share a tzinfo by wall clock), and the local offset as sent is kept, so a series function
-reads each result's local calendar date. A datetime input declared ``time: past`` refuses a value after the
-as-of time, ``time: future`` one before it (``fact-implausible``). A series with two results at the same
-instant keeps one when their values are equal and is refused (``fact-malformed``) when they differ.
+converted to the evaluation's ONE calendar (``evaluation_calendar``: the IANA ``time_zone`` the host states,
+else the as-of time's ``ZoneInfo``, else its UTC offset) and kept with a FIXED offset (the calendar's offset
+at that instant): arithmetic and comparisons are by instant (Python subtracts two datetimes that share a
+tzinfo by wall clock), and a series function reads each result's date in that calendar, never the offset
+the host happened to write. A time outside years 1..9999 in UTC or in the calendar is ``fact-bad-time``.
+A datetime input declared ``time: past`` refuses a value after the as-of time, ``time: future`` one before
+it (``fact-implausible``). A series is sorted by instant, value and what was given (never by list order);
+two results at the same instant keep one when their values are equal and are refused (``fact-malformed``)
+when they differ.
+
+Limits (``FactsLimits``; docs/api.md, "Limits"): bytes read, JSON nesting (measured before parsing), number
+of facts, series length (``fact-too-large``), errors reported (``fact-too-many-errors``), did-you-mean
+suggestions.
 
 Units: a quantity fact is ``{"value": n, "unit": "UCUM"}``. The unit must be the input's unit, one of its
 ``accepted_units``, or another spelling of one of these with a factor of exactly 1 (``10*3/uL`` for
@@ -44,22 +52,35 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
+import re
+import stat
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any, Final, Literal
+from typing import IO, Any, Final, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import units
-from .errors import Diagnostic, EvaluationError, FactsError, Location, Path
+from .errors import Diagnostic, EvaluationError, FactsError, Location, Path, sort_diagnostics
 from .functions import CONVERSION_CONTEXT, DECIMAL_CONTEXT, UNKNOWN, echo, echo_number
 from .model import Input
 from .valuetypes import Series
 
-__all__ = ["CheckedFacts", "FactChecker", "FactStatus", "parse_facts_json"]
+__all__ = [
+    "DEFAULT_FACTS_LIMITS",
+    "CheckedFacts",
+    "FactChecker",
+    "FactStatus",
+    "FactsLimits",
+    "evaluation_calendar",
+    "parse_facts_json",
+    "read_facts",
+]
 
 Reason = Literal["missing", "stale", "undated"]
 
@@ -73,6 +94,42 @@ MAX_MAGNITUDE: Final = 10**15
 _MAX_MAGNITUDE_DEC: Final = Decimal(MAX_MAGNITUDE)
 _MAX_TEXT = 200  # longest string accepted as a time or code
 _MAX_DEPTH = 16  # deepest JSON nesting accepted by parse_facts_json
+_MAX_ZONE_NAME = 64  # longest IANA time-zone name accepted
+
+
+@dataclass(frozen=True, slots=True)
+class FactsLimits:
+    """Bounds on the facts of one evaluation, enforced before the work they bound (docs/api.md, "Limits").
+
+    Beyond ``max_bytes``, ``max_facts`` or ``max_series`` the facts are refused (``fact-too-large``); beyond
+    ``max_depth`` (``fact-malformed``). At most ``max_errors`` fact errors are reported, then one
+    ``fact-too-many-errors`` saying how many more there were. Only the first ``max_suggestions`` unknown
+    fact names (in sorted order) get a did-you-mean suggestion.
+    """
+
+    #: Largest facts text, in bytes (UTF-8); a stream is never read past this + 1 byte.
+    max_bytes: int = 1 << 20
+    #: Deepest JSON nesting (a fact is depth 1, a series result 2, its keys 3).
+    max_depth: int = _MAX_DEPTH
+    #: Most facts (names) in one evaluation, declared or not.
+    max_facts: int = 10_000
+    #: Most results in one series fact.
+    max_series: int = 10_000
+    #: Most fact errors reported; the rest are counted in one final diagnostic.
+    max_errors: int = 100
+    #: Most unknown fact names that get a did-you-mean suggestion.
+    max_suggestions: int = 20
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            name, value = f.name, getattr(self, f.name)
+            if type(value) is not int or value < 0:
+                raise ValueError(f"FactsLimits.{name} must be a whole number >= 0, not {value!r}")
+        if not 1 <= self.max_depth <= 100:
+            raise ValueError("FactsLimits.max_depth must be from 1 to 100")
+
+
+DEFAULT_FACTS_LIMITS: Final = FactsLimits()
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +293,31 @@ def _parse_iso(raw: str) -> datetime | None:
     return None if offset is None else _fixed(t, offset)
 
 
-def _time(raw: object, what: str = "the time") -> datetime:
+def _time(raw: object, what: str, cal: tzinfo) -> datetime:
+    """``raw`` as an aware datetime in the evaluation's calendar ``cal`` (a fixed offset), or _Bad."""
+    return _in_calendar(_parse_time(raw, what), cal, raw, what)
+
+
+def _in_calendar(t: datetime, cal: tzinfo, raw: object, what: str) -> datetime:
+    """``t`` (fixed offset) converted to the calendar ``cal``, kept with a fixed offset (the calendar's offset
+    at that instant). _Bad (``fact-bad-time``) when the instant, in UTC or in the calendar, is outside the
+    years 1 to 9999 that Python's datetime can represent (every later step works on both)."""
+    if type(cal) is timezone and t.tzinfo == cal and 1 < t.year < 9999:
+        return t
+    try:
+        if t.year in (1, 9999):
+            t.astimezone(UTC)  # an OverflowError here: the instant is outside years 1..9999 in UTC
+        u = t.astimezone(cal)
+    except OverflowError:
+        raise _Bad(
+            "fact-bad-time",
+            f"{what} {_given(raw)} is outside the years 1 to 9999 in UTC or in the evaluation's calendar",
+            hint="check the date",
+        ) from None
+    return u if type(u.tzinfo) is timezone else _fixed(u, u.utcoffset() or timedelta(0))
+
+
+def _parse_time(raw: object, what: str) -> datetime:
     if type(raw) is str and 16 <= len(raw) <= 40 and raw[10] == "T":
         fast = _parse_iso(raw)
         if fast is not None:
@@ -289,6 +370,64 @@ def _fixed(t: datetime, offset: timedelta) -> datetime:
     return datetime(t.year, t.month, t.day, t.hour, t.minute, t.second, t.microsecond, tzinfo=tz)
 
 
+def evaluation_calendar(as_of: object, time_zone: str | tzinfo | None = None) -> tuple[datetime, tzinfo]:
+    """(the as-of time in the evaluation's calendar, that calendar): the ONE calendar of an evaluation.
+
+    The calendar decides the date of every time (the day predicates count calendar days): the IANA time zone
+    ``time_zone`` the host states (``"Europe/Paris"``, read with ``zoneinfo``), else the ``ZoneInfo`` of the
+    as-of time when it has one, else the fixed UTC offset of the as-of time. Every fact time is converted
+    to it, so a result's date never depends on the offset it was written with. The as-of time is returned
+    with a fixed offset (the calendar's at that instant).
+
+    Raises ``EvaluationError``: ``eval-bad-time`` (not a datetime, naive, or outside the years 1 to 9999 in
+    UTC or in the calendar), ``eval-bad-time-zone`` (not a known IANA time-zone name).
+    """
+    offset = as_of.utcoffset() if isinstance(as_of, datetime) and as_of.tzinfo is not None else None
+    if offset is None:
+        what = "a naive datetime" if isinstance(as_of, datetime) else type(as_of).__name__
+        raise EvaluationError(
+            "eval-bad-time", f"the as-of time must be a timezone-aware datetime, not {what}"
+        )
+    assert isinstance(as_of, datetime)
+    cal: tzinfo
+    if time_zone is None:
+        # the host's ZoneInfo states a zone (with its daylight saving); any other tzinfo: its offset now
+        cal = as_of.tzinfo if isinstance(as_of.tzinfo, ZoneInfo) else UTC if not offset else timezone(offset)
+    elif isinstance(time_zone, str):
+        cal = _zone(time_zone)
+    elif isinstance(time_zone, tzinfo):
+        cal = time_zone
+    else:
+        raise EvaluationError(
+            "eval-bad-time-zone",
+            f"the time zone must be an IANA name such as 'Europe/Paris', not {type(time_zone).__name__}",
+        )
+    try:
+        as_of.astimezone(UTC)
+        local = as_of.astimezone(cal)
+        if type(local.tzinfo) is not timezone:
+            local = _fixed(local, local.utcoffset() or timedelta(0))
+    except OverflowError:
+        raise EvaluationError(
+            "eval-bad-time",
+            f"the as-of time {_iso(as_of)} is outside the years 1 to 9999 in UTC or in the evaluation's "
+            "calendar",
+        ) from None
+    return local, cal
+
+
+def _zone(name: str) -> tzinfo:
+    if not 0 < len(name) <= _MAX_ZONE_NAME or not name.isprintable():
+        raise EvaluationError("eval-bad-time-zone", f"{_given(name)} is not an IANA time-zone name")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise EvaluationError(
+            "eval-bad-time-zone",
+            f"{_given(name)} is not a known IANA time-zone name",
+        ) from None
+
+
 def _range(lo: Decimal | None, hi: Decimal | None) -> str:
     low = echo_number(lo) if lo is not None else "-inf"
     high = echo_number(hi) if hi is not None else "inf"
@@ -314,8 +453,21 @@ def _duration_text(td: timedelta) -> str:
 
 #: What was given, when it was converted: (value as given, unit as given).
 _Given = tuple[Decimal, str] | None
-#: A per-input checker: (raw, as_of) -> (value, measurement time or None, given). Raises _Bad.
-_Check = Callable[[object, datetime], tuple[object, datetime | None, Any]]
+
+
+class _Ctx:
+    """What a per-input checker needs of one evaluation: the as-of time, the calendar, the series bound."""
+
+    __slots__ = ("as_of", "cal", "max_series")
+
+    def __init__(self, as_of: datetime, cal: tzinfo, max_series: int) -> None:
+        self.as_of = as_of
+        self.cal = cal
+        self.max_series = max_series
+
+
+#: A per-input checker: (raw, ctx) -> (value, measurement time or None, given). Raises _Bad.
+_Check = Callable[[object, _Ctx], tuple[object, datetime | None, Any]]
 
 
 class _Quantity:
@@ -437,11 +589,11 @@ class _Null(Exception):
     """A fact object whose value is null: the fact is missing."""
 
 
-def _at(at: object) -> datetime | None:
+def _at(at: object, cal: tzinfo) -> datetime | None:
     if at is None:
         return None
     try:
-        return _time(at, "the time `at`")
+        return _time(at, "the time `at`", cal)
     except _Bad as bad:
         bad.sub = ("at",)
         raise
@@ -498,6 +650,21 @@ class _Shown(Mapping[str, Any]):
         return repr(dict(self))
 
 
+def _bounded(errors: list[Diagnostic], most: int, where: Location) -> list[Diagnostic]:
+    """At most ``most`` diagnostics, then one ``fact-too-many-errors`` counting the rest."""
+    if len(errors) <= most:
+        return errors
+    rest = len(errors) - most
+    return [
+        *sort_diagnostics(errors)[:most],  # the first in the stable order, never by the order sent
+        Diagnostic(
+            "fact-too-many-errors",
+            f"... and {rest} more fact error(s), not shown (at most {most} are reported)",
+            where,
+        ),
+    ]
+
+
 def _fact_error(
     name: str, code: str, message: str, file: str, sub: tuple[str | int, ...], hint: str | None = None
 ) -> Diagnostic:
@@ -546,29 +713,46 @@ class FactChecker:
         raise ValueError(f"input '{inp.name}' has an unknown type {kind!r}")
 
     # -- the hot path --------------------------------------------------------------------------------
-    def check(self, raw: Mapping[str, Any], as_of: datetime, *, file: str | None = None) -> CheckedFacts:
+    def check(
+        self,
+        raw: Mapping[str, Any],
+        as_of: datetime,
+        *,
+        file: str | None = None,
+        time_zone: str | tzinfo | None = None,
+        limits: FactsLimits = DEFAULT_FACTS_LIMITS,
+    ) -> CheckedFacts:
         """Check ``raw`` facts at ``as_of`` (timezone-aware). Raises ``FactsError`` listing every bad fact.
 
         ``as_of`` must be a timezone-aware ``datetime`` (``EvaluationError('eval-bad-time')`` otherwise); it
-        is read with a fixed offset, so every comparison and age is by instant.
+        is read with a fixed offset, so every comparison and age is by instant. Every fact time is converted
+        to the evaluation's calendar (``time_zone``, else the offset of ``as_of``; see
+        ``evaluation_calendar``), so the calendar date of a result never depends on how it was written.
         """
-        offset = as_of.utcoffset() if isinstance(as_of, datetime) and as_of.tzinfo is not None else None
-        if offset is None:
-            what = "a naive datetime" if isinstance(as_of, datetime) else type(as_of).__name__
-            raise EvaluationError(
-                "eval-bad-time", f"the as-of time must be a timezone-aware datetime, not {what}"
-            )
-        as_of = _fixed(as_of, offset)
+        as_of, cal = evaluation_calendar(as_of, time_zone)
+        where = Location(file or self.file)
         if not isinstance(raw, Mapping):
             raise FactsError(
                 [
                     Diagnostic(
                         "fact-malformed",
                         f"the facts must be an object of name: value, not {type(raw).__name__}",
-                        Location(file or self.file),
+                        where,
                     )
                 ]
             )
+        if len(raw) > limits.max_facts:
+            raise FactsError(
+                [
+                    Diagnostic(
+                        "fact-too-large",
+                        f"{len(raw)} facts; at most {limits.max_facts} are accepted",
+                        where,
+                        hint="send the facts the guideline declares (guideline render lists them)",
+                    )
+                ]
+            )
+        ctx = _Ctx(as_of, cal, limits.max_series)
         values: dict[str, object] = {}
         unknown: dict[str, FactStatus] = {}
         records: dict[str, tuple[str, object, str | None, Any, datetime | None, str | None]] = {}
@@ -581,7 +765,7 @@ class FactChecker:
                 unknown[name] = _MISSING
                 continue
             try:
-                value, at, given = fn(r, as_of)
+                value, at, given = fn(r, ctx)
             except _Null:
                 values[name] = UNKNOWN
                 unknown[name] = _NULL
@@ -630,7 +814,7 @@ class FactChecker:
             )
         unrecognized: tuple[tuple[str, str | None], ...] = ()
         if not raw.keys() <= self._names:
-            extra = []
+            extra: list[str] = []
             for k in raw:
                 if k in self._names:
                     continue
@@ -638,16 +822,20 @@ class FactChecker:
                     errors = errors or []
                     errors.append(
                         Diagnostic(
-                            "fact-malformed",
-                            f"fact names must be text, not {echo(repr(k))}",
-                            Location(file or self.file),
+                            "fact-malformed", f"fact names must be text, not a {type(k).__name__}", where
                         )
                     )
                     continue
-                extra.append((k, _suggest(self._sorted_names, k[:_MAX_TEXT])))
-            unrecognized = tuple(sorted(extra))
+                extra.append(k)
+            extra.sort()
+            # did-you-mean for the first names only (sorted: never by the order sent), each name cut
+            budget = limits.max_suggestions
+            names = self._sorted_names
+            unrecognized = tuple(
+                (k, _suggest(names, k[:_MAX_TEXT]) if i < budget else None) for i, k in enumerate(extra)
+            )
         if errors:
-            raise FactsError(errors)
+            raise FactsError(_bounded(errors, limits.max_errors, where))
         return CheckedFacts(
             MappingProxyType(values), MappingProxyType(unknown), unrecognized, _Shown(records)
         )
@@ -660,10 +848,10 @@ _NO_RESULTS: Final = FactStatus("missing", "no results")
 def _make_number(inp: Input) -> _Check:
     lo, hi = inp.plausible_min, inp.plausible_max
 
-    def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, Any]:
+    def check(raw: object, ctx: _Ctx) -> tuple[object, datetime | None, Any]:
         if type(raw) is dict:
             value, _, at, _ = _split(raw, False)
-            t = _at(at)
+            t = _at(at, ctx.cal)
         else:
             value, t = raw, None
         d = _number(value)
@@ -682,7 +870,7 @@ def _make_quantity(inp: Input) -> _Check:
     unit_name = q.unit
     convert = q.convert
 
-    def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, Any]:
+    def check(raw: object, ctx: _Ctx) -> tuple[object, datetime | None, Any]:
         if type(raw) is dict and raw.keys() <= _OBJ_KEYS_UNIT and raw.get("value") is not None:
             value, unit, at, was_obj = raw["value"], raw.get("unit"), raw.get("at"), True
         else:
@@ -703,7 +891,7 @@ def _make_quantity(inp: Input) -> _Check:
                 hint=f'send {{"value": {_given(value)}, "unit": "{unit_name}"}}',
             )
         out, given = convert(d, unit)
-        return out, (_at(at) if at is not None else None), given
+        return out, (_at(at, ctx.cal) if at is not None else None), given
 
     return check
 
@@ -714,13 +902,20 @@ def _make_series(inp: Input) -> _Check:
     unit_name = q.unit
     convert = q.convert
 
-    def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, Any]:
+    def check(raw: object, ctx: _Ctx) -> tuple[object, datetime | None, Any]:
         if not isinstance(raw, list | tuple):
             raise _Bad(
                 "fact-wrong-type",
                 f"{_given(raw)} is not a list of results "
                 f'[{{"value": ..., "unit": "{unit_name}", "at": "..."}}, ...]',
             )
+        if len(raw) > ctx.max_series:
+            raise _Bad(
+                "fact-too-large",
+                f"{len(raw)} results; a series has at most {ctx.max_series}",
+                hint="send the recent results the guideline needs",
+            )
+        as_of, cal = ctx.as_of, ctx.cal
         items: list[tuple[datetime, Decimal, _Given, int]] = []
         for i, item in enumerate(raw):
             try:
@@ -742,7 +937,11 @@ def _make_series(inp: Input) -> _Check:
                 if unit is None and not bare_ok:
                     raise _Bad("fact-missing-unit", f'no unit; expected "unit": "{unit_name}"')
                 out, given = convert(d, unit)
-                t = _time(at, "the time `at`")
+                try:
+                    t = _time(at, "the time `at`", cal)
+                except _Bad as bad:
+                    bad.sub = ("at",)
+                    raise
             except _Bad as bad:
                 bad.sub = (i, *bad.sub)
                 bad.message = f"result {i}: {bad.message}"
@@ -754,7 +953,10 @@ def _make_series(inp: Input) -> _Check:
                     (i, "at"),
                 )
             items.append((t, out, given, i))
-        items.sort(key=_first)
+        # by instant, then by value and by what was given: never by the order of the list (of two equal
+        # results at one instant, the one kept is the same whatever the order; every time is already in
+        # the evaluation's calendar, so which offset it was written with no longer matters)
+        items.sort(key=_canonical)
         kept: list[tuple[datetime, Decimal, _Given, int]] = []
         for item in items:
             if kept and kept[-1][0] == item[0]:  # the same instant (offsets may differ)
@@ -778,28 +980,29 @@ def _make_series(inp: Input) -> _Check:
     return check
 
 
-def _first(item: tuple[datetime, Decimal, _Given, int]) -> datetime:
-    return item[0]
+def _canonical(item: tuple[datetime, Decimal, _Given, int]) -> tuple[datetime, Decimal, str]:
+    given = item[2]
+    return item[0], item[1], "" if given is None else f"{given[0]} {given[1]}"
 
 
 def _index(item: tuple[datetime, Decimal, _Given, int]) -> int:
     return item[3]
 
 
-def _check_boolean(raw: object, as_of: datetime) -> tuple[object, datetime | None, Any]:
+def _check_boolean(raw: object, ctx: _Ctx) -> tuple[object, datetime | None, Any]:
     if raw is True or raw is False:
         return raw, None, None
     value, _, at, _ = _split(raw, False)
     if value is not True and value is not False:
         raise _Bad("fact-wrong-type", f"{_given(value)} is not true or false")
-    return value, _at(at), None
+    return value, _at(at, ctx.cal), None
 
 
 def _make_code(inp: Input) -> _Check:
     allowed = frozenset(inp.values)
     listed = ", ".join(inp.values)
 
-    def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, Any]:
+    def check(raw: object, ctx: _Ctx) -> tuple[object, datetime | None, Any]:
         if type(raw) is str and raw in allowed:
             return raw, None, None
         value, _, at, _ = _split(raw, False)
@@ -812,7 +1015,7 @@ def _make_code(inp: Input) -> _Check:
                 f"{_given(value)} is not one of: {listed}",
                 hint=f"did you mean '{close[0]}'?" if close else None,
             )
-        return value, _at(at), None
+        return value, _at(at, ctx.cal), None
 
     return check
 
@@ -820,9 +1023,10 @@ def _make_code(inp: Input) -> _Check:
 def _make_datetime(inp: Input) -> _Check:
     when = inp.time
 
-    def check(raw: object, as_of: datetime) -> tuple[object, datetime | None, Any]:
+    def check(raw: object, ctx: _Ctx) -> tuple[object, datetime | None, Any]:
         value, _, at, _ = _split(raw, False)
-        t = _time(value, "the value")
+        t = _time(value, "the value", ctx.cal)
+        as_of = ctx.as_of
         if when == "past" and t > as_of:
             raise _Bad(
                 "fact-implausible",
@@ -835,7 +1039,7 @@ def _make_datetime(inp: Input) -> _Check:
                 f"{_iso(t)} is before the as-of time {_iso(as_of)}; it must be a future time",
                 hint="check the date (and its offset)",
             )
-        return t, _at(at), None
+        return t, _at(at, ctx.cal), None
 
     return check
 
@@ -893,20 +1097,94 @@ def _walk(data: Any, path: Path) -> Iterator[tuple[Path, Any]]:
             stack.extend(((*p, i), v) for i, v in enumerate(d))
 
 
-def parse_facts_json(text: str | bytes, *, file: str = "<facts>") -> dict[str, Any]:
+def _too_large(size: str, limits: FactsLimits, file: str) -> FactsError:
+    return FactsError(
+        [
+            Diagnostic(
+                "fact-too-large",
+                f"the facts are {size}; at most {limits.max_bytes} bytes are read",
+                Location(file),
+                hint="send the facts the guideline declares, with recent results only",
+            )
+        ]
+    )
+
+
+def read_facts(
+    stream: IO[bytes] | IO[str], *, file: str = "<facts>", limits: FactsLimits = DEFAULT_FACTS_LIMITS
+) -> dict[str, Any]:
+    """Read and parse a facts JSON stream (a file, stdin, a pipe, ``/dev/zero``) within ``limits``.
+
+    A regular file larger than ``limits.max_bytes`` is refused before it is read; any other stream is read
+    to at most ``max_bytes + 1`` bytes, never further (``fact-too-large``). Then as ``parse_facts_json``.
+    """
+    try:
+        st = os.fstat(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        st = None
+    if st is not None and stat.S_ISREG(st.st_mode) and st.st_size > limits.max_bytes:
+        raise _too_large(f"{st.st_size} bytes", limits, file)
+    data = stream.read(limits.max_bytes + 1)
+    if len(data) > limits.max_bytes:
+        raise _too_large(f"more than {limits.max_bytes} bytes", limits, file)
+    return parse_facts_json(data, file=file, limits=limits)
+
+
+#: A JSON string or a bracket: enough to measure nesting before the JSON is parsed.
+_JSON_TOKENS: Final = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _nesting(text: str, most: int) -> bool:
+    """True when ``text`` nests brackets deeper than ``most`` (strings skipped), counted before parsing."""
+    if text.count("[") + text.count("{") <= most:
+        return False
+    depth = 0
+    for m in _JSON_TOKENS.finditer(text):
+        c = m.group()
+        if c == "[" or c == "{":
+            depth += 1
+            if depth > most:
+                return True
+        elif c == "]" or c == "}":
+            depth -= 1
+    return False
+
+
+def parse_facts_json(
+    text: str | bytes, *, file: str = "<facts>", limits: FactsLimits = DEFAULT_FACTS_LIMITS
+) -> dict[str, Any]:
     """Parse a JSON object of facts exactly: numbers as ``int``/``Decimal`` (never float).
 
-    Raises ``FactsError`` (all problems at once) for invalid JSON (``fact-malformed``, with line and column),
+    Raises ``FactsError`` (all problems at once, at most ``limits.max_errors``) for text beyond
+    ``limits.max_bytes`` (``fact-too-large``, before parsing), nesting beyond ``limits.max_depth``
+    (``fact-malformed``, before building any value), invalid JSON (``fact-malformed``, with line and column),
     a top level that is not an object (``fact-malformed``), keys given twice (``fact-duplicate-key``), and
     NaN, Infinity, -Infinity or numbers beyond 1e300 such as 1e400 (``fact-not-finite``).
     """
+    if len(text) > limits.max_bytes:
+        raise _too_large(f"{len(text)} {'bytes' if isinstance(text, bytes | bytearray) else 'characters'}",
+                         limits, file)
+    if isinstance(text, str) and 4 * len(text) > limits.max_bytes:
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > limits.max_bytes:
+            raise _too_large(f"{size} bytes", limits, file)
     if isinstance(text, bytes | bytearray):
         try:
             text = bytes(text).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise FactsError(
-                [Diagnostic("fact-malformed", f"the facts are not UTF-8: {exc.reason}", Location(file))]
+                [Diagnostic("fact-encoding", f"the facts are not UTF-8: {exc.reason}", Location(file))]
             ) from None
+    if _nesting(text, limits.max_depth + 1):
+        raise FactsError(
+            [
+                Diagnostic(
+                    "fact-malformed",
+                    f"the facts are nested more than {limits.max_depth} deep",
+                    Location(file),
+                )
+            ]
+        )
     try:
         data = json.loads(
             text, parse_float=Decimal, parse_int=_parse_int, parse_constant=_NonFinite, object_pairs_hook=_Obj
@@ -936,12 +1214,12 @@ def parse_facts_json(text: str | bytes, *, file: str = "<facts>") -> dict[str, A
         )
     errors: list[Diagnostic] = []
     for path, node in _walk(data, ()):
-        if len(path) > _MAX_DEPTH:
+        if len(path) > limits.max_depth:
             raise FactsError(
                 [
                     Diagnostic(
                         "fact-malformed",
-                        f"the facts are nested more than {_MAX_DEPTH} deep",
+                        f"the facts are nested more than {limits.max_depth} deep",
                         where,
                         path=path[:2],
                     )
@@ -975,7 +1253,7 @@ def parse_facts_json(text: str | bytes, *, file: str = "<facts>") -> dict[str, A
                 )
             )
     if errors:
-        raise FactsError(errors)
+        raise FactsError(_bounded(errors, limits.max_errors, where))
     plain: dict[str, Any] = _plain(data)
     return plain
 

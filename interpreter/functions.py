@@ -389,11 +389,13 @@ def _latest(series: Series) -> object:
 
 
 def _by_local_day(series: Series, threshold: Decimal, strict: bool) -> dict[date, bool]:
-    """Local calendar date of each result (the date in its own offset, as sent) -> whether every result of
-    that day is >= (strict: >) the threshold."""
+    """Calendar date of each result -> whether every result of that day is >= (strict: >) the threshold.
+
+    The fact checker has converted every time to the evaluation's one calendar (the time zone the host
+    states, else the offset of the as-of time), so the date never depends on how a result was written."""
     by_day: dict[date, bool] = {}
     for at, value in series:
-        day = at.date()  # the local date: facts keep the offset the host sent
+        day = at.date()  # the date in the evaluation's calendar
         ok = value > threshold if strict else value >= threshold
         by_day[day] = by_day.get(day, True) and ok
     return by_day
@@ -407,6 +409,8 @@ def _consecutive(series: Series, threshold: Decimal, strict: bool) -> Decimal:
     count = 0
     while by_day.get(day, False):
         count += 1
+        if day == date.min:  # no day before 1 January of year 1
+            break
         day -= _ONE_DAY
     return Decimal(count)
 
@@ -420,24 +424,27 @@ def _consecutive_above(series: Series, threshold: Decimal) -> Decimal:
 
 
 def _on_days(series: Series, threshold: Decimal, days: int, strict: bool) -> object:
-    """Three-valued: every one of the ``days`` most recent local calendar days has results, all passing.
+    """Three-valued: every one of the ``days`` most recent calendar days has results, all passing.
 
-    The days are consecutive calendar dates ending at the newest local date with results. False as soon as
-    one result on those days fails; otherwise UNKNOWN when one of the days has no result (a gap, or a series
-    that does not reach back that far); otherwise True.
+    The days are consecutive dates (in the evaluation's calendar) ending at the newest date with results.
+    False as soon as one result on those days fails; otherwise UNKNOWN when one of the days has no result (a
+    gap, or a series that does not reach back that far); otherwise True.
     """
     by_day = _by_local_day(series, threshold, strict)
     if not by_day:
         return UNKNOWN
     day = max(by_day)
     complete = True
-    for _ in range(days):
+    for k in range(days):
         ok = by_day.get(day)
         if ok is False:
             return False
         if ok is None:
             complete = False
-        day -= _ONE_DAY
+        if k + 1 < days:
+            if day == date.min:  # the days asked for reach before year 1: they have no results
+                return UNKNOWN
+            day -= _ONE_DAY
     return True if complete else UNKNOWN
 
 
@@ -718,8 +725,8 @@ _FUNCTIONS = (
         2,
         2,
         "consecutive_days_at_or_above(s: series, threshold) -> number",
-        "A LOWER BOUND, for display: counting back from the most recent local calendar day that has results "
-        "(the date of each time stamp in its own offset, as sent), the number of consecutive days on which "
+        "A LOWER BOUND, for display: counting back from the most recent calendar day that has results "
+        "(each time stamp's date in the evaluation's calendar), the number of consecutive days on which "
         "ALL results are >= threshold. The run ends at a day with a result below the threshold, at a day "
         "without results and at the start of the series, so a gap or a short series gives a smaller count, "
         "not an unknown. 0 for an empty series. For decisions use at_or_above_on_days.",
@@ -739,8 +746,9 @@ _FUNCTIONS = (
         3,
         3,
         "at_or_above_on_days(s: series, threshold, days: integer literal 1..30) -> boolean",
-        "Three-valued, for decisions. The days are the `days` consecutive local calendar dates ending at the "
-        "newest local date with results (each result's date in its own offset, as sent). True when every "
+        "Three-valued, for decisions. The days are the `days` consecutive calendar dates ending at the "
+        "newest date with results (each result's date in the evaluation's calendar: the time zone the host "
+        "states, else the offset of the as-of time). True when every "
         "one of those days has results and all of them are >= threshold; false when any result on those "
         "days is below it; unknown otherwise (a day without results, a series that does not reach back "
         "that far, an empty series).",

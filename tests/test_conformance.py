@@ -14,6 +14,9 @@ A case has ``name`` and either an ``expr`` (compiled against the inputs' types) 
   ``EvaluationError`` code, or a list of ``{code, path}`` for ``FactsError``;
 * ``column`` (0-based offset into the expression) and ``message`` / ``hint`` (substrings) for ``error``;
 * ``checked``: for facts cases, expected values after checking, and ``unknown``: name -> reason.
+* ``limits``: for facts cases, ``FactsLimits`` fields (``{max_bytes: 100}``);
+* ``time_zone``: for facts cases, the IANA time zone of the evaluation's calendar (default: the offset of
+  ``as_of``).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import yaml
 
 from interpreter.errors import EvaluationError, FactsError, Location
 from interpreter.expressions import UNKNOWN, compile_expression
-from interpreter.facts import FactChecker, parse_facts_json
+from interpreter.facts import FactChecker, FactsLimits, parse_facts_json
 from interpreter.model import Input, parse_duration
 from interpreter.valuetypes import BOOLEAN, NUMBER, ValueType
 
@@ -143,8 +146,9 @@ def _check_facts(case: Case) -> dict[str, object] | None:
     checker = FactChecker(case.inputs)
     expected_errors = d.get("facts_error")
     try:
-        raw = parse_facts_json(d["facts_json"]) if "facts_json" in d else d["facts"]
-        checked = checker.check(raw, case.as_of)
+        limits = FactsLimits(**d.get("limits", {}))
+        raw = parse_facts_json(d["facts_json"], limits=limits) if "facts_json" in d else d["facts"]
+        checked = checker.check(raw, case.as_of, time_zone=d.get("time_zone"), limits=limits)
     except FactsError as exc:
         got = [(x.code, [str(p) for p in x.path]) for x in exc.diagnostics]
         assert expected_errors is not None, f"unexpected FactsError: {[x.format() for x in exc.diagnostics]}"

@@ -102,7 +102,7 @@ def test_shown_is_json_and_names_what_was_given() -> None:
         "value": "0.82",
         "unit": "10*9/L",
         "given": "820 /uL",
-        "at": "2026-11-24T08:00:00+01:00",
+        "at": "2026-11-24T07:00:00Z",  # in the evaluation's calendar (the offset of the as-of time)
     }
     assert shown["weight"] == {"value": "69.85322498", "unit": "kg", "given": "154 [lb_av]"}
     assert shown["age"] == {"value": "54"}
@@ -264,7 +264,7 @@ def test_parse_facts_json_bytes_and_bad_encoding() -> None:
     assert parse_facts_json(b'{"a": 1}') == {"a": 1}
     with pytest.raises(FactsError) as info:
         parse_facts_json(b'{"a": "\xff"}')
-    assert info.value.diagnostics[0].code == "fact-malformed"
+    assert info.value.diagnostics[0].code == "fact-encoding"
 
 
 def test_parse_facts_json_deep_nesting_is_malformed() -> None:
@@ -339,7 +339,7 @@ def test_max_age_is_by_instant_across_a_dst_change_with_zoneinfo() -> None:
     assert checked.values["anc"] == Decimal(1)
 
 
-def test_every_fact_datetime_has_a_fixed_offset_and_keeps_the_offset_sent() -> None:
+def test_every_fact_datetime_has_a_fixed_offset_in_the_calendar_of_a_zoneinfo_as_of() -> None:
     as_of = datetime(2026, 11, 1, 3, 0, tzinfo=NY)
     checked = DST_CHECKER.check(
         {
@@ -358,7 +358,9 @@ def test_every_fact_datetime_has_a_fixed_offset_and_keeps_the_offset_sent() -> N
     assert chemo_end == datetime(2026, 10, 29, 7, 30, tzinfo=UTC)
     series = checked.values["series"]
     assert isinstance(series, tuple)
-    assert [t.tzinfo for t, _ in series] == [timezone(timedelta(hours=-4)), timezone(timedelta(hours=1))]
+    # 31 Oct 08:00+01:00 is 03:00 in New York (EDT): every time is read in the as-of time's zone
+    assert [t.tzinfo for t, _ in series] == [timezone(timedelta(hours=-4)), timezone(timedelta(hours=-4))]
+    assert series[1][0] == datetime(2026, 10, 31, 7, tzinfo=UTC)
     assert checked.shown["anc"]["at"] == "2026-10-31T23:00:00-04:00"
     assert checked.shown["chemo_end"] == {"value": "2026-10-29T03:30:00-04:00"}
 
@@ -489,7 +491,7 @@ def test_a_past_time_after_the_as_of_time_is_implausible() -> None:
     (d,) = info.value.diagnostics
     assert (d.code, d.path) == ("fact-implausible", ("chemo_end",))
     assert d.message == (
-        "fact 'chemo_end': 2026-11-24T10:00:01+01:00 is after the as-of time 2026-11-24T09:00:00Z; "
+        "fact 'chemo_end': 2026-11-24T09:00:01Z is after the as-of time 2026-11-24T09:00:00Z; "
         "it must be a past time"
     )
 
