@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 from collections.abc import Mapping
 from datetime import datetime
@@ -10,7 +11,7 @@ from typing import Any
 from .compiler import CompiledGuideline
 from .errors import Diagnostic, GuidelineError, Location
 from .evaluate import evaluate as _evaluate
-from .library import find_guideline
+from .library import find_guideline, parse_reference
 from .loader import load_guideline_file
 from .lockfile import check_lock, find_lock, read_lock
 from .model import Input
@@ -95,18 +96,23 @@ def _check_approved_lock(compiled: CompiledGuideline) -> None:
         raise GuidelineError(refusals)
 
 
-def load(ref: str | pathlib.Path, version: str | None = None, *, allow_retired: bool = False) -> Guideline:
-    """Load a guideline from a file path, or by id from the bundled library (optionally pinned to
-    ``version``).
+def load(
+    ref: str | os.PathLike[str], version: str | None = None, *, allow_retired: bool = False
+) -> Guideline:
+    """Load a guideline from a file, or by id from the bundled library (optionally pinned to ``version``).
+
+    What ``ref`` means is decided from how it is written, never from what exists in the working folder
+    (``library.parse_reference``): a ``pathlib.Path``, or text holding a folder separator or ending in
+    ``.yaml``/``.yml``, is a file (``"./leukopenia"``); other text must be a bundled guideline id
+    (``"leukopenia"``); anything else is refused (``guideline-ref-invalid``).
 
     A retired guideline is refused (``guideline-retired``) unless ``allow_retired`` is set (for review tools).
     Raises ``GuidelineError`` with every diagnostic when the file has errors.
     """
-    path = pathlib.Path(ref)
-    # a path: a Path object, a YAML file name, or an existing file; a folder named like an id
-    # (guidelines/leukopenia) must not hide the bundled guideline of that id
-    is_path = isinstance(ref, pathlib.Path) or path.suffix in (".yaml", ".yml") or path.is_file()
-    if is_path:
+    reference = parse_reference(ref)
+    if reference.kind == "file":
+        assert reference.path is not None
+        path = reference.path
         compiled = load_guideline_file(path)
         if version is not None and compiled.model.version != version:
             raise GuidelineError(
@@ -119,7 +125,8 @@ def load(ref: str | pathlib.Path, version: str | None = None, *, allow_retired: 
                 ]
             )
     else:
-        entry = find_guideline(str(ref), version)
+        assert reference.id is not None
+        entry = find_guideline(reference.id, version)
         compiled = load_guideline_file(entry.path)
     _check_approved_lock(compiled)
     if compiled.model.status == "retired" and not allow_retired:

@@ -54,7 +54,7 @@ MY_CODES = sorted([
     "lifecycle-approved-needs-approval-date", "lifecycle-dates", "threshold-gap", "threshold-overlap",
     "threshold-impossible", "unused-input",
     "approved-content-changed", "approved-not-locked", "lock-invalid", "lock-unreadable",
-    "path-not-found", "no-guideline-files",
+    "path-not-found", "no-guideline-files", "file-not-a-guideline",
     # the model and the compiler (dates, units of inputs, derived values, doses)
     "invalid-date", "input-unit-unknown", "input-unit-incompatible", "derived-cycle", "dose-unknown-basis",
     "dose-basis-not-quantity", "dose-unit-mismatch", "dose-unit-unknown", "dose-limits",
