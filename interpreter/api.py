@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import pathlib
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -13,7 +12,7 @@ from .errors import Diagnostic, GuidelineError, Location
 from .evaluate import evaluate as _evaluate
 from .library import find_guideline, parse_reference
 from .loader import load_guideline_file
-from .lockfile import check_lock, find_lock, read_lock
+from .lockfile import lock_refusals
 from .model import Input
 from .result import Result
 
@@ -82,16 +81,11 @@ class Guideline:
 
 
 def _check_approved_lock(compiled: CompiledGuideline) -> None:
-    """Approved content is used only as locked: refuse an approved guideline that is not in the nearest
-    ``approved.lock`` (``approved-not-locked``) or whose content differs from its lock entry
-    (``approved-content-changed``). ``guideline validate`` reports the same; this keeps hosts safe too."""
-    model = compiled.model
-    if model.status != "approved":
-        return
-    lock_path = find_lock(pathlib.Path(model.file))
-    lock, problems = read_lock(lock_path) if lock_path is not None else (None, [])
-    problems = [*problems, *check_lock([model], lock)]
-    refusals = [d.as_error() for d in problems if d.is_error or d.code == "approved-not-locked"]
+    """Approved content is used only as locked: refuse a guideline that the ``approved.lock`` files that apply
+    to its file do not allow (``lockfile.lock_refusals``: ``approved-not-locked``,
+    ``approved-content-changed``, ``lock-conflict``, ``lock-invalid``). ``guideline validate`` reports the
+    same; this keeps hosts safe."""
+    refusals = lock_refusals(compiled.model)
     if refusals:
         raise GuidelineError(refusals)
 
