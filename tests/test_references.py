@@ -111,7 +111,7 @@ def test_api_the_content_of_a_file_that_is_not_a_guideline_is_never_echoed(tmp_p
 
 @pytest.mark.parametrize(
     "content",
-    [SHADOW.encode(), b"\x00\x01bin", b"key: [unclosed\n", b"\xff\xfek\x00", b"a: \xc3(\n", b"- a\n"],
+    [SHADOW.encode(), b"\x00\x01bin", b"key: [unclosed\n", b"\xff\xfek\x00", b"a: \xc3(\n", b"- a\n", b"~\n"],
 )
 def test_no_failure_of_a_foreign_file_quotes_it(tmp_path: pathlib.Path, content: bytes) -> None:
     f = tmp_path / "id_rsa"
@@ -182,3 +182,49 @@ def test_cli_help_documents_the_reference_forms() -> None:
     for cmd in ("evaluate", "render"):
         code, out, _ = run(cmd, "--help")
         assert code == 0 and "./leukopenia" in out and "--bundled" in out and ".yaml" in out
+
+
+# -- null documents and dose numbers (issue 7, 2.8) ------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["~\n", "null\n", "--- ~\n", "---\nnull\n...\n", "# c\n~\n"])
+def test_a_null_document_is_refused_like_an_empty_file(tmp_path: pathlib.Path, text: str) -> None:
+    f = tmp_path / "n.guideline.yaml"
+    f.write_text(text)
+    diags = analyze_file(f).diagnostics
+    assert [d.code for d in diags] == ["yaml-empty"] and diags[0].location.line >= 1
+    code, out, _ = run("validate", str(f))
+    assert code == 1 and "yaml-empty" in out
+
+
+@pytest.mark.parametrize(
+    ("dose", "code"),
+    [
+        ("{amount: 1e999, unit: ug}", "schema-range"),
+        ("{amount: 5, unit: ug, round_to: 1e-999}", "dose-number-range"),
+        ("{amount: 5, unit: ug, round_to: 5000}", "schema-range"),
+        ("{amount: 5.0000001, unit: ug}", "dose-number-range"),
+        ("{amount: 1234567, unit: ug}", "schema-range"),
+        ("{amount: 5, unit: ug, max: 123456.7}", "dose-number-range"),
+        ("{amount: 5, unit: ug, warn_above: 1e-999}", "dose-number-range"),
+    ],
+)
+def test_dose_numbers_are_bounded_at_load(tmp_path: pathlib.Path, dose: str, code: str) -> None:
+    text = MINI.read_text()
+    start = text.index("dose: {")
+    end = text.index("}", start) + 1
+    f = tmp_path / "d.guideline.yaml"
+    f.write_text(text[:start] + "dose: " + dose + text[end:])
+    codes = [d.code for d in analyze_file(f).diagnostics if d.is_error]
+    assert codes == [code], codes
+    with pytest.raises(GuidelineError):
+        interpreter.load(f)
+
+
+def test_sane_dose_numbers_still_load(tmp_path: pathlib.Path) -> None:
+    text = MINI.read_text()
+    start = text.index("dose: {")
+    end = text.index("}", start) + 1
+    f = tmp_path / "d.guideline.yaml"
+    f.write_text(text[:start] + "dose: {amount: 5, unit: ug, round_to: 0.001, max: 999999}" + text[end:])
+    assert interpreter.load(f).id == "mini-neutropenia"

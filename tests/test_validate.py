@@ -58,7 +58,7 @@ MY_CODES = sorted([
     # the model and the compiler (dates, units of inputs, derived values, doses)
     "invalid-date", "input-unit-unknown", "input-unit-incompatible", "derived-cycle", "dose-unknown-basis",
     "dose-basis-not-quantity", "dose-unit-mismatch", "dose-unit-unknown", "dose-limits",
-    "input-plausible-range",
+    "input-plausible-range", "dose-number-range",
 ])
 #: Codes with no fixture file because no guideline content can trigger them (tested below instead).
 NO_FIXTURE = {"internal-error"}
