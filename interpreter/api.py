@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import pathlib
+import os
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -11,9 +11,9 @@ from .compiler import CompiledGuideline
 from .errors import Diagnostic, GuidelineError, Location
 from .evaluate import evaluate as _evaluate
 from .facts import DEFAULT_FACTS_LIMITS, FactsLimits
-from .library import find_guideline
+from .library import find_guideline, parse_reference
 from .loader import load_guideline_file
-from .lockfile import check_lock, find_lock, read_lock
+from .lockfile import lock_refusals
 from .model import Input
 from .result import Result
 
@@ -95,32 +95,32 @@ class Guideline:
 
 
 def _check_approved_lock(compiled: CompiledGuideline) -> None:
-    """Approved content is used only as locked: refuse an approved guideline that is not in the nearest
-    ``approved.lock`` (``approved-not-locked``) or whose content differs from its lock entry
-    (``approved-content-changed``). ``guideline validate`` reports the same; this keeps hosts safe too."""
-    model = compiled.model
-    if model.status != "approved":
-        return
-    lock_path = find_lock(pathlib.Path(model.file))
-    lock, problems = read_lock(lock_path) if lock_path is not None else (None, [])
-    problems = [*problems, *check_lock([model], lock)]
-    refusals = [d.as_error() for d in problems if d.is_error or d.code == "approved-not-locked"]
+    """Approved content is used only as locked: refuse a guideline that the ``approved.lock`` files that apply
+    to its file do not allow (``lockfile.lock_refusals``: ``approved-not-locked``,
+    ``approved-content-changed``, ``lock-conflict``, ``lock-invalid``). ``guideline validate`` reports the
+    same; this keeps hosts safe."""
+    refusals = lock_refusals(compiled.model)
     if refusals:
         raise GuidelineError(refusals)
 
 
-def load(ref: str | pathlib.Path, version: str | None = None, *, allow_retired: bool = False) -> Guideline:
-    """Load a guideline from a file path, or by id from the bundled library (optionally pinned to
-    ``version``).
+def load(
+    ref: str | os.PathLike[str], version: str | None = None, *, allow_retired: bool = False
+) -> Guideline:
+    """Load a guideline from a file, or by id from the bundled library (optionally pinned to ``version``).
+
+    What ``ref`` means is decided from how it is written, never from what exists in the working folder
+    (``library.parse_reference``): a ``pathlib.Path``, or text holding a folder separator or ending in
+    ``.yaml``/``.yml``, is a file (``"./leukopenia"``); other text must be a bundled guideline id
+    (``"leukopenia"``); anything else is refused (``guideline-ref-invalid``).
 
     A retired guideline is refused (``guideline-retired``) unless ``allow_retired`` is set (for review tools).
     Raises ``GuidelineError`` with every diagnostic when the file has errors.
     """
-    path = pathlib.Path(ref)
-    # a path: a Path object, a YAML file name, or an existing file; a folder named like an id
-    # (guidelines/leukopenia) must not hide the bundled guideline of that id
-    is_path = isinstance(ref, pathlib.Path) or path.suffix in (".yaml", ".yml") or path.is_file()
-    if is_path:
+    reference = parse_reference(ref)
+    if reference.kind == "file":
+        assert reference.path is not None
+        path = reference.path
         compiled = load_guideline_file(path)
         if version is not None and compiled.model.version != version:
             raise GuidelineError(
@@ -133,7 +133,8 @@ def load(ref: str | pathlib.Path, version: str | None = None, *, allow_retired: 
                 ]
             )
     else:
-        entry = find_guideline(str(ref), version)
+        assert reference.id is not None
+        entry = find_guideline(reference.id, version)
         compiled = load_guideline_file(entry.path)
     _check_approved_lock(compiled)
     if compiled.model.status == "retired" and not allow_retired:

@@ -15,13 +15,16 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from .errors import Diagnostic, EvaluationError, FactsError, GuidelineError, Location
 from .result import Result
 from .textsafe import escape_surrogates, safe_line
+
+if TYPE_CHECKING:
+    from .api import Guideline
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -149,6 +152,56 @@ def main() -> None:
     """Validate, evaluate and test clinical guidelines written as YAML decision trees."""
 
 
+# guideline references ----------------------------------------------------------------------------------
+def _load_reference(
+    ref: str,
+    version: str | None,
+    *,
+    bundled: bool,
+    allow_retired: bool = False,
+    fmt: str = "text",
+    command: str = "render",
+) -> Guideline:
+    """``api.load`` for a reference typed on the command line; exits 2 with the diagnostics when refused.
+
+    On top of the API's rules, a bare id that also names a file in the current folder is ambiguous here (the
+    user may mean the file): refused (``guideline-ref-ambiguous``) unless ``--bundled`` says it is the id.
+    """
+    from .api import load
+    from .library import looks_like_path
+
+    where = Location("<command line>")
+    problem: Diagnostic | None = None
+    if bundled and looks_like_path(ref):
+        problem = Diagnostic(
+            "guideline-ref-invalid",
+            f"--bundled takes a guideline id, but {ref!r} is written as a file path",
+            where,
+            hint="drop --bundled to load the file, or give the id alone (e.g. `leukopenia`)",
+        )
+    elif not bundled and not looks_like_path(ref) and pathlib.Path(ref).is_file():
+        problem = Diagnostic(
+            "guideline-ref-ambiguous",
+            f"{ref!r} is both a bundled guideline id and the name of a file in the current folder",
+            where,
+            hint=f"write ./{ref} to use the file, or add --bundled to use the bundled guideline {ref}",
+        )
+    try:
+        if problem is not None:
+            raise GuidelineError([problem])
+        return load(ref, version, allow_retired=allow_retired)
+    except GuidelineError as exc:
+        _refuse(fmt, "guideline", f"cannot use guideline {ref!r}:", exc.diagnostics, command)
+        raise  # pragma: no cover - _refuse exits
+
+
+BUNDLED_OPTION = click.option(
+    "--bundled",
+    is_flag=True,
+    help="GUIDELINE is a bundled guideline id, even if a file of that name is in the current folder.",
+)
+
+
 # validate ---------------------------------------------------------------------------------------------
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=pathlib.Path))
@@ -220,6 +273,7 @@ def _render_text(result: Result, explain: bool) -> str:
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--explain", is_flag=True, help="Show why: every decision with the values it used.")
+@BUNDLED_OPTION
 @_internal_errors
 def evaluate(
     guideline_ref: str,
@@ -229,22 +283,21 @@ def evaluate(
     time_zone: str | None,
     fmt: str,
     explain: bool,
+    bundled: bool,
 ) -> None:
-    """Evaluate GUIDELINE (a file, or a bundled id such as `leukopenia`) against FACTS (a JSON file, or -).
+    """Evaluate GUIDELINE (a bundled id such as `leukopenia`, or a file) against FACTS (a JSON file, or -).
+
+    GUIDELINE is a bundled guideline id (`leukopenia`) or a file path. It is a path only when written as one:
+    with a folder separator (`./leukopenia`, `dir/x`) or ending in .yaml/.yml. An id that is also the name
+    of a file in the current folder is refused as ambiguous: write `./NAME` for the file, or add --bundled.
 
     Exits 0 when the result is complete, 1 when it is incomplete (some decision needs more facts),
     2 for bad facts or a guideline that cannot be used, 3 for an internal error.
     """
-    from .api import load
     from .facts import read_facts
 
     as_of = _parse_at(at, time_zone)
-    try:
-        g = load(guideline_ref, version)
-    except GuidelineError as exc:
-        _refuse(fmt, "guideline", f"cannot use guideline '{safe_line(guideline_ref)}':", exc.diagnostics,
-                "evaluate")
-        raise  # pragma: no cover - _refuse exits
+    g = _load_reference(guideline_ref, version, bundled=bundled, fmt=fmt, command="evaluate")
     name = getattr(facts_file, "name", "<stdin>")
     fname = "<stdin>" if name in ("-", "<stdin>") else str(name)
     try:
@@ -398,17 +451,18 @@ def lock(paths: tuple[pathlib.Path, ...], lock_path: pathlib.Path | None) -> Non
 @click.option(
     "--format", "fmt", type=click.Choice(["markdown", "mermaid"]), default="markdown", show_default=True
 )
+@BUNDLED_OPTION
 @_internal_errors
-def render(guideline_ref: str, fmt: str) -> None:
-    """Render GUIDELINE (file or bundled id) for review: Markdown with a diagram, or a Mermaid flowchart."""
-    from .api import load
+def render(guideline_ref: str, fmt: str, bundled: bool) -> None:
+    """Render GUIDELINE (bundled id or file) for review: Markdown with a diagram, or a Mermaid flowchart.
+
+    GUIDELINE is a bundled guideline id (`leukopenia`) or a file path. It is a path only when written as one:
+    with a folder separator (`./leukopenia`, `dir/x`) or ending in .yaml/.yml. An id that is also the name
+    of a file in the current folder is refused as ambiguous: write `./NAME` for the file, or add --bundled.
+    """
     from .render import guideline_markdown, guideline_mermaid
 
-    try:
-        g = load(guideline_ref, allow_retired=True)
-    except GuidelineError as exc:
-        _print_diagnostics(exc.diagnostics)
-        sys.exit(EXIT_USAGE)
+    g = _load_reference(guideline_ref, None, bundled=bundled, allow_retired=True)
     model = g.compiled.model
     click.echo(guideline_markdown(model) if fmt == "markdown" else guideline_mermaid(model), nl=False)
 

@@ -3,17 +3,87 @@
 from __future__ import annotations
 
 import importlib.resources
+import os
 import pathlib
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import Literal
 
 from .errors import Diagnostic, GuidelineError, Location
 from .source import load_yaml
 
-__all__ = ["LibraryEntry", "bundled_dir", "find_guideline", "list_guidelines", "parse_version"]
+__all__ = [
+    "GUIDELINE_ID",
+    "LibraryEntry",
+    "Reference",
+    "bundled_dir",
+    "find_guideline",
+    "list_guidelines",
+    "parse_reference",
+    "parse_version",
+]
 
 GUIDELINE_GLOB = "*.guideline.yaml"
+
+#: The grammar of a guideline id (the schema's ``id`` pattern): kebab-case, at most ``MAX_ID_CHARS``.
+GUIDELINE_ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+MAX_ID_CHARS = 128
+#: File names that make a reference a file path even without a folder separator.
+YAML_SUFFIXES = (".yaml", ".yml")
+
+_HOW_TO_REFER = (
+    "write a bundled guideline by its id (lower-case kebab-case, e.g. `leukopenia`), or a file as a path "
+    "that contains a folder separator or ends in .yaml/.yml (e.g. `./my-guideline` or `my.guideline.yaml`)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """What a guideline reference means: a file (``path``) or a bundled guideline id (``id``)."""
+
+    kind: Literal["file", "id"]
+    path: pathlib.Path | None = None
+    id: str | None = None
+
+
+def looks_like_path(text: str) -> bool:
+    """Whether a textual reference is written as a file path: a folder separator or a YAML suffix."""
+    separators = {"/", os.sep} | ({os.altsep} if os.altsep else set())
+    return any(s in text for s in separators) or text.lower().endswith(YAML_SUFFIXES)
+
+
+def parse_reference(ref: str | os.PathLike[str]) -> Reference:
+    """Decide, from the reference alone (never from what exists on disk), whether it names a file or a
+    bundled guideline id.
+
+    * a ``pathlib.Path`` (any ``os.PathLike``) is a file;
+    * text containing a folder separator (``./leukopenia``, ``dir/x``) or ending in ``.yaml``/``.yml`` is a
+      file;
+    * other text must be a guideline id (``leukopenia``): it is looked up in the bundled library only, so a
+      file or folder of that name in the working folder can never stand in for the bundled guideline;
+    * anything else (``Leukopenia``, ``..``, an empty string) is refused (``guideline-ref-invalid``).
+    """
+    if isinstance(ref, os.PathLike):
+        return Reference("file", path=pathlib.Path(ref))
+    if not isinstance(ref, str):
+        raise GuidelineError([Diagnostic(
+            "guideline-ref-invalid",
+            f"a guideline reference must be text or a path, not {type(ref).__name__}",
+            Location("<reference>"),
+            hint=_HOW_TO_REFER,
+        )])
+    if looks_like_path(ref):
+        return Reference("file", path=pathlib.Path(ref))
+    if len(ref) <= MAX_ID_CHARS and GUIDELINE_ID.fullmatch(ref):
+        return Reference("id", id=ref)
+    shown = ref if len(ref) <= 80 else ref[:80] + "..."
+    raise GuidelineError([Diagnostic(
+        "guideline-ref-invalid",
+        f"{shown!r} is neither a guideline id nor a file path",
+        Location("<reference>"),
+        hint=_HOW_TO_REFER,
+    )])
 
 
 def bundled_dir() -> pathlib.Path:

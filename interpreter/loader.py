@@ -76,7 +76,40 @@ def analyze_file(path: pathlib.Path | str, limits: LoaderLimits = DEFAULT_LIMITS
     data, problem = read_capped(p, limits)  # at most max_bytes + 1 bytes; only regular files
     if data is None:
         return Analysis(str(p), [problem] if problem is not None else [])
-    return analyze_bytes(data, str(p), limits)
+    analysis = analyze_bytes(data, str(p), limits)
+    return _withhold_foreign_content(analysis, p)
+
+
+#: The names of files whose diagnostics may quote their content although they are not valid guidelines.
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def _withhold_foreign_content(analysis: Analysis, path: pathlib.Path) -> Analysis:
+    """Never echo the content of a file that is not a guideline.
+
+    The rule: diagnostics may quote a file's content (keys, values, characters) when the file is named
+    ``*.yaml``/``*.yml`` (it is meant as a guideline), or when it was read as a guideline (it passed the
+    schema and a model was built). Any other file that failed (``/etc/shadow``, a key file named by mistake)
+    gives one ``file-not-a-guideline`` error that quotes nothing of it: neither its keys, nor its lines, nor
+    how many problems it has.
+    """
+    if analysis.model is not None or path.name.lower().endswith(YAML_SUFFIXES):
+        return analysis
+    if not any(d.is_error for d in analysis.diagnostics):
+        return analysis
+    return Analysis(
+        analysis.file,
+        [
+            Diagnostic(
+                "file-not-a-guideline",
+                "this file is not a valid guideline; nothing of its content is shown because it is not named "
+                "*.yaml or *.yml",
+                Location(analysis.file, 1, 1),
+                hint="a guideline file is named <name>.guideline.yaml; rename it to see every problem, or "
+                "refer to a bundled guideline by its id",
+            )
+        ],
+    )
 
 
 def load_guideline_file(path: pathlib.Path | str) -> CompiledGuideline:

@@ -9,8 +9,13 @@ the canonical parsed document, so comments and formatting do not count).
   to it, a warning when no lock file was found at all (``--strict`` makes it an error).
 * ``update_lock(path, models)``: adds the missing entries of approved guidelines (what ``guideline lock``
   does). It never rewrites an existing entry: changed approved content needs a new version.
-* ``find_lock(path)``: the nearest ``approved.lock`` in the file's folder or its parents (stopping at the
-  repository root, the folder holding ``.git``).
+* ``find_locks(path)``: every ``approved.lock`` in the file's folder or its parents, nearest first (stopping
+  at the repository root, the folder holding ``.git``, or else at the filesystem root). ``find_lock`` is the
+  nearest one.
+* ``check_locks(models, locks)``: one library has one lock. *Every* lock that applies to a guideline is
+  checked, so a second, nearer lock can never hide the library's lock: the locks must agree (``lock-conflict``
+  when two give one (id, version) different hashes), and the content must match each lock that lists it
+  (``approved-content-changed``). ``lock_refusals(model)`` applies this when a guideline is loaded for use.
 """
 
 from __future__ import annotations
@@ -29,7 +34,11 @@ __all__ = [
     "Lock",
     "LockEntry",
     "check_lock",
+    "check_locks",
     "find_lock",
+    "find_locks",
+    "lock_candidates",
+    "lock_refusals",
     "parse_lock",
     "read_lock",
     "render_lock",
@@ -114,17 +123,28 @@ def read_lock(path: pathlib.Path) -> tuple[Lock | None, list[Diagnostic]]:
     return parse_lock(text, str(path))
 
 
-def find_lock(path: pathlib.Path) -> pathlib.Path | None:
-    """The nearest ``approved.lock`` beside ``path`` or in a parent folder, up to the repository root."""
+def lock_candidates(path: pathlib.Path) -> list[pathlib.Path]:
+    """Where a lock applying to ``path`` may be: ``approved.lock`` in its folder and every parent folder, up
+    to the repository root (the folder holding ``.git``) or the filesystem root; resolved, nearest first."""
     here = path.resolve()
     folder = here if here.is_dir() else here.parent
+    out: list[pathlib.Path] = []
     for candidate in (folder, *folder.parents):
-        lock = candidate / LOCK_FILE_NAME
-        if lock.is_file():
-            return lock
+        out.append(candidate / LOCK_FILE_NAME)
         if (candidate / ".git").exists():
-            return None
-    return None
+            break
+    return out
+
+
+def find_locks(path: pathlib.Path) -> list[pathlib.Path]:
+    """Every ``approved.lock`` that applies to ``path`` (see ``lock_candidates``), nearest first."""
+    return [lock for lock in lock_candidates(path) if lock.is_file()]
+
+
+def find_lock(path: pathlib.Path) -> pathlib.Path | None:
+    """The nearest ``approved.lock`` beside ``path`` or in a parent folder, up to the repository root."""
+    found = find_locks(path)
+    return found[0] if found else None
 
 
 def check_lock(models: Iterable[GuidelineModel], lock: Lock | None) -> list[Diagnostic]:
@@ -159,6 +179,54 @@ def check_lock(models: Iterable[GuidelineModel], lock: Lock | None) -> list[Diag
                     "run `guideline lock` to add it, and commit the lock file with the guideline",
                 ))
     return sort_diagnostics(out)
+
+
+def check_locks(models: Iterable[GuidelineModel], locks: Sequence[Lock]) -> list[Diagnostic]:
+    """Compare guidelines with *every* lock that applies to them (nearest first); see the module docstring.
+
+    No locks: as ``check_lock(models, None)``. Otherwise, for each guideline: ``lock-conflict`` when the locks
+    give its (id, version) different hashes; ``approved-content-changed`` when its content differs from a lock
+    entry (whichever lock holds it); ``approved-not-locked`` (error) when it is approved and no lock lists it.
+    """
+    if not locks:
+        return check_lock(models, None)
+    out: list[Diagnostic] = []
+    for m in models:
+        found = [(lock, e) for lock in locks if (e := lock.get(m.id, m.version)) is not None]
+        if len({e.content_hash for _, e in found}) > 1:
+            files = [lock.file or LOCK_FILE_NAME for lock, _ in found]
+            out.append(Diagnostic(
+                "lock-conflict",
+                f"{m.id} version {m.version} is locked with different content in {len(found)} lock files "
+                f"that all apply to it: {', '.join(files)}",
+                m.source_map.at(("version",)), Severity.ERROR, ("version",),
+                "one library has one lock: a second approved.lock below or above the library's lock must not "
+                "relock changed content; remove the lock file that was added (restore the library's lock "
+                "from version control) and give changed content a new version",
+                tuple(Location(f) for f in files),
+            ))
+        changed = [lock for lock, e in found if e.content_hash != m.content_hash]
+        if changed:
+            out.extend(check_lock([m], changed[0]))
+        elif not found:
+            out.extend(check_lock([m], locks[0]))
+    return sort_diagnostics(out)
+
+
+def lock_refusals(model: GuidelineModel) -> list[Diagnostic]:
+    """Why a loaded guideline must not be used, by the locks that apply to its file: changed approved content
+    (in any applying lock, whatever the guideline's status now), locks that disagree, an unreadable or invalid
+    lock, and an approved guideline that no lock lists (even when there is no lock file at all)."""
+    locks: list[Lock] = []
+    problems: list[Diagnostic] = []
+    for path in find_locks(pathlib.Path(model.file)):
+        lock, diags = read_lock(path)
+        problems += diags
+        if lock is not None:
+            locks.append(lock)
+    if not problems:
+        problems = check_locks([model], locks)
+    return [d.as_error() for d in problems if d.is_error or d.code == "approved-not-locked"]
 
 
 def render_lock(entries: Iterable[LockEntry]) -> str:

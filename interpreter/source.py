@@ -273,6 +273,15 @@ class _Composer:
             raise _Fatal
         if empty:
             return None, False
+        if data is None and not self.diagnostics:  # `~`, `null` or `---` alone: a document of nothing
+            self.report(
+                "yaml-empty",
+                "the document is null: the file holds no guideline",
+                self.values.get((), Location(self.file, 1, 1)),
+                (),
+                hint="a guideline file starts with `id:`, `version:`, `title:` ...",
+            )
+            raise _Fatal
         return data, True
 
     def compose_node(self, path: Path, depth: int, key: str | None) -> Any:

@@ -17,6 +17,7 @@ from .compiler import CompiledGuideline
 from .errors import Diagnostic, EvaluationError, FactsError, GuidelineError, InterpreterError, Location, Path
 from .evaluate import evaluate
 from .loader import load_guideline_file
+from .lockfile import lock_refusals
 from .result import Result, format_decimal
 from .schema import validate_with
 from .source import SourceMap, load_yaml
@@ -314,6 +315,10 @@ def run_test_file(
         g = (guidelines or {}).get(gpath) or load_guideline_file(gpath)
     except GuidelineError as exc:
         outcome.diagnostics.extend(exc.diagnostics)
+        return outcome
+    refusals = lock_refusals(g.model)  # changed approved content is refused here too (issue 7, 2.7)
+    if refusals:
+        outcome.diagnostics.extend(refusals)
         return outcome
     if guidelines is not None:
         guidelines[gpath] = g

@@ -19,7 +19,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import Diagnostic, Location, Severity, sort_diagnostics
-from .lockfile import LOCK_FILE_NAME, Lock, LockEntry, check_lock, find_lock, read_lock, update_lock
+from .lockfile import (
+    LOCK_FILE_NAME,
+    Lock,
+    LockEntry,
+    check_locks,
+    find_locks,
+    lock_candidates,
+    read_lock,
+    update_lock,
+)
 from .model import GuidelineModel
 
 __all__ = [
@@ -194,15 +203,17 @@ def validate_paths(
 ) -> ValidationReport:
     """Validate every guideline file under ``paths``; see the module docstring.
 
-    ``lock_path``: the lock file to check approved content against; None finds the nearest
-    ``approved.lock`` beside each file or in a parent folder (up to the repository root).
+    ``lock_path``: a lock file to check approved content against, *in addition to* every ``approved.lock``
+    beside each file or in a parent folder (up to the repository root): one library has one lock, so no lock
+    file, given or found, can hide another (``lockfile.check_locks``).
     """
     files, diagnostics = _collect(paths)
     models, file_diags, internal = _analyze_all(files, analyzer or _analyze)
     diagnostics += file_diags
-    models_by_lock: dict[pathlib.Path | None, list[GuidelineModel]] = {}
+    models_by_lock: dict[tuple[pathlib.Path, ...], list[GuidelineModel]] = {}
     for f, model in models:
-        key = lock_path if lock_path is not None else find_lock(f)
+        found = find_locks(f)
+        key = tuple(dict.fromkeys([lock_path.resolve(), *found])) if lock_path is not None else tuple(found)
         models_by_lock.setdefault(key, []).append(model)
     diagnostics.extend(_lock_diagnostics(models_by_lock))
     if strict:
@@ -250,8 +261,10 @@ def lock_paths(
     """``guideline lock``: add lock entries for the approved guidelines under ``paths`` that have none.
 
     Every file is validated first; if any has an error, nothing is written (approved content must be valid
-    content). The lock file is ``lock_path``, else the nearest ``approved.lock`` of each file (see
-    ``find_lock``), else a new ``approved.lock`` in the first folder given (or the folder of the first file).
+    content). The lock file is ``lock_path``, else the ``approved.lock`` that applies to each file (see
+    ``find_locks``), else a new ``approved.lock`` in the first folder given (or the folder of the first file).
+    One library has one lock: nothing is written when the lock would be a second lock for a file (below or
+    above a lock that already applies to it) or would not apply to it at all (``lock-conflict``).
     Existing entries are never rewritten: changed approved content is reported (``approved-content-changed``).
     """
     files, diagnostics = _collect(paths)
@@ -266,9 +279,16 @@ def lock_paths(
         break
     groups: dict[pathlib.Path, list[GuidelineModel]] = {}
     for f, model in models:
-        target = lock_path or find_lock(f) or default
-        if target is not None:
-            groups.setdefault(target, []).append(model)
+        existing = find_locks(f)
+        target = lock_path or (existing[0] if existing else default)
+        if target is None:
+            continue
+        problem = _second_lock(f, model, target, existing)
+        if problem is not None:
+            diagnostics.append(problem)
+        groups.setdefault(target, []).append(model)
+    if diagnostics:  # never write a second lock for one library, nor a lock that would not apply
+        return LockReport((), (), tuple(sort_diagnostics(diagnostics)), tuple(map(str, files)))
     added: list[LockEntry] = []
     written: list[str] = []
     for target, group in groups.items():
@@ -284,14 +304,51 @@ def lock_paths(
     )
 
 
-def _lock_diagnostics(models_by_lock: dict[pathlib.Path | None, list[GuidelineModel]]) -> list[Diagnostic]:
+def _second_lock(
+    file: pathlib.Path, model: GuidelineModel, target: pathlib.Path, existing: Sequence[pathlib.Path]
+) -> Diagnostic | None:
+    """Why writing ``target`` for ``file`` would give its library a second lock, or a lock that never applies
+    (``lock-conflict``); None when ``target`` is the one lock of the file (or the first)."""
+    resolved = target.resolve()
+    where = model.source_map.at(("status",)) if model.status == "approved" else Location(str(file))
+    if resolved not in lock_candidates(file):
+        return Diagnostic(
+            "lock-conflict",
+            f"the lock file {target} would not apply to {file}: a lock applies to the guidelines in its "
+            f"folder and below, and must be named {LOCK_FILE_NAME}",
+            where,
+            hint=f"drop --lock to use the lock of this library, or give a {LOCK_FILE_NAME} in a folder above "
+            "the file",
+        )
+    others = [str(p) for p in existing if p != resolved]
+    if others:
+        return Diagnostic(
+            "lock-conflict",
+            f"{file} is already under the lock file {others[0]}; writing {target} as well would give its "
+            "library a second lock",
+            where,
+            hint="one library has one lock: drop --lock to extend the existing lock",
+            related=tuple(Location(o) for o in others),
+        )
+    return None
+
+
+def _lock_diagnostics(
+    models_by_lock: dict[tuple[pathlib.Path, ...], list[GuidelineModel]],
+) -> list[Diagnostic]:
     out: list[Diagnostic] = []
-    for lock_file, models in models_by_lock.items():
-        lock: Lock | None = None
-        if lock_file is not None:
-            lock, problems = read_lock(lock_file)
-            out.extend(problems)
-            if lock is None:
-                continue
-        out.extend(check_lock(models, lock))
+    read: dict[pathlib.Path, Lock | None] = {}
+    for lock_files, models in models_by_lock.items():
+        locks: list[Lock] = []
+        for lock_file in lock_files:
+            if lock_file not in read:
+                lock, problems = read_lock(lock_file)
+                out.extend(problems)  # each lock file's problems once
+                read[lock_file] = lock
+            known = read[lock_file]
+            if known is not None:
+                locks.append(known)
+        if len(locks) < len(lock_files):
+            continue  # an unreadable or invalid lock: reported; its guidelines cannot be checked
+        out.extend(check_locks(models, locks))
     return out

@@ -380,10 +380,11 @@ def test_an_empty_file_is_refused(text: str, parser: str) -> None:  # checklist:
     assert (d.location.line, d.location.column) == (1, 1)
 
 
-def test_a_document_holding_only_null_is_not_empty_but_fails_the_schema() -> None:
-    data, sm, diags = load("null\n")
-    assert diags == [] and data is None
-    assert only(validate_document(data, sm), "schema-type").message.endswith("got nothing (an empty value)")
+def test_a_document_holding_only_null_is_refused_like_an_empty_file() -> None:
+    # it used to load as None with no diagnostic, and the load pipeline then validated it clean (issue 7, 2.8)
+    data, _, diags = load("null\n")
+    d = only(diags, "yaml-empty")
+    assert data is None and "null" in d.message and (d.location.line, d.location.column) == (1, 1)
 
 
 def test_several_documents_are_refused(parser: str) -> None:  # checklist: several documents

@@ -53,12 +53,12 @@ MY_CODES = sorted([
     "choice-missing-otherwise", "choice-missing-unknown", "lifecycle-approved-needs-reviewers",
     "lifecycle-approved-needs-approval-date", "lifecycle-dates", "threshold-gap", "threshold-overlap",
     "threshold-impossible", "unused-input",
-    "approved-content-changed", "approved-not-locked", "lock-invalid", "lock-unreadable",
-    "path-not-found", "no-guideline-files",
+    "approved-content-changed", "approved-not-locked", "lock-invalid", "lock-unreadable", "lock-conflict",
+    "path-not-found", "no-guideline-files", "file-not-a-guideline",
     # the model and the compiler (dates, units of inputs, derived values, doses)
     "invalid-date", "input-unit-unknown", "input-unit-incompatible", "derived-cycle", "dose-unknown-basis",
     "dose-basis-not-quantity", "dose-unit-mismatch", "dose-unit-unknown", "dose-limits",
-    "input-plausible-range",
+    "input-plausible-range", "dose-number-range",
     # the driver's bound on diagnostics per file
     "too-many-diagnostics",
 ])
@@ -540,7 +540,7 @@ def test_lock_paths_refuses_changed_approved_content(tmp_path: pathlib.Path) -> 
 
     g = tmp_path / "a.guideline.yaml"
     g.write_text(APPROVED)
-    lock_file = tmp_path / "custom.lock"
+    lock_file = tmp_path / LOCK_FILE_NAME
     assert lock_paths([g], lock_path=lock_file, analyzer=private_analyzer()).added
     g.write_text(APPROVED.replace("Severe neutropenia.", "Changed."))
     report = lock_paths([g], lock_path=lock_file, analyzer=private_analyzer())

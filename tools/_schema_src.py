@@ -27,6 +27,10 @@ EXPR = {
     "description": "An expression in the guideline expression language (see docs/language.md).",
 }
 NUMBER = {"type": "number", "description": "A number, written as the clinician means it (kept exact)."}
+# Bounds on numbers that flow into arithmetic (integers, so that exact decimals compare exactly); the finer
+# rules (lowest round_to, digits of precision) are the static check `dose-number-range`.
+DOSE_MAX = 1_000_000
+PLAUSIBLE = {"type": "number", "minimum": -1_000_000_000, "maximum": 1_000_000_000}
 TARGET_ONE = {"type": "string", "pattern": ID, "description": "The id of a node or recommendation."}
 # One id or a list of ids. Written with a type list rather than oneOf: string keywords (pattern) apply only
 # to strings and array keywords only to arrays, so the meaning is the same, validation is faster and errors
@@ -85,8 +89,8 @@ coding = obj(
 
 plausible = obj(
     {
-        "min": desc(NUMBER, "The lowest plausible value, in the input's unit. Lower values are refused."),
-        "max": desc(NUMBER, "The highest plausible value, in the input's unit. Higher values are refused."),
+        "min": desc(PLAUSIBLE, "The lowest plausible value, in the input's unit. Lower ones are refused."),
+        "max": desc(PLAUSIBLE, "The highest plausible value, in the input's unit. Higher ones are refused."),
     },
     ["min", "max"],
     "The range of physiologically plausible values; anything outside is refused as an error.",
@@ -260,6 +264,7 @@ dose = obj(
             "type": ["number", "string"],
             "minLength": 1,
             "maxLength": 2000,
+            "maximum": DOSE_MAX,
         },
         "unit": desc(
             UNIT,
@@ -275,25 +280,31 @@ dose = obj(
         "round_to": {
             "type": "number",
             "exclusiveMinimum": 0,
-            "description": "Round the total to a multiple of this, in the total's unit (half up).",
+            "maximum": 1000,
+            "description": "Round the total to a multiple of this, in the total's unit (half up); from 0.001 "
+            "to 1000.",
         },
         "min": {
             "type": "number",
+            "maximum": DOSE_MAX,
             "minimum": 0,
             "description": "Raise a smaller total to this (shown in the calculation).",
         },
         "max": {
             "type": "number",
+            "maximum": DOSE_MAX,
             "exclusiveMinimum": 0,
             "description": "Cap a larger total at this (shown in the calculation).",
         },
         "warn_below": {
             "type": "number",
+            "maximum": DOSE_MAX,
             "minimum": 0,
             "description": "Flag (without changing) a total below this, e.g. below the smallest safe volume.",
         },
         "warn_above": {
             "type": "number",
+            "maximum": DOSE_MAX,
             "exclusiveMinimum": 0,
             "description": "Flag (without changing) a total above this.",
         },
