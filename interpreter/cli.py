@@ -135,9 +135,14 @@ def evaluate(
         _print_diagnostics(exc.diagnostics)
         sys.exit(EXIT_USAGE)
     except EvaluationError as exc:
-        click.echo(f"evaluation failed: {exc}", err=True)
-        usage = exc.code.startswith("guideline-") or exc.code == "eval-naive-time"
-        sys.exit(EXIT_USAGE if usage else EXIT_INTERNAL)
+        # a guideline that fails for these facts (division by zero, a dose of zero or less, the step limit)
+        # is a located guideline error, exit 2; exit 3 only for the codes that mean a bug
+        if exc.location is not None:
+            click.echo("evaluation failed; nothing was recommended:", err=True)
+            _print_diagnostics([exc.diagnostic()])
+        else:
+            click.echo(f"evaluation failed: {exc}", err=True)
+        sys.exit(EXIT_INTERNAL if exc.internal else EXIT_USAGE)
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
