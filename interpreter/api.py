@@ -21,12 +21,37 @@ __all__ = ["Guideline", "load"]
 
 
 class Guideline:
-    """A loaded, checked and compiled guideline. Immutable; safe to evaluate from many threads at once."""
+    """A loaded, checked and compiled guideline. Immutable; safe to evaluate from many threads at once.
 
-    __slots__ = ("_compiled",)
+    Equal to another ``Guideline`` with the same id, version, content hash and file. Pickles by its source
+    (the file's bytes and path) and compiles again when unpickled, refusing anything whose content hash
+    differs
+    (docs/internals.md, "Pickling").
+    """
+
+    __slots__ = ("_compiled", "_pickled")
 
     def __init__(self, compiled: CompiledGuideline) -> None:
         self._compiled = compiled
+        #: (file, source bytes, content hash), read on the first pickling and then reused
+        self._pickled: tuple[str, bytes, str] | None = None
+
+    def _identity(self) -> tuple[str, str, str, str]:
+        return (self.id, self.version, self.content_hash, self.file)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Guideline):
+            return NotImplemented
+        return self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = self._pickled
+        if state is None:
+            state = self._pickled = _source_state(self._compiled)
+        return (_unpickle_guideline, state)
 
     @property
     def id(self) -> str:
@@ -92,6 +117,50 @@ class Guideline:
 
     def __repr__(self) -> str:
         return f"<Guideline {self.id} {self.version} ({self.status}) {self.content_hash[:19]}>"
+
+
+def _source_state(compiled: CompiledGuideline) -> tuple[str, bytes, str]:
+    """The file's bytes, checked to still hold the content that was loaded (same content hash)."""
+    import pickle
+
+    from .model import content_hash
+    from .source import DEFAULT_LIMITS, load_yaml
+
+    model = compiled.model
+    try:
+        with open(model.file, "rb") as f:
+            data = f.read(DEFAULT_LIMITS.max_bytes + 1)
+    except OSError as exc:
+        raise pickle.PicklingError(
+            f"cannot pickle guideline {model.id}: cannot read {model.file}: {exc}"
+        ) from exc
+    doc, _, diags = load_yaml(data, model.file)
+    if doc is None or any(d.is_error for d in diags) or content_hash(doc) != model.content_hash:
+        raise pickle.PicklingError(
+            f"cannot pickle guideline {model.id} {model.version}: {model.file} changed since it was loaded"
+        )
+    return (model.file, data, model.content_hash)
+
+
+def _unpickle_guideline(file: str, data: bytes, expected_hash: str) -> Guideline:
+    """Compile the pickled source again; refuse it unless it holds exactly the content that was pickled."""
+    from .loader import analyze_bytes
+
+    analysis = analyze_bytes(data, file)
+    errors = [d for d in analysis.diagnostics if d.is_error]
+    compiled = analysis.compiled
+    if errors or compiled is None or compiled.model.content_hash != expected_hash:
+        raise GuidelineError(
+            errors
+            or [
+                Diagnostic(
+                    "load-failed", "the unpickled guideline is not the one that was pickled", Location(file)
+                )
+            ]
+        )
+    g = Guideline(compiled)
+    g._pickled = (file, data, expected_hash)
+    return g
 
 
 def _check_approved_lock(compiled: CompiledGuideline) -> None:

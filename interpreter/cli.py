@@ -309,13 +309,22 @@ def evaluate(
         _refuse(fmt, "facts", "the facts were refused; nothing was evaluated:", diags, "evaluate")
         raise  # pragma: no cover - _refuse exits
     except EvaluationError as exc:
-        usage = exc.code.startswith("guideline-") or exc.code == "eval-naive-time"
-        where = exc.location or Location(g.file)
-        diag = Diagnostic(exc.code, exc.message, where)
-        node = [{"node": exc.node_id}] if exc.node_id else [{}]
-        _refuse(fmt, "evaluation" if usage else "internal", f"evaluation failed: {exc}", (), "evaluate",
-                EXIT_USAGE if usage else EXIT_INTERNAL, [{**diag.to_json(), **node[0]}])
-        raise  # pragma: no cover - _refuse exits
+        # a guideline that fails for these facts (division by zero, a dose of zero or less, the step limit)
+        # is a located guideline error, exit 2; exit 3 only for the codes that mean a bug
+        code = EXIT_INTERNAL if exc.internal else EXIT_USAGE
+        kind = "internal" if exc.internal else "evaluation"
+        located = exc.location is not None
+        diag = exc.diagnostic() if located else Diagnostic(exc.code, exc.message, Location(g.file))
+        node = {"node": exc.node_id} if exc.node_id else {}
+        if fmt == "json":
+            extra = [{**diag.to_json(), **node}]
+            _echo_json(_error_document(kind, "evaluation failed", (), code, "evaluate", extra))
+        if located:
+            click.echo("evaluation failed; nothing was recommended:", err=True)
+            _print_diagnostics([diag])
+        else:
+            click.echo(safe_line(f"evaluation failed: {exc}"), err=True)
+        sys.exit(code)
     if fmt == "json":
         _echo_json(result.to_json())
     else:

@@ -8,10 +8,11 @@ basis and the exact conversion factors are computed; the fact checker is built; 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from graphlib import CycleError, TopologicalSorter
 from types import MappingProxyType
 
 from .checks import CheckInfo, run_checks
@@ -129,38 +130,55 @@ class _Compiler:
             if c is None:  # includes a result of another type than declared (expr-type)
                 continue
             compiled[name] = c
-        # order by dependencies; report cycles
-        order: list[str] = []
-        state: dict[str, int] = {}
+        # order by dependencies with graphlib (no recursion: a chain of any length is fine); report cycles
+        graph = {name: [ref for ref in sorted(c.names) if ref in compiled] for name, c in compiled.items()}
+        try:
+            order = list(TopologicalSorter(graph).static_order())
+        except CycleError:
+            order = self.derived_cycles(graph)
         deps: dict[str, frozenset[str]] = {n: frozenset([n]) for n in self.model.inputs}
-
-        def visit(name: str, stack: tuple[str, ...]) -> None:
-            if state.get(name) == 2:
-                return
-            if state.get(name) == 1:
-                cycle = " -> ".join((*stack[stack.index(name) :], name))
-                self.error(
-                    "derived-cycle",
-                    f"derived values depend on each other in a cycle: {cycle}",
-                    (*self.model.derived[name].path, "expr"),
-                    hint="a derived value may use inputs and other derived values, but not itself",
-                )
-                return
-            state[name] = 1
+        for name in order:
             ins: set[str] = set()
-            for ref in sorted(compiled[name].names):
+            for ref in compiled[name].names:
                 if ref in compiled:
-                    visit(ref, (*stack, name))
-                    ins |= deps.get(ref, frozenset())
+                    ins |= deps.get(ref, frozenset())  # absent only behind a reported cycle
                 elif ref in self.model.inputs:
                     ins.add(ref)
             deps[name] = frozenset(ins)
-            state[name] = 2
-            order.append(name)
-
-        for name in compiled:
-            visit(name, ())
         return tuple((n, compiled[n]) for n in order), deps
+
+    def derived_cycles(self, graph: Mapping[str, list[str]]) -> list[str]:
+        """Report every cycle among derived values (``derived-cycle``, at the value where a depth-first search
+        meets it again), with an explicit stack; return the values in depth-first post-order."""
+        order: list[str] = []
+        state: dict[str, int] = {}
+        for root in graph:
+            if state.get(root):
+                continue
+            stack: list[tuple[str, Iterator[str]]] = [(root, iter(graph[root]))]
+            on_path = [root]
+            state[root] = 1
+            while stack:
+                current, refs = stack[-1]
+                ref = next(refs, None)
+                if ref is None:
+                    stack.pop()
+                    on_path.pop()
+                    state[current] = 2
+                    order.append(current)
+                elif state.get(ref) == 1:
+                    cycle = " -> ".join((*on_path[on_path.index(ref) :], ref))
+                    self.error(
+                        "derived-cycle",
+                        f"derived values depend on each other in a cycle: {cycle}",
+                        (*self.model.derived[ref].path, "expr"),
+                        hint="a derived value may use inputs and other derived values, but not itself",
+                    )
+                elif not state.get(ref):
+                    state[ref] = 1
+                    on_path.append(ref)
+                    stack.append((ref, iter(graph[ref])))
+        return order
 
     # nodes ------------------------------------------------------------------------------------------
     def node(self, node: Node, deps: Mapping[str, frozenset[str]]) -> CompiledNode | None:

@@ -15,6 +15,7 @@ from typing import Any
 from .textsafe import safe_line
 
 __all__ = [
+    "INTERNAL_EVALUATION_CODES",
     "Diagnostic",
     "EvaluationError",
     "FactsError",
@@ -115,7 +116,23 @@ def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
 
 
 class InterpreterError(Exception):
-    """Base class of every error this package raises on purpose."""
+    """Base class of every error this package raises on purpose.
+
+    Every one pickles and unpickles to an equal object (equality is by class and data, not identity), so a
+    multiprocessing or distributed host can ship it back to its caller.
+    """
+
+    def _data(self) -> tuple[Any, ...]:
+        return self.args
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, InterpreterError)
+        return self._data() == other._data()
+
+    def __hash__(self) -> int:
+        return hash((self.__class__, self._data()))
 
 
 class _DiagnosticsError(InterpreterError):
@@ -126,6 +143,12 @@ class _DiagnosticsError(InterpreterError):
         suffix = f" (and {more} more)" if more > 0 else ""
         super().__init__(first + suffix)
 
+    def _data(self) -> tuple[Any, ...]:
+        return (self.diagnostics,)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (self.diagnostics,))
+
 
 class GuidelineError(_DiagnosticsError):
     """A guideline file could not be loaded: it has at least one error diagnostic."""
@@ -135,10 +158,20 @@ class FactsError(_DiagnosticsError):
     """The facts given for an evaluation are malformed; each diagnostic names a fact."""
 
 
-class EvaluationError(InterpreterError):
-    """An expression failed at run time (division by zero, overflow, a limit).
+#: ``EvaluationError`` codes that are bugs of the interpreter or of the host's code, never caused by a
+#: guideline and a patient's facts alone: the CLI exits 3 for these ("internal error"), 2 for every other
+#: code.
+INTERNAL_EVALUATION_CODES = frozenset({"eval-not-boolean", "expr-missing-value", "expr-bad-value"})
 
-    Carries the node id and the expression text so the author can find it.
+
+class EvaluationError(InterpreterError):
+    """The guideline could not be applied to these facts: an expression or a dose failed at run time (division
+    by zero, the square root of a negative number, a dose of zero or less), a walk exceeded the step limit, or
+    the as-of time does not fit the guideline.
+
+    Carries the code, the node id, the expression text and, for a failure inside the guideline, the
+    ``location`` (file, line, column) of the expression, dose or node; ``str()`` is then
+    ``file:line:col: error[code]: message``, like a diagnostic.
     """
 
     def __init__(
@@ -153,7 +186,40 @@ class EvaluationError(InterpreterError):
         self.node_id = node_id
         self.expression = expression
         self.location = location
-        where = f" in node '{node_id}'" if node_id else ""
-        expr = f" evaluating `{expression}`" if expression else ""
-        super().__init__(f"{code}: {message}{where}{expr}")
         self.message = message
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        where = f" in node '{self.node_id}'" if self.node_id else ""
+        expr = f" evaluating `{self.expression}`" if self.expression else ""
+        if self.location is not None:
+            return f"{self.location}: error[{self.code}]: {self.message}{where}{expr}"
+        return f"{self.code}: {self.message}{where}{expr}"
+
+    @property
+    def internal(self) -> bool:
+        """True for the codes that mean a bug (``INTERNAL_EVALUATION_CODES``), not a guideline problem."""
+        return self.code in INTERNAL_EVALUATION_CODES
+
+    def diagnostic(self) -> Diagnostic:
+        """This error as a diagnostic (located at the guideline file when no better place is known)."""
+        where = f" in node '{self.node_id}'" if self.node_id else ""
+        expr = f" evaluating `{self.expression}`" if self.expression else ""
+        location = self.location or Location("<evaluation>")
+        return Diagnostic(self.code, f"{self.message}{where}{expr}", location)
+
+    def located(self, location: Location, node_id: str | None = None) -> EvaluationError:
+        """The same error at ``location`` (and ``node_id``, when given)."""
+        return EvaluationError(
+            self.code,
+            self.message,
+            node_id if node_id is not None else self.node_id,
+            self.expression,
+            location,
+        )
+
+    def _data(self) -> tuple[Any, ...]:
+        return (self.code, self.message, self.node_id, self.expression, self.location)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, self._data())

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, localcontext
-from typing import Any
+from typing import Any, cast
 
 from .compiler import CompiledBranch, CompiledDose, CompiledGuideline, CompiledNode
-from .errors import EvaluationError
+from .errors import EvaluationError, Location, Path
 from .expressions import EVALUATION_EXCEPTIONS, UNKNOWN, CompiledExpression, evaluation_error
 from .facts import DEFAULT_FACTS_LIMITS, FactsLimits, evaluation_calendar
 from .functions import DECIMAL_CONTEXT
@@ -53,8 +53,45 @@ def _show(value: Any) -> Any:
     return str(value)
 
 
+#: A marker on the walk's stack: leave the innermost node (pop it from ``via``).
+_LEAVE = object()
+
+
+def _model_node_path(g: CompiledGuideline, node_id: str) -> Path | None:
+    """The path of node ``node_id`` in the document (looked up only when an error is raised)."""
+    for n in g.model.nodes:
+        if n.id == node_id:
+            return n.path
+    return None
+
+
+def _locate(
+    g: CompiledGuideline, err: EvaluationError, path: Path | None, node_id: str | None
+) -> EvaluationError:
+    """``err`` located at ``path`` in the guideline file (the file itself when the path is unknown)."""
+    where = g.model.source_map.at(path) if path is not None else Location(g.model.file)
+    return err.located(where, node_id)
+
+
 class _Walk:
-    __slots__ = ("applied", "as_of", "cannot", "g", "needs", "steps", "trace", "trace_on", "values", "via")
+    """One walk over the tree with an explicit stack, never Python recursion: the only bound on the depth of a
+    tree is ``MAX_STEPS``. Everything it records (recommendations applied and their ``via``, trace steps,
+    cannot-decide entries) comes in the depth-first pre-order of a recursive walk."""
+
+    __slots__ = (
+        "_via_tuple",
+        "applied",
+        "as_of",
+        "cannot",
+        "g",
+        "needs",
+        "stack",
+        "steps",
+        "trace",
+        "trace_on",
+        "values",
+        "via",
+    )
 
     def __init__(self, g: CompiledGuideline, values: dict[str, Any], as_of: datetime, trace_on: bool) -> None:
         self.g = g
@@ -66,40 +103,84 @@ class _Walk:
         self.needs: dict[str, list[str]] = {}
         self.trace: list[_RawStep] = []
         self.steps = 0
+        #: the node ids from the start to the node being visited
         self.via: list[str] = []
+        #: ``tuple(via)`` while ``via`` is unchanged: recommendations reached from one node share one tuple
+        self._via_tuple: tuple[str, ...] | None = None
+        #: work still to do, next item last: a target id, ``_LEAVE``, or (collect node, index of an undecided
+        #: branch)
+        self.stack: list[object] = []
 
-    def target(self, tid: str) -> None:
+    def run(self, start: str) -> None:
+        stack = self.stack
+        stack.append(start)
+        while stack:
+            item = stack.pop()
+            if item is _LEAVE:
+                self.via.pop()
+                self._via_tuple = None
+            elif isinstance(item, str):
+                self.visit(item)
+            else:
+                node, index = cast(tuple[CompiledNode, int], item)
+                self.unknown(node, index)
+
+    def push(self, tids: tuple[str, ...] | list[str]) -> None:
+        """Visit ``tids`` next, in their order (before anything already waiting)."""
+        self.stack.extend(reversed(tids))
+
+    def visit(self, tid: str) -> None:
         node = self.g.nodes.get(tid)
         if node is None:
             if tid not in self.applied:
-                self.applied[tid] = tuple(self.via)
+                via = self._via_tuple
+                if via is None:
+                    via = self._via_tuple = tuple(self.via)
+                self.applied[tid] = via
             return
         self.steps += 1
         if self.steps > MAX_STEPS:
-            raise EvaluationError("eval-step-limit", f"more than {MAX_STEPS} node visits", node_id=tid)
-        self.via.append(tid)  # an exception abandons the whole walk, so no finally is needed
+            path = _model_node_path(self.g, tid)
+            raise _locate(
+                self.g,
+                EvaluationError(
+                    "eval-step-limit",
+                    f"the walk would visit more than {MAX_STEPS} nodes (a node reached along several paths "
+                    "is visited once per path)",
+                ),
+                (*path, "id") if path is not None else None,
+                tid,
+            )
+        self.via.append(tid)
+        self._via_tuple = None
+        self.stack.append(_LEAVE)
         if node.kind == "choice":
             self.choice(node)
         else:
             self.collect(node)
-        self.via.pop()
 
-    def targets(self, tids: tuple[str, ...]) -> None:
-        for t in tids:
-            self.target(t)
-
-    @staticmethod
-    def failed(node: CompiledNode, b: CompiledBranch, exc: Exception) -> EvaluationError:
+    def failed(self, node: CompiledNode, b: CompiledBranch, exc: Exception) -> EvaluationError:
         err = evaluation_error(exc, b.when.source)
-        return EvaluationError(err.code, err.message, node_id=node.id, expression=b.when.source)
+        path = _model_node_path(self.g, node.id)
+        return _locate(
+            self.g,
+            EvaluationError(err.code, err.message, node_id=node.id, expression=b.when.source),
+            (*path, "branches", b.index, "when") if path is not None else None,
+            node.id,
+        )
 
-    @staticmethod
-    def not_boolean(node: CompiledNode, b: CompiledBranch, r: object) -> EvaluationError:
-        return EvaluationError(
-            "eval-not-boolean",
-            f"condition gave {r!r}, not true, false or unknown",
-            node_id=node.id,
-            expression=b.when.source,
+    def not_boolean(self, node: CompiledNode, b: CompiledBranch, r: object) -> EvaluationError:
+        path = _model_node_path(self.g, node.id)
+        return _locate(
+            self.g,
+            EvaluationError(
+                "eval-not-boolean",
+                f"condition gave {r!r}, not true, false or unknown",
+                node_id=node.id,
+                expression=b.when.source,
+            ),
+            (*path, "branches", b.index, "when") if path is not None else None,
+            node.id,
         )
 
     def unknown(self, node: CompiledNode, index: int) -> None:
@@ -108,7 +189,7 @@ class _Walk:
         for n in needs:
             self.needs.setdefault(n, []).append(node.id)
         self.cannot.append(CannotDecide(node.id, index, b.when.source, tuple(needs), b.label, node.unknown))
-        self.targets(node.unknown)
+        self.push(node.unknown)
 
     def choice(self, node: CompiledNode) -> None:
         outcomes: list[Any] = []
@@ -123,7 +204,7 @@ class _Walk:
             if r is True:
                 if self.trace_on:
                     self.trace.append((node, outcomes, False, "branch", b.then))
-                self.targets(b.then)
+                self.push(b.then)
                 return
             if r is not False:
                 if r is not UNKNOWN:
@@ -134,7 +215,7 @@ class _Walk:
                 return
         if self.trace_on:
             self.trace.append((node, outcomes, True, "otherwise", node.otherwise))
-        self.targets(node.otherwise)
+        self.push(node.otherwise)
 
     def collect(self, node: CompiledNode) -> None:
         outcomes: list[Any] = []
@@ -164,10 +245,9 @@ class _Walk:
             outcome = "cannot-decide"
         if self.trace_on:
             self.trace.append((node, outcomes, used_otherwise, outcome, tuple(taken)))
-        for t in taken:
-            self.target(t)
-        for i in undecided:
-            self.unknown(node, i)
+        # the taken targets first, then each undecided branch (its cannot-decide entry, then its targets)
+        self.stack.extend((node, i) for i in reversed(undecided))
+        self.push(taken)
 
 
 #: One node visited, as recorded during the walk: (node, branch outcomes in order, otherwise taken,
@@ -235,11 +315,13 @@ def _dose(
         try:
             amount = amount.evaluate(values, as_of)
         except EvaluationError as exc:
-            raise EvaluationError(
-                exc.code,
-                exc.message,
-                node_id=rec_id,
-                expression=m.amount if isinstance(m.amount, str) else None,
+            raise _locate(
+                g,
+                EvaluationError(
+                    exc.code, exc.message, expression=m.amount if isinstance(m.amount, str) else None
+                ),
+                (*m.path, "amount"),
+                rec_id,
             ) from exc
     prescribed = (
         f"{format_decimal(amount)} {m.unit}" if isinstance(amount, Decimal) else f"{m.amount} {m.unit}"
@@ -277,11 +359,15 @@ def _dose(
             f"{format_decimal(total)} {d.total_unit}"
         )
     if total <= 0:  # an amount expression gave zero or less: never shown as a dose
-        raise EvaluationError(
-            "dose-not-positive",
-            f"the dose of {d.total_unit} came out as {format_decimal(total)}",
-            node_id=rec_id,
-            expression=m.amount if isinstance(m.amount, str) else None,
+        raise _locate(
+            g,
+            EvaluationError(
+                "dose-not-positive",
+                f"the dose of {d.total_unit} came out as {format_decimal(total)}",
+                expression=m.amount if isinstance(m.amount, str) else None,
+            ),
+            (*m.path, "amount"),
+            rec_id,
         )
     if m.round_to is not None:
         rounded = (total / m.round_to).quantize(Decimal(1), rounding=ROUND_HALF_UP) * m.round_to
@@ -298,10 +384,14 @@ def _dose(
         steps.append(f"capped at the maximum {format_decimal(m.max)} {d.total_unit}")
         total = m.max
     if total <= 0:  # rounding can take a tiny dose to zero
-        raise EvaluationError(
-            "dose-not-positive",
-            f"the dose of {d.total_unit} came out as {format_decimal(total)} after rounding",
-            node_id=rec_id,
+        raise _locate(
+            g,
+            EvaluationError(
+                "dose-not-positive",
+                f"the dose of {d.total_unit} came out as {format_decimal(total)} after rounding",
+            ),
+            (*m.path, "round_to") if m.round_to is not None else m.path,
+            rec_id,
         )
     warnings: list[str] = []
     if m.warn_below is not None and total < m.warn_below:
@@ -331,8 +421,11 @@ def _action(
     try:
         dose = _dose(g, g.doses[a.path], values, as_of, rec_id, shown)
     except ArithmeticError as exc:
-        raise EvaluationError(
-            "dose-arithmetic", f"the dose could not be computed: {exc!r}", node_id=rec_id
+        raise _locate(
+            g,
+            EvaluationError("dose-arithmetic", f"the dose could not be computed: {type(exc).__name__}"),
+            (*a.path, "dose"),
+            rec_id,
         ) from exc
     return ActionResult(a.type, g.action_fields[a.path], dose)
 
@@ -382,11 +475,14 @@ def evaluate(
             try:
                 values[name] = expr.evaluate(values, as_of)
             except EvaluationError as exc:
-                raise EvaluationError(
-                    exc.code, exc.message, node_id=f"derived:{name}", expression=expr.source
+                raise _locate(
+                    g,
+                    EvaluationError(exc.code, exc.message, expression=expr.source),
+                    (*model.derived[name].path, "expr"),
+                    f"derived:{name}",
                 ) from exc
         walk = _Walk(g, values, as_of, trace)
-        walk.target(model.start)
+        walk.run(model.start)
         recs: list[RecommendationResult] = []
         cautions: list[CautionResult] = []
         dose_needs: dict[str, list[str]] = {}

@@ -1,4 +1,8 @@
-"""The result of an evaluation: plain frozen data, convertible to JSON (``schema/result.schema.json``)."""
+"""The result of an evaluation: plain frozen data, convertible to JSON (``schema/result.schema.json``).
+
+Every class pickles and unpickles to an equal object (read-only mappings travel as plain dicts and are made
+read-only again; a ``Result``'s trace travels built), so a multiprocessing or distributed host can ship them.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Context, Decimal
+from types import MappingProxyType
 from typing import Any, Literal
 
 __all__ = [
@@ -133,6 +138,9 @@ class ActionResult:
     fields: Mapping[str, str]
     dose: DoseResult | None = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_action_result, (self.type, dict(self.fields), self.dose))
+
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"type": self.type}
         for k in ACTION_TEXT_FIELDS:
@@ -244,6 +252,12 @@ class BranchTrace:
     values: Mapping[str, Any]
     label: str | None = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _branch_trace,
+            (self.index, self.condition, self.outcome, dict(self.values), self.label),
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "index": self.index,
@@ -290,6 +304,19 @@ class Result:
     trace_source: Callable[[], tuple[TraceStep, ...]] | None = field(default=None, repr=False, compare=False)
     disclaimer: str | None = None
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when every field and the trace are equal (two results with different traces differ)."""
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Result)
+        same = all(getattr(self, f) == getattr(other, f) for f in _RESULT_FIELDS)
+        return same and self.trace == other.trace
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with its trace built (the lazy builder refers to compiled code, which does not pickle)."""
+        return (_result, (*(getattr(self, f) for f in _RESULT_FIELDS[:-2]), dict(self.facts), self.disclaimer,
+                          self.trace))
+
     @property
     def trace(self) -> tuple[TraceStep, ...]:
         """Every node visited: each condition, the values it read, its outcome (empty without trace)."""
@@ -317,3 +344,68 @@ class Result:
             "trace": [t.to_json() for t in self.trace],
             "disclaimer": self.disclaimer,
         }
+
+
+#: The fields of ``Result`` compared and pickled (``trace_source`` is replaced by the built trace).
+_RESULT_FIELDS = (
+    "guideline",
+    "as_of",
+    "status",
+    "recommendations",
+    "cautions",
+    "cannot_decide",
+    "needed_facts",
+    "unrecognized_facts",
+    "facts",
+    "disclaimer",
+)
+
+
+class _BuiltTrace:
+    """A ``trace_source`` that returns a trace already built (an unpickled result's)."""
+
+    __slots__ = ("steps",)
+
+    def __init__(self, steps: tuple[TraceStep, ...]) -> None:
+        self.steps = steps
+
+    def __call__(self) -> tuple[TraceStep, ...]:
+        return self.steps
+
+
+def _action_result(type_: str, fields: dict[str, str], dose: DoseResult | None) -> ActionResult:
+    return ActionResult(type_, MappingProxyType(fields), dose)
+
+
+def _branch_trace(
+    index: int, condition: str, outcome: Any, values: dict[str, Any], label: str | None
+) -> BranchTrace:
+    return BranchTrace(index, condition, outcome, MappingProxyType(values), label)
+
+
+def _result(
+    guideline: GuidelineInfo,
+    as_of: datetime,
+    status: Any,
+    recommendations: tuple[RecommendationResult, ...],
+    cautions: tuple[CautionResult, ...],
+    cannot_decide: tuple[CannotDecide, ...],
+    needed_facts: tuple[NeededFact, ...],
+    unrecognized_facts: tuple[UnrecognizedFact, ...],
+    facts: dict[str, Any],
+    disclaimer: str | None,
+    trace: tuple[TraceStep, ...],
+) -> Result:
+    return Result(
+        guideline,
+        as_of,
+        status,
+        recommendations,
+        cautions,
+        cannot_decide,
+        needed_facts,
+        unrecognized_facts,
+        MappingProxyType(facts),
+        _BuiltTrace(trace),
+        disclaimer,
+    )
