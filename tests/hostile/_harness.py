@@ -26,7 +26,8 @@ Every run ends in exactly one outcome. The first three are acceptable; the rest 
     exit 2 and at least one error that says where the problem is (``located``):
       (a) a diagnostic line ``LOC: error[CODE]: MESSAGE`` (``DIAGNOSTIC_RE``) whose LOC is ``file:line:col``
           with line >= 1, or whose LOC is a file or reference named on the command line (a whole-file error
-          such as a size limit; ``<stdin>`` for ``-``), or whose MESSAGE names a fact (``fact '<name>': ...``);
+          such as a size limit; ``<stdin>`` for ``-``), or whose MESSAGE quotes one (``no guideline with id
+          'x'``), or whose MESSAGE names a fact (``fact '<name>': ...``);
       (b) the same in JSON on stdout (``--format json``): an object with a ``diagnostics`` or ``errors`` list
           of objects with ``code`` and ``message`` that satisfy (a) through their ``file``/``line`` fields;
       (c) click's usage error naming the parameter: ``Error: Invalid value for '<PARAM>'``;
@@ -134,7 +135,7 @@ def _named(args: Sequence[str]) -> tuple[str, ...]:
 
 
 def _diag_located(loc: str, line: int, msg: str, named: tuple[str, ...]) -> bool:
-    return line >= 1 or loc in named or bool(FACT_NAMED_RE.match(msg))
+    return line >= 1 or loc in named or bool(FACT_NAMED_RE.match(msg)) or any(f"'{n}'" in msg for n in named)
 
 
 def located(run: Run) -> bool:
