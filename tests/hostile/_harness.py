@@ -30,7 +30,7 @@ Every run ends in exactly one outcome. The first three are acceptable; the rest 
           'x'``), or whose MESSAGE names a fact (``fact '<name>': ...``);
       (b) the same in JSON on stdout (``--format json``): an object with a ``diagnostics`` or ``errors`` list
           of objects with ``code`` and ``message`` that satisfy (a) through their ``file``/``line`` fields;
-      (c) click's usage error naming the parameter: ``Error: Invalid value for '<PARAM>'``;
+      (c) click's usage error naming the parameter: ``Error: Invalid value for --at: ...`` (or ``'<PARAM>'``);
       (d) ``evaluation failed: CODE: ...`` where CODE is an error about the as-of time given with ``--at``
           (``AS_OF_CODES``) or a guideline error that names the guideline's node (``in node '<id>'``).
 ``exit-3``          the internal-error exit code 3.
@@ -77,7 +77,7 @@ DIAGNOSTIC_RE = re.compile(
 )
 LINE_COL_RE = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+)$")
 FACT_NAMED_RE = re.compile(r"^fact '.*?'")
-USAGE_RE = re.compile(r"^Error: Invalid value for '[^']+'", re.MULTILINE)
+USAGE_RE = re.compile(r"^Error: Invalid value for (?:'[^']+'|--?[a-z][a-z-]*|[A-Z_]+):", re.MULTILINE)
 AS_OF_CODES = ("guideline-not-effective", "eval-naive-time", "eval-bad-time")
 EVAL_FAILED_RE = re.compile(r"^evaluation failed: (?P<code>[a-z][a-z0-9-]*): (?P<msg>.*)$", re.MULTILINE)
 VALIDATE_SUMMARY_RE = re.compile(r"^\d+ files? checked: .*$", re.MULTILINE)
