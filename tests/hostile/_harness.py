@@ -62,6 +62,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from click.testing import CliRunner
+from hypothesis import Phase
 
 from interpreter.cli import main
 
@@ -70,6 +71,9 @@ MEMORY_LIMIT = 1 << 30  # 1 GiB of address space for subprocess runs
 OK_OUTCOMES = ("result", "cannot-decide", "located-error")
 FAILURES = ("exit-3", "traceback", "timeout", "memory", "unlocated-exit-2", "unclassified")
 AT = "2026-11-24T09:00:00Z"
+#: hypothesis phases of this suite: no shrinking, so a failure on an unfixed branch costs no extra time (and
+#: adds no extra records); examples are derandomized, so every branch is tried on the same inputs
+NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
 
 DIAGNOSTIC_RE = re.compile(
     r"^(?P<loc>.+?): (?P<severity>error|warning)\[(?P<code>[a-z][a-z0-9]*(?:-[a-z0-9]+)*)\]: (?P<msg>.*)$",
@@ -228,7 +232,9 @@ def classify(run: Run) -> str:
 
 
 # -------------------------------------------------------------------------------------------- running
-def run_in_process(args: Sequence[str], stdin: str | bytes | None = None, cwd: pathlib.Path | None = None) -> Run:
+def run_in_process(
+    args: Sequence[str], stdin: str | bytes | None = None, cwd: pathlib.Path | None = None
+) -> Run:
     args = [str(a) for a in args]
     with contextlib.chdir(cwd) if cwd is not None else contextlib.nullcontext():
         start = time.perf_counter()
@@ -282,7 +288,7 @@ def run_subprocess(
         out = stack.enter_context(tempfile.TemporaryFile())
         err = stack.enter_context(tempfile.TemporaryFile())
         if stdin_path is not None:
-            stdin: Any = stack.enter_context(open(stdin_path, "rb"))  # noqa: SIM115
+            stdin: Any = stack.enter_context(open(stdin_path, "rb"))
         elif stdin_bytes is not None:
             stdin = stack.enter_context(tempfile.TemporaryFile())
             stdin.write(stdin_bytes)
@@ -309,7 +315,14 @@ def run_subprocess(
         stdout, n_out = _read_kept(out)
         stderr, n_err = _read_kept(err)
     run = Run(
-        args, code, stdout, stderr, seconds, "subprocess", timed_out=timed_out, named=_named(args),
+        args,
+        code,
+        stdout,
+        stderr,
+        seconds,
+        "subprocess",
+        timed_out=timed_out,
+        named=_named(args),
         output_bytes=n_out + n_err,
     )
     run.outcome = classify(run)
@@ -360,7 +373,9 @@ class Recorder:
     ) -> Run:
         if subprocess_:
             stdin_bytes = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
-            run = run_subprocess(args, stdin_path=stdin_path, stdin_bytes=stdin_bytes, cwd=cwd, margin=self.margin)
+            run = run_subprocess(
+                args, stdin_path=stdin_path, stdin_bytes=stdin_bytes, cwd=cwd, margin=self.margin
+            )
         else:
             assert stdin_path is None
             run = run_in_process(args, stdin=stdin, cwd=cwd)

@@ -67,7 +67,8 @@ def guideline_yaml(
     """A valid guideline (with the defaults) with an input of every type, a derived value, a choice node and a
     dose; every piece of text and every expression can be replaced."""
     approval = (
-        'approval_date: "2026-11-02"\nreviewers: [{name: Dr Reviewer, role: hematologist, date: "2026-11-02"}]\n'
+        'approval_date: "2026-11-02"\n'
+        'reviewers: [{name: Dr Reviewer, role: hematologist, date: "2026-11-02"}]\n'
         if status == "approved"
         else ""
     )
@@ -85,7 +86,8 @@ references:
 inputs:
   x: {{type: number, description: {yq(input_description)}, plausible: {{min: -1000000, max: 1000000}}}}
   z: {{type: number, description: Another number, plausible: {{min: -1000000, max: 1000000}}}}
-  q: {{type: quantity, unit: 10*9/L, accepted_units: [/uL], description: A count, plausible: {{min: 0, max: 100}}}}
+  q: {{type: quantity, unit: 10*9/L, accepted_units: [/uL], description: Count,
+     plausible: {{min: 0, max: 100}}}}
   w: {{type: quantity, unit: kg, description: Weight, plausible: {{min: 0.3, max: 400}}}}
   b: {{type: boolean, description: A flag}}
   c: {{type: code, values: [low, high], description: A code}}

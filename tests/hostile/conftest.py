@@ -1,8 +1,8 @@
 """Fixtures of the hostile-input suite: the session's outcome recorder, the JSON summary and the count line.
 
 The summary is written to the path in the environment variable ``HOSTILE_REPORT`` (default
-``.hostile-report.json`` in the directory pytest runs from) when the session ends; the terminal summary gets one
-line, ``hostile inputs: N tried: X result, Y cannot-decide, Z located-error`` (then any failures by kind).
+``.hostile-report.json`` in the directory pytest runs from) when the session ends; the terminal summary gets
+one line, ``hostile inputs: N tried: X result, Y cannot-decide, Z located-error`` (then any failures by kind).
 """
 
 from __future__ import annotations

@@ -9,23 +9,41 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ._harness import AT, Recorder, Run, assert_ok
+from ._harness import AT, NO_SHRINK, Recorder, Run, assert_ok
 from ._inputs import CHEMO_STOP, MILD, facts, q
 
-INPUTS = ["wbc", "anc", "anc_history", "febrile", "age", "weight", "height", "cause", "on_filgrastim",
-          "last_chemo_at", "next_chemo_scheduled", "next_chemo_at", "transplant_at", "expected_neutropenia_days",
-          "cbc_stable", "gcsf_response"]
+INPUTS = [
+    "wbc",
+    "anc",
+    "anc_history",
+    "febrile",
+    "age",
+    "weight",
+    "height",
+    "cause",
+    "on_filgrastim",
+    "last_chemo_at",
+    "next_chemo_scheduled",
+    "next_chemo_at",
+    "transplant_at",
+    "expected_neutropenia_days",
+    "cbc_stable",
+    "gcsf_response",
+]
 HYPOTHESIS = settings(
     max_examples=120,
     deadline=None,
     database=None,
     derandomize=True,
+    phases=NO_SHRINK,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
 
 def evaluate(recorder: Recorder, item: str, input_id: str, text: str | bytes, *opts: str) -> Run:
-    return recorder.run("facts", item, input_id, ["evaluate", "leukopenia", "-", "--at", AT, *opts], stdin=text)
+    return recorder.run(
+        "facts", item, input_id, ["evaluate", "leukopenia", "-", "--at", AT, *opts], stdin=text
+    )
 
 
 def test_the_base_facts_give_a_complete_result(recorder: Recorder) -> None:
@@ -133,8 +151,12 @@ def test_many_unknown_names_are_bounded(recorder: Recorder) -> None:
     # issue 7 item 6: 100k near-miss unknown fact names took 13 s (a did-you-mean search for each)
     many = facts(**{f"anc_{i}": 1 for i in range(100_000)})
     run = recorder.run(
-        "facts", "6.size", "unknown-names-100k", ["evaluate", "leukopenia", "-", "--at", AT],
-        stdin=json.dumps(many), subprocess_=True,
+        "facts",
+        "6.size",
+        "unknown-names-100k",
+        ["evaluate", "leukopenia", "-", "--at", AT],
+        stdin=json.dumps(many),
+        subprocess_=True,
     )
     assert_ok(run, max_output_bytes=1 << 20)
 
@@ -148,7 +170,9 @@ def test_same_instant_twice_with_different_offsets_gives_one_answer(recorder: Re
     outcomes = []
     for order in ([utc, minus5], [minus5, utc]) if first == "utc" else ([minus5, utc], [utc, minus5]):
         body = json.dumps(facts(CHEMO_STOP, anc_history=[*order, *rest]))
-        run = evaluate(recorder, "2.input-order", f"same-instant-{first}-{len(outcomes)}", body, "--format", "json")
+        run = evaluate(
+            recorder, "2.input-order", f"same-instant-{first}-{len(outcomes)}", body, "--format", "json"
+        )
         assert_ok(run)
         outcomes.append(run)
     a, b = outcomes
@@ -161,10 +185,20 @@ def test_same_instant_twice_with_different_offsets_gives_one_answer(recorder: Re
 
 def test_both_orders_within_one_list_give_the_same_decision(recorder: Recorder) -> None:
     # the reversed whole history too: a decision never depends on input order
-    hist = [q(1.8, "2026-11-22T02:00:00Z"), q(1.8, "2026-11-21T21:00:00-05:00"), *CHEMO_STOP["anc_history"][1:]]
+    hist = [
+        q(1.8, "2026-11-22T02:00:00Z"),
+        q(1.8, "2026-11-21T21:00:00-05:00"),
+        *CHEMO_STOP["anc_history"][1:],
+    ]
     runs = [
-        evaluate(recorder, "2.input-order", f"history-order-{i}", json.dumps(facts(CHEMO_STOP, anc_history=h)),
-                 "--format", "json")
+        evaluate(
+            recorder,
+            "2.input-order",
+            f"history-order-{i}",
+            json.dumps(facts(CHEMO_STOP, anc_history=h)),
+            "--format",
+            "json",
+        )
         for i, h in enumerate([hist, hist[::-1]])
     ]
     for r in runs:
@@ -197,18 +231,33 @@ JSON_SCALARS = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
     st.sampled_from([0, -0.0, 1e-300, 1e300, 5e-324, 1.7976931348623157e308, 2**53 + 1]),
     st.text(max_size=12),
-    st.sampled_from(["2026-11-24T06:00:00Z", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00",
-                     "2026-02-30T00:00:00Z", "2026-11-24T06:00:00", "/uL", "10*9/L", "other", "P1D"]),
+    st.sampled_from(
+        [
+            "2026-11-24T06:00:00Z",
+            "0001-01-01T00:00:00+14:00",
+            "9999-12-31T23:59:59-14:00",
+            "2026-02-30T00:00:00Z",
+            "2026-11-24T06:00:00",
+            "/uL",
+            "10*9/L",
+            "other",
+            "P1D",
+        ]
+    ),
 )
 JSON_VALUES = st.recursive(
     JSON_SCALARS,
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 FACT_OBJECTS = st.fixed_dictionaries(
     {"value": JSON_VALUES},
-    optional={"unit": st.one_of(st.sampled_from(["/uL", "10*9/L", "/mm3", "kg", "[lb_av]", "", "1"]), JSON_SCALARS),
-              "at": JSON_SCALARS},
+    optional={
+        "unit": st.one_of(st.sampled_from(["/uL", "10*9/L", "/mm3", "kg", "[lb_av]", "", "1"]), JSON_SCALARS),
+        "at": JSON_SCALARS,
+    },
 )
 
 

@@ -24,18 +24,32 @@ ZERO = "/dev/zero"
         ["evaluate", "leukopenia", ZERO, "--at", AT],
         ["evaluate", "leukopenia", ZERO, "--at", AT, "--format", "json"],
     ],
-    ids=["validate-guideline", "evaluate-guideline", "render-guideline", "evaluate-facts", "evaluate-facts-json"],
+    ids=[
+        "validate-guideline",
+        "evaluate-guideline",
+        "render-guideline",
+        "evaluate-facts",
+        "evaluate-facts-json",
+    ],
 )
 def test_dev_zero(recorder: Recorder, args: list[str]) -> None:
-    # issue 7 item 6: `validate /dev/zero` never returned, `evaluate leukopenia /dev/zero` ended in MemoryError
-    run = recorder.run("sizes", "6.size", "dev-zero-" + "-".join(args[:2]), args, stdin=json.dumps(MILD),
-                       subprocess_=True)
+    # issue 7 item 6: `validate /dev/zero` never returned,
+    # `evaluate leukopenia /dev/zero` ended in MemoryError
+    run = recorder.run(
+        "sizes", "6.size", "dev-zero-" + "-".join(args[:2]), args, stdin=json.dumps(MILD), subprocess_=True
+    )
     assert_ok(run, max_output_bytes=MiB)
 
 
 def test_endless_facts_on_stdin(recorder: Recorder) -> None:
-    run = recorder.run("sizes", "6.size", "dev-zero-stdin", ["evaluate", "leukopenia", "-", "--at", AT],
-                       stdin_path=ZERO, subprocess_=True)
+    run = recorder.run(
+        "sizes",
+        "6.size",
+        "dev-zero-stdin",
+        ["evaluate", "leukopenia", "-", "--at", AT],
+        stdin_path=ZERO,
+        subprocess_=True,
+    )
     assert_ok(run, max_output_bytes=MiB)
 
 
@@ -57,16 +71,26 @@ def test_huge_history_file(recorder: Recorder, tmp_path: pathlib.Path, mib: int)
     # issue 7 item 6: a 100 MB history took 46 s and 2.4 GB
     path = tmp_path / "history.json"
     _big_history_file(path, mib * MiB)
-    run = recorder.run("sizes", "6.size", f"history-file-{mib}MiB", ["evaluate", "leukopenia", str(path), "--at", AT],
-                       subprocess_=True)
+    run = recorder.run(
+        "sizes",
+        "6.size",
+        f"history-file-{mib}MiB",
+        ["evaluate", "leukopenia", str(path), "--at", AT],
+        subprocess_=True,
+    )
     assert_ok(run, max_output_bytes=MiB)
 
 
 def test_one_huge_string_fact(recorder: Recorder, tmp_path: pathlib.Path) -> None:
     path = tmp_path / "facts.json"
     path.write_text(json.dumps(facts(cause="x" * (50 * MiB))))
-    run = recorder.run("sizes", "6.size", "string-fact-50MiB", ["evaluate", "leukopenia", str(path), "--at", AT],
-                       subprocess_=True)
+    run = recorder.run(
+        "sizes",
+        "6.size",
+        "string-fact-50MiB",
+        ["evaluate", "leukopenia", str(path), "--at", AT],
+        subprocess_=True,
+    )
     assert_ok(run, max_output_bytes=MiB)
 
 
@@ -77,7 +101,7 @@ def _chain(n: int) -> str:
     text = text.replace("        then: give\n", "        then: n1\n", 1)
     nodes = "".join(
         f"  - id: n{i}\n    kind: choice\n    title: step {i}\n    branches:\n"
-        f"      - {{when: \"x > {i}\", then: {'n' + str(i + 1) if i + 1 < n else 'give'}}}\n"
+        f'      - {{when: "x > {i}", then: {"n" + str(i + 1) if i + 1 < n else "give"}}}\n'
         "    otherwise: hold\n    unknown: cannot-decide\n"
         for i in range(1, n)
     )
@@ -93,26 +117,40 @@ def test_long_chains_of_choice_nodes(recorder: Recorder, tmp_path: pathlib.Path,
     assert_ok(v)
     for value, tag in ((n + 5, "deep"), (0, "shallow")):
         body = json.dumps(dict(GENERATED_FACTS, x=value))
-        e = recorder.run("sizes", "5.recursion", f"chain-{n}-evaluate-{tag}", ["evaluate", str(path), "-", "--at", AT],
-                         stdin=body)
+        e = recorder.run(
+            "sizes",
+            "5.recursion",
+            f"chain-{n}-evaluate-{tag}",
+            ["evaluate", str(path), "-", "--at", AT],
+            stdin=body,
+        )
         assert_ok(e)
         if v.exit_code == 0:  # a guideline that validates must evaluate
             assert e.outcome in ("result", "cannot-decide"), e.describe()
+
+
+def _next(i: int, n: int) -> str:
+    return f"d{i + 1}" if i + 1 < n else "x"
 
 
 @pytest.mark.parametrize("n", [200, 1500])
 def test_many_derived_values_in_reverse_order(recorder: Recorder, tmp_path: pathlib.Path, n: int) -> None:
     # issue 7 item 5: 1,500 derived values in reverse order failed at load
     derived = "".join(
-        f"  d{i}: {{type: number, description: step {i}, expr: \"{'d' + str(i + 1) if i + 1 < n else 'x'} + 1\"}}\n"
+        f'  d{i}: {{type: number, description: step {i}, expr: "{_next(i, n)} + 1"}}\n'
         for i in range(n)
     )
     text = guideline_yaml(derived_expr="d0").replace("derived:\n", "derived:\n" + derived)
     path = tmp_path / "derived.guideline.yaml"
     path.write_text(text)
     v = recorder.run("sizes", "5.recursion", f"derived-{n}-validate", ["validate", str(path)])
-    e = recorder.run("sizes", "5.recursion", f"derived-{n}-evaluate", ["evaluate", str(path), "-", "--at", AT],
-                     stdin=json.dumps(GENERATED_FACTS))
+    e = recorder.run(
+        "sizes",
+        "5.recursion",
+        f"derived-{n}-evaluate",
+        ["evaluate", str(path), "-", "--at", AT],
+        stdin=json.dumps(GENERATED_FACTS),
+    )
     assert_ok(v)
     assert_ok(e)
     assert v.exit_code == 0, v.describe()  # nothing in it is invalid; only the walk depth was

@@ -69,7 +69,9 @@ def test_deep_nesting(recorder: Recorder, tmp_path: pathlib.Path, name: str) -> 
 
 ALIASES = {
     "billion-laughs": "a: &a [x, x, x, x, x, x, x, x, x]\n"
-    + "".join(f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True))
+    + "".join(
+        f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
     + "id: *i\n",
     "merge-key": VALID.replace("authors:", "x: &d {name: A}\nauthors:") + "extra: {<<: *d}\n",
     "alias-as-expression": VALID.replace('when: "x > 1"', "when: &w x > 1").replace(
@@ -181,9 +183,13 @@ DUPLICATES = {
     "top-level-id": VALID.replace("version:", "id: other\nversion:"),
     "status": VALID.replace("status: draft", "status: draft\nstatus: approved"),
     "branch-then": VALID.replace("then: give", "then: give\n        then: hold"),
-    "flow-mapping": VALID.replace("{type: boolean, description: A flag}", "{type: boolean, type: code, description: A flag}"),
+    "flow-mapping": VALID.replace(
+        "{type: boolean, description: A flag}", "{type: boolean, type: code, description: A flag}"
+    ),
     "quoted-and-plain": VALID.replace("start: top", "start: top\n'start': give"),
-    "input-name": VALID.replace("  b: {type: boolean", "  x: {type: number, description: again}\n  b: {type: boolean"),
+    "input-name": VALID.replace(
+        "  b: {type: boolean", "  x: {type: number, description: again}\n  b: {type: boolean"
+    ),
 }
 
 
@@ -217,7 +223,9 @@ def test_just_over_the_size_limit(recorder: Recorder, tmp_path: pathlib.Path) ->
     assert "yaml-too-large" in v.stdout, v.describe()
 
 
-def test_a_huge_guideline_file_is_refused_before_it_is_read(recorder: Recorder, tmp_path: pathlib.Path) -> None:
+def test_a_huge_guideline_file_is_refused_before_it_is_read(
+    recorder: Recorder, tmp_path: pathlib.Path
+) -> None:
     block = ("notes_" + "x" * 58 + ": " + "y" * 62 + "\n").encode()
     content = VALID.encode() + block * (64 * MiB // len(block))
     v, e = _both(recorder, tmp_path, "6.size", "guideline-64MiB", content, subprocess_=True)
@@ -235,7 +243,9 @@ def test_one_mib_of_unknown_keys_is_bounded_in_time_and_output(
         lines.append(line)
         size += len(line)
         i += 1
-    v, e = _both(recorder, tmp_path, "6.size", "unknown-keys-1MiB", (VALID + "".join(lines)).encode(), subprocess_=True)
+    v, e = _both(
+        recorder, tmp_path, "6.size", "unknown-keys-1MiB", (VALID + "".join(lines)).encode(), subprocess_=True
+    )
     for run in (v, e):
         assert_ok(run, max_output_bytes=MiB)
     _refused(v, e)
