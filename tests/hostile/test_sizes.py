@@ -137,8 +137,7 @@ def _next(i: int, n: int) -> str:
 def test_many_derived_values_in_reverse_order(recorder: Recorder, tmp_path: pathlib.Path, n: int) -> None:
     # issue 7 item 5: 1,500 derived values in reverse order failed at load
     derived = "".join(
-        f'  d{i}: {{type: number, description: step {i}, expr: "{_next(i, n)} + 1"}}\n'
-        for i in range(n)
+        f'  d{i}: {{type: number, description: step {i}, expr: "{_next(i, n)} + 1"}}\n' for i in range(n)
     )
     text = guideline_yaml(derived_expr="d0").replace("derived:\n", "derived:\n" + derived)
     path = tmp_path / "derived.guideline.yaml"
