@@ -134,8 +134,12 @@ def _named(args: Sequence[str]) -> tuple[str, ...]:
         if a.startswith("--"):
             skip = "=" not in a and a not in ("--explain", "--strict", "--coverage")
             continue
-        names.append("<stdin>" if a == "-" else a)
-    return tuple(names)
+        if a == "-":
+            names.append("<stdin>")
+        names.append(a)
+        if a:
+            names.append(str(pathlib.Path(a)))  # the same path as the error prints it ("dir/" -> "dir")
+    return tuple(dict.fromkeys(names))
 
 
 def _diag_located(loc: str, line: int, msg: str, named: tuple[str, ...]) -> bool:
