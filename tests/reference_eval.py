@@ -36,7 +36,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import (
     ROUND_HALF_EVEN,
@@ -48,6 +48,7 @@ from decimal import (
     Overflow,
 )
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any, Final
 
 from simpleeval import EvalWithCompoundTypes
@@ -91,6 +92,8 @@ UNKNOWN: Final = _Unknown()
 class Quantity:
     value: Decimal
     unit: str
+    #: written in the expression (``q(820, '/mm3')``, or arithmetic on such literals only), not a fact
+    literal: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,7 @@ def _arith(fn: Callable[[Decimal, Decimal], Decimal], a: Decimal, b: Decimal) ->
 # -- exact units ------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=256)
 def _ratio(from_unit: str, to_unit: str) -> Fraction | None:
     """The exact factor from one unit to another, or None when the dimensions differ."""
     if from_unit == to_unit:
@@ -234,21 +238,24 @@ def _additive(fn: Callable[[Decimal, Decimal], Decimal]) -> Callable[[object, ob
             return UNKNOWN
         a, b = _numeric(a), _numeric(b)
         if isinstance(a, Quantity) and isinstance(b, Quantity):
+            literal = a.literal and b.literal
             if b.unit != a.unit:
-                r = _ratio(b.unit, a.unit)
-                if r is None:
-                    raise OracleBug(f"{a.unit} + {b.unit}")
-                converted = _exact_decimal(Fraction(b.value) * r)
-                if converted is not None:
-                    b = Quantity(converted, a.unit)
-                else:  # the other way round must be exact
+                # the sum is in the unit of the value that is not written in the expression, as a
+                # threshold is read in the input's unit; between two values (or two literals), in the
+                # left one's unit; either way only by an exact decimal factor
+                to_b = a.literal and not b.literal
+                left_in_b = _exact_decimal(Fraction(a.value) * (_ratio(a.unit, b.unit) or Fraction(0)))
+                right_in_a = _exact_decimal(Fraction(b.value) * (_ratio(b.unit, a.unit) or Fraction(0)))
+                if (to_b and left_in_b is not None) or right_in_a is None:
                     a = Quantity(in_unit(a, b.unit), b.unit)
-            return Quantity(_arith(fn, a.value, b.value), a.unit)
+                else:
+                    b = Quantity(right_in_a, a.unit)
+            return Quantity(_arith(fn, a.value, b.value), a.unit, literal)
         if isinstance(a, Quantity):  # a bare number is read in the quantity's unit
             assert isinstance(b, Decimal)
-            return Quantity(_arith(fn, a.value, b), a.unit)
+            return Quantity(_arith(fn, a.value, b), a.unit, a.literal)
         if isinstance(b, Quantity):
-            return Quantity(_arith(fn, a, b.value), b.unit)
+            return Quantity(_arith(fn, a, b.value), b.unit, b.literal)
         return _arith(fn, a, b)
 
     return op
@@ -264,9 +271,9 @@ def _mul(a: object, b: object) -> object:
         return _arith(_ARITH.multiply, a.value, bv)
     if isinstance(a, Quantity):
         assert isinstance(b, Decimal)
-        return Quantity(_arith(_ARITH.multiply, a.value, b), a.unit)
+        return Quantity(_arith(_ARITH.multiply, a.value, b), a.unit, a.literal)
     if isinstance(b, Quantity):
-        return Quantity(_arith(_ARITH.multiply, a, b.value), b.unit)
+        return Quantity(_arith(_ARITH.multiply, a, b.value), b.unit, b.literal)
     return _arith(_ARITH.multiply, a, b)
 
 
@@ -281,7 +288,7 @@ def _div(a: object, b: object) -> object:
     if isinstance(b, Quantity):
         raise OracleBug("a number divided by a quantity")
     if isinstance(a, Quantity):
-        return Quantity(_arith(_ARITH.divide, a.value, b), a.unit)
+        return Quantity(_arith(_ARITH.divide, a.value, b), a.unit, a.literal)
     return _arith(_ARITH.divide, a, b)
 
 
@@ -341,7 +348,7 @@ def _neg(a: object) -> object:
         return UNKNOWN
     a = _numeric(a)
     if isinstance(a, Quantity):
-        return Quantity(_ranged(_ARITH.minus(a.value)), a.unit)
+        return Quantity(_ranged(_ARITH.minus(a.value)), a.unit, a.literal)
     return _ranged(_ARITH.minus(a))
 
 
@@ -350,7 +357,7 @@ def _pos(a: object) -> object:
         return UNKNOWN
     a = _numeric(a)
     if isinstance(a, Quantity):
-        return Quantity(_ranged(_ARITH.plus(a.value)), a.unit)
+        return Quantity(_ranged(_ARITH.plus(a.value)), a.unit, a.literal)
     return _ranged(_ARITH.plus(a))
 
 
@@ -540,7 +547,7 @@ FUNCTIONS: Final[dict[str, _Fn]] = {
     "abs": _Fn(_abs),
     "round": _Fn(_round),
     "sqrt": _Fn(_sqrt),
-    "q": _Fn(lambda v, u: Quantity(_numeric(v), u)),  # type: ignore[arg-type]
+    "q": _Fn(lambda v, u: Quantity(_numeric(v), u, literal=True)),  # type: ignore[arg-type]
     "bsa": _Fn(_bsa),
     "hours_since": _Fn(lambda now, t: _per(_seconds_between(_datetime(t), now), 3600), needs_now=True),
     "days_since": _Fn(lambda now, t: _per(_seconds_between(_datetime(t), now), 86_400), needs_now=True),
@@ -604,10 +611,15 @@ class ReferenceEvaluator(EvalWithCompoundTypes):  # type: ignore[misc]
         return self.names[node.id]
 
     def _eval_boolop(self, node: ast.BoolOp) -> object:
-        """Kleene: the first false decides ``and``, the first true decides ``or``; else any UNKNOWN."""
+        """Kleene: the first false decides ``and``, the first true decides ``or``; else any UNKNOWN.
+
+        Operands are evaluated left to right, except that constant operands (no input in them) come first:
+        ``x / y > 1 and false`` is false even when y is 0 (the engine folds constants at load time; the
+        documentation is silent on it; see docs/internals.md).
+        """
         decisive = isinstance(node.op, ast.Or)
         unknown = False
-        for operand in node.values:
+        for operand in sorted(node.values, key=lambda n: not _constant(n)):
             v = self._eval(operand)
             if v is UNKNOWN:
                 unknown = True
@@ -618,7 +630,14 @@ class ReferenceEvaluator(EvalWithCompoundTypes):  # type: ignore[misc]
         return UNKNOWN if unknown else (not decisive)
 
     def _eval_compare(self, node: ast.Compare) -> object:
-        """A chain ``a < b < c`` is ``a < b and b < c`` (Kleene), with ``b`` evaluated once."""
+        """A chain ``a < b < c`` is ``a < b and b < c`` (Kleene), with ``b`` evaluated once; a constant
+        link that is false decides first, as in ``and``."""
+        operands = [node.left, *node.comparators]
+        for i, op in enumerate(node.ops):
+            if _constant(operands[i]) and _constant(operands[i + 1]):
+                link = self.operators[type(op)](self._eval(operands[i]), self._eval(operands[i + 1]))
+                if link is False:
+                    return False
         left = self._eval(node.left)
         unknown = False
         for op, comparator in zip(node.ops, node.comparators, strict=True):
@@ -641,6 +660,22 @@ class ReferenceEvaluator(EvalWithCompoundTypes):  # type: ignore[misc]
         if fn.needs_now:
             return fn.impl(self.as_of, *args)
         return fn.impl(*args)
+
+
+def _constant(node: ast.AST) -> bool:
+    """No input and no as-of time in it: its value is known when the guideline is loaded."""
+    return not any(
+        (isinstance(n, ast.Name) and n.id not in ("true", "false"))
+        or (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Name)
+            and FUNCTIONS.get(n.func.id, _NOW).needs_now
+        )
+        for n in ast.walk(node)
+    )
+
+
+_NOW: Final = _Fn(lambda: None, needs_now=True)
 
 
 def evaluate(source: str, names: Mapping[str, object], as_of: datetime) -> object:
