@@ -17,6 +17,10 @@ A case has ``name`` and either an ``expr`` (compiled against the inputs' types) 
 * ``limits``: for facts cases, ``FactsLimits`` fields (``{max_bytes: 100}``);
 * ``time_zone``: for facts cases, the IANA time zone of the evaluation's calendar (default: the offset of
   ``as_of``).
+
+Every entry that evaluates an expression (``result`` or ``runtime_error``) is also evaluated by the
+independent reference evaluator ``tests/reference_eval.py`` (simpleeval), which must give the same value or
+the same error code, unless the entry is listed in ``ORACLE_EXCLUDED`` with its reason.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import reference_eval as ref
 import yaml
 
 from interpreter.errors import EvaluationError, FactsError, Location
@@ -98,6 +103,16 @@ def _cases() -> Iterator[Case]:
 
 
 CASES = list(_cases())
+
+#: Entries that evaluate an expression but that the reference evaluator deliberately does not check, each
+#: with the reason. Every other such entry is compared with the oracle; none is skipped silently.
+ORACLE_EXCLUDED: dict[str, str] = {}
+
+
+def _evaluates(case: Case) -> bool:
+    """Whether the entry evaluates an expression (as opposed to a load-time or facts diagnostic)."""
+    d = case.data
+    return "expr" in d and ("result" in d or "runtime_error" in d) and "facts_error" not in d
 
 
 def _type(text: str) -> ValueType | None:
@@ -217,14 +232,43 @@ def test_conformance(case: Case) -> None:
     assert diags == []
     if "type" in d:
         assert compiled.type == _type(d["type"]), compiled.type
+    oracle = _oracle(case, values)
     if "runtime_error" in d:
         with pytest.raises(EvaluationError) as info:
             compiled.evaluate(values, case.as_of)
         assert info.value.code == d["runtime_error"]
         assert info.value.expression == d["expr"]
+        if oracle is not None:
+            assert oracle == ("error", d["runtime_error"]), f"the reference evaluator gives {oracle}"
         return
     result = compiled.evaluate(values, case.as_of)
     assert _same(result, _expected(d["result"])), (result, d["result"])
+    if oracle is not None:
+        assert oracle[0] == "value", f"the reference evaluator gives {oracle}, the engine {result!r}"
+        assert _same(_from_oracle(oracle[1], compiled.type), _expected(d["result"])), (
+            f"the reference evaluator gives {oracle[1]!r}, the engine {result!r}"
+        )
+
+
+def _oracle(case: Case, values: Mapping[str, object]) -> tuple[str, object] | None:
+    """The reference evaluator's ("value", v) or ("error", code); None for an excluded entry."""
+    if case.data["name"] in ORACLE_EXCLUDED:
+        return None
+    decls = {n: (i.type, i.unit) for n, i in case.inputs.items()}
+    try:
+        return "value", ref.evaluate(case.data["expr"], ref.bind(decls, values, UNKNOWN), case.as_of)
+    except ref.OracleError as exc:
+        return "error", exc.code
+
+
+def _from_oracle(value: object, t: ValueType) -> object:
+    """An oracle value in the engine's representation for the static type ``t``."""
+    if value is ref.UNKNOWN:
+        return UNKNOWN
+    if isinstance(value, ref.Quantity):
+        assert t.kind == "quantity" and t.unit is not None, (value, t)
+        return ref.in_unit(value, t.unit)
+    return value
 
 
 def test_corpus_is_not_empty() -> None:
@@ -255,3 +299,13 @@ def test_every_expression_and_fact_code_is_in_the_corpus() -> None:
     emitted -= {"expr-missing-value", "expr-bad-value"}
     assert len(emitted) > 20
     assert emitted <= codes, sorted(emitted - codes)
+
+
+def test_oracle_coverage() -> None:
+    """The reference evaluator checks every evaluating entry but the listed exclusions, which exist."""
+    evaluating = [c for c in CASES if _evaluates(c)]
+    names = {c.data["name"] for c in evaluating}
+    assert set(ORACLE_EXCLUDED) <= names, sorted(set(ORACLE_EXCLUDED) - names)
+    assert all(reason.strip() for reason in ORACLE_EXCLUDED.values())
+    covered = len(evaluating) - len(ORACLE_EXCLUDED)
+    assert covered >= 200 and covered / len(evaluating) > 0.95, (covered, len(evaluating))
