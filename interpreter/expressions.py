@@ -49,6 +49,7 @@ from decimal import (
     Inexact,
     InvalidOperation,
     Overflow,
+    Subnormal,
     Underflow,
 )
 from fractions import Fraction
@@ -130,7 +131,7 @@ def evaluation_error(exc: Exception, source: str) -> EvaluationError:
 def _evaluation_error(exc: Exception, source: str) -> EvaluationError:
     if isinstance(exc, DivisionByZero):
         return EvaluationError("expr-division-by-zero", "division by zero", expression=source)
-    if isinstance(exc, Overflow | Underflow):
+    if isinstance(exc, Overflow | Underflow | Subnormal):
         return EvaluationError(
             "expr-overflow", "a number went out of range (beyond 1e999 or below 1e-999)", expression=source
         )

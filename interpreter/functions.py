@@ -33,6 +33,7 @@ from decimal import (
     DivisionByZero,
     InvalidOperation,
     Overflow,
+    Subnormal,
     Underflow,
 )
 from types import MappingProxyType
@@ -110,7 +111,8 @@ UNKNOWN: Final = Unknown()
 DECIMAL_CONTEXT: Final = Context(
     prec=28,
     rounding=ROUND_HALF_EVEN,
-    traps=[Overflow, Underflow, InvalidOperation, DivisionByZero],
+    # Subnormal too: an exact result below 1e-999 (1e-500 * 1e-500) is out of range like an inexact one
+    traps=[Overflow, Underflow, Subnormal, InvalidOperation, DivisionByZero],
     Emax=999,
     Emin=-999,
 )
