@@ -21,7 +21,7 @@ from .expressions import CompiledExpression, compile_expression
 from .facts import FactChecker
 from .model import Action, Dose, GuidelineModel, Node, Recommendation
 from .result import ACTION_TEXT_FIELDS, ActionResult, CautionResult, Citation, GuidelineInfo
-from .units import UnitError, check_unit, conversion_factor
+from .units import UnitError, check_unit, conversion_factor, unit_code
 from .valuetypes import BOOLEAN, NUMBER, ValueType
 
 __all__ = ["CompiledBranch", "CompiledDose", "CompiledGuideline", "CompiledNode", "compile_guideline"]
@@ -247,7 +247,8 @@ class _Compiler:
             try:
                 check_unit(dose.unit)
             except UnitError as exc:
-                self.error("dose-unit-unknown", f"dose unit {exc.message}", unit_path, hint=_UCUM_HINT)
+                code = unit_code(exc, "dose-unit-unknown")
+                self.error(code, f"dose unit {exc.message}", unit_path, hint=_UCUM_HINT)
                 return None
             return CompiledDose(dose, amount, dose.unit, None, Decimal(1), None, frozenset(inputs))
         basis_type = self.env.get(dose.basis)
@@ -284,7 +285,7 @@ class _Compiler:
             factor = conversion_factor(basis_type.unit, per_unit)
         except UnitError as exc:
             self.error(
-                "dose-unit-mismatch",
+                unit_code(exc, "dose-unit-mismatch"),
                 f"dose unit '{dose.unit}' does not fit basis '{dose.basis}' [{basis_type.unit}]: "
                 f"{exc.message}",
                 unit_path,
@@ -315,7 +316,7 @@ class _Compiler:
                 check_unit(inp.unit)
             except UnitError as exc:
                 self.error(
-                    "input-unit-unknown",
+                    unit_code(exc, "input-unit-unknown"),
                     f"input '{name}': {exc.message}",
                     (*inp.path, "unit"),
                     hint=_UCUM_HINT,
@@ -327,7 +328,7 @@ class _Compiler:
                     conversion_factor(acc, inp.unit)
                 except UnitError as exc:
                     self.error(
-                        "input-unit-incompatible",
+                        unit_code(exc, "input-unit-incompatible"),
                         f"input '{name}': accepted unit {exc.message}",
                         (*inp.path, "accepted_units", i),
                     )

@@ -511,7 +511,8 @@ class _Compiler:
         if exc.code == "unit-not-multiplicative":
             extra = "offset units such as Cel and [degF] are never converted"
             hint = f"{hint} ({extra})" if hint else extra
-        return self.error("expr-unit-mismatch", f"{what}: {exc.message}", node, hint=hint)
+        code = units.unit_code(exc, "expr-unit-mismatch")
+        return self.error(code, f"{what}: {exc.message}", node, hint=hint)
 
     # -- visitors ----------------------------------------------------------------------------------
     def visit(self, node: ast.expr) -> _T:
@@ -1417,7 +1418,8 @@ def _compile_expression(
     except (RecursionError, MemoryError):
         return fail("expr-too-deep", "the expression is nested too deeply")
     except units.UnitError as exc:  # a last guard: every unit problem is a diagnostic
-        return fail("expr-unit-mismatch", exc.message, hint="write the value in the unit it is compared with")
+        code = units.unit_code(exc, "expr-unit-mismatch")
+        return fail(code, exc.message, hint="write the value in the unit it is compared with")
     if comp.diagnostics:
         return None, comp.diagnostics
     fn = _generate(body, comp.bindings)

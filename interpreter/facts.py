@@ -497,12 +497,16 @@ class _Quantity:
             )
         try:
             units.check_unit(unit)
+        except units.UnitLibraryError:
+            raise  # reported as unit-library-failed by the caller, naming the fact
         except units.UnitError:
             raise _Bad(
                 "fact-unknown-unit", f"'{echo(unit)}' is not a UCUM unit; accepted: {accepted}", ("unit",)
             ) from None
         try:
             ratio = units.exact_ratio(unit, self.unit)
+        except units.UnitLibraryError:
+            raise
         except units.UnitError:
             raise _Bad(
                 "fact-unit-mismatch",
@@ -776,9 +780,8 @@ class FactChecker:
                 continue
             except units.UnitError as exc:
                 errors = errors or []
-                errors.append(
-                    _fact_error(name, "fact-unknown-unit", exc.message, file or self.file, ("unit",))
-                )
+                code = units.unit_code(exc, "fact-unknown-unit")
+                errors.append(_fact_error(name, code, exc.message, file or self.file, ("unit",)))
                 continue
             if at is not None and kind != "series" and at > as_of:
                 errors = errors or []

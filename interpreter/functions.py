@@ -230,6 +230,8 @@ def exact_factor(from_unit: str, to_unit: str, what: str, arg: int | None = None
     try:
         return units.conversion_factor(from_unit, to_unit)
     except units.UnitError as exc:
+        if isinstance(exc, units.UnitLibraryError):
+            raise SignatureError(exc.code, f"{what}: {exc.message}", arg=arg) from None
         if exc.code == "unit-inexact":
             raise SignatureError(
                 "expr-inexact-conversion",
@@ -522,7 +524,8 @@ def _r_q(args: Sequence[ArgInfo]) -> Resolved:
     try:
         units.check_unit(unit.value)
     except units.UnitError as exc:
-        raise SignatureError("expr-unknown-unit", f"q(): {exc.message}", arg=1) from None
+        code = units.unit_code(exc, "expr-unknown-unit")
+        raise SignatureError(code, f"q(): {exc.message}", arg=1) from None
     return Resolved(ValueType("quantity", unit.value), None, constant=value.value)
 
 

@@ -22,6 +22,12 @@ wrong factor.
 Non-multiplicative units (Cel, [degF], logarithmic units) are refused for conversion
 (``unit-not-multiplicative``), as are conversions involving UCUM arbitrary units (``[iU]``, ``[arb'U]``...)
 unless both sides carry the same arbitrary units: UCUM defines no conversion between them.
+
+A failure of the library itself (the registry cannot be built, e.g. with a pint release that refuses
+ucumvert's definitions, or an unexpected exception or magnitude) raises ``UnitLibraryError``, a
+``UnitError`` with the code ``unit-library-failed``; callers report it at the unit's location with that code
+(``unit_code``). A failed registry build is remembered: it is tried once per process. Units in the generated
+table (``_unit_table``) never touch the library, so common guidelines and facts still work without it.
 """
 
 from __future__ import annotations
@@ -37,7 +43,9 @@ from typing import Any
 from ._unit_table import UNIT_TABLE
 
 __all__ = [
+    "LIBRARY_FAILED",
     "UnitError",
+    "UnitLibraryError",
     "check_unit",
     "conversion_factor",
     "dimension",
@@ -46,6 +54,7 @@ __all__ = [
     "is_exact",
     "same_dimension",
     "split_per_unit",
+    "unit_code",
 ]
 
 #: Longest unit code accepted (the schema allows 64 characters).
@@ -68,15 +77,64 @@ class UnitError(ValueError):
         self.message = message
 
 
+#: The diagnostic code of a unit-library failure (the registry could not be built, or it misbehaved).
+LIBRARY_FAILED = "unit-library-failed"
+
+
+class UnitLibraryError(UnitError):
+    """The UCUM unit library (pint + ucumvert) failed: not a fault of the unit code it was asked about.
+
+    Callers report it with its own code (``unit-library-failed``, see ``unit_code``) at the unit's location.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(LIBRARY_FAILED, message)
+
+
+def unit_code(exc: UnitError, default: str) -> str:
+    """The diagnostic code for ``exc``: ``unit-library-failed`` for a library failure, else ``default``."""
+    return LIBRARY_FAILED if isinstance(exc, UnitLibraryError) else default
+
+
 _LOCK = threading.Lock()
 _REGISTRY: Any = None
+#: The message of a failed registry build; set once, so a broken library costs one attempt per process.
+_REGISTRY_FAILURE: str | None = None
+
+
+def _library_versions() -> str:
+    from importlib import metadata
+
+    found = []
+    for dist in ("pint", "ucumvert"):
+        try:
+            found.append(f"{dist} {metadata.version(dist)}")
+        except Exception:  # not installed, or broken metadata
+            found.append(f"{dist} (not installed)")
+    return ", ".join(found)
 
 
 def _registry() -> Any:
-    """The process-wide registry; call only while holding ``_LOCK``."""
-    global _REGISTRY
+    """The process-wide registry; call only while holding ``_LOCK``.
+
+    Raises ``UnitLibraryError`` when the registry cannot be built; the failure is remembered, so later calls
+    raise at once instead of trying again (a build takes about a second).
+    """
+    global _REGISTRY, _REGISTRY_FAILURE
     if _REGISTRY is None:
-        _REGISTRY = _build_registry()
+        if _REGISTRY_FAILURE is None:
+            try:
+                _REGISTRY = _build_registry()
+            except Exception as exc:  # any failure of the third-party libraries (import, definitions...)
+                first = str(exc).splitlines()[0] if str(exc) else ""
+                _REGISTRY_FAILURE = (
+                    f"the UCUM unit library could not be loaded ({_library_versions()}: "
+                    f"{type(exc).__name__}{': ' + _echo(first, 120) if first else ''}), so units outside "
+                    "the built-in table cannot be checked; install the versions the package declares"
+                )
+        if _REGISTRY is None:
+            assert _REGISTRY_FAILURE is not None
+            raise UnitLibraryError(_REGISTRY_FAILURE)
     return _REGISTRY
 
 
@@ -114,7 +172,7 @@ def _to_fraction(x: Any) -> Fraction:
         return Fraction(repr(x))
     if isinstance(x, Decimal):
         return Fraction(x)
-    raise UnitError("unit-internal", f"unexpected magnitude {x!r} from the unit library")
+    raise UnitLibraryError(f"unexpected magnitude {_echo(repr(x))} from the unit library")
 
 
 _ARBITRARY = re.compile(r"\[[^\]]*(?:'U|IU|iU|_50|CFU|PFU|FFU|BAU|AU|PNU|Lf|FEU|ELU|EU)\]")
@@ -164,12 +222,18 @@ def _parse_with_library(code: str) -> _Parsed:
             raise UnitError(
                 "unit-unknown", f"'{_echo(code)}' is not a UCUM unit ({_echo(first, 80)})"
             ) from None
-        if not hasattr(q, "units"):  # a plain number such as "1" or "10*3"
-            q = reg.Quantity(q, "dimensionless")
-        dims = tuple(sorted((str(k), int(v)) for k, v in q.dimensionality.items()))
-        return _Parsed(
-            code, _to_fraction(q.magnitude), q.units, dims, tuple(sorted(_ARBITRARY.findall(code)))
-        )
+        try:
+            if not hasattr(q, "units"):  # a plain number such as "1" or "10*3"
+                q = reg.Quantity(q, "dimensionless")
+            dims = tuple(sorted((str(k), int(v)) for k, v in q.dimensionality.items()))
+            magnitude = _to_fraction(q.magnitude)
+        except UnitError:
+            raise
+        except Exception as exc:
+            raise UnitLibraryError(
+                f"the UCUM unit library failed on '{_echo(code)}' ({type(exc).__name__})"
+            ) from None
+        return _Parsed(code, magnitude, q.units, dims, tuple(sorted(_ARBITRARY.findall(code))))
 
 
 def check_unit(code: str) -> None:
@@ -242,6 +306,11 @@ def _library_ratio(from_code: str, to_code: str) -> Fraction:
             zero = reg.Quantity(Fraction(0), pa.units).to(pb.units).magnitude
             fone = reg.Quantity(1.0, pa.units).to(pb.units).magnitude
         except Exception as exc:
+            if type(exc).__name__ != "DimensionalityError":  # the dimensions were compared above
+                raise UnitLibraryError(
+                    f"the UCUM unit library failed converting '{_echo(from_code)}' to '{_echo(to_code)}' "
+                    f"({type(exc).__name__})"
+                ) from None
             raise UnitError(
                 "unit-incompatible", f"'{from_code}' cannot be converted to '{to_code}': {exc}"
             ) from None
@@ -256,9 +325,7 @@ def _library_ratio(from_code: str, to_code: str) -> Fraction:
         raise UnitError("unit-not-multiplicative", f"'{from_code}' to '{to_code}' has no positive factor")
     approx = float(fone) * float(pa.magnitude) / float(pb.magnitude)
     if abs(float(ratio) - approx) > 1e-12 * abs(approx):
-        raise UnitError(
-            "unit-internal", f"the factor from '{from_code}' to '{to_code}' could not be made exact"
-        )
+        raise UnitLibraryError(f"the factor from '{from_code}' to '{to_code}' could not be made exact")
     return ratio
 
 
