@@ -20,7 +20,7 @@ from .loader import load_guideline_file
 from .lockfile import lock_refusals
 from .result import Result, format_decimal
 from .schema import validate_with
-from .source import SourceMap, load_yaml
+from .source import SourceMap, load_yaml, read_capped
 from .validate import skipped
 
 __all__ = [
@@ -295,12 +295,9 @@ def run_test_file(
     ``guidelines`` caches loaded guidelines across the files of one run (several files may test one).
     """
     outcome = FileOutcome(str(path))
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        outcome.diagnostics.append(
-            Diagnostic("file-unreadable", f"cannot read the file: {exc.strerror or exc}", Location(str(path)))
-        )
+    raw, problem = read_capped(path)  # at most max_bytes + 1 bytes; only regular files
+    if raw is None:
+        outcome.diagnostics.extend([problem] if problem is not None else [])
         return outcome
     doc, sm, diags = load_yaml(raw, str(path))
     if doc is None or any(d.is_error for d in diags):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 
 import pytest
@@ -107,6 +108,17 @@ def test_test_file_problems_are_reported_not_raised(tmp_path: pathlib.Path) -> N
     assert [d.code for d in outcome.diagnostics] == ["test-duplicate-name"]
     assert outcome.diagnostics[0].location.line == 7
     assert [c.passed for c in outcome.cases] == [True]
+
+
+def test_test_files_are_read_with_the_size_cap_and_only_when_regular(tmp_path: pathlib.Path) -> None:
+    big = tmp_path / "big.tests.yaml"
+    big.write_bytes(b"guideline: a.guideline.yaml\n" + b"# padding\n" * 110_000)  # a little over 1 MiB
+    outcome = run_test_file(big)
+    assert [d.code for d in outcome.diagnostics] == ["yaml-too-large"]
+    fifo = tmp_path / "pipe.tests.yaml"
+    os.mkfifo(fifo)  # opening it would block for ever: it is refused before it is opened
+    outcome = run_test_file(fifo)
+    assert [d.code for d in outcome.diagnostics] == ["file-unreadable"]
 
 
 def test_a_case_without_an_as_of_time_fails_with_a_reason(tmp_path: pathlib.Path) -> None:
