@@ -23,8 +23,8 @@ if TYPE_CHECKING:
         Location,
         Severity,
     )
-    from .expressions import UNKNOWN
-    from .facts import parse_facts_json
+    from .facts.checker import parse_facts_json
+    from .lang.expressions import UNKNOWN
     from .result import Result
 
 #: public name -> the submodule that defines it
@@ -38,8 +38,8 @@ _LAZY: dict[str, str] = {
     "InterpreterError": "errors",
     "Location": "errors",
     "Severity": "errors",
-    "UNKNOWN": "expressions",
-    "parse_facts_json": "facts",
+    "UNKNOWN": "lang.expressions",
+    "parse_facts_json": "facts.checker",
     "Result": "result",
 }
 

@@ -7,15 +7,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from .compiler import CompiledGuideline
+from .compiler.guideline import CompiledGuideline
+from .compiler.loader import load_guideline_file
 from .errors import Diagnostic, GuidelineError, Location
-from .evaluate import evaluate as _evaluate
-from .facts import DEFAULT_FACTS_LIMITS, FactsLimits
-from .library import find_guideline, parse_reference
-from .loader import load_guideline_file
-from .lockfile import lock_refusals
-from .model import Input
+from .facts.checker import DEFAULT_FACTS_LIMITS, FactsLimits
+from .loading.library import find_guideline, parse_reference
+from .loading.lock import lock_refusals
+from .loading.model import Input
 from .result import Result
+from .runtime.evaluate import evaluate as _evaluate
 
 __all__ = ["Guideline", "load"]
 
@@ -123,8 +123,8 @@ def _source_state(compiled: CompiledGuideline) -> tuple[str, bytes, str]:
     """The file's bytes, checked to still hold the content that was loaded (same content hash)."""
     import pickle
 
-    from .model import content_hash
-    from .source import DEFAULT_LIMITS, load_yaml
+    from .loading.model import content_hash
+    from .loading.source import DEFAULT_LIMITS, load_yaml
 
     model = compiled.model
     try:
@@ -144,7 +144,7 @@ def _source_state(compiled: CompiledGuideline) -> tuple[str, bytes, str]:
 
 def _unpickle_guideline(file: str, data: bytes, expected_hash: str) -> Guideline:
     """Compile the pickled source again; refuse it unless it holds exactly the content that was pickled."""
-    from .loader import analyze_bytes
+    from .compiler.loader import analyze_bytes
 
     analysis = analyze_bytes(data, file)
     errors = [d for d in analysis.diagnostics if d.is_error]

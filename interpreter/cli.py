@@ -168,7 +168,7 @@ def _load_reference(
     user may mean the file): refused (``guideline-ref-ambiguous``) unless ``--bundled`` says it is the id.
     """
     from .api import load
-    from .library import looks_like_path
+    from .loading.library import looks_like_path
 
     where = Location("<command line>")
     problem: Diagnostic | None = None
@@ -219,8 +219,8 @@ BUNDLED_OPTION = click.option(
 @_internal_errors
 def validate(paths: tuple[pathlib.Path, ...], fmt: str, strict: bool, lock_path: pathlib.Path | None) -> None:
     """Check guideline files and folders (*.guideline.yaml): schema, expressions, tree, lifecycle, lock."""
-    from .reporters import REPORTERS
-    from .validate import validate_paths
+    from .output.reporters import REPORTERS
+    from .tooling.validate import validate_paths
 
     report = validate_paths(list(paths), strict=strict, lock_path=lock_path)
     click.echo(REPORTERS[fmt](report), nl=False)
@@ -232,7 +232,7 @@ def _parse_at(text: str | None, time_zone: str | None = None) -> datetime | None
     """The ``--at`` time, checked with the ``--time-zone`` calendar (a usage error, exit 2, when either is
     bad: no offset, outside years 1..9999 in UTC or in the calendar, an unknown zone)."""
     from .errors import EvaluationError
-    from .facts import evaluation_calendar
+    from .facts.checker import evaluation_calendar
 
     shown = json.dumps(text[:64] + ("..." if len(text) > 64 else ""), ensure_ascii=True) if text else ""
     at: datetime | None = None
@@ -255,7 +255,7 @@ def _parse_at(text: str | None, time_zone: str | None = None) -> datetime | None
 
 
 def _render_text(result: Result, explain: bool) -> str:
-    from .render import result_text
+    from .output.render import result_text
 
     return result_text(result, explain=explain)
 
@@ -294,7 +294,7 @@ def evaluate(
     Exits 0 when the result is complete, 1 when it is incomplete (some decision needs more facts),
     2 for bad facts or a guideline that cannot be used, 3 for an internal error.
     """
-    from .facts import read_facts
+    from .facts.checker import read_facts
 
     as_of = _parse_at(at, time_zone)
     g = _load_reference(guideline_ref, version, bundled=bundled, fmt=fmt, command="evaluate")
@@ -350,7 +350,7 @@ def test_cmd(
     paths: tuple[pathlib.Path, ...], show_coverage: bool, min_coverage: float | None, fmt: str
 ) -> None:
     """Run guideline test files (*.tests.yaml) under PATHS (default: guidelines/)."""
-    from .testing import run_tests
+    from .tooling.testing import run_tests
 
     targets = list(paths) or [pathlib.Path("guidelines")]
     for p in targets:
@@ -441,7 +441,7 @@ def lock(paths: tuple[pathlib.Path, ...], lock_path: pathlib.Path | None) -> Non
     Every file is validated first; nothing is written if any has an error. Existing entries are never
     rewritten: changed approved content must get a new version number.
     """
-    from .validate import lock_paths
+    from .tooling.validate import lock_paths
 
     report = lock_paths(list(paths), lock_path=lock_path)
     _print_diagnostics(report.diagnostics)
@@ -469,7 +469,7 @@ def render(guideline_ref: str, fmt: str, bundled: bool) -> None:
     with a folder separator (`./leukopenia`, `dir/x`) or ending in .yaml/.yml. An id that is also the name
     of a file in the current folder is refused as ambiguous: write `./NAME` for the file, or add --bundled.
     """
-    from .render import guideline_markdown, guideline_mermaid
+    from .output.render import guideline_markdown, guideline_mermaid
 
     g = _load_reference(guideline_ref, None, bundled=bundled, allow_retired=True)
     model = g.compiled.model
@@ -481,7 +481,7 @@ def render(guideline_ref: str, fmt: str, bundled: bool) -> None:
 @_internal_errors
 def list_cmd() -> None:
     """List the bundled guidelines: id, version, status, file."""
-    from .library import list_guidelines
+    from .loading.library import list_guidelines
 
     for e in list_guidelines():
         click.echo(f"{e.id}\t{e.version}\t{e.status}\t{e.path.name}")

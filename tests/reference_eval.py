@@ -1,6 +1,6 @@
 """An independent reference evaluator (a test oracle) for the expression language, built on simpleeval.
 
-The engine compiles each expression to Python code (``interpreter/expressions.py``). This module evaluates
+The engine compiles each expression to Python code (``interpreter/lang/``). This module evaluates
 the same text a second, deliberately naive way, straight from the documented semantics in
 ``docs/language.md``: it walks the syntax tree with simpleeval's node dispatch and shares none of the
 engine's parser, checker or code generator. The tests compare the two (``tests/test_conformance.py`` and
@@ -24,9 +24,10 @@ What it implements:
   latest count_within consecutive_days_at_or_above consecutive_days_above at_or_above_on_days
   above_on_days``), written from their documentation.
 
-It reuses one piece of the project: the exact unit-conversion factors (``interpreter.units.exact_ratio``),
-which are data, not semantics. It does not check types, names or units: it evaluates only expressions the
-engine has accepted, and raises ``OracleBug`` (never a verdict) on anything else. It is test-only code.
+It reuses one piece of the project: the exact unit-conversion factors
+(``interpreter.values.units.exact_ratio``), which are data, not semantics. It does not check types, names or
+units: it evaluates only expressions the engine has accepted, and raises ``OracleBug`` (never a verdict) on
+anything else. It is test-only code.
 
 A fresh ``ReferenceEvaluator`` is made for every evaluation (simpleeval instances keep per-run state).
 """
@@ -53,7 +54,7 @@ from typing import Any, Final
 
 from simpleeval import EvalWithCompoundTypes
 
-from interpreter import units  # exact conversion factors only (data, not semantics)
+from interpreter.values import units  # exact conversion factors only (data, not semantics)
 
 __all__ = [
     "UNKNOWN",

@@ -1,4 +1,4 @@
-"""Structural checks (interpreter/checks.py): each rule on small guidelines, and the threshold arithmetic."""
+"""Structural checks (interpreter/analysis/): each rule on small guidelines, and the threshold arithmetic."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from interpreter.checks import RULES, CheckInfo, Interval, _union, branch_interval, run_checks
+from interpreter.analysis.checks import RULES, CheckInfo, Interval, _union, branch_interval, run_checks
 from interpreter.errors import Diagnostic, Path, Severity
-from interpreter.model import GuidelineModel, build_model
-from interpreter.schema import validate_document
-from interpreter.source import load_yaml
+from interpreter.loading.model import GuidelineModel, build_model
+from interpreter.loading.schema import validate_document
+from interpreter.loading.source import load_yaml
 
 MINIMAL = (pathlib.Path(__file__).parent / "fixtures" / "valid" / "minimal.guideline.yaml").read_text("utf-8")
 

@@ -38,10 +38,10 @@ import reference_eval as ref
 import yaml
 
 from interpreter.errors import EvaluationError, FactsError, Location
-from interpreter.expressions import UNKNOWN, compile_expression
-from interpreter.facts import FactChecker, FactsLimits, parse_facts_json
-from interpreter.model import Input, parse_duration
-from interpreter.valuetypes import BOOLEAN, NUMBER, ValueType
+from interpreter.facts.checker import FactChecker, FactsLimits, parse_facts_json
+from interpreter.lang.expressions import UNKNOWN, compile_expression
+from interpreter.loading.model import Input, parse_duration
+from interpreter.values.types import BOOLEAN, NUMBER, ValueType
 
 CORPUS = Path(__file__).parent / "conformance"
 BASE = Location("expr.yaml", 3, 11)
@@ -292,8 +292,9 @@ def test_every_expression_and_fact_code_is_in_the_corpus() -> None:
         for e in c.data.get("facts_error") or ():
             codes.add(e["code"])
     emitted: set[str] = set()
-    for module in ("expressions.py", "functions.py", "facts.py"):
-        text = (Path(__file__).parent.parent / "interpreter" / module).read_text(encoding="utf-8")
+    package = Path(__file__).parent.parent / "interpreter"
+    for module in (*(package / "lang").rglob("*.py"), *(package / "facts").rglob("*.py")):
+        text = module.read_text(encoding="utf-8")
         emitted |= set(re.findall(r'"((?:expr|fact)-[a-z]+(?:-[a-z]+)*)"', text))
     # host programming errors, tested in tests/test_expressions.py
     emitted -= {"expr-missing-value", "expr-bad-value"}

@@ -19,10 +19,10 @@ from click.testing import CliRunner
 
 import interpreter
 from interpreter.cli import main
+from interpreter.compiler.loader import analyze_file
 from interpreter.errors import EvaluationError
-from interpreter.evaluate import MAX_STEPS
-from interpreter.loader import analyze_file
-from interpreter.source import DEFAULT_LIMITS
+from interpreter.loading.source import DEFAULT_LIMITS
+from interpreter.runtime.evaluate import MAX_STEPS
 
 AS_OF = datetime(2024, 1, 1, tzinfo=UTC)
 AT = "2024-01-01T00:00:00Z"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pathlib
 
-from interpreter.loader import analyze_file
+from interpreter.compiler.loader import analyze_file
 
 FIXTURE = pathlib.Path(__file__).parent / "fixtures" / "locations" / "expression-positions.guideline.yaml"
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from interpreter.errors import EvaluationError, Location
-from interpreter.expressions import (
+from interpreter.lang.expressions import (
     DEFAULT_LIMITS,
     UNKNOWN,
     CompiledExpression,
@@ -25,8 +25,8 @@ from interpreter.expressions import (
     Threshold,
     compile_expression,
 )
-from interpreter.functions import DECIMAL_CONTEXT, REGISTRY, Unknown
-from interpreter.valuetypes import BOOLEAN, NUMBER, ValueType
+from interpreter.lang.functions import DECIMAL_CONTEXT, REGISTRY, Unknown
+from interpreter.values.types import BOOLEAN, NUMBER, ValueType
 
 ENV = {
     "anc": ValueType("quantity", "10*9/L"),

@@ -21,10 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from interpreter.errors import EvaluationError, FactsError, Location
-from interpreter.expressions import UNKNOWN, compile_expression
-from interpreter.facts import FactChecker, parse_facts_json
-from interpreter.model import Input
-from interpreter.valuetypes import BOOLEAN, NUMBER, ValueType
+from interpreter.facts.checker import FactChecker, parse_facts_json
+from interpreter.lang.expressions import UNKNOWN, compile_expression
+from interpreter.loading.model import Input
+from interpreter.values.types import BOOLEAN, NUMBER, ValueType
 
 ENV: dict[str, ValueType] = {
     "anc": ValueType("quantity", "10*9/L"),

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from interpreter.errors import EvaluationError, FactsError, Location
-from interpreter.expressions import UNKNOWN, compile_expression
-from interpreter.facts import CheckedFacts, FactChecker, FactStatus, parse_facts_json
-from interpreter.model import Input
-from interpreter.valuetypes import BOOLEAN, NUMBER, ValueType
+from interpreter.facts.checker import CheckedFacts, FactChecker, FactStatus, parse_facts_json
+from interpreter.lang.expressions import UNKNOWN, compile_expression
+from interpreter.loading.model import Input
+from interpreter.values.types import BOOLEAN, NUMBER, ValueType
 
 L = Location("g.yaml", 1, 1)
 AS_OF = datetime(2026, 11, 24, 9, tzinfo=UTC)

@@ -21,10 +21,16 @@ from hypothesis import strategies as st
 import interpreter
 from interpreter.cli import main
 from interpreter.errors import EvaluationError, FactsError, Location
-from interpreter.expressions import compile_expression
-from interpreter.facts import FactChecker, FactsLimits, evaluation_calendar, parse_facts_json, read_facts
-from interpreter.model import Input
-from interpreter.valuetypes import BOOLEAN, NUMBER, ValueType
+from interpreter.facts.checker import (
+    FactChecker,
+    FactsLimits,
+    evaluation_calendar,
+    parse_facts_json,
+    read_facts,
+)
+from interpreter.lang.expressions import compile_expression
+from interpreter.loading.model import Input
+from interpreter.values.types import BOOLEAN, NUMBER, ValueType
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 LEUKOPENIA = interpreter.load("leukopenia")

@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from interpreter.testing import Coverage, discover_test_files, run_test_file
+from interpreter.tooling.testing import Coverage, discover_test_files, run_test_file
 
 GUIDELINES = pathlib.Path(__file__).resolve().parent.parent / "guidelines"
 FILES = discover_test_files([GUIDELINES])

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 import interpreter
 from interpreter import GuidelineError
 from interpreter.cli import main
-from interpreter.library import find_guideline, parse_version
-from interpreter.testing import run_test_file
+from interpreter.loading.library import find_guideline, parse_version
+from interpreter.tooling.testing import run_test_file
 
 HERE = pathlib.Path(__file__).resolve().parent
 MINI = HERE / "fixtures" / "eval" / "mini.guideline.yaml"
@@ -166,8 +166,8 @@ def test_load_refuses_approved_content_that_is_not_as_locked(tmp_path: pathlib.P
 
 
 def test_discovery_skips_build_environment_and_hidden_folders(tmp_path: pathlib.Path) -> None:
-    from interpreter.testing import discover_test_files
-    from interpreter.validate import discover
+    from interpreter.tooling.testing import discover_test_files
+    from interpreter.tooling.validate import discover
 
     for folder in ("src", "build/lib", ".venv/x", "dist", "node_modules/y"):
         (tmp_path / folder).mkdir(parents=True)

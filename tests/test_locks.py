@@ -12,8 +12,8 @@ from click.testing import CliRunner
 import interpreter
 from interpreter import GuidelineError
 from interpreter.cli import main
-from interpreter.loader import analyze_file
-from interpreter.lockfile import LOCK_FILE_NAME, find_locks
+from interpreter.compiler.loader import analyze_file
+from interpreter.loading.lock import LOCK_FILE_NAME, find_locks
 
 HERE = pathlib.Path(__file__).resolve().parent
 MINI = HERE / "fixtures" / "eval" / "mini.guideline.yaml"

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from interpreter import load
 from interpreter.cli import main
 from interpreter.errors import Diagnostic, Location
-from interpreter.render import guideline_markdown, guideline_mermaid, md_cell, md_code, result_text
-from interpreter.reporters import REPORTERS
+from interpreter.output.render import guideline_markdown, guideline_mermaid, md_cell, md_code, result_text
+from interpreter.output.reporters import REPORTERS
 from interpreter.textsafe import escape_surrogates, safe_block, safe_line
-from interpreter.validate import ValidationReport
+from interpreter.tooling.validate import ValidationReport
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -327,7 +327,7 @@ def test_read_capped_reads_at_most_max_bytes_plus_one(tmp_path: pathlib.Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     import builtins
 
-    from interpreter.source import LoaderLimits, read_capped
+    from interpreter.loading.source import LoaderLimits, read_capped
 
     path = tmp_path / "g.yaml"
     path.write_bytes(b"a: 1\n" * 100)
@@ -349,7 +349,7 @@ def test_read_capped_reads_at_most_max_bytes_plus_one(tmp_path: pathlib.Path,
             return self.fh.read(n)  # type: ignore[attr-defined, no-any-return]
 
     monkeypatch.setattr(builtins, "open", lambda *a, **k: Spy(real_open(*a, **k)))
-    monkeypatch.setattr("interpreter.source.os.stat", lambda f: os_stat_small(f))  # a file that grew
+    monkeypatch.setattr("interpreter.loading.source.os.stat", lambda f: os_stat_small(f))  # a file that grew
     data, problem = read_capped(path, LoaderLimits(max_bytes=64))
     assert sizes == [65] and data is None
     assert problem is not None and problem.code == "yaml-too-large" and "more than 64" in problem.message
@@ -401,7 +401,7 @@ def test_a_mebibyte_of_unknown_keys_is_fast_and_short(tmp_path: pathlib.Path) ->
 def test_did_you_mean_is_bounded() -> None:
     import time
 
-    from interpreter.schema import _did_you_mean
+    from interpreter.loading.schema import _did_you_mean
 
     assert _did_you_mean("titel", ["title", "version"]) == "title"
     assert _did_you_mean("t" * 65, ["t" * 65]) is None  # too long to compare

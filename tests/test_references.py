@@ -13,8 +13,8 @@ from click.testing import CliRunner
 import interpreter
 from interpreter import GuidelineError
 from interpreter.cli import main
-from interpreter.library import parse_reference
-from interpreter.loader import analyze_file
+from interpreter.compiler.loader import analyze_file
+from interpreter.loading.library import parse_reference
 
 HERE = pathlib.Path(__file__).resolve().parent
 MINI = HERE / "fixtures" / "eval" / "mini.guideline.yaml"

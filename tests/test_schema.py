@@ -1,4 +1,4 @@
-"""JSON Schema validation (interpreter/schema.py): located, readable schema-* diagnostics."""
+"""JSON Schema validation (interpreter/loading/schema.py): located, readable schema-* diagnostics."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from interpreter.errors import Diagnostic, Location
-from interpreter.resources import resource_path
-from interpreter.schema import format_path, guideline_schema, guideline_validator, validate_document
-from interpreter.source import SourceMap, load_yaml
+from interpreter.loading.resources import resource_path
+from interpreter.loading.schema import format_path, guideline_schema, guideline_validator, validate_document
+from interpreter.loading.source import SourceMap, load_yaml
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 MINIMAL_TEXT = (REPO / "tests" / "fixtures" / "valid" / "minimal.guideline.yaml").read_text(encoding="utf-8")
@@ -387,7 +387,7 @@ def _mutate(doc: Any, path: tuple[Any, ...], how: int, replacement: Any) -> Any:
 @given(st.data())
 @settings(max_examples=400, deadline=None)
 def test_fast_path_agrees_with_jsonschema(data: st.DataObject) -> None:
-    from interpreter.schema import fast_validity_check
+    from interpreter.loading.schema import fast_validity_check
 
     fast = fast_validity_check()
     assert fast is not None
@@ -399,7 +399,7 @@ def test_fast_path_agrees_with_jsonschema(data: st.DataObject) -> None:
 
 
 def test_fast_path_on_every_fixture_and_valid_document() -> None:
-    from interpreter.schema import fast_validity_check
+    from interpreter.loading.schema import fast_validity_check
 
     fast = fast_validity_check()
     assert fast is not None
@@ -412,7 +412,7 @@ def test_fast_path_on_every_fixture_and_valid_document() -> None:
 
 
 def test_the_fast_path_does_not_change_any_diagnostic(monkeypatch: pytest.MonkeyPatch) -> None:
-    import interpreter.schema as schema_module
+    import interpreter.loading.schema as schema_module
 
     texts = [MINIMAL_TEXT, RICH_TEXT, edit("kind: choice", "kind: choise"), edit("    unit: 10*9/L\n", "")]
     with_fast = [check(t) for t in texts]
@@ -425,7 +425,7 @@ def test_the_fast_path_does_not_change_any_diagnostic(monkeypatch: pytest.Monkey
 
 
 def test_validate_with_another_bundled_schema() -> None:
-    from interpreter.schema import bundled_validator, validate_with
+    from interpreter.loading.schema import bundled_validator, validate_with
 
     text = "guideline: x.guideline.yaml\ncasez: []\n"
     data, sm, _ = load_yaml(text.encode(), "x.tests.yaml")

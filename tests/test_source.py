@@ -1,4 +1,4 @@
-"""The strict YAML loader (interpreter/source.py).
+"""The strict YAML loader (interpreter/loading/source.py).
 
 Every item of the "Guideline files (YAML)" section of the safety checklist
 (../shared/design/safety-checklist.md) has a test here; they are marked `# checklist:`.
@@ -16,10 +16,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import interpreter.source as source
+import interpreter.loading.source as source
 from interpreter.errors import Diagnostic, Location
-from interpreter.schema import guideline_schema, validate_document
-from interpreter.source import DEFAULT_LIMITS, LoaderLimits, SourceMap, load_yaml
+from interpreter.loading.schema import guideline_schema, validate_document
+from interpreter.loading.source import DEFAULT_LIMITS, LoaderLimits, SourceMap, load_yaml
 
 MINIMAL = pathlib.Path(__file__).parent / "fixtures" / "valid" / "minimal.guideline.yaml"
 

@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 import interpreter
-from interpreter import units
 from interpreter.cli import main
-from interpreter.loader import analyze_file
+from interpreter.compiler.loader import analyze_file
+from interpreter.values import units
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent

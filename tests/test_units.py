@@ -8,8 +8,8 @@ from fractions import Fraction
 
 import pytest
 
-from interpreter import units
-from interpreter.units import UnitError, check_unit, conversion_factor, same_dimension, split_per_unit
+from interpreter.values import units
+from interpreter.values.units import UnitError, check_unit, conversion_factor, same_dimension, split_per_unit
 
 REQUIRED = [
     "10*9/L",
@@ -199,8 +199,8 @@ def test_factors_from_many_threads_agree() -> None:
 
 
 def test_the_unit_table_agrees_with_the_ucum_library() -> None:
-    """interpreter/_unit_table.py (tools/gen_unit_table.py) must be what the library computes."""
-    from interpreter._unit_table import UNIT_TABLE
+    """interpreter/values/_unit_table.py (tools/gen_unit_table.py) must be what the library computes."""
+    from interpreter.values._unit_table import UNIT_TABLE
 
     codes = list(UNIT_TABLE)
     for code in codes:
@@ -214,7 +214,7 @@ def test_the_unit_table_agrees_with_the_ucum_library() -> None:
 
 
 def test_units_outside_the_table_still_convert_through_the_library() -> None:
-    from interpreter._unit_table import UNIT_TABLE
+    from interpreter.values._unit_table import UNIT_TABLE
 
     assert "[gr]" not in UNIT_TABLE and "ug" in UNIT_TABLE
     assert units.conversion_factor("[gr]", "ug") == Decimal("64798.91")

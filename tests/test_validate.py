@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
+from interpreter.compiler.loader import analyze_file
 from interpreter.errors import Diagnostic, Location, Severity
-from interpreter.loader import analyze_file
-from interpreter.lockfile import (
+from interpreter.loading.lock import (
     LOCK_FILE_NAME,
     Lock,
     LockEntry,
@@ -31,11 +31,11 @@ from interpreter.lockfile import (
     render_lock,
     update_lock,
 )
-from interpreter.model import GuidelineModel, build_model
-from interpreter.reporters import REPORTERS
-from interpreter.schema import validate_document
-from interpreter.source import DEFAULT_LIMITS, LoaderLimits, load_yaml
-from interpreter.validate import ValidationReport, discover, validate_paths
+from interpreter.loading.model import GuidelineModel, build_model
+from interpreter.loading.schema import validate_document
+from interpreter.loading.source import DEFAULT_LIMITS, LoaderLimits, load_yaml
+from interpreter.output.reporters import REPORTERS
+from interpreter.tooling.validate import ValidationReport, discover, validate_paths
 
 TESTS = pathlib.Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -243,7 +243,7 @@ def test_a_crash_in_a_stage_is_an_internal_error_and_the_run_goes_on(tmp_path: p
 
 
 def test_the_default_analyzer_is_the_loader(monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> None:
-    import interpreter.validate as validate
+    import interpreter.tooling.validate as validate
 
     calls: list[pathlib.Path] = []
 
@@ -508,7 +508,7 @@ def test_the_smaller_snippets_of_the_language_guide_are_schema_valid() -> None:
 
 
 def test_lock_paths_creates_the_lock_in_the_folder_given(tmp_path: pathlib.Path) -> None:
-    from interpreter.validate import lock_paths
+    from interpreter.tooling.validate import lock_paths
 
     (tmp_path / ".git").mkdir()
     folder = tmp_path / "guidelines"
@@ -526,7 +526,7 @@ def test_lock_paths_creates_the_lock_in_the_folder_given(tmp_path: pathlib.Path)
 
 
 def test_lock_paths_writes_nothing_when_a_file_has_errors(tmp_path: pathlib.Path) -> None:
-    from interpreter.validate import lock_paths
+    from interpreter.tooling.validate import lock_paths
 
     (tmp_path / "a.guideline.yaml").write_text(APPROVED)
     (tmp_path / "b.guideline.yaml").write_text(APPROVED.replace("kind: choice", "kind: choise"))
@@ -536,7 +536,7 @@ def test_lock_paths_writes_nothing_when_a_file_has_errors(tmp_path: pathlib.Path
 
 
 def test_lock_paths_refuses_changed_approved_content(tmp_path: pathlib.Path) -> None:
-    from interpreter.validate import lock_paths
+    from interpreter.tooling.validate import lock_paths
 
     g = tmp_path / "a.guideline.yaml"
     g.write_text(APPROVED)
@@ -548,7 +548,7 @@ def test_lock_paths_refuses_changed_approved_content(tmp_path: pathlib.Path) -> 
 
 
 def test_lock_paths_with_a_draft_only_creates_no_file(tmp_path: pathlib.Path) -> None:
-    from interpreter.validate import lock_paths
+    from interpreter.tooling.validate import lock_paths
 
     shutil.copy(MINIMAL, tmp_path / "m.guideline.yaml")
     report = lock_paths([tmp_path], analyzer=private_analyzer())

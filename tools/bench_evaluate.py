@@ -31,9 +31,9 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from interpreter import load  # noqa: E402
-from interpreter.evaluate import _Walk  # noqa: E402
-from interpreter.expressions import clear_caches  # noqa: E402
-from interpreter.loader import load_guideline_file  # noqa: E402
+from interpreter.compiler.loader import load_guideline_file  # noqa: E402
+from interpreter.lang.expressions import clear_caches  # noqa: E402
+from interpreter.runtime.evaluate import _Walk  # noqa: E402
 
 AS_OF = datetime(2026, 11, 24, 9, tzinfo=UTC)
 CAUSES = ["chemotherapy", "congenital", "cyclic", "other"]
@@ -237,7 +237,7 @@ def part2(n: int, repeat: int) -> dict[str, float]:
     path = ROOT / "guidelines" / "leukopenia" / "leukopenia.guideline.yaml"
     # a fresh process: imports done, nothing loaded yet (the UCUM registry is built on first use)
     code = (
-        "import time, interpreter.loader as l; t = time.perf_counter(); "
+        "import time, interpreter.compiler.loader as l; t = time.perf_counter(); "
         f"l.load_guideline_file({str(path)!r}); print(time.perf_counter() - t)"
     )
     cold = float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,

@@ -36,10 +36,10 @@ import yaml
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from interpreter.checks import CheckInfo, run_checks  # noqa: E402
-from interpreter.model import build_model  # noqa: E402
-from interpreter.schema import guideline_validator, validate_document  # noqa: E402
-from interpreter.source import load_yaml  # noqa: E402
+from interpreter.analysis.checks import CheckInfo, run_checks  # noqa: E402
+from interpreter.loading.model import build_model  # noqa: E402
+from interpreter.loading.schema import guideline_validator, validate_document  # noqa: E402
+from interpreter.loading.source import load_yaml  # noqa: E402
 
 DEFAULT_SOURCES = [
     REPO / "guidelines" / "leukopenia" / "leukopenia.guideline.yaml",
@@ -104,7 +104,7 @@ def stage_checks(path: pathlib.Path) -> Any:
 
 def _clear() -> None:
     try:
-        from interpreter.expressions import clear_caches
+        from interpreter.lang.expressions import clear_caches
     except ImportError:
         return
     clear_caches()
@@ -140,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("+ model + checks", stage_checks),
     ]
     try:
-        from interpreter.loader import analyze_file
+        from interpreter.compiler.loader import analyze_file
 
         def stage_full(path: pathlib.Path) -> Any:
             a = analyze_file(path)
@@ -148,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             assert not errors, errors[0].format()
             return a
 
-        from interpreter.expressions import clear_caches
+        from interpreter.lang.expressions import clear_caches
 
         def stage_full_cold(path: pathlib.Path) -> Any:
             clear_caches()

@@ -1,4 +1,4 @@
-"""Regenerate interpreter/_unit_table.py: exact base-unit factors of common clinical UCUM codes.
+"""Regenerate interpreter/values/_unit_table.py: exact base-unit factors of common clinical UCUM codes.
 
     python tools/gen_unit_table.py
 
@@ -17,7 +17,7 @@ from fractions import Fraction
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from interpreter import units  # noqa: E402
+from interpreter.values import units  # noqa: E402
 
 #: Common clinical units: counts per volume, mass, length, area, volume, time, concentrations, doses.
 CODES = [
@@ -109,9 +109,9 @@ def main() -> None:
         dims, arb, factor = entry(code)
         lines.append(f"    {code!r}: ({dims!r}, {arb!r}, {factor!r}),")
     lines.append("}")
-    out = ROOT / "interpreter" / "_unit_table.py"
+    out = ROOT / "interpreter" / "values" / "_unit_table.py"
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("run `ruff format interpreter/_unit_table.py` to keep the layout")
+    print("run `ruff format interpreter/values/_unit_table.py` to keep the layout")
     print(f"wrote {out} ({len(CODES)} units)")
 
 

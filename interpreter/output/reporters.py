@@ -18,9 +18,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 
-from .errors import Diagnostic
-from .textsafe import escape_surrogates, safe_block, safe_line
-from .validate import ValidationReport
+from ..errors import Diagnostic
+from ..textsafe import escape_surrogates, safe_block, safe_line
+from ..tooling.validate import ValidationReport
 
 __all__ = ["REPORTERS", "github_reporter", "json_reporter", "summary_line", "text_reporter"]
 

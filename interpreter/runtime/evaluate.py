@@ -13,13 +13,13 @@ from datetime import UTC, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any, cast
 
-from .compiler import CompiledBranch, CompiledDose, CompiledGuideline, CompiledNode
-from .errors import EvaluationError, Location, Path
-from .expressions import EVALUATION_EXCEPTIONS, UNKNOWN, CompiledExpression, evaluation_error
-from .facts import DEFAULT_FACTS_LIMITS, FactsLimits, evaluation_calendar
-from .functions import DECIMAL_CONTEXT
-from .model import Action
-from .result import (
+from ..compiler.guideline import CompiledBranch, CompiledDose, CompiledGuideline, CompiledNode
+from ..errors import EvaluationError, Location, Path
+from ..facts.checker import DEFAULT_FACTS_LIMITS, FactsLimits, evaluation_calendar
+from ..lang.expressions import EVALUATION_EXCEPTIONS, UNKNOWN, CompiledExpression, evaluation_error
+from ..lang.functions import DECIMAL_CONTEXT
+from ..loading.model import Action
+from ..result import (
     ActionResult,
     BranchTrace,
     CannotDecide,
@@ -441,7 +441,7 @@ def evaluate(
     facts_limits: FactsLimits = DEFAULT_FACTS_LIMITS,
 ) -> Result:
     """Evaluate ``g`` against raw host ``facts`` at ``as_of`` (default: now, UTC), with calendar days in
-    ``time_zone`` (default: the offset of ``as_of``; see ``interpreter.facts.evaluation_calendar``).
+    ``time_zone`` (default: the offset of ``as_of``; see ``interpreter.facts.checker.evaluation_calendar``).
 
     Raises ``FactsError`` for malformed facts (nothing partial is returned) and ``EvaluationError`` when an
     expression fails at run time or the guideline does not apply at ``as_of``.

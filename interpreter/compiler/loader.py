@@ -9,11 +9,11 @@ from __future__ import annotations
 import pathlib
 from dataclasses import dataclass, field
 
-from .compiler import CompiledGuideline, compile_guideline
-from .errors import Diagnostic, GuidelineError, Location, Severity, sort_diagnostics
-from .model import GuidelineModel, build_model
-from .schema import validate_document
-from .source import DEFAULT_LIMITS, LoaderLimits, load_yaml, read_capped
+from ..errors import Diagnostic, GuidelineError, Location, Severity, sort_diagnostics
+from ..loading.model import GuidelineModel, build_model
+from ..loading.schema import validate_document
+from ..loading.source import DEFAULT_LIMITS, LoaderLimits, load_yaml, read_capped
+from .guideline import CompiledGuideline, compile_guideline
 
 __all__ = ["Analysis", "analyze_bytes", "analyze_file", "load_guideline_file"]
 

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import Diagnostic, Location, Severity, sort_diagnostics
+from ..errors import Diagnostic, Location, Severity, sort_diagnostics
 from .model import GuidelineModel
 
 __all__ = [

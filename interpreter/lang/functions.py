@@ -39,8 +39,8 @@ from decimal import (
 from types import MappingProxyType
 from typing import Any, Final, NoReturn
 
-from . import units
-from .valuetypes import BOOLEAN, NUMBER, Series, ValueType
+from ..values import units
+from ..values.types import BOOLEAN, NUMBER, Series, ValueType
 
 __all__ = [
     "CONVERSION_CONTEXT",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from .errors import Diagnostic, GuidelineError, Location
+from ..errors import Diagnostic, GuidelineError, Location
 from .source import load_yaml
 
 __all__ = [
@@ -92,7 +92,7 @@ def bundled_dir() -> pathlib.Path:
     found = importlib.resources.files("interpreter.bundled") / "guidelines"
     if isinstance(found, pathlib.Path) and found.is_dir():
         return found
-    return pathlib.Path(__file__).resolve().parent.parent / "guidelines"
+    return pathlib.Path(__file__).resolve().parents[2] / "guidelines"
 
 
 def parse_version(text: str) -> tuple[int, int, int, int, str]:

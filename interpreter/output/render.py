@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from .model import GuidelineModel
-from .result import Result
-from .textsafe import safe_block, safe_line
+from ..loading.model import GuidelineModel
+from ..result import Result
+from ..textsafe import safe_block, safe_line
 
 _s = safe_line
 _b = safe_block

@@ -15,14 +15,14 @@ from decimal import Decimal
 from graphlib import CycleError, TopologicalSorter
 from types import MappingProxyType
 
-from .checks import CheckInfo, run_checks
-from .errors import Diagnostic, Path
-from .expressions import CompiledExpression, compile_expression
-from .facts import FactChecker
-from .model import Action, Dose, GuidelineModel, Node, Recommendation
-from .result import ACTION_TEXT_FIELDS, ActionResult, CautionResult, Citation, GuidelineInfo
-from .units import UnitError, check_unit, conversion_factor, unit_code
-from .valuetypes import BOOLEAN, NUMBER, ValueType
+from ..analysis.checks import CheckInfo, run_checks
+from ..errors import Diagnostic, Path
+from ..facts.checker import FactChecker
+from ..lang.expressions import CompiledExpression, compile_expression
+from ..loading.model import Action, Dose, GuidelineModel, Node, Recommendation
+from ..result import ACTION_TEXT_FIELDS, ActionResult, CautionResult, Citation, GuidelineInfo
+from ..values.types import BOOLEAN, NUMBER, ValueType
+from ..values.units import UnitError, check_unit, conversion_factor, unit_code
 
 __all__ = ["CompiledBranch", "CompiledDose", "CompiledGuideline", "CompiledNode", "compile_guideline"]
 

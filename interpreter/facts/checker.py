@@ -65,11 +65,11 @@ from types import MappingProxyType
 from typing import IO, Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import units
-from .errors import Diagnostic, EvaluationError, FactsError, Location, Path, sort_diagnostics
-from .functions import CONVERSION_CONTEXT, DECIMAL_CONTEXT, UNKNOWN, echo, echo_number
-from .model import Input
-from .valuetypes import Series
+from ..errors import Diagnostic, EvaluationError, FactsError, Location, Path, sort_diagnostics
+from ..lang.functions import CONVERSION_CONTEXT, DECIMAL_CONTEXT, UNKNOWN, echo, echo_number
+from ..loading.model import Input
+from ..values import units
+from ..values.types import Series
 
 __all__ = [
     "DEFAULT_FACTS_LIMITS",

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 
-from .errors import Diagnostic, Location, Path, Severity, sort_diagnostics
-from .model import Branch, GuidelineModel, Node
+from ..errors import Diagnostic, Location, Path, Severity, sort_diagnostics
+from ..loading.model import Branch, GuidelineModel, Node
 
 __all__ = ["RULES", "CheckInfo", "Interval", "branch_interval", "run_checks"]
 

@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import Diagnostic, Location, Severity, sort_diagnostics
-from .lockfile import (
+from ..errors import Diagnostic, Location, Severity, sort_diagnostics
+from ..loading.lock import (
     LOCK_FILE_NAME,
     Lock,
     LockEntry,
@@ -29,7 +29,7 @@ from .lockfile import (
     read_lock,
     update_lock,
 )
-from .model import GuidelineModel
+from ..loading.model import GuidelineModel
 
 __all__ = [
     "GUIDELINE_SUFFIXES",
@@ -122,7 +122,7 @@ def discover(folder: pathlib.Path) -> list[pathlib.Path]:
 
 def _analyze(path: pathlib.Path) -> tuple[list[Diagnostic], GuidelineModel | None]:
     """Run the load pipeline on one file (the lead's ``loader.analyze_file``)."""
-    from .loader import analyze_file
+    from ..compiler.loader import analyze_file
 
     analysis = analyze_file(path)
     return list(analysis.diagnostics), analysis.model

@@ -13,14 +13,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from .compiler import CompiledGuideline
-from .errors import Diagnostic, EvaluationError, FactsError, GuidelineError, InterpreterError, Location, Path
-from .evaluate import evaluate
-from .loader import load_guideline_file
-from .lockfile import lock_refusals
-from .result import Result, format_decimal
-from .schema import validate_with
-from .source import SourceMap, load_yaml, read_capped
+from ..compiler.guideline import CompiledGuideline
+from ..compiler.loader import load_guideline_file
+from ..errors import Diagnostic, EvaluationError, FactsError, GuidelineError, InterpreterError, Location, Path
+from ..loading.lock import lock_refusals
+from ..loading.schema import validate_with
+from ..loading.source import SourceMap, load_yaml, read_capped
+from ..result import Result, format_decimal
+from ..runtime.evaluate import evaluate
 from .validate import skipped
 
 __all__ = [

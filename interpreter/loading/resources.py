@@ -12,7 +12,7 @@ from importlib.resources.abc import Traversable
 
 __all__ = ["read_text", "resource_path"]
 
-_REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+_REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def resource_path(kind: str, name: str) -> Traversable:

@@ -42,7 +42,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from .errors import Diagnostic, Location, Path, Severity
+from ..errors import Diagnostic, Location, Path, Severity
 
 __all__ = ["DEFAULT_LIMITS", "EXPRESSION_KEYS", "LoaderLimits", "SourceMap", "load_yaml", "read_capped"]
 

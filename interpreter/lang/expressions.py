@@ -56,8 +56,9 @@ from fractions import Fraction
 from types import CodeType
 from typing import Any, Final
 
-from . import units
-from .errors import Diagnostic, EvaluationError, Location, Path
+from ..errors import Diagnostic, EvaluationError, Location, Path
+from ..values import units
+from ..values.types import BOOLEAN, NUMBER, STRING, ValueType
 from .functions import (
     CONVERSION_CONTEXT,
     DECIMAL_CONTEXT,
@@ -68,7 +69,6 @@ from .functions import (
     Unknown,
     echo,
 )
-from .valuetypes import BOOLEAN, NUMBER, STRING, ValueType
 
 __all__ = [
     "DEFAULT_LIMITS",

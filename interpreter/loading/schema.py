@@ -23,7 +23,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from .errors import Diagnostic, Location, Path, Severity, sort_diagnostics
+from ..errors import Diagnostic, Location, Path, Severity, sort_diagnostics
 from .resources import read_text
 from .source import SourceMap
 

@@ -16,9 +16,9 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Literal
 
-from .errors import Diagnostic, Location, Path
+from ..errors import Diagnostic, Location, Path
+from ..values.types import ValueType
 from .source import SourceMap
-from .valuetypes import ValueType
 
 __all__ = [
     "Action",

@@ -1,0 +1,1 @@
+"""L3 the compiler: model + compiled expressions + checks -> CompiledGuideline; the loader pipeline."""

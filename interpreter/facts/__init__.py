@@ -1,0 +1,1 @@
+"""L2 facts: the host's JSON, values and their kinds, the checker."""
