@@ -24,8 +24,8 @@ if TYPE_CHECKING:
         Severity,
     )
     from .facts.checker import parse_facts_json
-    from .lang.expressions import UNKNOWN
     from .result import Result
+    from .values.unknown import UNKNOWN
 
 #: public name -> the submodule that defines it
 _LAZY: dict[str, str] = {
@@ -38,7 +38,7 @@ _LAZY: dict[str, str] = {
     "InterpreterError": "errors",
     "Location": "errors",
     "Severity": "errors",
-    "UNKNOWN": "lang.expressions",
+    "UNKNOWN": "values.unknown",
     "parse_facts_json": "facts.checker",
     "Result": "result",
 }

@@ -39,9 +39,11 @@ import yaml
 
 from interpreter.errors import EvaluationError, FactsError, Location
 from interpreter.facts.checker import FactChecker, FactsLimits, parse_facts_json
-from interpreter.lang.expressions import UNKNOWN, compile_expression
-from interpreter.loading.model import Input, parse_duration
+from interpreter.lang.expressions import compile_expression
+from interpreter.loading.model import Input
+from interpreter.values.durations import parse_duration
 from interpreter.values.types import BOOLEAN, NUMBER, ValueType
+from interpreter.values.unknown import UNKNOWN
 
 CORPUS = Path(__file__).parent / "conformance"
 BASE = Location("expr.yaml", 3, 11)

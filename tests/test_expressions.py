@@ -19,14 +19,15 @@ import pytest
 from interpreter.errors import EvaluationError, Location
 from interpreter.lang.expressions import (
     DEFAULT_LIMITS,
-    UNKNOWN,
     CompiledExpression,
     ExpressionLimits,
     Threshold,
     compile_expression,
 )
-from interpreter.lang.functions import DECIMAL_CONTEXT, REGISTRY, Unknown
+from interpreter.lang.functions import REGISTRY
+from interpreter.values.numbers import DECIMAL_CONTEXT
 from interpreter.values.types import BOOLEAN, NUMBER, ValueType
+from interpreter.values.unknown import UNKNOWN, Unknown
 
 ENV = {
     "anc": ValueType("quantity", "10*9/L"),

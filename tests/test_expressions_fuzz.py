@@ -22,9 +22,10 @@ from hypothesis import strategies as st
 
 from interpreter.errors import EvaluationError, FactsError, Location
 from interpreter.facts.checker import FactChecker, parse_facts_json
-from interpreter.lang.expressions import UNKNOWN, compile_expression
+from interpreter.lang.expressions import compile_expression
 from interpreter.loading.model import Input
 from interpreter.values.types import BOOLEAN, NUMBER, ValueType
+from interpreter.values.unknown import UNKNOWN
 
 ENV: dict[str, ValueType] = {
     "anc": ValueType("quantity", "10*9/L"),

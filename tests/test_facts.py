@@ -12,9 +12,10 @@ import pytest
 
 from interpreter.errors import EvaluationError, FactsError, Location
 from interpreter.facts.checker import CheckedFacts, FactChecker, FactStatus, parse_facts_json
-from interpreter.lang.expressions import UNKNOWN, compile_expression
+from interpreter.lang.expressions import compile_expression
 from interpreter.loading.model import Input
 from interpreter.values.types import BOOLEAN, NUMBER, ValueType
+from interpreter.values.unknown import UNKNOWN
 
 L = Location("g.yaml", 1, 1)
 AS_OF = datetime(2026, 11, 24, 9, tzinfo=UTC)

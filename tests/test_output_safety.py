@@ -401,12 +401,14 @@ def test_a_mebibyte_of_unknown_keys_is_fast_and_short(tmp_path: pathlib.Path) ->
 def test_did_you_mean_is_bounded() -> None:
     import time
 
-    from interpreter.loading.schema import _did_you_mean
+    from interpreter.values.suggest import MAX_SUGGESTION_CANDIDATES
+    from interpreter.values.suggest import did_you_mean as _did_you_mean
 
     assert _did_you_mean("titel", ["title", "version"]) == "title"
     assert _did_you_mean("t" * 65, ["t" * 65]) is None  # too long to compare
     many = [f"name_{i}" for i in range(100_000)]
     start = time.monotonic()
-    assert _did_you_mean("name_99999", many) != "name_99999"  # past the first 100 candidates
+    assert _did_you_mean("name_99999", many) != "name_99999"  # past the first MAX_SUGGESTION_CANDIDATES
+    assert MAX_SUGGESTION_CANDIDATES < 99_999
     assert _did_you_mean("name_5x", many) is not None
     assert time.monotonic() - start < 1

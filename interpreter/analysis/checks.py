@@ -18,7 +18,6 @@ Rules (codes documented in docs/diagnostics.md):
 from __future__ import annotations
 
 import ast
-import difflib
 import itertools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -28,6 +27,7 @@ from types import MappingProxyType
 
 from ..errors import Diagnostic, Location, Path, Severity, sort_diagnostics
 from ..loading.model import Branch, GuidelineModel, Node
+from ..values.suggest import did_you_mean_hint
 
 __all__ = ["RULES", "CheckInfo", "Interval", "branch_interval", "run_checks"]
 
@@ -66,11 +66,6 @@ def _error(model: GuidelineModel, code: str, message: str, path: Path, hint: str
     sm = model.source_map
     location = sm.key_at(path) if key else sm.at(path)
     return Diagnostic(code, message, location, severity, path, hint, tuple(related))
-
-
-def _did_you_mean(word: str, choices: Sequence[str]) -> str | None:
-    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean '{matches[0]}'?" if matches else None
 
 
 def _target_paths(model: GuidelineModel, base: Path, targets: Sequence[str]) -> list[tuple[str, Path]]:
@@ -134,13 +129,13 @@ def _unknown_targets(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnos
     if model.start not in node_ids:
         what = "a recommendation" if model.start in known else "no node"
         yield _error(model, "unknown-target", f"start '{model.start}' names {what}; it must name a node",
-                     ("start",), _did_you_mean(model.start, node_ids))
+                     ("start",), did_you_mean_hint(model.start, node_ids))
     for node in model.nodes:
         for target, path in _edges(model, node):
             if target not in known:
                 yield _error(model, "unknown-target",
                              f"node '{node.id}' points to '{target}', which is no node or recommendation",
-                             path, _did_you_mean(target, ids))
+                             path, did_you_mean_hint(target, ids))
 
 
 def _unknown_citations(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
@@ -148,7 +143,7 @@ def _unknown_citations(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagn
     for rec in model.recommendations:
         for i, key in enumerate(rec.cite):
             if key not in model.references:
-                hint = _did_you_mean(key, keys) or ("references: " + ", ".join(keys))
+                hint = did_you_mean_hint(key, keys) or ("references: " + ", ".join(keys))
                 yield _error(model, "unknown-citation",
                              f"recommendation '{rec.id}' cites '{key}', which is not a key of `references`",
                              (*rec.path, "cite", i), hint)

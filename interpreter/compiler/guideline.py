@@ -21,6 +21,7 @@ from ..facts.checker import FactChecker
 from ..lang.expressions import CompiledExpression, compile_expression
 from ..loading.model import Action, Dose, GuidelineModel, Node, Recommendation
 from ..result import ACTION_TEXT_FIELDS, ActionResult, CautionResult, Citation, GuidelineInfo
+from ..values.suggest import did_you_mean
 from ..values.types import BOOLEAN, NUMBER, ValueType
 from ..values.units import UnitError, check_unit, conversion_factor, unit_code
 
@@ -253,14 +254,12 @@ class _Compiler:
             return CompiledDose(dose, amount, dose.unit, None, Decimal(1), None, frozenset(inputs))
         basis_type = self.env.get(dose.basis)
         if basis_type is None:
-            import difflib
-
-            close = difflib.get_close_matches(dose.basis, list(self.env), n=1)
+            close = did_you_mean(dose.basis, list(self.env))
             self.error(
                 "dose-unknown-basis",
                 f"dose basis '{dose.basis}' is not a declared input or derived value",
                 (*dose.path, "basis"),
-                hint=f"did you mean '{close[0]}'?" if close else None,
+                hint=f"did you mean '{close}'?" if close else None,
             )
             return None
         if basis_type.kind != "quantity" or basis_type.unit is None:

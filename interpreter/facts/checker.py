@@ -50,7 +50,6 @@ which is what catches 400 cells/uL sent as ``10*9/L``.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -66,10 +65,13 @@ from typing import IO, Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import Diagnostic, EvaluationError, FactsError, Location, Path, sort_diagnostics
-from ..lang.functions import CONVERSION_CONTEXT, DECIMAL_CONTEXT, UNKNOWN, echo, echo_number
 from ..loading.model import Input
 from ..values import units
+from ..values.numbers import CONVERSION_CONTEXT, DECIMAL_CONTEXT
+from ..values.suggest import did_you_mean
+from ..values.text import echo, echo_number, quote
 from ..values.types import Series
+from ..values.unknown import UNKNOWN
 
 __all__ = [
     "DEFAULT_FACTS_LIMITS",
@@ -182,7 +184,7 @@ def _given(raw: object) -> str:
     if isinstance(raw, float):
         return echo(repr(raw))
     if isinstance(raw, str):
-        return _quote(raw)
+        return quote(raw)
     if raw is None:
         return "null"
     if isinstance(raw, Mapping):
@@ -192,20 +194,6 @@ def _given(raw: object) -> str:
     return f"a value of type {type(raw).__name__}"
 
 
-def _quote(text: str) -> str:
-    """``text`` in JSON quotes, escaped, cut to about 40 characters."""
-    out: list[str] = []
-    size = 2
-    for ch in text[:ECHO_CHARS]:
-        piece = json.dumps(ch)[1:-1]
-        if size + len(piece) > ECHO_CHARS:
-            return '"' + "".join(out) + '..."'
-        out.append(piece)
-        size += len(piece)
-    return '"' + "".join(out) + ('..."' if len(text) > ECHO_CHARS else '"')
-
-
-ECHO_CHARS: Final = 40
 
 
 def _sane(d: Decimal) -> Decimal:
@@ -835,7 +823,7 @@ class FactChecker:
             budget = limits.max_suggestions
             names = self._sorted_names
             unrecognized = tuple(
-                (k, _suggest(names, k[:_MAX_TEXT]) if i < budget else None) for i, k in enumerate(extra)
+                (k, did_you_mean(k, names) if i < budget else None) for i, k in enumerate(extra)
             )
         if errors:
             raise FactsError(_bounded(errors, limits.max_errors, where))
@@ -1012,11 +1000,11 @@ def _make_code(inp: Input) -> _Check:
         if not isinstance(value, str):
             raise _Bad("fact-wrong-type", f"{_given(value)} is not one of the quoted values {listed}")
         if value not in allowed:
-            close = difflib.get_close_matches(value[:_MAX_TEXT], list(inp.values), n=1, cutoff=0.6)
+            close = did_you_mean(value, inp.values)
             raise _Bad(
                 "fact-unknown-code",
                 f"{_given(value)} is not one of: {listed}",
-                hint=f"did you mean '{close[0]}'?" if close else None,
+                hint=f"did you mean '{close}'?" if close else None,
             )
         return value, _at(at, ctx.cal), None
 
@@ -1045,12 +1033,6 @@ def _make_datetime(inp: Input) -> _Check:
         return t, _at(at, ctx.cal), None
 
     return check
-
-
-@lru_cache(maxsize=2048)
-def _suggest(names: tuple[str, ...], name: str) -> str | None:
-    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-    return close[0] if close else None
 
 
 # --------------------------------------------------------------------------------------------------

@@ -33,7 +33,6 @@ Semantics:
 from __future__ import annotations
 
 import ast
-import difflib
 import io
 import re
 import threading
@@ -58,26 +57,19 @@ from typing import Any, Final
 
 from ..errors import Diagnostic, EvaluationError, Location, Path
 from ..values import units
+from ..values.numbers import CONVERSION_CONTEXT, DECIMAL_CONTEXT
+from ..values.suggest import did_you_mean
+from ..values.text import echo
 from ..values.types import BOOLEAN, NUMBER, STRING, ValueType
-from .functions import (
-    CONVERSION_CONTEXT,
-    DECIMAL_CONTEXT,
-    REGISTRY,
-    UNKNOWN,
-    ArgInfo,
-    SignatureError,
-    Unknown,
-    echo,
-)
+from ..values.unknown import UNKNOWN
+from .functions import REGISTRY, ArgInfo, SignatureError
 
 __all__ = [
     "DEFAULT_LIMITS",
     "EVALUATION_EXCEPTIONS",
-    "UNKNOWN",
     "CompiledExpression",
     "ExpressionLimits",
     "Threshold",
-    "Unknown",
     "compile_expression",
     "evaluation_error",
 ]
@@ -608,9 +600,9 @@ class _Compiler:
             if name in ("None", "null", "none", "nil"):
                 hint = "a missing fact is unknown automatically; there is no null"
             else:
-                close = difflib.get_close_matches(name, [*self.env, *_LITERAL_NAMES], n=1, cutoff=0.6)
+                close = did_you_mean(name, [*self.env, *_LITERAL_NAMES])
                 if close:
-                    hint = f"did you mean '{close[0]}'?"
+                    hint = f"did you mean '{close}'?"
             return self.error(
                 "expr-unknown-name",
                 f"'{echo(name)}' is not a declared input or derived value",
@@ -916,13 +908,13 @@ class _Compiler:
             values = code_t.type.values or frozenset()
             if other.type.kind == "string" and other.is_const:
                 if other.const not in values:
-                    close = difflib.get_close_matches(str(other.const), sorted(values), n=1, cutoff=0.6)
+                    close = did_you_mean(str(other.const), sorted(values))
                     return self.error(
                         "expr-unknown-code",
                         f"'{echo(str(other.const))}' is not one of the values of "
                         f"{code_t.name or 'this code'}: {', '.join(sorted(values))}",
                         node,
-                        hint=f"did you mean '{close[0]}'?" if close else None,
+                        hint=f"did you mean '{close}'?" if close else None,
                     )
             elif other.type.kind == "code":
                 if not (values & (other.type.values or frozenset())):
@@ -1002,13 +994,13 @@ class _Compiler:
         values = left.type.values or frozenset()
         for e, item in zip(lst.elts, items, strict=True):
             if item not in values:
-                close = difflib.get_close_matches(item, sorted(values), n=1, cutoff=0.6)
+                close = did_you_mean(item, sorted(values))
                 return self.error(
                     "expr-unknown-code",
                     f"'{echo(item)}' is not one of the values of "
                     f"{left.name or 'this code'}: {', '.join(sorted(values))}",
                     e,
-                    hint=f"did you mean '{close[0]}'?" if close else None,
+                    hint=f"did you mean '{close}'?" if close else None,
                 )
         members = frozenset(items)
         if left.is_const:
@@ -1042,13 +1034,13 @@ class _Compiler:
                 return self.error(
                     "expr-unknown-function", f"'{echo(fname)}' is an input, not a function", node.func
                 )
-            close = difflib.get_close_matches(fname, list(REGISTRY), n=1, cutoff=0.6)
+            close = did_you_mean(fname, list(REGISTRY))
             known = ", ".join(sorted(REGISTRY))
             return self.error(
                 "expr-unknown-function",
                 f"'{echo(fname)}' is not a function of the language",
                 node.func,
-                hint=f"did you mean '{close[0]}'?" if close else f"the functions are: {known}",
+                hint=f"did you mean '{close}'?" if close else f"the functions are: {known}",
             )
         n = len(node.args)
         if not fn.min_args <= n <= fn.max_args:

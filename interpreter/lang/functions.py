@@ -21,151 +21,36 @@ read or changed.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import (
-    ROUND_HALF_EVEN,
     ROUND_HALF_UP,
-    Context,
     Decimal,
-    DivisionByZero,
-    InvalidOperation,
-    Overflow,
-    Subnormal,
-    Underflow,
 )
 from types import MappingProxyType
 from typing import Any, Final, NoReturn
 
 from ..values import units
+from ..values.durations import duration_parts
+from ..values.numbers import DECIMAL_CONTEXT
+from ..values.text import echo
 from ..values.types import BOOLEAN, NUMBER, Series, ValueType
+from ..values.unknown import UNKNOWN
 
 __all__ = [
-    "CONVERSION_CONTEXT",
-    "DECIMAL_CONTEXT",
     "REGISTRY",
-    "UNKNOWN",
     "ArgInfo",
     "Function",
     "Resolved",
     "SignatureError",
-    "Unknown",
-    "echo",
     "exact_factor",
     "parse_window",
 ]
 
 
-class Unknown:
-    """The third truth value and the value of a missing, stale or undated fact.
-
-    A singleton (``UNKNOWN``). It is never equal to anything but itself by identity, and it can never be
-    tested for truth: ``bool(UNKNOWN)`` raises ``TypeError``, so an ``if value:`` that forgot about it fails
-    loudly instead of taking a branch.
-    """
-
-    __slots__ = ()
-    _instance: Unknown | None = None
-
-    def __new__(cls) -> Unknown:
-        inst = cls._instance
-        if inst is None:
-            inst = super().__new__(cls)
-            cls._instance = inst
-        return inst
-
-    def __repr__(self) -> str:
-        return "unknown"
-
-    __str__ = __repr__
-
-    def __bool__(self) -> NoReturn:
-        raise TypeError("UNKNOWN has no truth value: use three-valued logic (compare with `is UNKNOWN`)")
-
-    def __eq__(self, other: object) -> bool:
-        return False
-
-    def __ne__(self, other: object) -> bool:
-        return True
-
-    def __hash__(self) -> int:
-        return 0x5EED
-
-    def __reduce__(self) -> str:
-        return "UNKNOWN"
-
-    def __copy__(self) -> Unknown:
-        return self
-
-    def __deepcopy__(self, memo: object) -> Unknown:
-        return self
-
-
-UNKNOWN: Final = Unknown()
-
-#: Arithmetic of expressions: 28 significant digits, banker's rounding, errors trapped, and an exponent range
-#: (1e-999 to 1e999) far beyond any clinical value, so a runaway computation fails loudly (``expr-overflow``)
-#: instead of silently growing or underflowing to zero.
-DECIMAL_CONTEXT: Final = Context(
-    prec=28,
-    rounding=ROUND_HALF_EVEN,
-    # Subnormal too: an exact result below 1e-999 (1e-500 * 1e-500) is out of range like an inexact one
-    traps=[Overflow, Underflow, Subnormal, InvalidOperation, DivisionByZero],
-    Emax=999,
-    Emin=-999,
-)
-#: Multiplication by an exact unit-conversion factor: wide enough that converting any fact value is exact.
-CONVERSION_CONTEXT: Final = Context(
-    prec=120,
-    rounding=ROUND_HALF_EVEN,
-    traps=[Overflow, Underflow, InvalidOperation, DivisionByZero],
-    Emax=9_999,
-    Emin=-9_999,
-)
 
 _C = DECIMAL_CONTEXT
-
-#: Longest rendering of a value echoed in a message (a fact as given, a literal, a name).
-ECHO_LIMIT: Final = 40
-
-
-def echo(text: str, limit: int = ECHO_LIMIT) -> str:
-    """``text`` cut to about ``limit`` characters, with ``...`` when cut (never a huge message)."""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def echo_number(d: Decimal) -> str:
-    """A short, exact rendering of a number for a message: plain when short, else scientific with the
-    mantissa cut (never rounded, never read through the thread's decimal context).
-
-    ``1E+308`` instead of 309 digits; ``499.9999999999999999999999999999999999...`` for an absurdly
-    precise value (never ``500``); ``9.99999999999999999999999999999...E+4999``.
-    """
-    if not d.is_finite():
-        return str(d)
-    if not d:
-        return "0"
-    sign, digits, exp = d.as_tuple()
-    assert isinstance(exp, int)
-    n = len(digits)
-    while n > 1 and digits[n - 1] == 0:  # trailing zeros
-        n -= 1
-    exp += len(digits) - n
-    digits = digits[:n]
-    adjusted = exp + n - 1
-    if -ECHO_LIMIT < adjusted < ECHO_LIMIT:
-        plain = format(Decimal((sign, digits, exp)), "f")  # exact: built from the tuple, formatted as is
-        if len(plain) <= ECHO_LIMIT:
-            return plain
-        if abs(adjusted) < 6:  # too many digits, not too large or too small: cut the plain form
-            return echo(plain)
-    text = "".join(map(str, digits[:ECHO_LIMIT]))
-    mantissa = ("-" if sign else "") + text[0] + ("." + text[1:] if len(text) > 1 else "")
-    exponent = f"{adjusted:+d}"
-    return echo(mantissa, ECHO_LIMIT - len(exponent) - 1) + "E" + exponent
-
 
 @dataclass(frozen=True, slots=True)
 class ArgInfo:
@@ -569,7 +454,6 @@ def _r_consecutive(name: str, impl: Callable[..., object]) -> Callable[[Sequence
 MAX_DAYS: Final = 30
 #: Longest window of ``count_within``: 100 years (of 365.25 days).
 MAX_WINDOW: Final = timedelta(days=36525)
-_DURATION = re.compile(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?")
 
 
 def _r_on_days(name: str, impl: Callable[..., object]) -> Callable[[Sequence[ArgInfo]], Resolved]:
@@ -598,18 +482,18 @@ def parse_window(text: str) -> timedelta:
     Raises ``SignatureError``: ``expr-type`` when it is no such duration, ``expr-bad-number`` when a part has
     more than 5 digits or the whole is longer than 100 years (``P999999D`` would overflow a date).
     """
-    m = _DURATION.fullmatch(text)
-    if not m or text in ("P", "PT") or text.endswith("T"):
+    parts = duration_parts(text)
+    if parts is None:
         raise SignatureError(
             "expr-type", f"'{echo(text)}' is not an ISO 8601 duration (PnW, PnD, PTnH, PTnM)", arg=1
         )
-    if any(g is not None and len(g) > 5 for g in m.groups()):
+    if any(g is not None and len(g) > 5 for g in parts):
         raise SignatureError(
             "expr-bad-number",
             f"'{echo(text)}' has a part of more than 5 digits; a window is at most 100 years",
             arg=1,
         )
-    w, d, h, mi = (int(g) if g else 0 for g in m.groups())
+    w, d, h, mi = (int(g) if g else 0 for g in parts)
     window = timedelta(weeks=w, days=d, hours=h, minutes=mi)
     if window > MAX_WINDOW:
         raise SignatureError(

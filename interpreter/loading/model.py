@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from ..errors import Diagnostic, Location, Path
+from ..values.durations import parse_duration
 from ..values.types import ValueType
 from .source import SourceMap
 
@@ -34,7 +35,6 @@ __all__ = [
     "Reference",
     "build_model",
     "content_hash",
-    "parse_duration",
 ]
 
 Status = Literal["draft", "in-review", "approved", "retired"]
@@ -238,17 +238,6 @@ def content_hash(data: Any) -> str:
     """sha256 over the canonical JSON of the parsed document (formatting and comments do not count)."""
     text = json.dumps(_canonical(data), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def parse_duration(text: str) -> timedelta:
-    """Parse the ISO 8601 subset the schema allows: PnW, PnD, PTnH, PTnM and combinations."""
-    import re
-
-    m = re.fullmatch(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?", text)
-    if not m or text in ("P", "PT"):
-        raise ValueError(f"not an ISO 8601 duration: {text!r}")
-    w, d, h, mi = (int(g) if g else 0 for g in m.groups())
-    return timedelta(weeks=w, days=d, hours=h, minutes=mi)
 
 
 def _dec(value: Any) -> Decimal | None:

@@ -12,7 +12,6 @@ Numbers from the strict loader are ``int`` or ``Decimal``; both count as JSON nu
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import re
@@ -24,6 +23,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from ..errors import Diagnostic, Location, Path, Severity, sort_diagnostics
+from ..values.suggest import did_you_mean
 from .resources import read_text
 from .source import SourceMap
 
@@ -333,25 +333,6 @@ def validate_with(
 
 
 #: The did-you-mean search compares at most this many candidates, each and the word cut to this length.
-MAX_SUGGESTION_CANDIDATES = 100
-MAX_SUGGESTION_CHARS = 64
-
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    """The closest of ``choices`` to ``word``, if close; bounded: no search for a word longer than
-    ``MAX_SUGGESTION_CHARS``, and only the first ``MAX_SUGGESTION_CANDIDATES`` choices (each cut to that
-    length) are compared."""
-    if len(word) > MAX_SUGGESTION_CHARS:
-        return None
-    short: dict[str, str] = {}
-    for i, choice in enumerate(choices):
-        if i >= MAX_SUGGESTION_CANDIDATES:
-            break
-        short.setdefault(choice[:MAX_SUGGESTION_CHARS], choice)
-    matches = difflib.get_close_matches(word, list(short), n=1, cutoff=0.6)
-    return short[matches[0]] if matches else None
-
-
 def _join_or(items: Sequence[str]) -> str:
     items = list(items)
     if len(items) <= 1:
@@ -449,7 +430,7 @@ class _Converter:
         for key in instance:
             if key in allowed:
                 continue
-            guess = _did_you_mean(key, allowed)
+            guess = did_you_mean(key, allowed)
             hint = f"did you mean '{guess}'? " if guess else ""
             hint += "allowed keys here: " + ", ".join(allowed)
             where = self.where(path)
@@ -522,7 +503,7 @@ class _Converter:
         msg = f"{self.where(path)}: {got} is not one of: {', '.join(shown)}"
         hint = extra_hint
         if isinstance(error.instance, str):
-            guess = _did_you_mean(error.instance, shown)
+            guess = did_you_mean(error.instance, shown)
             if guess:
                 hint = f"did you mean '{guess}'?"
         return self.diag("schema-enum", msg, self.sm.at(path), path, hint)
@@ -538,7 +519,7 @@ class _Converter:
         msg = f"{self.where(path)}: {got} is not {words or f'of the form {pattern}'}"
         hint = extra_hint
         examples = [str(e) for e in _schema_of(error).get("examples", ())]
-        if isinstance(error.instance, str) and (guess := _did_you_mean(error.instance, examples)):
+        if isinstance(error.instance, str) and (guess := did_you_mean(error.instance, examples)):
             hint = f"did you mean '{guess}'?"
         if hint is None and not words:
             hint = _schema_of(error).get("description")
@@ -648,7 +629,7 @@ class _Converter:
                      if e.validator == "const" and tuple(e.absolute_path)[depth:] == ()]
         extra_hint = None
         if constants and isinstance(error.instance, str):
-            guess = _did_you_mean(error.instance, constants)
+            guess = did_you_mean(error.instance, constants)
             if guess:
                 extra_hint = f"did you mean '{guess}'?"
         best = best_match([e for errs in candidates.values() for e in errs])
@@ -674,7 +655,7 @@ class _Converter:
             instance = error.instance.get("type") if isinstance(error.instance, dict) else None
             got = self.describe(instance, type_path)
             msg = f"{self.where(type_path)}: {got} is not one of: {', '.join(allowed)}"
-            guess = _did_you_mean(instance, allowed) if isinstance(instance, str) else None
+            guess = did_you_mean(instance, allowed) if isinstance(instance, str) else None
             return self.diag("schema-enum", msg, self.sm.at(type_path), type_path,
                              f"did you mean '{guess}'?" if guess else None)
         types: list[str] = []

@@ -16,8 +16,7 @@ from typing import Any, cast
 from ..compiler.guideline import CompiledBranch, CompiledDose, CompiledGuideline, CompiledNode
 from ..errors import EvaluationError, Location, Path
 from ..facts.checker import DEFAULT_FACTS_LIMITS, FactsLimits, evaluation_calendar
-from ..lang.expressions import EVALUATION_EXCEPTIONS, UNKNOWN, CompiledExpression, evaluation_error
-from ..lang.functions import DECIMAL_CONTEXT
+from ..lang.expressions import EVALUATION_EXCEPTIONS, CompiledExpression, evaluation_error
 from ..loading.model import Action
 from ..result import (
     ActionResult,
@@ -32,6 +31,8 @@ from ..result import (
     UnrecognizedFact,
     format_decimal,
 )
+from ..values.numbers import DECIMAL_CONTEXT
+from ..values.unknown import UNKNOWN
 
 __all__ = ["evaluate"]
 

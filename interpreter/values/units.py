@@ -41,6 +41,7 @@ from functools import lru_cache
 from typing import Any
 
 from ._unit_table import UNIT_TABLE
+from .text import echo
 
 __all__ = [
     "LIBRARY_FAILED",
@@ -59,15 +60,6 @@ __all__ = [
 
 #: Longest unit code accepted (the schema allows 64 characters).
 MAX_UNIT_LENGTH = 64
-#: Longest rendering of an unknown unit code echoed in a message.
-_ECHO = 40
-
-
-def _echo(text: str, limit: int = _ECHO) -> str:
-    """``text`` cut to about ``limit`` characters, with ``...`` when cut (never a huge message)."""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 class UnitError(ValueError):
     """A unit code is unknown, or two units cannot be converted. ``code`` is a stable kebab-case code."""
 
@@ -129,7 +121,7 @@ def _registry() -> Any:
                 first = str(exc).splitlines()[0] if str(exc) else ""
                 _REGISTRY_FAILURE = (
                     f"the UCUM unit library could not be loaded ({_library_versions()}: "
-                    f"{type(exc).__name__}{': ' + _echo(first, 120) if first else ''}), so units outside "
+                    f"{type(exc).__name__}{': ' + echo(first, 120) if first else ''}), so units outside "
                     "the built-in table cannot be checked; install the versions the package declares"
                 )
         if _REGISTRY is None:
@@ -172,7 +164,7 @@ def _to_fraction(x: Any) -> Fraction:
         return Fraction(repr(x))
     if isinstance(x, Decimal):
         return Fraction(x)
-    raise UnitLibraryError(f"unexpected magnitude {_echo(repr(x))} from the unit library")
+    raise UnitLibraryError(f"unexpected magnitude {echo(repr(x))} from the unit library")
 
 
 _ARBITRARY = re.compile(r"\[[^\]]*(?:'U|IU|iU|_50|CFU|PFU|FFU|BAU|AU|PNU|Lf|FEU|ELU|EU)\]")
@@ -202,15 +194,15 @@ def _parse(code: str) -> _Parsed:
 @lru_cache(maxsize=1024)
 def _parse_with_library(code: str) -> _Parsed:
     if not isinstance(code, str):
-        raise UnitError("unit-unknown", f"{_echo(repr(code))} is not a UCUM unit code (not text)")
+        raise UnitError("unit-unknown", f"{echo(repr(code))} is not a UCUM unit code (not text)")
     if not code or len(code) > MAX_UNIT_LENGTH:
         raise UnitError(
             "unit-unknown",
-            f"'{_echo(code)}' is not a UCUM unit code (1 to {MAX_UNIT_LENGTH} characters, not {len(code)})",
+            f"'{echo(code)}' is not a UCUM unit code (1 to {MAX_UNIT_LENGTH} characters, not {len(code)})",
         )
     if code != code.strip() or not code.isascii():
         raise UnitError(
-            "unit-unknown", f"{_echo(repr(code))} is not a UCUM unit code (spaces or non-ASCII characters)"
+            "unit-unknown", f"{echo(repr(code))} is not a UCUM unit code (spaces or non-ASCII characters)"
         )
     with _LOCK:
         reg = _registry()
@@ -220,7 +212,7 @@ def _parse_with_library(code: str) -> _Parsed:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             first = first.removeprefix(f"'{code}' is not a valid UCUM unit: ")
             raise UnitError(
-                "unit-unknown", f"'{_echo(code)}' is not a UCUM unit ({_echo(first, 80)})"
+                "unit-unknown", f"'{echo(code)}' is not a UCUM unit ({echo(first, 80)})"
             ) from None
         try:
             if not hasattr(q, "units"):  # a plain number such as "1" or "10*3"
@@ -231,7 +223,7 @@ def _parse_with_library(code: str) -> _Parsed:
             raise
         except Exception as exc:
             raise UnitLibraryError(
-                f"the UCUM unit library failed on '{_echo(code)}' ({type(exc).__name__})"
+                f"the UCUM unit library failed on '{echo(code)}' ({type(exc).__name__})"
             ) from None
         return _Parsed(code, magnitude, q.units, dims, tuple(sorted(_ARBITRARY.findall(code))))
 
@@ -308,7 +300,7 @@ def _library_ratio(from_code: str, to_code: str) -> Fraction:
         except Exception as exc:
             if type(exc).__name__ != "DimensionalityError":  # the dimensions were compared above
                 raise UnitLibraryError(
-                    f"the UCUM unit library failed converting '{_echo(from_code)}' to '{_echo(to_code)}' "
+                    f"the UCUM unit library failed converting '{echo(from_code)}' to '{echo(to_code)}' "
                     f"({type(exc).__name__})"
                 ) from None
             raise UnitError(
