@@ -204,7 +204,7 @@ def validate_paths(
     """Validate every guideline file under ``paths``; see the module docstring.
 
     ``lock_path``: a lock file to check approved content against, *in addition to* every ``approved.lock``
-    beside each file or in a parent folder (up to the repository root): one library has one lock, so no lock
+    beside each file or in a parent folder (up to the filesystem root): one library has one lock, so no lock
     file, given or found, can hide another (``lockfile.check_locks``).
     """
     files, diagnostics = _collect(paths)
