@@ -4,6 +4,7 @@ approved content is refused by validate, load/evaluate and test."""
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 
 import pytest
@@ -13,7 +14,7 @@ import interpreter
 from interpreter import GuidelineError
 from interpreter.cli import main
 from interpreter.compiler.loader import analyze_file
-from interpreter.loading.lock import LOCK_FILE_NAME, find_locks
+from interpreter.loading.lock import LOCK_FILE_NAME, MAX_LOCK_BYTES, find_locks, parse_lock, read_lock
 
 HERE = pathlib.Path(__file__).resolve().parent
 MINI = HERE / "fixtures" / "eval" / "mini.guideline.yaml"
@@ -138,3 +139,132 @@ def test_a_locked_version_set_back_to_draft_with_changed_content_is_refused_at_l
     with pytest.raises(GuidelineError) as info:
         interpreter.load(g)
     assert [d.code for d in info.value.diagnostics] == ["approved-content-changed"]
+
+
+# review F1: a `.git` marker placed inside the library ended the lock search there, so `guideline lock`
+# wrote a second lock for the changed content and validate/evaluate used only that one
+@pytest.mark.parametrize("marker", ["file", "folder"])
+def test_a_nested_git_marker_does_not_hide_the_library_lock(library: pathlib.Path, marker: str) -> None:
+    g = change_content(library)
+    assert run("validate", str(library / "lib"))[0] == 1
+    git = library / "lib" / "x" / ".git"
+    if marker == "file":
+        git.write_text("gitdir: ../../.git\n")
+    else:
+        git.mkdir()
+    nearer = library / "lib" / "x" / LOCK_FILE_NAME
+    code, out = run("lock", str(library / "lib" / "x"))
+    assert code == 1 and "approved-content-changed" in out, out
+    assert not nearer.exists()
+    code, out = run("lock", "--lock", str(nearer), str(library / "lib" / "x"))
+    assert code == 1 and "lock-conflict" in out and not nearer.exists(), out
+    code, out = run("validate", str(library / "lib"))
+    assert code == 1 and "approved-content-changed" in out, out
+    code, out = run("validate", str(library / "lib" / "x"))
+    assert code == 1 and "approved-content-changed" in out, out
+    code, out = run("evaluate", str(g), str(library / "facts.json"), "--at", AT)
+    assert code == 2 and "approved-content-changed" in out and "RECOMMENDATIONS" not in out, out
+    with pytest.raises(GuidelineError):
+        interpreter.load(g)
+
+
+def test_a_second_lock_behind_a_nested_git_marker_conflicts(library: pathlib.Path) -> None:
+    """The state the bypass left behind (a nested `.git` and a nearer lock of the changed content)."""
+    g = change_content(library)
+    (library / "lib" / "x" / ".git").write_text("gitdir: ../../.git\n")
+    changed = analyze_file(g).model
+    assert changed is not None
+    entry = {"id": changed.id, "version": changed.version, "content_hash": changed.content_hash}
+    (library / "lib" / "x" / LOCK_FILE_NAME).write_text(json.dumps([entry]))
+    assert [p.parent.name for p in find_locks(g)] == ["x", "lib"]
+    code, out = run("validate", str(library / "lib"))
+    assert code == 1 and "lock-conflict" in out and "approved-content-changed" in out, out
+    with pytest.raises(GuidelineError) as info:
+        interpreter.load(g)
+    assert {d.code for d in info.value.diagnostics} == {"lock-conflict", "approved-content-changed"}
+
+
+def test_a_lock_above_the_repository_root_applies(tmp_path: pathlib.Path) -> None:
+    """One library, one lock, up to the filesystem root: a lock outside the repository is read too; an
+    unrelated lock that does not list the guideline does not refuse it, an invalid one does (fail closed)."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "lib").mkdir()
+    g = repo / "lib" / "mini.guideline.yaml"
+    g.write_text(MINI.read_text().replace("status: draft\n", "status: approved\n" + APPROVAL))
+    assert run("lock", str(repo / "lib"))[0] == 0
+    outer = tmp_path / LOCK_FILE_NAME
+    outer.write_text(json.dumps([{"id": "other", "version": "1.0.0", "content_hash": "sha256:0"}]))
+    assert run("validate", str(repo / "lib"))[0] == 0
+    assert interpreter.load(g).status == "approved"
+    model = analyze_file(g).model
+    assert model is not None
+    outer.write_text(json.dumps([{"id": model.id, "version": model.version, "content_hash": "sha256:0"}]))
+    code, out = run("validate", str(repo / "lib"))
+    assert code == 1 and "lock-conflict" in out, out
+    outer.write_text("[")
+    code, out = run("validate", str(repo / "lib"))
+    assert code == 1 and "lock-invalid" in out, out
+    with pytest.raises(GuidelineError) as info:
+        interpreter.load(g)
+    assert [d.code for d in info.value.diagnostics] == ["lock-invalid"]
+
+
+# review F3: lock files were read whole and parsed with no depth limit (MemoryError / RecursionError, exit 3)
+def _lock_cases(lock: pathlib.Path, case: str) -> str:
+    if case == "huge":
+        with open(lock, "wb") as fh:  # sparse: 3 GB by its size, nothing on disk
+            fh.truncate(3 * 1024**3)
+        return "larger than"
+    if case == "just-over":
+        lock.write_text("[" + " " * MAX_LOCK_BYTES + "]")
+        return "larger than"
+    if case == "deep":
+        lock.write_text("[" * 100001 + "]" * 100001)
+        return "nested more than"
+    if case == "deep-objects":
+        lock.write_text('{"a":' * 20 + "1" + "}" * 20)
+        return "nested more than"
+    lock.write_bytes(b'[{"id": "\xff"}]')
+    return "not UTF-8"
+
+
+@pytest.mark.parametrize("case", ["huge", "just-over", "deep", "deep-objects", "latin1"])
+def test_a_hostile_lock_file_is_lock_invalid(library: pathlib.Path, case: str) -> None:
+    g = library / "lib" / "x" / "mini.guideline.yaml"
+    lock = library / "lib" / LOCK_FILE_NAME
+    message = _lock_cases(lock, case)
+    diags = read_lock(lock)[1]
+    assert [d.code for d in diags] == ["lock-invalid"] and message in diags[0].message
+    code, out = run("validate", str(library / "lib"))
+    assert code == 1 and "lock-invalid" in out and message in out, out
+    code, out = run("evaluate", str(g), str(library / "facts.json"), "--at", AT, "--format", "json")
+    assert code == 2 and "lock-invalid" in out and "internal" not in out, out
+    with pytest.raises(GuidelineError) as info:
+        interpreter.load(g)
+    assert [d.code for d in info.value.diagnostics] == ["lock-invalid"]
+
+
+def test_a_lock_file_at_the_limits_is_read() -> None:
+    entry = {"id": "a", "version": "1.0.0", "content_hash": "sha256:00"}
+    text = json.dumps([entry])
+    lock, diags = parse_lock(text + " " * (MAX_LOCK_BYTES - len(text)), "approved.lock")
+    assert diags == [] and lock is not None and len(lock.entries) == 1
+    deep = json.dumps([{"id": "[[[[[[[[[[[[", "version": "{{{{{{{{{{{", "content_hash": "x"}])
+    assert parse_lock(deep, "approved.lock")[1] == []  # brackets inside strings do not count
+
+
+def test_a_lock_that_is_not_a_regular_file_is_never_opened(library: pathlib.Path) -> None:
+    lock = library / "lib" / LOCK_FILE_NAME
+    lock.unlink()
+    os.mkfifo(lock)  # opening it for reading would block forever
+    code, out = run("validate", str(library / "lib"))
+    assert code == 2 and "lock-unreadable" in out and "not a regular file" in out, out
+    lock.unlink()
+    lock.mkdir()
+    code, out = run("validate", str(library / "lib"))
+    assert code == 2 and "lock-unreadable" in out, out
+    lock.rmdir()
+    lock.symlink_to(library / "nowhere")
+    code, out = run("validate", str(library / "lib"))
+    assert code == 2 and "lock-unreadable" in out, out

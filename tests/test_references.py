@@ -3,6 +3,7 @@ the content of a file that is not a guideline is never echoed."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import shutil
@@ -14,7 +15,8 @@ import interpreter
 from interpreter import GuidelineError
 from interpreter.cli import main
 from interpreter.compiler.loader import analyze_file
-from interpreter.loading.library import parse_reference
+from interpreter.loading.library import list_guidelines, parse_reference
+from interpreter.tooling.validate import discover_checked
 
 HERE = pathlib.Path(__file__).resolve().parent
 MINI = HERE / "fixtures" / "eval" / "mini.guideline.yaml"
@@ -41,6 +43,11 @@ def impostor_dir(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> pat
 def run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(main, list(args))
     return result.exit_code, result.stdout, result.stderr
+
+
+def run_in(folder: pathlib.Path, *args: str) -> tuple[int, str, str]:
+    with contextlib.chdir(folder):
+        return run(*args)
 
 
 # -- how a reference is read -------------------------------------------------------------------------
@@ -228,3 +235,87 @@ def test_sane_dose_numbers_still_load(tmp_path: pathlib.Path) -> None:
     f = tmp_path / "d.guideline.yaml"
     f.write_text(text[:start] + "dose: {amount: 5, unit: ug, round_to: 0.001, max: 999999}" + text[end:])
     assert interpreter.load(f).id == "mini-neutropenia"
+
+
+# review F4: only the name as typed was checked, so a link named *.yaml echoed the file it links to, and a
+# folder scan followed `x/evil.guideline.yaml -> ~/.ssh/id_rsa` and quoted the key
+KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktSECRETkey\n-----END OPENSSH PRIVATE KEY-----\n"
+SECRETS = ("r00tq", "daem0nq", "SECRET", "api_token", "hunter2", "OPENSSH", "b3Blbn")
+
+
+def _assert_nothing_quoted(text: str) -> None:
+    for secret in SECRETS:
+        assert secret not in text, text
+
+
+@pytest.mark.parametrize("content", [SHADOW, KEY])
+@pytest.mark.parametrize("link", ["s.yaml", "s.guideline.yaml", "s.YML"])
+def test_a_link_named_yaml_to_a_file_that_is_not_a_guideline_is_never_echoed(
+    tmp_path: pathlib.Path, content: str, link: str
+) -> None:
+    secret = tmp_path / "private" / "shadow"
+    secret.parent.mkdir()
+    secret.write_text(content)
+    (tmp_path / link).symlink_to(secret)
+    analysis = analyze_file(tmp_path / link)
+    assert [d.code for d in analysis.diagnostics] == ["file-not-a-guideline"]
+    assert "links to" in analysis.diagnostics[0].message
+    for args in (("validate", link), ("evaluate", f"./{link}", str(EXAMPLE)), ("render", f"./{link}")):
+        code, out, err = run_in(tmp_path, *args)
+        assert code in (1, 2) and "file-not-a-guideline" in out + err, (args, out + err)
+        _assert_nothing_quoted(out + err)
+
+
+@pytest.mark.parametrize("content", [KEY, "- SECRET\n- api_token\n", "SECRET\n", "'hunter2-SECRET'\n"])
+def test_a_yaml_document_that_is_not_a_mapping_is_never_quoted(tmp_path: pathlib.Path, content: str) -> None:
+    f = tmp_path / "key.guideline.yaml"
+    f.write_text(content)
+    (d,) = analyze_file(f).diagnostics
+    assert d.code == "file-not-a-guideline" and "not a mapping" in d.message
+    _assert_nothing_quoted(d.format())
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github"])
+def test_a_folder_scan_does_not_follow_a_link_out_of_the_folder(tmp_path: pathlib.Path, fmt: str) -> None:
+    secret = tmp_path / "home" / ".ssh" / "id_rsa"
+    secret.parent.mkdir(parents=True)
+    secret.write_text(KEY)
+    lib = tmp_path / "guidelines"
+    (lib / "x").mkdir(parents=True)
+    shutil.copy(MINI, lib / "x" / "mini.guideline.yaml")
+    (lib / "x" / "evil.guideline.yaml").symlink_to(secret)
+    (lib / "x" / "gone.guideline.yaml").symlink_to(tmp_path / "nowhere.guideline.yaml")
+    code, out, err = run("validate", str(lib), "--format", fmt)
+    assert code == 2, out + err
+    assert out.count("file-unreadable") == 2 and "not followed" in out, out
+    _assert_nothing_quoted(out + err)
+    files, refused = discover_checked(lib)
+    assert files == [lib / "x" / "mini.guideline.yaml"]
+    names = [pathlib.Path(d.location.file).name for d in refused]
+    assert names == ["evil.guideline.yaml", "gone.guideline.yaml"]
+    code, out, err = run("lock", str(lib))
+    assert code == 2 and not (lib / "approved.lock").exists(), out + err
+    _assert_nothing_quoted(out + err)
+
+
+def test_a_link_inside_the_scanned_folder_is_followed(tmp_path: pathlib.Path) -> None:
+    lib = tmp_path / "guidelines"
+    (lib / "x").mkdir(parents=True)
+    shutil.copy(MINI, lib / "mini.guideline.yaml")
+    (lib / "x" / "alias.guideline.yaml").symlink_to(lib / "mini.guideline.yaml")
+    (lib / "notes.txt").write_text(KEY)
+    (lib / "x" / "notes.guideline.yaml").symlink_to(lib / "notes.txt")
+    code, out, err = run("validate", str(lib))
+    assert code == 1 and "file-not-a-guideline" in out and "file-unreadable" not in out, out
+    _assert_nothing_quoted(out + err)
+
+
+def test_the_library_scan_does_not_follow_a_link_out_of_its_folder(tmp_path: pathlib.Path) -> None:
+    outside = tmp_path / "outside.guideline.yaml"
+    shutil.copy(MINI, outside)
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "linked.guideline.yaml").symlink_to(outside)
+    shutil.copy(MINI, lib / "mini.guideline.yaml")
+    (lib / "inner.guideline.yaml").symlink_to(lib / "mini.guideline.yaml")
+    assert [e.path.name for e in list_guidelines(lib)] == ["inner.guideline.yaml", "mini.guideline.yaml"]

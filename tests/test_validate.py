@@ -26,6 +26,7 @@ from interpreter.loading.lock import (
     LockEntry,
     check_lock,
     find_lock,
+    find_locks,
     parse_lock,
     read_lock,
     render_lock,
@@ -433,16 +434,21 @@ def test_render_lock_is_sorted_and_stable() -> None:
     assert text == render_lock(reversed(entries)) and text.endswith("\n")
 
 
-def test_find_lock_stops_at_the_repository_root(tmp_path: pathlib.Path) -> None:
+def test_find_locks_does_not_stop_at_a_git_marker(tmp_path: pathlib.Path) -> None:
+    # review F1: the search stopped at the first folder holding `.git`, so a `.git` file placed inside a
+    # library hid the library's lock; every approved.lock up to the filesystem root now applies
     (tmp_path / LOCK_FILE_NAME).write_text("[]")
     repo = tmp_path / "repo"
     (repo / ".git").mkdir(parents=True)
     (repo / "guidelines" / "x").mkdir(parents=True)
     g = repo / "guidelines" / "x" / "a.guideline.yaml"
     g.write_text("")
-    assert find_lock(g) is None  # the lock above the repository does not apply
+    assert find_lock(g) == (tmp_path / LOCK_FILE_NAME).resolve()
     (repo / "guidelines" / LOCK_FILE_NAME).write_text("[]")
+    (repo / "guidelines" / "x" / ".git").write_text("gitdir: elsewhere\n")
     assert find_lock(g) == (repo / "guidelines" / LOCK_FILE_NAME).resolve()
+    assert find_locks(g) == [(repo / "guidelines" / LOCK_FILE_NAME).resolve(),
+                             (tmp_path / LOCK_FILE_NAME).resolve()]
 
 
 def test_validate_uses_the_nearest_lock_file(tmp_path: pathlib.Path) -> None:

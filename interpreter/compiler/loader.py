@@ -34,6 +34,10 @@ def analyze_bytes(data: bytes, file: str, limits: LoaderLimits = DEFAULT_LIMITS)
     doc, source_map, diags = load_yaml(data, file, limits)
     if doc is None or any(d.is_error for d in diags):
         return Analysis(file, bound_diagnostics(diags, file, limits.max_diagnostics))
+    if not isinstance(doc, dict):  # text, a list: nothing of it is quoted (a key file parses as one text)
+        return Analysis(file, [_not_a_guideline(
+            file, f"this file is not a guideline: it holds {_kind(doc)}, not a mapping of key: value lines; "
+            "nothing of its content is shown", "check that this is the file you meant")])
     diags = diags + validate_document(doc, source_map, limits.max_diagnostics)
     if any(d.is_error for d in diags):
         return Analysis(file, bound_diagnostics(diags, file, limits.max_diagnostics))
@@ -69,6 +73,24 @@ def bound_diagnostics(diags: list[Diagnostic], file: str, limit: int) -> list[Di
     return [*shown, summary]
 
 
+def _kind(doc: object) -> str:
+    if isinstance(doc, list):
+        return "a list"
+    if isinstance(doc, str):
+        return "text"
+    return "a single value"
+
+
+def _not_a_guideline(file: str, message: str, hint: str = "rename it to see every problem") -> Diagnostic:
+    return Diagnostic(
+        "file-not-a-guideline",
+        message,
+        Location(file, 1, 1),
+        hint="a guideline file is named <name>.guideline.yaml and holds key: value lines (id, version, "
+        f"...); {hint}, or refer to a bundled guideline by its id",
+    )
+
+
 def analyze_file(path: pathlib.Path | str, limits: LoaderLimits = DEFAULT_LIMITS) -> Analysis:
     """Read and analyze one guideline file. An unreadable file, or one that is not a regular file, gives a
     ``file-unreadable`` diagnostic; a file over the size limit ``yaml-too-large`` (read no further)."""
@@ -87,28 +109,29 @@ YAML_SUFFIXES = (".yaml", ".yml")
 def _withhold_foreign_content(analysis: Analysis, path: pathlib.Path) -> Analysis:
     """Never echo the content of a file that is not a guideline.
 
-    The rule: diagnostics may quote a file's content (keys, values, characters) when the file is named
-    ``*.yaml``/``*.yml`` (it is meant as a guideline), or when it was read as a guideline (it passed the
-    schema and a model was built). Any other file that failed (``/etc/shadow``, a key file named by mistake)
-    gives one ``file-not-a-guideline`` error that quotes nothing of it: neither its keys, nor its lines, nor
-    how many problems it has.
+    The rule: diagnostics may quote a file's content (keys, values, characters) when the file it *resolves*
+    to (symbolic links followed: ``s.yaml -> /etc/shadow`` is ``shadow``) is named ``*.yaml``/``*.yml`` (it
+    is meant as a guideline), or when it was read as a guideline (it passed the schema and a model was built).
+    Any other file that failed (``/etc/shadow``, a key file named by mistake or through a link) gives one
+    ``file-not-a-guideline`` error that quotes nothing of it: neither its keys, nor its lines, nor how many
+    problems it has. (A document that is not a mapping is never quoted whatever its name: ``analyze_bytes``.)
     """
-    if analysis.model is not None or path.name.lower().endswith(YAML_SUFFIXES):
+    if analysis.model is not None or not any(d.is_error for d in analysis.diagnostics):
         return analysis
-    if not any(d.is_error for d in analysis.diagnostics):
+    try:
+        real_name = path.resolve(strict=True).name
+    except (OSError, RuntimeError):  # gone, or a link loop, since it was read: quote nothing
+        real_name = ""
+    if real_name.lower().endswith(YAML_SUFFIXES):
         return analysis
+    shown = "it is not named" if real_name == path.name else "the file it links to is not named"
     return Analysis(
         analysis.file,
-        [
-            Diagnostic(
-                "file-not-a-guideline",
-                "this file is not a valid guideline; nothing of its content is shown because it is not named "
-                "*.yaml or *.yml",
-                Location(analysis.file, 1, 1),
-                hint="a guideline file is named <name>.guideline.yaml; rename it to see every problem, or "
-                "refer to a bundled guideline by its id",
-            )
-        ],
+        [_not_a_guideline(
+            analysis.file,
+            f"this file is not a valid guideline; nothing of its content is shown because {shown} *.yaml or "
+            "*.yml",
+        )],
     )
 
 

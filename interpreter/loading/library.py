@@ -122,9 +122,21 @@ def _header(path: pathlib.Path) -> LibraryEntry | None:
     return LibraryEntry(gid, version, status, path)
 
 
+def _inside(path: pathlib.Path, root: pathlib.Path) -> bool:
+    """Whether ``path``, every link followed, is a regular file inside the resolved folder ``root``."""
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # a dangling link or a link loop
+        return False
+    return real.is_relative_to(root) and real.is_file()
+
+
 @cache
 def _scan(root: pathlib.Path) -> tuple[LibraryEntry, ...]:
-    entries = [e for p in sorted(root.rglob(GUIDELINE_GLOB)) if (e := _header(p)) is not None]
+    """The guideline files under the resolved ``root``; a symbolic link leading outside it is never read."""
+    entries = [
+        e for p in sorted(root.rglob(GUIDELINE_GLOB)) if _inside(p, root) and (e := _header(p)) is not None
+    ]
     return tuple(entries)
 
 

@@ -9,9 +9,14 @@ the canonical parsed document, so comments and formatting do not count).
   to it, a warning when no lock file was found at all (``--strict`` makes it an error).
 * ``update_lock(path, models)``: adds the missing entries of approved guidelines (what ``guideline lock``
   does). It never rewrites an existing entry: changed approved content needs a new version.
-* ``find_locks(path)``: every ``approved.lock`` in the file's folder or its parents, nearest first (stopping
-  at the repository root, the folder holding ``.git``, or else at the filesystem root). ``find_lock`` is the
-  nearest one.
+* ``find_locks(path)``: every ``approved.lock`` in the file's folder or its parents up to the filesystem root,
+  nearest first. The search does not stop at a repository root (a folder holding ``.git``): a ``.git`` file
+  or folder can be placed anywhere, and it must never hide the library's lock. ``find_lock`` is the nearest
+  one. Every lock found is read and must be valid, even one that does not list the guideline (it cannot be
+  known that it does not): an unreadable or invalid lock anywhere above a guideline refuses it (fail closed).
+* ``read_lock(path)``: only a regular file, at most ``MAX_LOCK_BYTES`` (1 MiB, read to at most the limit + 1
+  byte) and JSON nested at most ``MAX_LOCK_DEPTH`` deep (measured on the text before parsing); otherwise
+  ``lock-invalid`` (too large, too deep) or ``lock-unreadable`` (not a regular file).
 * ``check_locks(models, locks)``: one library has one lock. *Every* lock that applies to a guideline is
   checked, so a second, nearer lock can never hide the library's lock: the locks must agree (``lock-conflict``
   when two give one (id, version) different hashes), and the content must match each lock that lists it
@@ -21,7 +26,10 @@ the canonical parsed document, so comments and formatting do not count).
 from __future__ import annotations
 
 import json
+import os
 import pathlib
+import re
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +39,8 @@ from .model import GuidelineModel
 
 __all__ = [
     "LOCK_FILE_NAME",
+    "MAX_LOCK_BYTES",
+    "MAX_LOCK_DEPTH",
     "Lock",
     "LockEntry",
     "check_lock",
@@ -46,6 +56,10 @@ __all__ = [
 ]
 
 LOCK_FILE_NAME = "approved.lock"
+#: The largest lock file read (bytes); a larger one is ``lock-invalid`` and is never read whole.
+MAX_LOCK_BYTES = 1024 * 1024
+#: The deepest JSON nesting of a lock file (a list of flat objects is 2 deep), measured before parsing.
+MAX_LOCK_DEPTH = 8
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -78,8 +92,33 @@ def _invalid(file: str, message: str, line: int = 1, column: int = 1) -> Diagnos
                            "regenerate missing entries with `guideline lock`")
 
 
+#: A JSON string or a bracket: enough to measure nesting before the JSON is parsed (as ``facts._nesting``).
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _too_deep(text: str, most: int) -> bool:
+    """True when ``text`` nests brackets deeper than ``most`` (strings skipped), counted before parsing."""
+    if text.count("[") + text.count("{") <= most:
+        return False
+    depth = 0
+    for m in _JSON_TOKENS.finditer(text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            if depth > most:
+                return True
+        elif c in "]}":
+            depth -= 1
+    return False
+
+
 def parse_lock(text: str, file: str) -> tuple[Lock | None, list[Diagnostic]]:
-    """Parse lock file text strictly (no duplicate keys or entries, exactly the three string fields)."""
+    """Parse lock file text strictly (no duplicate keys or entries, exactly the three string fields), within
+    ``MAX_LOCK_BYTES`` (UTF-8) and ``MAX_LOCK_DEPTH`` (checked before parsing): ``lock-invalid`` otherwise."""
+    if len(text) > MAX_LOCK_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_LOCK_BYTES:
+        return None, [_invalid(file, f"the lock file is larger than {MAX_LOCK_BYTES} bytes")]
+    if _too_deep(text, MAX_LOCK_DEPTH):
+        return None, [_invalid(file, f"the lock file is nested more than {MAX_LOCK_DEPTH} deep")]
 
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -112,37 +151,65 @@ def parse_lock(text: str, file: str) -> tuple[Lock | None, list[Diagnostic]]:
     return Lock(tuple(entries), file), []
 
 
+def _unreadable(path: pathlib.Path, reason: str) -> tuple[None, list[Diagnostic]]:
+    return None, [Diagnostic("lock-unreadable", f"cannot read the lock file: {reason}",
+                             Location(str(path)), hint="check the path given with --lock")]
+
+
 def read_lock(path: pathlib.Path) -> tuple[Lock | None, list[Diagnostic]]:
-    """Read a lock file. A missing or unreadable file is a ``lock-unreadable`` diagnostic."""
+    """Read a lock file: only a regular file, at most ``MAX_LOCK_BYTES`` (never more than that + 1 byte is
+    read). A missing, unreadable or non-regular file is ``lock-unreadable``; one too large, too deep or not
+    valid is ``lock-invalid``."""
+    file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return None, [Diagnostic("lock-unreadable", f"cannot read the lock file: {reason}",
-                                 Location(str(path)), hint="check the path given with --lock")]
-    return parse_lock(text, str(path))
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            return _unreadable(path, "not a regular file (a folder, device, pipe or socket)")
+        if st.st_size > MAX_LOCK_BYTES:
+            return None, [_invalid(file, f"the lock file is larger than {MAX_LOCK_BYTES} bytes "
+                                         f"({st.st_size} bytes)")]
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_LOCK_BYTES + 1)
+    except OSError as exc:
+        return _unreadable(path, exc.strerror or str(exc))
+    if len(data) > MAX_LOCK_BYTES:
+        return None, [_invalid(file, f"the lock file is larger than {MAX_LOCK_BYTES} bytes")]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, [_invalid(file, "the lock file is not UTF-8 text")]
+    return parse_lock(text, file)
 
 
 def lock_candidates(path: pathlib.Path) -> list[pathlib.Path]:
     """Where a lock applying to ``path`` may be: ``approved.lock`` in its folder and every parent folder, up
-    to the repository root (the folder holding ``.git``) or the filesystem root; resolved, nearest first."""
+    to the filesystem root; resolved, nearest first. The walk never stops early (not at a folder holding
+    ``.git``: such a marker can be placed inside a library, and must not hide the library's lock)."""
     here = path.resolve()
     folder = here if here.is_dir() else here.parent
-    out: list[pathlib.Path] = []
-    for candidate in (folder, *folder.parents):
-        out.append(candidate / LOCK_FILE_NAME)
-        if (candidate / ".git").exists():
-            break
-    return out
+    return [candidate / LOCK_FILE_NAME for candidate in (folder, *folder.parents)]
+
+
+def _present(path: pathlib.Path) -> bool:
+    """Whether something is at ``path`` (fail closed: a path that cannot be examined counts as present, so
+    that ``read_lock`` reports it instead of the lock being silently skipped)."""
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def find_locks(path: pathlib.Path) -> list[pathlib.Path]:
-    """Every ``approved.lock`` that applies to ``path`` (see ``lock_candidates``), nearest first."""
-    return [lock for lock in lock_candidates(path) if lock.is_file()]
+    """Every ``approved.lock`` that applies to ``path`` (see ``lock_candidates``), nearest first. Anything
+    named ``approved.lock`` counts (a folder, a dangling link): ``read_lock`` refuses what is not a lock."""
+    return [lock for lock in lock_candidates(path) if _present(lock)]
 
 
 def find_lock(path: pathlib.Path) -> pathlib.Path | None:
-    """The nearest ``approved.lock`` beside ``path`` or in a parent folder, up to the repository root."""
+    """The nearest ``approved.lock`` beside ``path`` or in a parent folder, up to the filesystem root."""
     found = find_locks(path)
     return found[0] if found else None
 

@@ -1,9 +1,10 @@
 """The validation driver behind ``guideline validate``: many files, every problem, one report.
 
 ``validate_paths(paths, strict=..., lock_path=...)`` takes files and folders (folders are searched,
-recursively, for ``*.guideline.yaml`` / ``*.guideline.yml``, skipping hidden folders; a file named explicitly
-is validated whatever its name), runs the full load pipeline (``loader.analyze_file``) on each, checks
-approved content against the lock file, and returns a ``ValidationReport``. One bad file never stops the run.
+recursively, for ``*.guideline.yaml`` / ``*.guideline.yml``, skipping hidden folders and refusing symbolic
+links that lead outside the folder; a file named explicitly is validated whatever its name), runs the full
+load pipeline (``loader.analyze_file``) on each, checks approved content against the lock file, and returns
+a ``ValidationReport``. One bad file never stops the run.
 
 Exit codes (``ValidationReport.exit_code``): 0 no errors; 1 findings (errors, or warnings under ``strict``);
 2 usage problem (a path that does not exist or cannot be read, a folder without guideline files, an unreadable
@@ -37,6 +38,7 @@ __all__ = [
     "LockReport",
     "ValidationReport",
     "discover",
+    "discover_checked",
     "lock_paths",
     "validate_paths",
 ]
@@ -114,10 +116,46 @@ def skipped(folder: pathlib.Path, path: pathlib.Path) -> bool:
 
 
 def discover(folder: pathlib.Path) -> list[pathlib.Path]:
-    """Guideline files under ``folder``, sorted; hidden, build and environment folders are skipped."""
-    return sorted(
-        p for p in folder.rglob("*") if not skipped(folder, p) and p.is_file() and _is_guideline_name(p)
-    )
+    """Guideline files under ``folder``, sorted; hidden, build and environment folders are skipped, and so
+    is a symbolic link that leads outside ``folder`` (``discover_checked`` reports those)."""
+    return discover_checked(folder)[0]
+
+
+def _inside(path: pathlib.Path, root: pathlib.Path) -> bool:
+    """Whether ``path``, every link followed, is inside the (resolved) folder ``root``."""
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # a dangling link or a link loop
+        return False
+    return real.is_relative_to(root)
+
+
+def discover_checked(folder: pathlib.Path) -> tuple[list[pathlib.Path], list[Diagnostic]]:
+    """Guideline files under ``folder`` (see ``discover``), and a ``file-unreadable`` error for each guideline
+    name that is a symbolic link leading outside ``folder`` (or nowhere): such a link is not followed, so a
+    link such as ``x/evil.guideline.yaml -> ~/.ssh/id_rsa`` is never read. Linked folders are not searched
+    (``Path.rglob`` does not descend into them)."""
+    try:
+        root = folder.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return [], []
+    files: list[pathlib.Path] = []
+    refused: list[Diagnostic] = []
+    for p in sorted(folder.rglob("*")):
+        if skipped(folder, p) or not _is_guideline_name(p):
+            continue
+        if p.is_symlink() and not _inside(p, root):
+            refused.append(Diagnostic(
+                "file-unreadable",
+                f"{p.name} is a symbolic link to a file outside the folder {folder} being searched (or to "
+                "nothing); it is not followed",
+                Location(str(p)),
+                hint="keep guideline files inside the library folder (copy the file in, or link only to a "
+                "file inside the folder), or name the file itself to check it",
+            ))
+        elif p.is_file():
+            files.append(p)
+    return files, refused
 
 
 def _analyze(path: pathlib.Path) -> tuple[list[Diagnostic], GuidelineModel | None]:
@@ -147,8 +185,9 @@ def _collect(paths: Sequence[str | pathlib.Path]) -> tuple[list[pathlib.Path], l
     for raw in paths:
         p = pathlib.Path(raw)
         if p.is_dir():
-            found = discover(p)
-            if not found:
+            found, refused = discover_checked(p)
+            diagnostics += refused
+            if not found and not refused:
                 diagnostics.append(
                     Diagnostic(
                         "no-guideline-files",
@@ -204,7 +243,7 @@ def validate_paths(
     """Validate every guideline file under ``paths``; see the module docstring.
 
     ``lock_path``: a lock file to check approved content against, *in addition to* every ``approved.lock``
-    beside each file or in a parent folder (up to the repository root): one library has one lock, so no lock
+    beside each file or in a parent folder (up to the filesystem root): one library has one lock, so no lock
     file, given or found, can hide another (``lockfile.check_locks``).
     """
     files, diagnostics = _collect(paths)
