@@ -17,7 +17,7 @@ from .checks import DOSE_NUMBER_BOUNDS, dose_number_problem
 from .compiler import CompiledBranch, CompiledDose, CompiledGuideline, CompiledNode
 from .errors import EvaluationError, Location, Path
 from .expressions import EVALUATION_EXCEPTIONS, UNKNOWN, CompiledExpression, evaluation_error
-from .facts import DEFAULT_FACTS_LIMITS, FactsLimits, evaluation_calendar
+from .facts import DEFAULT_FACTS_LIMITS, FactsLimits, evaluation_calendar, host_offset
 from .functions import DECIMAL_CONTEXT
 from .model import Action
 from .result import (
@@ -522,7 +522,7 @@ def evaluate(
         raise EvaluationError(
             "eval-bad-time", f"the as-of time must be a timezone-aware datetime, not {type(as_of).__name__}"
         )
-    elif as_of.tzinfo is None or as_of.utcoffset() is None:
+    elif host_offset(as_of, "eval-bad-time", "the as-of time") is None:
         raise EvaluationError("eval-naive-time", "the as-of time must carry a time zone offset")
     # a fixed offset in the evaluation's calendar, within years 1..9999 (arithmetic by instant)
     as_of, _ = evaluation_calendar(as_of, time_zone)
