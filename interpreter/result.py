@@ -42,6 +42,13 @@ def format_decimal(value: Decimal) -> str:
     return format(value.normalize(_FORMAT_CONTEXT), "f")
 
 
+def brief_decimal(value: Decimal) -> str:
+    """``format_decimal`` for a number of at most 20 characters, else about 6 significant digits
+    (``about 3.52e+102``, ``about 23.4667``): an error message never prints a number of 100 digits."""
+    text = format_decimal(value)
+    return text if len(text) <= 20 else f"about {value:.6g}"
+
+
 def _num(value: Decimal) -> float | int:
     if value == value.to_integral_value():
         return int(value)

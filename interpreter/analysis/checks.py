@@ -620,6 +620,15 @@ def _number_problem(value: Decimal, bounds: tuple[Decimal, Decimal, int, int]) -
     return None
 
 
+def dose_number_problem(value: Decimal, key: str = "amount") -> str | None:
+    """What is wrong with a dose number under ``DOSE_NUMBER_BOUNDS[key]`` ("must lie between ..."), or None.
+
+    Shared by the load-time check (plain numbers here, an amount expression that folds to a constant in the
+    compiler) and the run-time check of every computed dose (``dose-out-of-range``, interpreter/evaluate.py).
+    """
+    return _number_problem(value, DOSE_NUMBER_BOUNDS[key])
+
+
 def _dose_numbers(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
     """Dose numbers and plausible ranges within sane bounds (``dose-number-range``), checked before any
     arithmetic: ``round_to: 1e-999`` or ``amount: 1e999`` would overflow or print a dose of 1,000 digits."""
@@ -631,7 +640,7 @@ def _dose_numbers(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic
             for key, bounds in DOSE_NUMBER_BOUNDS.items():
                 value = getattr(d, key)
                 if not isinstance(value, Decimal):
-                    continue  # absent, or an expression (its result is checked when the dose is computed)
+                    continue  # absent, or an expression (folded: the compiler; else checked when computed)
                 problem = _number_problem(value, bounds)
                 if problem is not None:
                     shown = model.source_map.text_at((*d.path, key)) or str(value)

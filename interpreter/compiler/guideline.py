@@ -15,12 +15,12 @@ from decimal import Decimal
 from graphlib import CycleError, TopologicalSorter
 from types import MappingProxyType
 
-from ..analysis.checks import CheckInfo, run_checks
+from ..analysis.checks import DOSE_NUMBER_BOUNDS, CheckInfo, dose_number_problem, run_checks
 from ..errors import Diagnostic, Path
 from ..facts.checker import FactChecker
 from ..lang.expressions import CompiledExpression, compile_expression
 from ..loading.model import Action, Dose, GuidelineModel, Node, Recommendation
-from ..result import ACTION_TEXT_FIELDS, ActionResult, CautionResult, Citation, GuidelineInfo
+from ..result import ACTION_TEXT_FIELDS, ActionResult, CautionResult, Citation, GuidelineInfo, brief_decimal
 from ..values.suggest import did_you_mean
 from ..values.types import BOOLEAN, NUMBER, ValueType
 from ..values.units import UnitError, check_unit, conversion_factor, unit_code
@@ -238,6 +238,21 @@ class _Compiler:
                     "dose-limits", f"dose amount {dose.amount} is not above zero", (*dose.path, "amount")
                 )
                 return None
+            if c.is_constant and isinstance(c.constant, Decimal):
+                # an amount written as an expression that folds to a number obeys the same bounds as a
+                # plain number (``5 * 1e100`` would otherwise print a dose of 103 digits)
+                problem = dose_number_problem(c.constant)
+                if problem is not None:
+                    low, high, _, digits = DOSE_NUMBER_BOUNDS["amount"]
+                    self.error(
+                        "dose-number-range",
+                        f"dose amount {dose.amount[:40]} comes to {brief_decimal(c.constant)}, "
+                        f"which {problem}",
+                        (*dose.path, "amount"),
+                        hint=f"write the amount as a number between {low} and {high}, with at most {digits} "
+                        "significant digits, in the dose's unit",
+                    )
+                    return None
             amount = c
             for n in c.names:
                 inputs |= deps.get(n, frozenset())

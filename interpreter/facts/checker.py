@@ -295,14 +295,55 @@ def _in_calendar(t: datetime, cal: tzinfo, raw: object, what: str) -> datetime:
     try:
         if t.year in (1, 9999):
             t.astimezone(UTC)  # an OverflowError here: the instant is outside years 1..9999 in UTC
-        u = t.astimezone(cal)
+        return _to_calendar(t, cal)
     except OverflowError:
         raise _Bad(
             "fact-bad-time",
             f"{what} {_given(raw)} is outside the years 1 to 9999 in UTC or in the evaluation's calendar",
             hint="check the date",
         ) from None
-    return u if type(u.tzinfo) is timezone else _fixed(u, u.utcoffset() or timedelta(0))
+
+
+def _to_calendar(t: datetime, cal: tzinfo) -> datetime:
+    """``t`` (a fixed offset) in the calendar ``cal``, with a fixed offset (the calendar's at that instant).
+
+    ``OverflowError``: the instant is outside the years 1 to 9999 in the calendar. A calendar that is not a
+    ``timezone`` or a ``ZoneInfo`` is a host's ``tzinfo``: whatever it does wrong (its ``utcoffset``,
+    ``dst`` or ``fromutc`` raises, gives no offset, or one of a day or more) is ``eval-bad-time-zone``,
+    never a bare Python error.
+    """
+    if type(cal) is timezone or type(cal) is ZoneInfo:
+        u = t.astimezone(cal)
+        return u if type(u.tzinfo) is timezone else _fixed(u, u.utcoffset() or timedelta(0))
+    try:
+        u = t.astimezone(cal)
+        offset = u.utcoffset()
+    except OverflowError:
+        raise
+    except Exception:  # any failure of host code: refused, never a traceback
+        offset = None
+    if not isinstance(offset, timedelta):
+        raise EvaluationError(
+            "eval-bad-time-zone",
+            f"the time zone (a tzinfo of type {echo(type(cal).__name__[:64])}) failed to convert "
+            f"{_iso(t)}: it gave no valid UTC offset; give an IANA time-zone name such as 'Europe/Paris'",
+        )
+    return _fixed(u, offset)
+
+
+def host_offset(t: datetime, code: str, what: str) -> timedelta | None:
+    """``t.utcoffset()`` (None for a naive time), a failure of a host's ``tzinfo`` (it raises, or gives an
+    offset of a day or more) turned into ``EvaluationError(code)`` about ``what``."""
+    if t.tzinfo is None or type(t.tzinfo) is timezone or type(t.tzinfo) is ZoneInfo:
+        return t.utcoffset()
+    try:
+        return t.utcoffset()
+    except Exception:  # any failure of host code: refused, never a traceback
+        raise EvaluationError(
+            code,
+            f"{what} has a time zone (a tzinfo of type {echo(type(t.tzinfo).__name__[:64])}) that fails to "
+            "give its UTC offset; use datetime.timezone or zoneinfo.ZoneInfo",
+        ) from None
 
 
 def _parse_time(raw: object, what: str) -> datetime:
@@ -337,7 +378,10 @@ def _parse_time(raw: object, what: str) -> datetime:
             ) from None
     else:
         raise _Bad("fact-bad-time", f"{what} {_given(raw)} is not an ISO 8601 time")
-    offset = t.utcoffset() if t.tzinfo is not None else None
+    try:
+        offset = host_offset(t, "fact-bad-time", what)
+    except EvaluationError as exc:
+        raise _Bad("fact-bad-time", exc.message, hint="send e.g. 2026-11-20T08:00:00Z") from None
     if offset is None:
         raise _Bad(
             "fact-bad-time",
@@ -367,20 +411,23 @@ def evaluation_calendar(as_of: object, time_zone: str | tzinfo | None = None) ->
     to it, so a result's date never depends on the offset it was written with. The as-of time is returned
     with a fixed offset (the calendar's at that instant).
 
-    Raises ``EvaluationError``: ``eval-bad-time`` (not a datetime, naive, or outside the years 1 to 9999 in
-    UTC or in the calendar), ``eval-bad-time-zone`` (not a known IANA time-zone name).
+    Raises ``EvaluationError``: ``eval-bad-time`` (not a datetime, naive, outside the years 1 to 9999 in
+    UTC or in the calendar, or its tzinfo fails), ``eval-bad-time-zone`` (not a known IANA time-zone name,
+    or a host tzinfo that fails to convert a time).
     """
-    offset = as_of.utcoffset() if isinstance(as_of, datetime) and as_of.tzinfo is not None else None
+    offset = host_offset(as_of, "eval-bad-time", "the as-of time") if isinstance(as_of, datetime) else None
     if offset is None:
         what = "a naive datetime" if isinstance(as_of, datetime) else type(as_of).__name__
         raise EvaluationError(
             "eval-bad-time", f"the as-of time must be a timezone-aware datetime, not {what}"
         )
     assert isinstance(as_of, datetime)
+    zone = as_of.tzinfo
+    as_of = _fixed(as_of, offset)  # the host's tzinfo is never asked again
     cal: tzinfo
     if time_zone is None:
         # the host's ZoneInfo states a zone (with its daylight saving); any other tzinfo: its offset now
-        cal = as_of.tzinfo if isinstance(as_of.tzinfo, ZoneInfo) else UTC if not offset else timezone(offset)
+        cal = zone if type(zone) is ZoneInfo else UTC if not offset else timezone(offset)
     elif isinstance(time_zone, str):
         cal = _zone(time_zone)
     elif isinstance(time_zone, tzinfo):
@@ -392,9 +439,7 @@ def evaluation_calendar(as_of: object, time_zone: str | tzinfo | None = None) ->
         )
     try:
         as_of.astimezone(UTC)
-        local = as_of.astimezone(cal)
-        if type(local.tzinfo) is not timezone:
-            local = _fixed(local, local.utcoffset() or timedelta(0))
+        local = _to_calendar(as_of, cal)
     except OverflowError:
         raise EvaluationError(
             "eval-bad-time",

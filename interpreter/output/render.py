@@ -11,7 +11,10 @@ from ..textsafe import safe_block, safe_line
 _s = safe_line
 _b = safe_block
 
-__all__ = ["guideline_markdown", "guideline_mermaid", "md_cell", "md_code", "mermaid_label", "result_text"]
+__all__ = [
+    "guideline_markdown", "guideline_mermaid", "md_cell", "md_code", "md_text", "mermaid_label",
+    "result_text",
+]
 
 
 def result_text(result: Result, *, explain: bool = False) -> str:
@@ -199,19 +202,36 @@ def guideline_mermaid(model: GuidelineModel) -> str:
 # Markdown -----------------------------------------------------------------------------------------------
 
 
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_HTML_SPECIAL = re.compile("[&<>]")
+#: The start of a line of author text that would change the document's structure: a code fence (which
+#: swallows the rest of the document), a heading (a forged section), a thematic break or setext underline,
+#: or a link reference definition (a line that renders as nothing). Its first mark is escaped.
+_BLOCK_START = re.compile(r"^( {0,3})(?=`{3,}|~{3,}|#|(?:[-=*_] *){3,}$|=+ *$|\[[^\]]*\]:)", flags=re.M)
+
+
+def md_text(text: object) -> str:
+    """Author text for Markdown outside a code span: controls and invisible characters escaped
+    (``safe_block``), and ``&``, ``<``, ``>`` written as HTML entities, so that no author text becomes
+    HTML (``<!--`` would hide the rest of the document, ``</table><script>`` break out of a table) or a
+    block quote. Line breaks are kept."""
+    return _HTML_SPECIAL.sub(lambda m: _HTML[m.group()], safe_block(text, ""))
+
+
 def md_cell(text: object) -> str:
-    """Text for a Markdown table cell: ``|`` escaped, line breaks as ``<br>``, controls escaped."""
-    return "<br>".join(safe_block(text, "").split("\n")).replace("|", "\\|")
+    """Text for a Markdown table cell: ``|`` escaped, line breaks as ``<br>``, HTML and controls escaped."""
+    return "<br>".join(md_text(text).split("\n")).replace("|", "\\|")
 
 
 def md_inline(text: object) -> str:
-    """Text inside a Markdown line (a heading, a list item): one line, controls escaped."""
-    return " ".join(safe_block(text, "").split("\n"))
+    """Text inside a Markdown line (a heading, a list item): one line, HTML and controls escaped."""
+    return " ".join(md_text(text).split("\n"))
 
 
 def md_code(text: object) -> str:
-    """An inline code span holding ``text`` on one line, fenced with more backticks than it contains."""
-    body = md_inline(text)
+    """An inline code span holding ``text`` on one line, fenced with more backticks than it contains (its
+    content is literal in Markdown: no HTML escaping, which would show as ``&lt;``)."""
+    body = " ".join(safe_block(text, "").split("\n"))
     longest = max((len(run) for run in re.findall("`+", body)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if body.startswith("`") or body.endswith("`") else ""
@@ -219,8 +239,10 @@ def md_code(text: object) -> str:
 
 
 def md_block(text: object) -> str:
-    """A paragraph of author text: line breaks kept, controls escaped."""
-    return safe_block(text, "")
+    """A paragraph of author text: line breaks kept, HTML and controls escaped, and a line that would open
+    a code fence, a heading, a thematic break or a link reference definition written with its first mark
+    escaped (``\\#``, ``\\```` ``` ````), so it reads as the author wrote it, inside the paragraph."""
+    return _BLOCK_START.sub(lambda m: f"{m.group(1)}\\", md_text(text))
 
 
 def guideline_markdown(model: GuidelineModel) -> str:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal, DivisionByZero, Overflow, Underflow, localcontext
 from typing import Any, cast
 
+from ..analysis.checks import DOSE_NUMBER_BOUNDS, dose_number_problem
 from ..compiler.guideline import CompiledBranch, CompiledDose, CompiledGuideline, CompiledNode
 from ..errors import EvaluationError, Location, Path
-from ..facts.checker import DEFAULT_FACTS_LIMITS, FactsLimits, evaluation_calendar
+from ..facts.checker import DEFAULT_FACTS_LIMITS, FactsLimits, evaluation_calendar, host_offset
 from ..lang.expressions import EVALUATION_EXCEPTIONS, CompiledExpression, evaluation_error
 from ..loading.model import Action
 from ..result import (
@@ -29,6 +30,7 @@ from ..result import (
     Result,
     TraceStep,
     UnrecognizedFact,
+    brief_decimal,
     format_decimal,
 )
 from ..values.numbers import DECIMAL_CONTEXT
@@ -302,6 +304,32 @@ def _insufficient(g: CompiledGuideline, inputs: frozenset[str], values: Mapping[
     return sorted(i for i in inputs if values.get(i) is UNKNOWN) or _insufficient_present(g, inputs)
 
 
+def _out_of_range(
+    g: CompiledGuideline, d: CompiledDose, rec_id: str, message: str, path: Path, hint: str
+) -> EvaluationError:
+    """``dose-out-of-range``: a computed dose number beyond the bounds of a written one (docs/api.md, Limits),
+    located at ``path`` (the amount, or the round_to). ``hint`` is appended to the message."""
+    m = d.model
+    expression = m.amount if isinstance(m.amount, str) and path[-1] == "amount" else None
+    return _locate(
+        g,
+        EvaluationError("dose-out-of-range", f"{message}; no dose is shown: {hint}", expression=expression),
+        path,
+        rec_id,
+    )
+
+
+def _arithmetic_words(exc: ArithmeticError) -> str:
+    """What an arithmetic failure of a dose calculation means, in words (never a Python exception name)."""
+    if isinstance(exc, DivisionByZero | ZeroDivisionError):
+        return "it would divide by zero"
+    if isinstance(exc, Overflow | OverflowError):
+        return "a number in it is too large to compute"
+    if isinstance(exc, Underflow):
+        return "a number in it is too small to compute"
+    return "the calculation has no defined result for these numbers"
+
+
 def _dose(
     g: CompiledGuideline,
     d: CompiledDose,
@@ -324,6 +352,17 @@ def _dose(
                 (*m.path, "amount"),
                 rec_id,
             ) from exc
+    expression = m.amount if isinstance(m.amount, str) else None
+    if isinstance(amount, Decimal) and expression is not None and amount > 0:
+        # a computed amount obeys the bounds of a written one (zero or less is dose-not-positive below)
+        problem = dose_number_problem(amount)
+        if problem is not None:
+            raise _out_of_range(
+                g, d, rec_id,
+                f"the dose amount came out as {brief_decimal(amount)} {m.unit}, which {problem}",
+                (*m.path, "amount"),
+                "round the amount expression, e.g. round(..., 1), and bound it with min() and max()",
+            )
     prescribed = (
         f"{format_decimal(amount)} {m.unit}" if isinstance(amount, Decimal) else f"{m.amount} {m.unit}"
     )
@@ -364,17 +403,38 @@ def _dose(
             g,
             EvaluationError(
                 "dose-not-positive",
-                f"the dose of {d.total_unit} came out as {format_decimal(total)}",
-                expression=m.amount if isinstance(m.amount, str) else None,
+                f"the dose of {d.total_unit} came out as {brief_decimal(total)}",
+                expression=expression,
             ),
             (*m.path, "amount"),
             rec_id,
+        )
+    highest = DOSE_NUMBER_BOUNDS["amount"][1]
+    if total > highest:  # checked before rounding or capping: a runaway dose is a defect, never capped
+        raise _out_of_range(
+            g, d, rec_id,
+            f"the dose came out as {brief_decimal(total)} {d.total_unit}, above the largest dose number "
+            f"{format_decimal(highest)}",
+            (*m.path, "amount"),
+            "bound the amount (and its basis) so that the dose stays within the limits of docs/api.md",
         )
     if m.round_to is not None:
         rounded = (total / m.round_to).quantize(Decimal(1), rounding=ROUND_HALF_UP) * m.round_to
         if rounded != total:
             steps.append(
                 f"rounded (half up) to a multiple of {format_decimal(m.round_to)} {d.total_unit}: "
+                f"{format_decimal(rounded)} {d.total_unit}"
+            )
+        total = rounded
+    else:
+        # no round_to: the dose shown has at most DOSE_DIGITS significant digits and no place finer than
+        # DOSE_FINEST (the bounds of a written dose number); the calculation says so when that changed it
+        _, _, finest, digits = DOSE_NUMBER_BOUNDS["amount"]
+        rounded = total.quantize(Decimal(1).scaleb(max(total.adjusted() - digits + 1, finest)), ROUND_HALF_UP)
+        if rounded != total:
+            steps.append(
+                f"{format_decimal(total)} {d.total_unit} rounded (half up) to {digits} significant digits, "
+                f"at most {-finest} decimal places (the dose sets no round_to): "
                 f"{format_decimal(rounded)} {d.total_unit}"
             )
         total = rounded
@@ -393,6 +453,13 @@ def _dose(
             ),
             (*m.path, "round_to") if m.round_to is not None else m.path,
             rec_id,
+        )
+    problem = dose_number_problem(total)
+    if problem is not None:  # a fine round_to on a large dose: 123456.789 mg has 9 significant digits
+        raise _out_of_range(
+            g, d, rec_id, f"the dose of {format_decimal(total)} {d.total_unit} {problem}",
+            (*m.path, "round_to") if m.round_to is not None else m.path,
+            "choose a coarser round_to",
         )
     warnings: list[str] = []
     if m.warn_below is not None and total < m.warn_below:
@@ -424,7 +491,10 @@ def _action(
     except ArithmeticError as exc:
         raise _locate(
             g,
-            EvaluationError("dose-arithmetic", f"the dose could not be computed: {type(exc).__name__}"),
+            EvaluationError(
+                "dose-arithmetic",
+                f"the dose could not be computed for these facts: {_arithmetic_words(exc)}; no dose is shown",
+            ),
             (*a.path, "dose"),
             rec_id,
         ) from exc
@@ -453,7 +523,7 @@ def evaluate(
         raise EvaluationError(
             "eval-bad-time", f"the as-of time must be a timezone-aware datetime, not {type(as_of).__name__}"
         )
-    elif as_of.tzinfo is None or as_of.utcoffset() is None:
+    elif host_offset(as_of, "eval-bad-time", "the as-of time") is None:
         raise EvaluationError("eval-naive-time", "the as-of time must carry a time zone offset")
     # a fixed offset in the evaluation's calendar, within years 1..9999 (arithmetic by instant)
     as_of, _ = evaluation_calendar(as_of, time_zone)
