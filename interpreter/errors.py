@@ -96,11 +96,6 @@ class Diagnostic:
             data["related"] = [{"file": r.file, "line": r.line, "column": r.column} for r in self.related]
         return data
 
-    def as_warning(self) -> Diagnostic:
-        return Diagnostic(
-            self.code, self.message, self.location, Severity.WARNING, self.path, self.hint, self.related
-        )
-
     def as_error(self) -> Diagnostic:
         return Diagnostic(
             self.code, self.message, self.location, Severity.ERROR, self.path, self.hint, self.related

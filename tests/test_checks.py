@@ -12,7 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from interpreter.analysis.checks import RULES, CheckInfo, Interval, _union, branch_interval, run_checks
+from interpreter.analysis.checks import run_checks
+from interpreter.analysis.intervals import Interval, union
+from interpreter.analysis.registry import RULES, CheckInfo
+from interpreter.analysis.thresholds import branch_interval
 from interpreter.errors import Diagnostic, Path, Severity
 from interpreter.loading.model import GuidelineModel, build_model
 from interpreter.loading.schema import validate_document
@@ -322,7 +325,7 @@ def test_intersect_contains_empty(a: Interval, b: Interval) -> None:
 
 @given(st.lists(_interval, max_size=5))
 def test_union(intervals: list[Interval]) -> None:
-    merged = _union(intervals)
+    merged = union(intervals)
     expected: set[Fraction] = set().union(*(_members(i) for i in intervals)) if intervals else set()
     got: set[Fraction] = set().union(*(_members(i) for i in merged)) if merged else set()
     assert got == expected

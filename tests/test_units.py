@@ -9,7 +9,7 @@ from fractions import Fraction
 import pytest
 
 from interpreter.values import units
-from interpreter.values.units import UnitError, check_unit, conversion_factor, same_dimension, split_per_unit
+from interpreter.values.units import UnitError, check_unit, conversion_factor, same_dimension
 
 REQUIRED = [
     "10*9/L",
@@ -141,8 +141,8 @@ def test_non_terminating_factor_is_refused_but_exact_ratio_is_given() -> None:
         conversion_factor("kg", "[lb_av]")
     assert info.value.code == "unit-inexact"
     assert units.exact_ratio("kg", "[lb_av]") == Fraction(100000000, 45359237)
-    assert not units.is_exact("kg", "[lb_av]")
-    assert units.is_exact("[lb_av]", "kg")
+    assert units.exact_decimal(units.exact_ratio("kg", "[lb_av]")) is None
+    assert units.exact_decimal(units.exact_ratio("[lb_av]", "kg")) == Decimal("0.45359237")
 
 
 def test_offset_units_are_not_converted_by_a_factor() -> None:
@@ -161,14 +161,6 @@ def test_same_dimension() -> None:
     assert same_dimension("/uL", "10*9/L")
     assert same_dimension("[lb_av]", "kg")
     assert not same_dimension("m", "m2")
-
-
-def test_split_per_unit() -> None:
-    assert split_per_unit("ug/kg") == ("ug", "kg")
-    assert split_per_unit("ug/m2") == ("ug", "m2")
-    assert split_per_unit("mg/kg/d") == ("mg/kg", "d")
-    assert split_per_unit("ug") is None
-    assert split_per_unit("/uL") is None
 
 
 def test_dimension_text() -> None:

@@ -36,7 +36,8 @@ import yaml
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from interpreter.analysis.checks import CheckInfo, run_checks  # noqa: E402
+from interpreter.analysis.checks import run_checks  # noqa: E402
+from interpreter.analysis.registry import CheckInfo  # noqa: E402
 from interpreter.loading.model import build_model  # noqa: E402
 from interpreter.loading.schema import guideline_validator, validate_document  # noqa: E402
 from interpreter.loading.source import load_yaml  # noqa: E402

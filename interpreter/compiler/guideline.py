@@ -15,7 +15,9 @@ from decimal import Decimal
 from graphlib import CycleError, TopologicalSorter
 from types import MappingProxyType
 
-from ..analysis.checks import DOSE_NUMBER_BOUNDS, CheckInfo, dose_number_problem, run_checks
+from ..analysis.checks import run_checks
+from ..analysis.doses import DOSE_NUMBER_BOUNDS, dose_number_problem
+from ..analysis.registry import CheckInfo
 from ..errors import Diagnostic, Path
 from ..facts.checker import FactChecker
 from ..lang.expressions import CompiledExpression, compile_expression

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, DivisionByZero, Overflow, Underflow, localcontext
 from typing import Any, cast
 
-from ..analysis.checks import DOSE_NUMBER_BOUNDS, dose_number_problem
+from ..analysis.doses import DOSE_NUMBER_BOUNDS, dose_number_problem
 from ..compiler.guideline import CompiledBranch, CompiledDose, CompiledGuideline, CompiledNode
 from ..errors import EvaluationError, Location, Path
 from ..facts.checker import DEFAULT_FACTS_LIMITS, FactsLimits, evaluation_calendar, host_offset

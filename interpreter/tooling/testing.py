@@ -83,10 +83,6 @@ class Coverage:
         for r in result.recommendations:
             self.recommendations[r.id] = True
 
-    @staticmethod
-    def _pct(d: Mapping[str, bool]) -> float:
-        return 100.0 * sum(d.values()) / len(d) if d else 100.0
-
     @property
     def total(self) -> int:
         return len(self.nodes) + len(self.branches) + len(self.recommendations)

@@ -52,9 +52,7 @@ __all__ = [
     "dimension",
     "exact_decimal",
     "exact_ratio",
-    "is_exact",
     "same_dimension",
-    "split_per_unit",
     "unit_code",
 ]
 
@@ -346,11 +344,6 @@ def exact_decimal(ratio: Fraction) -> Decimal | None:
     return _terminating(ratio)
 
 
-def is_exact(from_code: str, to_code: str) -> bool:
-    """Whether the factor from ``from_code`` to ``to_code`` is a terminating decimal."""
-    return _terminating(exact_ratio(from_code, to_code)) is not None
-
-
 @lru_cache(maxsize=4096)
 def conversion_factor(from_code: str, to_code: str) -> Decimal:
     """The EXACT ``Decimal`` factor from ``from_code`` to ``to_code`` (value_in_to = value_in_from * factor).
@@ -368,26 +361,3 @@ def conversion_factor(from_code: str, to_code: str) -> Decimal:
             f"the factor from '{from_code}' to '{to_code}' ({ratio}) has no exact decimal value",
         )
     return dec
-
-
-def split_per_unit(code: str) -> tuple[str, str] | None:
-    """Split a per-basis unit at its last top-level ``/``: ``'ug/kg' -> ('ug', 'kg')``.
-
-    Returns None when ``code`` has no such ``/`` (``'ug'``) or a side is empty (``'/uL'``). Both sides are
-    checked to be UCUM units (``UnitError`` otherwise).
-    """
-    depth = 0
-    cut = -1
-    for i, ch in enumerate(code):
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == "/" and depth == 0:
-            cut = i
-    if cut <= 0 or cut == len(code) - 1:
-        return None
-    top, per = code[:cut], code[cut + 1 :]
-    check_unit(top)
-    check_unit(per)
-    return top, per

@@ -1,44 +1,27 @@
-"""JSON Schema validation of a parsed guideline document, with diagnostics at the right line.
+"""Explain jsonschema errors as located, readable ``schema-*`` diagnostics.
 
-The schema (``schema/guideline.schema.json``, bundled as ``interpreter.bundled.schema``) is read and its
-Draft 2020-12 validator built once per process (``functools.cache``; the validator is read-only and safe
-to share between threads). Every schema error becomes a ``schema-*`` diagnostic located through the
-document's ``SourceMap``: an unknown key at the key, a wrong value at the value, a missing key at the
-mapping that lacks it. For ``oneOf``/``anyOf`` the branch the author evidently meant is chosen (the one
-whose discriminating ``type`` matches) and its errors are reported; otherwise ``best_match`` decides.
-
-Numbers from the strict loader are ``int`` or ``Decimal``; both count as JSON numbers, ``bool`` does not.
+``SchemaExplainer.explain(error)`` turns one ``jsonschema`` ``ValidationError`` into diagnostics located
+through the document's ``SourceMap``: an unknown key at the key, a wrong value at the value, a missing key at
+the mapping that lacks it. The handler is chosen by the failing keyword (``EXPLAIN``, a table keyed by the
+jsonschema validator keyword; a keyword without an entry gets the generic ``schema-invalid``). For
+``oneOf``/``anyOf`` the branch the author evidently meant is chosen (the one whose discriminating ``type``
+matches) and its errors are reported; otherwise ``best_match`` decides.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from ..errors import Diagnostic, Location, Path, Severity, sort_diagnostics
-from ..values.suggest import did_you_mean
-from .resources import read_text
-from .source import SourceMap
+from ...errors import Diagnostic, Location, Path, Severity
+from ...values.suggest import did_you_mean
+from ..source import SourceMap
 
-__all__ = [
-    "bundled_schema",
-    "bundled_validator",
-    "fast_validity_check",
-    "format_path",
-    "guideline_schema",
-    "guideline_validator",
-    "validate_document",
-    "validate_with",
-]
-
-SCHEMA_FILE = "guideline.schema.json"
+__all__ = ["EXPLAIN", "SchemaExplainer", "format_path"]
 
 _TYPE_WORDS = {
     "string": "text",
@@ -72,208 +55,6 @@ _NUMBERISH = re.compile(r"[-+]?[0-9._:xXa-fA-F]*[0-9][0-9._:xXa-fA-FeE+-]*|[-+]?
 _BOOLISH = {"yes", "no", "on", "off", "y", "n", "true", "false"}
 
 
-@functools.cache
-def bundled_schema(name: str) -> dict[str, Any]:
-    """A bundled JSON Schema by file name (``guideline.schema.json``, ``tests.schema.json``), parsed once."""
-    schema: dict[str, Any] = json.loads(read_text("schema", name))
-    return schema
-
-
-@functools.cache
-def bundled_validator(name: str) -> Draft202012Validator:
-    """The Draft 2020-12 validator of a bundled schema, built once (read-only, thread-safe)."""
-    schema = bundled_schema(name)
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
-
-
-def guideline_schema() -> dict[str, Any]:
-    """The guideline JSON Schema (parsed once)."""
-    return bundled_schema(SCHEMA_FILE)
-
-
-def guideline_validator() -> Draft202012Validator:
-    """The Draft 2020-12 validator of the guideline schema, built once (read-only, thread-safe)."""
-    return bundled_validator(SCHEMA_FILE)
-
-
-# --------------------------------------------------------------------------------------------------
-# fast path: a compiled yes/no check of the keywords the guideline schema uses
-#
-# jsonschema's iter_errors costs about 4 microseconds per instance node (it builds a validator per step),
-# which made schema validation most of the time spent on a valid file. Most files in CI are valid, so a
-# compiled check answers "valid?" first and jsonschema runs only to explain a "no". The compiled check
-# supports only the keywords below (compiling any other keyword raises, and then jsonschema always runs);
-# where it cannot be sure (e.g. uniqueness of non-text items) it answers "no", which only sends the file to
-# jsonschema. A differential test (tests/test_schema.py) holds it to jsonschema's answer.
-
-Check = Callable[[Any], bool]
-
-_ANNOTATIONS = frozenset({"$schema", "$id", "title", "description", "examples", "default", "$comment",
-                          "then", "else"})
-
-
-def _is_number(x: Any) -> bool:
-    return isinstance(x, int | float | Decimal) and not isinstance(x, bool)
-
-
-_PY_TYPES: dict[str, Check] = {
-    "object": lambda x: isinstance(x, dict),
-    "array": lambda x: isinstance(x, list),
-    "string": lambda x: isinstance(x, str),
-    "number": _is_number,
-    "boolean": lambda x: isinstance(x, bool),
-    "null": lambda x: x is None,
-}
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "minimum": lambda a, b: a >= b,
-    "maximum": lambda a, b: a <= b,
-    "exclusiveMinimum": lambda a, b: a > b,
-    "exclusiveMaximum": lambda a, b: a < b,
-}
-
-
-def _all(checks: Sequence[Check]) -> Check:
-    if not checks:
-        return lambda x: True
-    if len(checks) == 1:
-        return checks[0]
-    frozen = tuple(checks)
-
-    def check(x: Any) -> bool:
-        return all(c(x) for c in frozen)
-
-    return check
-
-
-def _keyword(key: str, value: Any, schema: dict[str, Any]) -> Check:  # one branch per keyword
-    if key == "type":
-        tests = tuple(_PY_TYPES[n] for n in ([value] if isinstance(value, str) else value))
-
-        def type_(x: Any) -> bool:
-            return any(t(x) for t in tests)
-        return type_
-    if key == "properties":
-        props = tuple((k, _compile(v)) for k, v in value.items())
-
-        def properties(x: Any) -> bool:
-            return not isinstance(x, dict) or all(f(x[k]) for k, f in props if k in x)
-        return properties
-    if key == "additionalProperties":
-        if "patternProperties" in schema:
-            raise NotImplementedError("patternProperties")
-        known = frozenset(schema.get("properties", {}))
-        if value is False:
-            def closed(x: Any) -> bool:
-                return not isinstance(x, dict) or all(n in known for n in x)
-            return closed
-        extra = _compile(value)
-
-        def additional(x: Any) -> bool:
-            return not isinstance(x, dict) or all(extra(v) for n, v in x.items() if n not in known)
-        return additional
-    if key == "required":
-        names = tuple(value)
-
-        def required(x: Any) -> bool:
-            return not isinstance(x, dict) or all(n in x for n in names)
-        return required
-    if key == "propertyNames":
-        name_check = _compile(value)
-
-        def property_names(x: Any) -> bool:
-            return not isinstance(x, dict) or all(name_check(n) for n in x)
-        return property_names
-    if key in ("minProperties", "minItems", "minLength", "maxLength"):
-        n = int(value)
-        kind: type[dict[Any, Any]] | type[list[Any]] | type[str] = (
-            dict if key == "minProperties" else list if key == "minItems" else str)
-        at_most = key == "maxLength"
-
-        def size(x: Any) -> bool:
-            if not isinstance(x, kind):
-                return True
-            return len(x) <= n if at_most else len(x) >= n
-        return size
-    if key == "items":
-        item = _compile(value)
-
-        def items(x: Any) -> bool:
-            return not isinstance(x, list) or all(item(v) for v in x)
-        return items
-    if key == "uniqueItems":
-        def unique(x: Any) -> bool:  # only text items are compared here; anything else goes to jsonschema
-            if not value or not isinstance(x, list):
-                return True
-            return all(isinstance(v, str) for v in x) and len(set(x)) == len(x)
-        return unique
-    if key in ("enum", "const"):
-        allowed = [value] if key == "const" else list(value)
-        if not all(isinstance(a, str) for a in allowed):
-            raise NotImplementedError("enum of non-text values")
-        allowed_set = frozenset(allowed)
-
-        def enum(x: Any) -> bool:
-            return isinstance(x, str) and x in allowed_set
-        return enum
-    if key == "pattern":
-        rx = re.compile(value)
-
-        def pattern(x: Any) -> bool:
-            return not isinstance(x, str) or rx.search(x) is not None
-        return pattern
-    if key in _COMPARE:
-        op = _COMPARE[key]
-
-        def bound(x: Any) -> bool:
-            return not _is_number(x) or op(x, value)
-        return bound
-    if key in ("allOf", "anyOf", "oneOf"):
-        subs = tuple(_compile(v) for v in value)
-        if key == "allOf":
-            return _all(subs)
-        if key == "anyOf":
-            def any_of(x: Any) -> bool:
-                return any(f(x) for f in subs)
-            return any_of
-
-        def one_of(x: Any) -> bool:
-            return sum(1 for f in subs if f(x)) == 1
-        return one_of
-    if key == "not":
-        inner = _compile(value)
-
-        def not_(x: Any) -> bool:
-            return not inner(x)
-        return not_
-    if key == "if":
-        cond = _compile(value)
-        then, other = _compile(schema.get("then", True)), _compile(schema.get("else", True))
-
-        def if_(x: Any) -> bool:
-            return then(x) if cond(x) else other(x)
-        return if_
-    raise NotImplementedError(f"keyword {key!r}")
-
-
-def _compile(schema: Any) -> Check:
-    if schema is True:
-        return lambda x: True
-    if schema is False:
-        return lambda x: False
-    if not isinstance(schema, dict):
-        raise TypeError(f"not a schema: {schema!r}")
-    return _all([_keyword(k, v, schema) for k, v in schema.items() if k not in _ANNOTATIONS])
-
-
-@functools.cache
-def fast_validity_check() -> Check | None:
-    """The compiled yes/no check of the guideline schema (None if the schema uses a keyword it lacks)."""
-    try:
-        return _compile(guideline_schema())
-    except (NotImplementedError, KeyError, TypeError, re.error):
-        return None
-
 
 def format_path(path: Sequence[str | int]) -> str:
     """``("nodes", 0, "branches", 1, "then")`` -> ``nodes[0].branches[1].then``."""
@@ -286,53 +67,6 @@ def format_path(path: Sequence[str | int]) -> str:
     return out or "(top level)"
 
 
-#: The most schema diagnostics collected for one document: past it the check stops (the caller reports
-#: ``too-many-diagnostics``), so that a file of a million unknown keys costs no more than a few hundred.
-MAX_SCHEMA_DIAGNOSTICS = 200
-
-
-def validate_document(
-    data: Any, source_map: SourceMap, max_diagnostics: int = MAX_SCHEMA_DIAGNOSTICS
-) -> list[Diagnostic]:
-    """Validate ``data`` against the guideline schema; one diagnostic per problem, sorted by location.
-
-    Stops after ``max_diagnostics + 1`` diagnostics (so a caller can tell that there were more).
-    """
-    fast = fast_validity_check()
-    if fast is not None and fast(data):
-        return []
-    return validate_with(SCHEMA_FILE, data, source_map, max_diagnostics)
-
-
-def validate_with(
-    schema_name: str, data: Any, source_map: SourceMap, max_diagnostics: int = MAX_SCHEMA_DIAGNOSTICS
-) -> list[Diagnostic]:
-    """Validate ``data`` against the bundled schema ``schema_name`` (e.g. ``tests.schema.json``), with the
-    same ``schema-*`` diagnostics as guideline files; sorted by location. Stops early after
-    ``max_diagnostics + 1`` diagnostics."""
-    converter = _Converter(source_map, bundled_schema(schema_name))
-    out: list[Diagnostic] = []
-    seen: set[tuple[str, Path, str]] = set()
-    for error in bundled_validator(schema_name).iter_errors(data):
-        for diag in converter.convert(error):
-            key = (diag.code, diag.path, diag.message)
-            if key not in seen:
-                seen.add(key)
-                out.append(diag)
-            if len(out) > max_diagnostics:
-                break
-        if len(out) > max_diagnostics:
-            break
-    # a value of the wrong type also fails its enum/pattern/range: say only what matters
-    wrong_type = {d.path for d in out if d.code == "schema-type"}
-    out = [d for d in out if d.code == "schema-type" or d.path not in wrong_type]
-    return sort_diagnostics(out)
-
-
-# --------------------------------------------------------------------------------------------------
-
-
-#: The did-you-mean search compares at most this many candidates, each and the word cut to this length.
 def _join_or(items: Sequence[str]) -> str:
     items = list(items)
     if len(items) <= 1:
@@ -340,7 +74,9 @@ def _join_or(items: Sequence[str]) -> str:
     return ", ".join(items[:-1]) + " or " + items[-1]
 
 
-class _Converter:
+class SchemaExplainer:
+    """Explains the jsonschema errors of one document (``schema``: the schema it was validated against)."""
+
     def __init__(self, source_map: SourceMap, schema: Mapping[str, Any]) -> None:
         self.sm = source_map
         self.schema = schema
@@ -400,31 +136,18 @@ class _Converter:
 
     # -- dispatch ----------------------------------------------------------------------------------
 
-    def convert(self, error: ValidationError, extra_hint: str | None = None) -> Iterator[Diagnostic]:
-        validator = error.validator
-        path: Path = tuple(error.absolute_path)
-        if validator in ("oneOf", "anyOf"):
-            yield from self.alternatives(error)
-        elif validator == "additionalProperties" and _vv(error) is False:
-            yield from self.unknown_keys(error, path)
-        elif validator == "required":
-            yield from self.required(error, path)
-        elif validator == "type":
-            yield self.type_error(error, path)
-        elif validator in ("enum", "const"):
-            yield self.enum_error(error, path, extra_hint)
-        elif validator == "pattern":
-            yield self.pattern_error(error, path, extra_hint)
-        elif validator == "not":
-            yield from self.not_allowed(error, path)
-        elif validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-            yield self.range_error(error, path)
-        else:
-            yield self.other(error, path)
+    def explain(self, error: ValidationError, extra_hint: str | None = None) -> Iterator[Diagnostic]:
+        """The diagnostics of one jsonschema error, by the handler of its keyword in ``EXPLAIN``."""
+        handler = EXPLAIN.get(str(error.validator), SchemaExplainer.invalid_value)
+        return handler(self, error, tuple(error.absolute_path), extra_hint)
 
     # -- rules -------------------------------------------------------------------------------------
 
-    def unknown_keys(self, error: ValidationError, path: Path) -> Iterator[Diagnostic]:
+    def unknown_keys(self, error: ValidationError, path: Path, extra_hint: str | None,
+                      ) -> Iterator[Diagnostic]:
+        if keyword_value(error) is not False:  # additionalProperties with a schema: a value is wrong
+            yield self.invalid(error, path)
+            return
         allowed = sorted((_schema_of(error).get("properties") or {}).keys())
         instance = error.instance if isinstance(error.instance, dict) else {}
         for key in instance:
@@ -437,9 +160,9 @@ class _Converter:
             yield self.diag("schema-unknown-key", f"unknown key '{key}' in {where}",
                             self.sm.key_at((*path, key)), (*path, key), hint)
 
-    def required(self, error: ValidationError, path: Path) -> Iterator[Diagnostic]:
+    def required(self, error: ValidationError, path: Path, extra_hint: str | None) -> Iterator[Diagnostic]:
         instance = error.instance if isinstance(error.instance, dict) else {}
-        missing = [k for k in _vv(error) if k not in instance]
+        missing = [k for k in keyword_value(error) if k not in instance]
         cond = self.condition(error)
         for key in missing:
             msg = f"{self.where(path)} is missing the required key '{key}'"
@@ -464,14 +187,14 @@ class _Converter:
                 return str(desc) if desc else None
         return None
 
-    def type_error(self, error: ValidationError, path: Path) -> Diagnostic:
-        expected = _vv(error)
+    def type_error(self, error: ValidationError, path: Path, extra_hint: str | None) -> Iterator[Diagnostic]:
+        expected = keyword_value(error)
         types = [expected] if isinstance(expected, str) else list(expected)
         words = _join_or([_TYPE_WORDS.get(t, t) for t in types])
         got = self.describe(error.instance, path)
         msg = f"{self.where(path)}: expected {words}, got {got}"
         hint = self.type_hint(types, error.instance, path, _schema_of(error).get("pattern"))
-        return self.diag("schema-type", msg, self.sm.at(path), path, hint)
+        yield self.diag("schema-type", msg, self.sm.at(path), path, hint)
 
     def type_hint(self, types: Sequence[str], instance: Any, path: Path,
                   pattern: str | None = None) -> str | None:
@@ -496,8 +219,8 @@ class _Converter:
             return "write true or false, in lower case"
         return None
 
-    def enum_error(self, error: ValidationError, path: Path, extra_hint: str | None = None) -> Diagnostic:
-        allowed = [_vv(error)] if error.validator == "const" else list(_vv(error))
+    def enum_error(self, error: ValidationError, path: Path, extra_hint: str | None) -> Iterator[Diagnostic]:
+        allowed = [keyword_value(error)] if error.validator == "const" else list(keyword_value(error))
         shown = [str(a) for a in allowed]
         got = self.describe(error.instance, path)
         msg = f"{self.where(path)}: {got} is not one of: {', '.join(shown)}"
@@ -506,15 +229,17 @@ class _Converter:
             guess = did_you_mean(error.instance, shown)
             if guess:
                 hint = f"did you mean '{guess}'?"
-        return self.diag("schema-enum", msg, self.sm.at(path), path, hint)
+        yield self.diag("schema-enum", msg, self.sm.at(path), path, hint)
 
-    def pattern_error(self, error: ValidationError, path: Path, extra_hint: str | None = None) -> Diagnostic:
-        pattern = str(_vv(error))
+    def pattern_error(self, error: ValidationError, path: Path, extra_hint: str | None,
+                      ) -> Iterator[Diagnostic]:
+        pattern = str(keyword_value(error))
         words = _PATTERN_WORDS.get(pattern)
         if "propertyNames" in error.absolute_schema_path:
             key = str(error.instance)
             msg = f"the name '{key}' in {self.where(path)} is not {words or f'of the form {pattern}'}"
-            return self.diag("schema-pattern", msg, self.sm.key_at((*path, key)), (*path, key), extra_hint)
+            yield self.diag("schema-pattern", msg, self.sm.key_at((*path, key)), (*path, key), extra_hint)
+            return
         got = self.describe(error.instance, path)
         msg = f"{self.where(path)}: {got} is not {words or f'of the form {pattern}'}"
         hint = extra_hint
@@ -523,9 +248,9 @@ class _Converter:
             hint = f"did you mean '{guess}'?"
         if hint is None and not words:
             hint = _schema_of(error).get("description")
-        return self.diag("schema-pattern", msg, self.sm.at(path), path, hint)
+        yield self.diag("schema-pattern", msg, self.sm.at(path), path, hint)
 
-    def not_allowed(self, error: ValidationError, path: Path) -> Iterator[Diagnostic]:
+    def not_allowed(self, error: ValidationError, path: Path, extra_hint: str | None) -> Iterator[Diagnostic]:
         instance = error.instance if isinstance(error.instance, dict) else {}
         forbidden: list[str] = []
 
@@ -535,11 +260,11 @@ class _Converter:
                 for sub in [*s.get("anyOf", ()), *s.get("oneOf", ()), *s.get("allOf", ())]:
                     collect(sub)
 
-        collect(_vv(error))
+        collect(keyword_value(error))
         present = [k for k in forbidden if k in instance]
         cond = self.condition(error)
         if not present:  # pragma: no cover - every `not` in the schema forbids keys
-            yield self.other(error, path)
+            yield self.invalid(error, path)
             return
         for key in present:
             if cond and cond.startswith("unless "):
@@ -552,8 +277,8 @@ class _Converter:
             yield self.diag("schema-key-not-allowed", msg, self.sm.key_at((*path, key)), (*path, key),
                             f"remove `{key}:` or change the kind of this entry")
 
-    def range_error(self, error: ValidationError, path: Path) -> Diagnostic:
-        bound = _vv(error)
+    def range_error(self, error: ValidationError, path: Path, extra_hint: str | None) -> Iterator[Diagnostic]:
+        bound = keyword_value(error)
         words = {
             "minimum": f"at least {bound}",
             "maximum": f"at most {bound}",
@@ -561,34 +286,25 @@ class _Converter:
             "exclusiveMaximum": f"less than {bound}",
         }[str(error.validator)]
         msg = f"{self.where(path)}: must be {words}, got {self.describe(error.instance, path)}"
-        return self.diag("schema-range", msg, self.sm.at(path), path, _schema_of(error).get("description"))
+        yield self.diag("schema-range", msg, self.sm.at(path), path, _schema_of(error).get("description"))
 
-    def other(self, error: ValidationError, path: Path) -> Diagnostic:
-        v = error.validator
-        value = _vv(error)
-        where = self.where(path)
-        if v == "minItems":
-            msg = f"{where}: the list must have at least {value} item{'s' if value != 1 else ''}"
-        elif v == "minLength":
-            msg = f"{where}: the text must not be empty" if value == 1 else \
-                f"{where}: the text must be at least {value} characters long"
-        elif v == "maxLength":
-            msg = f"{where}: the text is longer than {value} characters"
-        elif v == "minProperties":
-            msg = f"{where}: must have at least {value} entr{'ies' if value != 1 else 'y'}"
-        elif v == "uniqueItems":
-            dupes = _duplicates(error.instance)
-            msg = f"{where}: the list repeats " + ", ".join(f"'{d}'" for d in dupes)
-        else:
-            msg = f"{where}: {error.message}"
+    def invalid_value(self, error: ValidationError, path: Path, extra_hint: str | None,
+                      ) -> Iterator[Diagnostic]:
+        yield self.invalid(error, path)
+
+    def invalid(self, error: ValidationError, path: Path) -> Diagnostic:
+        """``schema-invalid``: in words for the keywords of ``_INVALID_WORDS``, else jsonschema's message."""
+        words = _INVALID_WORDS.get(str(error.validator))
+        problem = error.message if words is None else words(keyword_value(error), error.instance)
+        msg = f"{self.where(path)}: {problem}"
         return self.diag("schema-invalid", msg, self.sm.at(path), path, _schema_of(error).get("description"))
 
     # -- oneOf / anyOf -----------------------------------------------------------------------------
 
-    def alternatives(self, error: ValidationError) -> Iterator[Diagnostic]:
-        path: Path = tuple(error.absolute_path)
+    def alternatives(self, error: ValidationError, path: Path, extra_hint: str | None,
+                      ) -> Iterator[Diagnostic]:
         if not error.context:  # oneOf matched more than one branch
-            yield self.other(error, path)
+            yield self.invalid(error, path)
             return
         depth = len(error.absolute_path)
         branches: dict[int, list[ValidationError]] = {}
@@ -609,7 +325,7 @@ class _Converter:
             (errs,) = candidates.values()
             description = _schema_of(error).get("description")
             for e in errs:
-                yield from self.convert(e, description)
+                yield from self.explain(e, description)
             return
         if not candidates:
             yield self.no_branch_matches(error, branches, depth)
@@ -618,14 +334,14 @@ class _Converter:
         common_missing = None
         for errs in candidates.values():
             keys = {m for e in errs if e.validator == "required" and tuple(e.absolute_path)[depth:] == ()
-                    for m in _vv(e) if isinstance(e.instance, dict) and m not in e.instance}
+                    for m in keyword_value(e) if isinstance(e.instance, dict) and m not in e.instance}
             common_missing = keys if common_missing is None else common_missing & keys
         if common_missing:
             key = sorted(common_missing)[0]
             yield self.diag("schema-required", f"{self.where(path)} is missing the required key '{key}'",
                             self.sm.at(path), (*path, key), f"add `{key}:`")
             return
-        constants = [str(_vv(e)) for errs in candidates.values() for e in errs
+        constants = [str(keyword_value(e)) for errs in candidates.values() for e in errs
                      if e.validator == "const" and tuple(e.absolute_path)[depth:] == ()]
         extra_hint = None
         if constants and isinstance(error.instance, str):
@@ -634,9 +350,9 @@ class _Converter:
                 extra_hint = f"did you mean '{guess}'?"
         best = best_match([e for errs in candidates.values() for e in errs])
         if best is None:  # pragma: no cover - candidates are never empty here
-            yield self.other(error, path)
+            yield self.invalid(error, path)
             return
-        yield from self.convert(best, extra_hint)
+        yield from self.explain(best, extra_hint)
 
     def no_branch_matches(self, error: ValidationError, branches: Mapping[int, list[ValidationError]],
                           depth: int) -> Diagnostic:
@@ -649,7 +365,7 @@ class _Converter:
                 rel = tuple(e.absolute_path)[depth:]
                 if rel == ("type",) and e.validator in ("const", "enum"):
                     type_path = tuple(e.absolute_path)
-                    vals = [_vv(e)] if e.validator == "const" else list(_vv(e))
+                    vals = [keyword_value(e)] if e.validator == "const" else list(keyword_value(e))
                     allowed.extend(str(v) for v in vals if str(v) not in allowed)
         if type_path is not None:
             instance = error.instance.get("type") if isinstance(error.instance, dict) else None
@@ -662,7 +378,7 @@ class _Converter:
         for errs in branches.values():
             for e in errs:
                 if tuple(e.absolute_path)[depth:] == () and e.validator == "type":
-                    vv = _vv(e)
+                    vv = keyword_value(e)
                     for t in [vv] if isinstance(vv, str) else vv:
                         if t not in types:
                             types.append(t)
@@ -672,8 +388,8 @@ class _Converter:
         return self.diag("schema-type", msg, self.sm.at(path), path, hint)
 
 
-def _vv(error: ValidationError) -> Any:
-    """The value of the failing keyword (typed loosely on purpose)."""
+def keyword_value(error: ValidationError) -> Any:
+    """The value of the failing keyword in the schema (e.g. the list of ``required``; typed loosely)."""
     return error.validator_value
 
 
@@ -690,3 +406,32 @@ def _duplicates(items: Any) -> list[str]:
             dupes.append(str(item))
         seen.append(item)
     return dupes
+
+
+#: What is wrong, in words, for a keyword explained as ``schema-invalid``: (keyword value, instance) -> text.
+_INVALID_WORDS: dict[str, Callable[[Any, Any], str]] = {
+    "minItems": lambda n, _: f"the list must have at least {n} item{'s' if n != 1 else ''}",
+    "minLength": lambda n, _: "the text must not be empty" if n == 1 else
+    f"the text must be at least {n} characters long",
+    "maxLength": lambda n, _: f"the text is longer than {n} characters",
+    "minProperties": lambda n, _: f"must have at least {n} entr{'ies' if n != 1 else 'y'}",
+    "uniqueItems": lambda _, items: "the list repeats " + ", ".join(f"'{d}'" for d in _duplicates(items)),
+}
+
+#: How each failing jsonschema keyword is explained (a keyword without an entry: ``invalid_value``).
+Handler = Callable[[SchemaExplainer, ValidationError, Path, str | None], Iterator[Diagnostic]]
+EXPLAIN: dict[str, Handler] = {
+    "oneOf": SchemaExplainer.alternatives,
+    "anyOf": SchemaExplainer.alternatives,
+    "additionalProperties": SchemaExplainer.unknown_keys,
+    "required": SchemaExplainer.required,
+    "type": SchemaExplainer.type_error,
+    "enum": SchemaExplainer.enum_error,
+    "const": SchemaExplainer.enum_error,
+    "pattern": SchemaExplainer.pattern_error,
+    "not": SchemaExplainer.not_allowed,
+    "minimum": SchemaExplainer.range_error,
+    "maximum": SchemaExplainer.range_error,
+    "exclusiveMinimum": SchemaExplainer.range_error,
+    "exclusiveMaximum": SchemaExplainer.range_error,
+}

@@ -1,0 +1,50 @@
+"""The registry of static checks: ``CheckInfo``, the ``rule`` decorator that fills ``RULES``, ``report``.
+
+A rule is a generator ``(model, info) -> diagnostics``; it never raises for bad content. Each is registered
+once with ``@rule("its-main-code")`` in the module that defines it (``rules.py``, ``thresholds.py``,
+``doses.py``); ``checks.run_checks`` runs them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from ..errors import Diagnostic, Location, Path, Severity
+from ..loading.model import GuidelineModel
+
+__all__ = ["RULES", "CheckInfo", "Rule", "report", "rule"]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInfo:
+    """What the compiler learned that the structural checks need."""
+
+    #: The names (inputs and derived values) each successfully compiled expression reads, by the path of the
+    #: expression's value, e.g. ``("nodes", 3, "branches", 0, "when")`` or ``("derived", "bsa", "expr")``.
+    #: An expression that failed to compile is absent.
+    expr_names: Mapping[Path, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
+
+
+Rule = Callable[[GuidelineModel, CheckInfo], Iterator[Diagnostic]]
+
+#: Every rule, with the main code it reports (a rule may report more than one code), in registration order.
+RULES: list[tuple[str, Rule]] = []
+
+
+def rule(code: str) -> Callable[[Rule], Rule]:
+    """Register the decorated rule in ``RULES`` under its main diagnostic code."""
+    def register(check: Rule) -> Rule:
+        RULES.append((code, check))
+        return check
+    return register
+
+
+def report(model: GuidelineModel, code: str, message: str, path: Path, hint: str | None = None,
+           related: Sequence[Location] = (), *, key: bool = False, severity: Severity = Severity.ERROR,
+           ) -> Diagnostic:
+    """A diagnostic at ``path`` of the guideline (at its key when ``key``)."""
+    sm = model.source_map
+    location = sm.key_at(path) if key else sm.at(path)
+    return Diagnostic(code, message, location, severity, path, hint, tuple(related))
