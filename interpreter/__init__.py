@@ -23,7 +23,7 @@ if TYPE_CHECKING:
         Location,
         Severity,
     )
-    from .facts.checker import parse_facts_json
+    from .facts.json import parse_facts_json
     from .result import Result
     from .values.unknown import UNKNOWN
 
@@ -39,7 +39,7 @@ _LAZY: dict[str, str] = {
     "Location": "errors",
     "Severity": "errors",
     "UNKNOWN": "values.unknown",
-    "parse_facts_json": "facts.checker",
+    "parse_facts_json": "facts.json",
     "Result": "result",
 }
 

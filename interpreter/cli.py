@@ -232,7 +232,7 @@ def _parse_at(text: str | None, time_zone: str | None = None) -> datetime | None
     """The ``--at`` time, checked with the ``--time-zone`` calendar (a usage error, exit 2, when either is
     bad: no offset, outside years 1..9999 in UTC or in the calendar, an unknown zone)."""
     from .errors import EvaluationError
-    from .facts.checker import evaluation_calendar
+    from .facts.values import evaluation_calendar
 
     shown = json.dumps(text[:64] + ("..." if len(text) > 64 else ""), ensure_ascii=True) if text else ""
     at: datetime | None = None
@@ -294,7 +294,7 @@ def evaluate(
     Exits 0 when the result is complete, 1 when it is incomplete (some decision needs more facts),
     2 for bad facts or a guideline that cannot be used, 3 for an internal error.
     """
-    from .facts.checker import read_facts
+    from .facts.json import read_facts
 
     as_of = _parse_at(at, time_zone)
     g = _load_reference(guideline_ref, version, bundled=bundled, fmt=fmt, command="evaluate")

@@ -14,7 +14,7 @@ import pytest
 
 import interpreter
 from interpreter.errors import EvaluationError, FactsError
-from interpreter.facts.checker import evaluation_calendar
+from interpreter.facts.values import evaluation_calendar
 
 HERE = pathlib.Path(__file__).resolve().parent
 MINI = HERE / "fixtures" / "eval" / "mini.guideline.yaml"

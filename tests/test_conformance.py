@@ -38,7 +38,8 @@ import reference_eval as ref
 import yaml
 
 from interpreter.errors import EvaluationError, FactsError, Location
-from interpreter.facts.checker import FactChecker, FactsLimits, parse_facts_json
+from interpreter.facts.checker import FactChecker, FactsLimits
+from interpreter.facts.json import parse_facts_json
 from interpreter.lang.expressions import compile_expression
 from interpreter.loading.model import Input
 from interpreter.values.durations import parse_duration

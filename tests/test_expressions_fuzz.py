@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from interpreter.errors import EvaluationError, FactsError, Location
-from interpreter.facts.checker import FactChecker, parse_facts_json
+from interpreter.facts.checker import FactChecker
+from interpreter.facts.json import parse_facts_json
 from interpreter.lang.expressions import compile_expression
 from interpreter.loading.model import Input
 from interpreter.values.types import BOOLEAN, NUMBER, ValueType

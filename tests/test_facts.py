@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from interpreter.errors import EvaluationError, FactsError, Location
-from interpreter.facts.checker import CheckedFacts, FactChecker, FactStatus, parse_facts_json
+from interpreter.facts.checker import CheckedFacts, FactChecker, FactStatus
+from interpreter.facts.json import parse_facts_json
 from interpreter.lang.expressions import compile_expression
 from interpreter.loading.model import Input
 from interpreter.values.types import BOOLEAN, NUMBER, ValueType

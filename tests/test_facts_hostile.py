@@ -21,13 +21,9 @@ from hypothesis import strategies as st
 import interpreter
 from interpreter.cli import main
 from interpreter.errors import EvaluationError, FactsError, Location
-from interpreter.facts.checker import (
-    FactChecker,
-    FactsLimits,
-    evaluation_calendar,
-    parse_facts_json,
-    read_facts,
-)
+from interpreter.facts.checker import FactChecker, FactsLimits
+from interpreter.facts.json import parse_facts_json, read_facts
+from interpreter.facts.values import evaluation_calendar
 from interpreter.lang.expressions import compile_expression
 from interpreter.loading.model import Input
 from interpreter.values.types import BOOLEAN, NUMBER, ValueType

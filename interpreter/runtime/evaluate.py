@@ -16,7 +16,8 @@ from typing import Any, cast
 from ..analysis.doses import DOSE_NUMBER_BOUNDS, dose_number_problem
 from ..compiler.guideline import CompiledBranch, CompiledDose, CompiledGuideline, CompiledNode
 from ..errors import EvaluationError, Location, Path
-from ..facts.checker import DEFAULT_FACTS_LIMITS, FactsLimits, evaluation_calendar, host_offset
+from ..facts.checker import DEFAULT_FACTS_LIMITS, FactsLimits
+from ..facts.values import evaluation_calendar, host_offset
 from ..lang.expressions import EVALUATION_EXCEPTIONS, CompiledExpression, evaluation_error
 from ..loading.model import Action
 from ..result import (
@@ -512,7 +513,7 @@ def evaluate(
     facts_limits: FactsLimits = DEFAULT_FACTS_LIMITS,
 ) -> Result:
     """Evaluate ``g`` against raw host ``facts`` at ``as_of`` (default: now, UTC), with calendar days in
-    ``time_zone`` (default: the offset of ``as_of``; see ``interpreter.facts.checker.evaluation_calendar``).
+    ``time_zone`` (default: the offset of ``as_of``; see ``interpreter.facts.values.evaluation_calendar``).
 
     Raises ``FactsError`` for malformed facts (nothing partial is returned) and ``EvaluationError`` when an
     expression fails at run time or the guideline does not apply at ``as_of``.
