@@ -290,7 +290,7 @@ CODES: Final[Mapping[Code, CodeInfo]] = MappingProxyType({
     Code.PATH_NOT_FOUND: _error(Stage.VALIDATOR, "a path does not exist"),
     Code.NO_GUIDELINE_FILES: _error(Stage.VALIDATOR, "a folder holds no guideline file"),
     Code.FILE_UNREADABLE: _error(Stage.VALIDATOR, "a file cannot be read, or is no regular file"),
-    Code.FILE_NOT_A_GUIDELINE: _error(Stage.VALIDATOR, "a file not named *.yaml is not a valid guideline"),
+    Code.FILE_NOT_A_GUIDELINE: _error(Stage.VALIDATOR, "a file not named `*.yaml` is not a valid guideline"),
     Code.TOO_MANY_DIAGNOSTICS: _error(Stage.VALIDATOR, "a file has more problems than are listed"),
     Code.INTERNAL_ERROR: _error(Stage.VALIDATOR, "a stage raised an exception: a bug", internal=True),
     # -- library
