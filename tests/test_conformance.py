@@ -35,13 +35,13 @@ from typing import Any
 import pytest
 import reference_eval as ref
 import yaml
+from helpers import make_input
 
 from interpreter.codes import CODES, Stage, codes_of
 from interpreter.errors import EvaluationError, FactsError, Location
 from interpreter.facts.checker import FactChecker, FactsLimits, parse_facts_json
 from interpreter.lang.expressions import compile_expression
 from interpreter.loading.model import Input
-from interpreter.values.durations import parse_duration
 from interpreter.values.types import BOOLEAN, NUMBER, ValueType
 from interpreter.values.unknown import UNKNOWN
 
@@ -74,20 +74,17 @@ def _inputs(spec: Mapping[str, Any]) -> dict[str, Input]:
     for name, d in spec.items():
         plaus = d.get("plausible") or {}
         max_age = d.get("max_age")
-        out[name] = Input(
-            name=name,
-            type=d["type"],
-            description=d.get("description", name),
-            location=Location("inputs.yaml", 1, 1),
-            path=("inputs", name),
+        out[name] = make_input(
+            name,
+            d["type"],
+            d.get("description", name),
             unit=d.get("unit"),
             accepted_units=tuple(d.get("accepted_units", ())),
             bare_number=bool(d.get("bare_number", False)),
             plausible_min=_dec(plaus.get("min")),
             plausible_max=_dec(plaus.get("max")),
             values=tuple(d.get("values", ())),
-            max_age=parse_duration(max_age) if max_age else None,
-            max_age_text=max_age,
+            max_age=max_age or None,
         )
     return out
 
