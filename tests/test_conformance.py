@@ -25,7 +25,6 @@ the same error code, unless the entry is listed in ``ORACLE_EXCLUDED`` with its 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,13 +35,14 @@ from typing import Any
 import pytest
 import reference_eval as ref
 import yaml
+from helpers import make_input
 
+from interpreter.codes import CODES, Stage, codes_of
 from interpreter.errors import EvaluationError, FactsError, Location
 from interpreter.facts.checker import FactChecker, FactsLimits
 from interpreter.facts.json import parse_facts_json
 from interpreter.lang.expressions import compile_expression
 from interpreter.loading.model import Input
-from interpreter.values.durations import parse_duration
 from interpreter.values.types import BOOLEAN, NUMBER, ValueType
 from interpreter.values.unknown import UNKNOWN
 
@@ -75,20 +75,17 @@ def _inputs(spec: Mapping[str, Any]) -> dict[str, Input]:
     for name, d in spec.items():
         plaus = d.get("plausible") or {}
         max_age = d.get("max_age")
-        out[name] = Input(
-            name=name,
-            type=d["type"],
-            description=d.get("description", name),
-            location=Location("inputs.yaml", 1, 1),
-            path=("inputs", name),
+        out[name] = make_input(
+            name,
+            d["type"],
+            d.get("description", name),
             unit=d.get("unit"),
             accepted_units=tuple(d.get("accepted_units", ())),
             bare_number=bool(d.get("bare_number", False)),
             plausible_min=_dec(plaus.get("min")),
             plausible_max=_dec(plaus.get("max")),
             values=tuple(d.get("values", ())),
-            max_age=parse_duration(max_age) if max_age else None,
-            max_age_text=max_age,
+            max_age=max_age or None,
         )
     return out
 
@@ -289,18 +286,13 @@ def test_corpus_is_not_empty() -> None:
 
 
 def test_every_expression_and_fact_code_is_in_the_corpus() -> None:
-    """Every diagnostic code the expression compiler and the fact checker emit has a case."""
+    """Every code of the expression compiler and the fact checker has a case (but the internal ones, host
+    programming errors tested in tests/test_expressions.py)."""
     codes = {c.data.get("error") for c in CASES} | {c.data.get("runtime_error") for c in CASES}
     for c in CASES:
         for e in c.data.get("facts_error") or ():
             codes.add(e["code"])
-    emitted: set[str] = set()
-    package = Path(__file__).parent.parent / "interpreter"
-    for module in (*(package / "lang").rglob("*.py"), *(package / "facts").rglob("*.py")):
-        text = module.read_text(encoding="utf-8")
-        emitted |= set(re.findall(r'"((?:expr|fact)-[a-z]+(?:-[a-z]+)*)"', text))
-    # host programming errors, tested in tests/test_expressions.py
-    emitted -= {"expr-missing-value", "expr-bad-value"}
+    emitted = {c for c in codes_of(Stage.EXPRESSION, Stage.FACTS) if not CODES[c].internal}
     assert len(emitted) > 20
     assert emitted <= codes, sorted(emitted - codes)
 

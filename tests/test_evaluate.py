@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import pathlib
-import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import jsonschema
 import pytest
+from helpers import run_in_threads
 
 import interpreter
 from interpreter import EvaluationError, FactsError, GuidelineError
@@ -238,19 +238,11 @@ def _patients() -> list[dict[str, object]]:
 def test_eight_threads_give_the_same_results_as_one(g: interpreter.Guideline) -> None:
     patients = _patients()
     expected = [json.dumps(g.evaluate(p, AS_OF).to_json(), sort_keys=True) for p in patients]
-    results: list[list[str]] = [[] for _ in range(8)]
-    barrier = threading.Barrier(8)
 
-    def work(slot: int) -> None:
-        barrier.wait()
-        results[slot] = [json.dumps(g.evaluate(p, AS_OF).to_json(), sort_keys=True) for p in patients]
+    def work(_: int) -> list[str]:
+        return [json.dumps(g.evaluate(p, AS_OF).to_json(), sort_keys=True) for p in patients]
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for r in results:
+    for r in run_in_threads(work):
         assert r == expected
 
 

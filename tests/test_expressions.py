@@ -7,7 +7,6 @@ import ast
 import copy
 import pickle
 import re
-import threading
 from dataclasses import FrozenInstanceError
 from datetime import UTC, datetime
 from decimal import Decimal, getcontext, localcontext
@@ -15,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from helpers import run_in_threads
 
 from interpreter.errors import EvaluationError, Location
 from interpreter.lang.expressions import (
@@ -295,40 +295,26 @@ def test_one_compiled_expression_from_many_threads() -> None:
         severity = UNKNOWN if i % 11 == 0 else ("mild", "moderate", "severe")[i % 3]
         cases.append({"anc": anc, "fever": fever, "severity": severity})
     expected = [c.evaluate(v, NOW) for v in cases]
-    errors: list[str] = []
-    barrier = threading.Barrier(8)
 
-    def worker() -> None:
-        barrier.wait()
+    def worker(_: int) -> list[str]:
+        errors: list[str] = []
         for _ in range(25):
             for v, want in zip(cases, expected, strict=True):
                 got = c.evaluate(v, NOW)
                 if got is not want:
                     errors.append(f"{v}: {got} != {want}")
+        return errors
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert run_in_threads(worker) == [[]] * 8
     assert {repr(e) for e in expected} == {"True", "False", "unknown"}
 
 
 def test_compiling_from_many_threads() -> None:
-    results: list[object] = []
-    lock = threading.Lock()
 
-    def worker(i: int) -> None:
-        c = compile_ok(f"anc < q({800 + i}, '/uL')")
-        with lock:
-            results.append(c.evaluate({"anc": Decimal("0.81")}, NOW))
+    def worker(i: int) -> object:
+        return compile_ok(f"anc < q({800 + i}, '/uL')").evaluate({"anc": Decimal("0.81")}, NOW)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = run_in_threads(worker, 20)
     assert sorted(map(str, results)) == ["False"] * 11 + ["True"] * 9
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import reference_eval as ref
+from helpers import make_input
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +25,6 @@ from interpreter.errors import EvaluationError, FactsError, Location
 from interpreter.facts.checker import FactChecker
 from interpreter.facts.json import parse_facts_json
 from interpreter.lang.expressions import compile_expression
-from interpreter.loading.model import Input
 from interpreter.values.types import BOOLEAN, NUMBER, ValueType
 from interpreter.values.unknown import UNKNOWN
 
@@ -486,47 +486,17 @@ def test_unit_invariance_of_a_threshold(values: dict[str, Any]) -> None:
 
 # -- facts ------------------------------------------------------------------------------------------------
 
-_L = Location("inputs.yaml", 1, 1)
 INPUTS = {
-    "anc": Input(
-        "anc",
-        "quantity",
-        "ANC",
-        _L,
-        (),
-        unit="10*9/L",
-        accepted_units=("/uL", "/mm3"),
-        plausible_min=Decimal(0),
-        plausible_max=Decimal(100),
-        max_age=timedelta(hours=48),
-    ),
-    "weight": Input(
-        "weight",
-        "quantity",
-        "weight",
-        _L,
-        (),
-        unit="kg",
-        accepted_units=("[lb_av]",),
-        plausible_min=Decimal("0.3"),
-        plausible_max=Decimal(400),
-        bare_number=True,
-    ),
-    "age": Input("age", "number", "age", _L, (), plausible_min=Decimal(0), plausible_max=Decimal(120)),
-    "fever": Input("fever", "boolean", "fever", _L, ()),
-    "severity": Input("severity", "code", "severity", _L, (), values=("mild", "moderate", "severe")),
-    "chemo_end": Input("chemo_end", "datetime", "end", _L, ()),
-    "anc_series": Input(
-        "anc_series",
-        "series",
-        "series",
-        _L,
-        (),
-        unit="10*9/L",
-        accepted_units=("/uL",),
-        plausible_min=Decimal(0),
-        plausible_max=Decimal(100),
-    ),
+    "anc": make_input("anc", "quantity", "ANC", unit="10*9/L", accepted_units=("/uL", "/mm3"),
+                      plausible=(0, 100), max_age="PT48H"),
+    "weight": make_input("weight", "quantity", unit="kg", accepted_units=("[lb_av]",), plausible=("0.3", 400),
+                         bare_number=True),
+    "age": make_input("age", "number", plausible=(0, 120)),
+    "fever": make_input("fever", "boolean"),
+    "severity": make_input("severity", "code", values=("mild", "moderate", "severe")),
+    "chemo_end": make_input("chemo_end", "datetime", "end"),
+    "anc_series": make_input("anc_series", "series", unit="10*9/L", accepted_units=("/uL",),
+                             plausible=(0, 100)),
 }
 CHECKER = FactChecker(INPUTS)
 RAW_SCALARS = st.one_of(

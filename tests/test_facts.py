@@ -3,65 +3,33 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal, localcontext
 from zoneinfo import ZoneInfo
 
 import pytest
+from helpers import make_input, run_in_threads
 
 from interpreter.errors import EvaluationError, FactsError, Location
 from interpreter.facts.checker import CheckedFacts, FactChecker, FactStatus
 from interpreter.facts.json import parse_facts_json
 from interpreter.lang.expressions import compile_expression
-from interpreter.loading.model import Input
 from interpreter.values.types import BOOLEAN, NUMBER, ValueType
 from interpreter.values.unknown import UNKNOWN
 
 L = Location("g.yaml", 1, 1)
 AS_OF = datetime(2026, 11, 24, 9, tzinfo=UTC)
 INPUTS = {
-    "anc": Input(
-        "anc",
-        "quantity",
-        "ANC",
-        L,
-        ("inputs", "anc"),
-        unit="10*9/L",
-        accepted_units=("/uL",),
-        plausible_min=Decimal(0),
-        plausible_max=Decimal(100),
-        max_age=timedelta(hours=48),
-        max_age_text="PT48H",
-    ),
-    "weight": Input(
-        "weight",
-        "quantity",
-        "weight",
-        L,
-        ("inputs", "weight"),
-        unit="kg",
-        accepted_units=("[lb_av]",),
-        plausible_min=Decimal("0.3"),
-        plausible_max=Decimal(400),
-    ),
-    "age": Input(
-        "age", "number", "age", L, ("inputs", "age"), plausible_min=Decimal(0), plausible_max=Decimal(120)
-    ),
-    "febrile": Input("febrile", "boolean", "fever", L, ("inputs", "febrile")),
-    "cause": Input("cause", "code", "cause", L, ("inputs", "cause"), values=("chemotherapy", "drug")),
-    "chemo_end": Input("chemo_end", "datetime", "end", L, ("inputs", "chemo_end")),
-    "series": Input(
-        "series",
-        "series",
-        "ANC series",
-        L,
-        ("inputs", "series"),
-        unit="10*9/L",
-        accepted_units=("/uL",),
-        plausible_min=Decimal(0),
-        plausible_max=Decimal(100),
-    ),
+    "anc": make_input("anc", "quantity", "ANC", unit="10*9/L", accepted_units=("/uL",), plausible=(0, 100),
+                      max_age="PT48H"),
+    "weight": make_input("weight", "quantity", unit="kg", accepted_units=("[lb_av]",),
+                         plausible=("0.3", 400)),
+    "age": make_input("age", "number", plausible=(0, 120)),
+    "febrile": make_input("febrile", "boolean", "fever"),
+    "cause": make_input("cause", "code", values=("chemotherapy", "drug")),
+    "chemo_end": make_input("chemo_end", "datetime", "end"),
+    "series": make_input("series", "series", "ANC series", unit="10*9/L", accepted_units=("/uL",),
+                         plausible=(0, 100)),
 }
 CHECKER = FactChecker(INPUTS)
 
@@ -288,38 +256,19 @@ def test_check_from_many_threads() -> None:
         for i in range(200)
     ]
     expected = [CHECKER.check(f, AS_OF).values for f in facts]
-    errors: list[int] = []
 
-    def worker() -> None:
-        for i, f in enumerate(facts):
-            if CHECKER.check(f, AS_OF).values != expected[i]:
-                errors.append(i)
+    def worker(_: int) -> list[int]:
+        return [i for i, f in enumerate(facts) if CHECKER.check(f, AS_OF).values != expected[i]]
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert run_in_threads(worker) == [[]] * 8
 
 
 # -- time zones: every datetime a fact carries is normalized to a fixed offset ---------------------------
 
 NY = ZoneInfo("America/New_York")
 DST_INPUTS = {
-    "anc": Input(
-        "anc",
-        "quantity",
-        "ANC",
-        L,
-        ("inputs", "anc"),
-        unit="10*9/L",
-        plausible_min=Decimal(0),
-        plausible_max=Decimal(100),
-        max_age=timedelta(hours=72),
-        max_age_text="PT72H",
-    ),
-    "chemo_end": Input("chemo_end", "datetime", "end", L, ("inputs", "chemo_end")),
+    "anc": make_input("anc", "quantity", "ANC", unit="10*9/L", plausible=(0, 100), max_age="PT72H"),
+    "chemo_end": INPUTS["chemo_end"],
     "series": INPUTS["series"],
 }
 DST_CHECKER = FactChecker(DST_INPUTS)
@@ -480,9 +429,9 @@ def test_parse_facts_json_echoes_huge_numbers_briefly() -> None:
 
 TIME_CHECKER = FactChecker(
     {
-        "chemo_end": Input("chemo_end", "datetime", "end", L, ("inputs", "chemo_end"), time="past"),
-        "next_dose": Input("next_dose", "datetime", "next", L, ("inputs", "next_dose"), time="future"),
-        "any_time": Input("any_time", "datetime", "any", L, ("inputs", "any_time")),
+        "chemo_end": make_input("chemo_end", "datetime", "end", time="past"),
+        "next_dose": make_input("next_dose", "datetime", "next", time="future"),
+        "any_time": make_input("any_time", "datetime", "any"),
     }
 )
 

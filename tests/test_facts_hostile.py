@@ -10,11 +10,11 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from helpers import make_input
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,7 +25,6 @@ from interpreter.facts.checker import FactChecker, FactsLimits
 from interpreter.facts.json import parse_facts_json, read_facts
 from interpreter.facts.values import evaluation_calendar
 from interpreter.lang.expressions import compile_expression
-from interpreter.loading.model import Input
 from interpreter.values.types import BOOLEAN, NUMBER, ValueType
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -137,32 +136,10 @@ def test_the_kept_duplicate_does_not_depend_on_the_unit_it_was_sent_in() -> None
 
 L = Location("g.yaml", 1, 1)
 INPUTS = {
-    "when": Input("when", "datetime", "a time", L, ("inputs", "when"), time="past"),
-    "next": Input("next", "datetime", "a time", L, ("inputs", "next"), time="future"),
-    "anc": Input(
-        "anc",
-        "quantity",
-        "ANC",
-        L,
-        ("inputs", "anc"),
-        unit="10*9/L",
-        plausible_min=Decimal(0),
-        plausible_max=Decimal(100),
-        max_age=timedelta(hours=72),
-        max_age_text="PT72H",
-    ),
-    "s": Input(
-        "s",
-        "series",
-        "ANC series",
-        L,
-        ("inputs", "s"),
-        unit="10*9/L",
-        plausible_min=Decimal(0),
-        plausible_max=Decimal(100),
-        max_age=timedelta(days=3),
-        max_age_text="P3D",
-    ),
+    "when": make_input("when", "datetime", "a time", time="past"),
+    "next": make_input("next", "datetime", "a time", time="future"),
+    "anc": make_input("anc", "quantity", "ANC", unit="10*9/L", plausible=(0, 100), max_age="PT72H"),
+    "s": make_input("s", "series", "ANC series", unit="10*9/L", plausible=(0, 100), max_age="P3D"),
 }
 CHECKER = FactChecker(INPUTS)
 ENV = {n: i.value_type for n, i in INPUTS.items()}
@@ -402,7 +379,7 @@ def test_100k_near_miss_unknown_names_finish_fast_with_bounded_suggestions() -> 
 
 def test_fact_errors_are_bounded_with_a_final_count() -> None:
     checker = FactChecker(
-        {f"n{i}": Input(f"n{i}", "number", "n", L, ("inputs", f"n{i}")) for i in range(300)}
+        {f"n{i}": make_input(f"n{i}", "number", "n") for i in range(300)}
     )
     with pytest.raises(FactsError) as info:
         checker.check({f"n{i}": "text" for i in range(300)}, AS_OF)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
 import pytest
+from helpers import run_in_threads
 
 from interpreter.values import units
 from interpreter.values.units import UnitError, check_unit, conversion_factor, same_dimension
@@ -175,19 +175,11 @@ def test_factors_from_many_threads_agree() -> None:
     expected = {p: conversion_factor(*p) for p in pairs}
     units.exact_ratio.cache_clear()
     conversion_factor.cache_clear()
-    errors: list[str] = []
 
-    def worker() -> None:
-        for p in pairs * 20:
-            if conversion_factor(*p) != expected[p]:
-                errors.append(str(p))
+    def worker(_: int) -> list[str]:
+        return [str(p) for p in pairs * 20 if conversion_factor(*p) != expected[p]]
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert run_in_threads(worker) == [[]] * 8
 
 
 def test_the_unit_table_agrees_with_the_ucum_library() -> None:
