@@ -170,3 +170,105 @@ def test_render_markdown_and_mermaid() -> None:
 def test_list_shows_the_bundled_guidelines() -> None:
     code, out, _ = run("list")
     assert code == 0 and out.startswith("leukopenia\t1.0.0\tdraft")
+
+
+# output formats: the registry, SARIF, JUnit XML ---------------------------------------------------------
+def test_format_choices_are_the_registry_names() -> None:
+    import click
+
+    from interpreter.output.registry import (
+        DIAGNOSTIC_FORMATS,
+        FORMATS,
+        RENDERING_FORMATS,
+        RESULT_FORMATS,
+        TEST_REPORT_FORMATS,
+    )
+
+    expected = {"validate": DIAGNOSTIC_FORMATS, "evaluate": RESULT_FORMATS, "test": TEST_REPORT_FORMATS,
+                "render": RENDERING_FORMATS}
+    for name, formats in expected.items():
+        params = main.commands[name].params
+        [option] = [p for p in params if isinstance(p, click.Option) and "--format" in p.opts]
+        assert isinstance(option.type, click.Choice)
+        assert tuple(option.type.choices) == formats.names and option.default == formats.default
+    assert {k: f.names for k, f in FORMATS.items()} == {
+        "diagnostics": ("text", "json", "github", "sarif"), "results": ("text", "json"),
+        "test-reports": ("text", "json", "junit"), "renderings": ("markdown", "mermaid"),
+    }
+    assert all(f.kind == k for k, f in FORMATS.items())
+    # the commands without --format offer none
+    for name in ("lock", "list", "examples"):
+        assert not any("--format" in getattr(p, "opts", ()) for p in main.commands[name].params)
+
+
+def test_validate_sarif_lists_every_result_under_a_rule_with_its_location() -> None:
+    files = [str(f) for f in sorted((HERE / "fixtures" / "invalid").glob("*/*.y*ml"))]
+    code, out, _ = run("validate", *files, "--format", "sarif")
+    assert code in (1, 2)
+    sarif = json.loads(out)
+    assert sarif["version"] == "2.1.0" and sarif["$schema"].endswith("sarif-2.1.0.json")
+    [run_] = sarif["runs"]
+    driver = run_["tool"]["driver"]
+    assert driver["name"] == "guideline-interpreter" and driver["version"]
+    rule_ids = [r["id"] for r in driver["rules"]]
+    assert rule_ids == sorted(set(rule_ids)) and all(r["shortDescription"]["text"] for r in driver["rules"])
+    _, json_out, _ = run("validate", *files, "--format", "json")
+    diagnostics = json.loads(json_out)["diagnostics"]
+    results = run_["results"]
+    assert len(results) == len(diagnostics) > 50
+    assert {r["ruleId"] for r in results} == set(rule_ids)
+    for r, d in zip(results, diagnostics, strict=True):
+        assert r["ruleId"] == d["code"] and rule_ids[r["ruleIndex"]] == r["ruleId"]
+        assert r["level"] == d["severity"] in ("error", "warning")
+        assert r["message"]["text"].startswith(d["message"].split("\n")[0][:20])
+        if not d["file"] or d["file"].startswith("<"):
+            assert "locations" not in r
+            continue
+        [location] = r["locations"]
+        physical = location["physicalLocation"]
+        assert physical["artifactLocation"]["uri"].endswith(pathlib.Path(d["file"]).name)
+        if d["line"]:
+            assert physical["region"]["startLine"] == d["line"]
+            assert physical["region"].get("startColumn", 0) == d["column"]
+
+
+def test_sarif_of_a_clean_run_has_no_results_and_no_rules() -> None:
+    code, out, _ = run("validate", str(MINI), "--format", "sarif")
+    sarif = json.loads(out)
+    assert code == 0 and sarif["runs"][0]["results"] == []
+    assert sarif["runs"][0]["tool"]["driver"]["rules"] == []
+    assert sarif["runs"][0]["invocations"] == [{"executionSuccessful": True}]
+
+
+def test_test_junit_counts_cases_failures_and_file_errors(tmp_path: pathlib.Path) -> None:
+    from xml.etree import ElementTree
+
+    facts = ("{anc: {value: 0.7, unit: 10*9/L, at: '2026-11-24T06:00:00Z'}, febrile: false,"
+             " weight: {value: 70, unit: kg}, height: {value: 170, unit: cm}, cause: other}")
+    (tmp_path / "a.tests.yaml").write_text(
+        f"guideline: {MINI}\nat: '{AT}'\ncases:\n"
+        f"  - name: passes\n    facts: {facts}\n    expect: {{recommendations: [treat]}}\n"
+        f"  - name: fails <&> \"quoted\"\n    facts: {facts}\n    expect: {{recommendations: [watch]}}\n"
+        f"  - name: fails too\n    facts: {facts}\n    expect: {{recommendations: []}}\n"
+    )
+    (tmp_path / "b.tests.yaml").write_text("guideline: nope.yaml\ncases: 3\n")
+    code, out, _ = run("test", str(tmp_path), "--format", "junit")
+    assert code == 1
+    root = ElementTree.fromstring(out)
+    assert root.tag == "testsuites"
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("4", "2", "1")
+    suites = {pathlib.Path(s.get("name", "")).name: s for s in root.iter("testsuite")}
+    a, b = suites["a.tests.yaml"], suites["b.tests.yaml"]
+    assert (a.get("tests"), a.get("failures"), a.get("errors")) == ("3", "2", "0")
+    cases = a.findall("testcase")
+    assert [c.get("name") for c in cases] == ["passes", 'fails <&> "quoted"', "fails too"]
+    assert [c.find("failure") is not None for c in cases] == [False, True, True]
+    failure = cases[1].find("failure")
+    assert failure is not None and "missing:    watch" in (failure.text or "")
+    [error] = b.iter("error")
+    assert error.get("type") == "schema-type" and "expected a list" in (error.text or "")
+
+
+def test_test_junit_without_test_files_is_a_usage_error(tmp_path: pathlib.Path) -> None:
+    code, out, err = run("test", str(tmp_path), "--format", "junit")
+    assert code == 2 and out == "" and "no test files found" in err

@@ -29,6 +29,7 @@ NOT_CODES = {
     "utf-8": "an encoding name",
     "site-packages": "a folder name (bundled-file lookup)",
     "guideline-interpreter": "the distribution's name",
+    "test-reports": "a kind of output format (output/registry.py)",
 }
 
 #: Code prefixes and the stage each belongs to (codes without one of these prefixes are not checked here).

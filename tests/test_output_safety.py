@@ -17,8 +17,10 @@ from hypothesis import strategies as st
 from interpreter import load
 from interpreter.cli import main
 from interpreter.errors import Diagnostic, Location
-from interpreter.output.render import guideline_markdown, guideline_mermaid, md_cell, md_code, result_text
-from interpreter.output.reporters import REPORTERS
+from interpreter.output.options import FormatOptions
+from interpreter.output.registry import DIAGNOSTIC_FORMATS
+from interpreter.output.render import guideline_markdown, guideline_mermaid, md_cell, md_code
+from interpreter.output.results import result_text
 from interpreter.textsafe import escape_surrogates, safe_block, safe_line
 from interpreter.tooling.validate import ValidationReport
 
@@ -95,7 +97,7 @@ def test_api_result_text_escapes_hostile_fact_names() -> None:
     from datetime import datetime
 
     result = g.evaluate(json.loads(HOSTILE_FACTS), datetime.fromisoformat(AT))
-    text = result_text(result, explain=True)
+    text = result_text(result, FormatOptions(explain=True))
     text.encode("utf-8")
     assert "RESULT: complete" not in text.splitlines()
     assert "  ~ anc\\nRESULT: complete" in text
@@ -138,10 +140,11 @@ def test_any_text_never_adds_a_line_or_fails_to_encode(name: str, value: str, la
     diag = Diagnostic("schema-unknown-key", f"unknown key '{name}'", Location(label, 1, 1), hint="h" + value)
     report = ValidationReport((diag,), (label,))
     for fmt in ("text", "github"):
-        out = REPORTERS[fmt](report)
+        out = DIAGNOSTIC_FORMATS[fmt](report)
         out.encode("utf-8")
         assert out.count("\n") == (3 if fmt == "text" else 2)
-    json.loads(REPORTERS["json"](report)).get("diagnostics")[0]["message"].encode("utf-8", "surrogatepass")
+    diagnostics = json.loads(DIAGNOSTIC_FORMATS["json"](report)).get("diagnostics")
+    diagnostics[0]["message"].encode("utf-8", "surrogatepass")
     assert "\n" not in md_cell(label) and "|" not in md_cell(label).replace("\\|", "")
     assert "\n" not in md_code(label)
 

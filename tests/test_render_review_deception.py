@@ -20,7 +20,8 @@ from click.testing import CliRunner
 
 import interpreter
 from interpreter.cli import main
-from interpreter.output.render import guideline_markdown, md_block, md_cell, md_inline, result_text
+from interpreter.output.render import guideline_markdown, md_block, md_cell, md_inline
+from interpreter.output.results import result_text
 from interpreter.textsafe import escape_surrogates, safe_block, safe_line
 
 HERE = pathlib.Path(__file__).resolve().parent

@@ -36,7 +36,7 @@ from interpreter.loading.lock import (
 from interpreter.loading.model import GuidelineModel, build_model
 from interpreter.loading.schema import validate_document
 from interpreter.loading.source import DEFAULT_LIMITS, LoaderLimits, load_yaml
-from interpreter.output.reporters import REPORTERS
+from interpreter.output.registry import DIAGNOSTIC_FORMATS
 from interpreter.tooling.validate import ValidationReport, discover, validate_paths
 
 TESTS = pathlib.Path(__file__).resolve().parent
@@ -267,7 +267,7 @@ def _report_with_problems(tmp_path: pathlib.Path) -> ValidationReport:
 
 def test_text_reporter(tmp_path: pathlib.Path) -> None:
     report = _report_with_problems(tmp_path)
-    out = REPORTERS["text"](report)
+    out = DIAGNOSTIC_FORMATS["text"](report)
     lines = out.splitlines()
     f = str(tmp_path / "h.guideline.yaml")
     assert f"{f}:27:16: error[unknown-target]: node 'severity' points to 'not-sever', which is no node or " \
@@ -279,12 +279,12 @@ def test_text_reporter(tmp_path: pathlib.Path) -> None:
 
 def test_text_reporter_when_clean() -> None:
     report = validate_paths([MINIMAL], analyzer=private_analyzer())
-    assert REPORTERS["text"](report) == "1 file checked: no problems found\n"
+    assert DIAGNOSTIC_FORMATS["text"](report) == "1 file checked: no problems found\n"
 
 
 def test_json_reporter_is_stable_and_complete(tmp_path: pathlib.Path) -> None:
     report = _report_with_problems(tmp_path)
-    out = REPORTERS["json"](report)
+    out = DIAGNOSTIC_FORMATS["json"](report)
     data = json.loads(out)
     assert data["format_version"] == 1
     assert data["summary"] == {"files": 2, "errors": report.errors, "warnings": report.warnings,
@@ -293,19 +293,19 @@ def test_json_reporter_is_stable_and_complete(tmp_path: pathlib.Path) -> None:
     assert data["diagnostics"] == [d.to_json() for d in report.diagnostics]
     first = data["diagnostics"][0]
     assert set(first) >= {"code", "severity", "message", "file", "line", "column", "path"}
-    assert out == REPORTERS["json"](report)  # deterministic
+    assert out == DIAGNOSTIC_FORMATS["json"](report)  # deterministic
 
 
 def test_github_reporter_escapes_and_annotates(tmp_path: pathlib.Path) -> None:
     d = Diagnostic("schema-enum", "50% of a, b: c\nsecond line", Location("dir,x/g:1.yaml", 3, 7),
                    Severity.WARNING, hint="did you mean 'choice'?")
     report = ValidationReport((d,), ("dir,x/g:1.yaml",))
-    lines = REPORTERS["github"](report).splitlines()
+    lines = DIAGNOSTIC_FORMATS["github"](report).splitlines()
     assert lines[0] == ("::warning file=dir%2Cx/g%3A1.yaml,line=3,col=7,title=schema-enum::"
                         "50%25 of a, b: c%0Asecond line%0Ahint: did you mean 'choice'?")
     assert lines[-1] == "1 file checked: 0 errors, 1 warning"
     d2 = Diagnostic("path-not-found", "no such file or folder: x", Location("x"))
-    out = REPORTERS["github"](ValidationReport((d2,), ()))
+    out = DIAGNOSTIC_FORMATS["github"](ValidationReport((d2,), ()))
     assert out.splitlines()[0] == "::error file=x,title=path-not-found::no such file or folder: x"
 
 

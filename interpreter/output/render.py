@@ -1,151 +1,21 @@
-"""Readable renderings: a result for a clinician (text), a guideline as Mermaid and Markdown for sign-off."""
+"""Renderings of a guideline for review and sign-off: a Mermaid flowchart and a Markdown document
+(registered in ``registry.RENDERING_FORMATS``)."""
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, assert_never
 
-from ..loading.model import GuidelineModel
-from ..result import Result
-from ..textsafe import safe_block, safe_line
+from ..textsafe import safe_block
+from .options import PLAIN, FormatOptions
 
-_s = safe_line
-_b = safe_block
+if TYPE_CHECKING:
+    from ..loading.model import GuidelineModel, Node
 
 __all__ = [
-    "guideline_markdown", "guideline_mermaid", "md_cell", "md_code", "md_text", "mermaid_label",
-    "result_text",
+    "guideline_markdown", "guideline_mermaid", "md_block", "md_cell", "md_code", "md_inline", "md_text",
+    "mermaid_label",
 ]
-
-
-def result_text(result: Result, *, explain: bool = False) -> str:
-    """Recommendations first, then what is missing, then why."""
-    g = result.guideline
-    out: list[str] = []
-    out.append(_s(g.title))
-    out.append(f"guideline {_s(g.id)} {_s(g.version)} ({_s(g.status)}), {_s(g.content_hash)}")
-    out.append(f"as of {result.as_of.isoformat()}")
-    if g.status != "approved":
-        out.append(
-            f"STATUS: {_s(g.status.upper())} - this guideline version is not approved for clinical use"
-        )
-    if result.complete:
-        out.append("RESULT: complete")
-    else:
-        out.append(
-            "RESULT: INCOMPLETE - some decisions could not be made; see MISSING below. "
-            "Do not read the list as complete."
-        )
-    out.append("")
-    out.append("RECOMMENDATIONS")
-    if not result.recommendations:
-        out.append("  (none)")
-    for i, r in enumerate(result.recommendations, 1):
-        head = f"{_s(r.title)}: " if r.title else ""
-        out.append(f"{i:>2}. {head}{_b(r.text, '    ')}  [{_s(r.id)}]")
-        for a in r.actions:
-            if a.type == "caution":
-                continue
-            f = a.fields
-            if a.type == "medication":
-                dose = f" {_s(a.dose.display)}" if a.dose else ""
-                parts = [f"{_s(f.get('drug'))}{dose}", _s(f.get("route", "")), _s(f.get("frequency", ""))]
-                line = " ".join(p for p in parts if p)
-                for k in ("timing", "infusion", "until", "target"):
-                    if k in f:
-                        line += f"; {k.replace('_', ' ')}: {_s(f[k])}"
-                out.append(f"      - give {line}")
-                if a.dose is not None:
-                    for step in a.dose.calculation:
-                        out.append(f"          dose: {_s(step)}")
-                    for w in a.dose.warnings:
-                        out.append(f"          WARNING: {_s(w)}")
-            elif a.type == "monitoring":
-                until = f" until {_s(f['until'])}" if "until" in f else ""
-                out.append(f"      - monitor {_s(f.get('test'))} {_s(f.get('interval'))}{until}")
-            elif a.type == "stop-drug":
-                resume = f"; resume: {_s(f['resume_when'])}" if "resume_when" in f else ""
-                out.append(f"      - {_s(f.get('mode'))} {_s(f.get('drug'))}{resume}")
-            else:
-                timing = f" ({_s(f['timing'])})" if "timing" in f else ""
-                out.append(f"      - {_s(a.type)}: {_s(f.get('name'))}{timing}")
-            if "note" in f:
-                out.append(f"          note: {_b(f['note'], ' ' * 16)}")
-        cites = ", ".join(f"[{_s(c.key)}]" for c in r.citations)
-        out.append(f"      sources: {cites}")
-    if result.cautions:
-        out.append("")
-        out.append("CAUTIONS")
-        for c in result.cautions:
-            cites = ", ".join(f"[{_s(x.key)}]" for x in c.citations)
-            out.append(f"  ! {_b(c.text, '    ')} {cites}")
-    if result.cannot_decide or result.needed_facts:
-        out.append("")
-        out.append("MISSING - cannot decide")
-        for n in result.needed_facts:
-            out.append(
-                f"  ? {_s(n.name)} ({_s(n.description)}): {_s(n.reason)} - {_s(n.detail)}; "
-                f"needed by {_s(', '.join(n.needed_by))}"
-            )
-        for cd in result.cannot_decide:
-            needs = _s(", ".join(cd.needs))
-            out.append(f"  ? {_s(cd.node)}: cannot decide `{_s(cd.condition)}` without {needs}")
-    if result.unrecognized_facts:
-        out.append("")
-        out.append("UNRECOGNIZED FACTS (ignored)")
-        for u in result.unrecognized_facts:
-            hint = f" - did you mean '{_s(u.suggestion)}'?" if u.suggestion else ""
-            out.append(f"  ~ {_s(u.name)}{hint}")
-    out.append("")
-    out.append("WHY")
-    for tstep in result.trace:
-        taken = _s(", ".join(tstep.taken)) or "nothing"
-        title = f" ({_s(tstep.title)})" if tstep.title else ""
-        out.append(f"  {_s(tstep.node)}{title}: {_s(tstep.outcome)} -> {taken}")
-        if explain:
-            for b in tstep.branches:
-                vals = ", ".join(f"{_s(k)}={_s(v)}" for k, v in b.values.items())
-                vals = f"   [{vals}]" if vals else ""
-                out.append(f"      {_s(b.outcome):>9}: {_s(b.condition)}{vals}")
-    if explain and result.facts:
-        out.append("")
-        out.append("FACTS USED")
-        for name, shown in result.facts.items():
-            out.append(f"  {_s(name)}: {_s(_fact_text(shown))}")
-    if result.disclaimer:
-        out.append("")
-        out.append(_b(result.disclaimer, "  "))
-    return "\n".join(out) + "\n"
-
-
-def _fact_text(shown: object) -> str:
-    """``0.4 10*9/L (given 400 /uL, at 2026-11-24T06:00:00Z)`` from a checked fact's record.
-
-    A series is a list of such records; its items are rendered flat (no recursion: a record inside a
-    series item's value is shown as text).
-    """
-    if not isinstance(shown, dict):
-        return str(shown)
-    value = shown.get("value")
-    if isinstance(value, list):  # a series
-        text = ", ".join(_one_fact_text(v) for v in value) or "(no results)"
-        return text + _fact_extra(shown)
-    return _one_fact_text(shown)
-
-
-def _one_fact_text(shown: object) -> str:
-    if not isinstance(shown, dict):
-        return str(shown)
-    value = shown.get("value")
-    text = str(value) if not isinstance(value, bool) else str(value).lower()
-    return text + _fact_extra(shown)
-
-
-def _fact_extra(shown: dict[str, object]) -> str:
-    text = f" {shown['unit']}" if shown.get("unit") else ""
-    extra = [f"given {shown['given']}"] if shown.get("given") else []
-    if shown.get("at"):
-        extra.append(f"at {shown['at']}")
-    return text + (f" ({', '.join(extra)})" if extra else "")
 
 
 # Mermaid ------------------------------------------------------------------------------------------------
@@ -179,12 +49,24 @@ def mermaid_label(text: str) -> str:
     return _MERMAID_SPECIAL.sub(lambda m: _MERMAID_ENTITIES[m.group()], one_line)
 
 
-def guideline_mermaid(model: GuidelineModel) -> str:
+def _mermaid_shape(node: Node) -> tuple[str, str]:
+    """The brackets of a node of each kind: a hexagon for a choice, a subroutine box for a collect."""
+    kind = node.kind
+    match kind:
+        case "choice":
+            return '{{"', '"}}'
+        case "collect":
+            return '[["', '"]]'
+        case _:
+            assert_never(kind)
+
+
+def guideline_mermaid(model: GuidelineModel, options: FormatOptions = PLAIN) -> str:
     """A Mermaid flowchart of the decision tree."""
     mid = _MermaidIds()
     lines = ["flowchart TD"]
     for n in model.nodes:
-        shape = ('{{"', '"}}') if n.kind == "choice" else ('[["', '"]]')
+        shape = _mermaid_shape(n)
         lines.append(f"  {mid(n.id)}{shape[0]}{mermaid_label(n.title or n.id)}{shape[1]}")
     for r in model.recommendations:
         lines.append(f'  {mid(r.id)}("{mermaid_label(r.title or r.id)}")')
@@ -245,7 +127,20 @@ def md_block(text: object) -> str:
     return _BLOCK_START.sub(lambda m: f"{m.group(1)}\\", md_text(text))
 
 
-def guideline_markdown(model: GuidelineModel) -> str:
+def _markdown_kind(node: Node) -> tuple[str, list[str]]:
+    """How a node of each kind reads: the note in its heading, and the lines after its branches."""
+    kind = node.kind
+    match kind:
+        case "choice":
+            unknown = ", ".join(md_code(t) for t in node.unknown) if node.unknown else "cannot decide"
+            return "first branch that holds", [f"- if a deciding fact is unknown -> {unknown}"]
+        case "collect":
+            return "every branch that holds", []
+        case _:
+            assert_never(kind)
+
+
+def guideline_markdown(model: GuidelineModel, options: FormatOptions = PLAIN) -> str:
     """A readable rendering for sign-off: metadata, inputs, decisions, recommendations, references.
 
     Author text is escaped for where it lands (``md_cell`` in tables, ``md_code`` in code spans,
@@ -290,7 +185,7 @@ def guideline_markdown(model: GuidelineModel) -> str:
             out.append(f"- {md_code(d.name)} = {md_code(d.expr)}: {md_inline(d.description)}")
     out += ["", "## Decisions", "", "```mermaid", guideline_mermaid(model).rstrip(), "```", ""]
     for n in model.nodes:
-        kind = "first branch that holds" if n.kind == "choice" else "every branch that holds"
+        kind, after_branches = _markdown_kind(n)
         out.append(f"### {md_code(n.id)}: {md_inline(n.title or '')} ({kind})")
         if n.description:
             out.append(md_block(n.description))
@@ -299,9 +194,7 @@ def guideline_markdown(model: GuidelineModel) -> str:
             out.append(f"{b.index + 1}. when {md_code(b.when)} -> {', '.join(md_code(t) for t in b.then)}")
         if n.otherwise:
             out.append(f"- otherwise -> {', '.join(md_code(t) for t in n.otherwise)}")
-        if n.kind == "choice":
-            unknown = ", ".join(md_code(t) for t in n.unknown) if n.unknown else "cannot decide"
-            out.append(f"- if a deciding fact is unknown -> {unknown}")
+        out += after_branches
         out.append("")
     out += ["## Recommendations", ""]
     for r in model.recommendations:

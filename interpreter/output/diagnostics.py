@@ -1,4 +1,5 @@
-"""Output formats of a ``ValidationReport``: ``REPORTERS[name](report) -> str``.
+"""Diagnostic formats of a ``ValidationReport`` (registered in ``registry.DIAGNOSTIC_FORMATS``; SARIF is in
+``sarif.py``):
 
 * ``text``: ``file:line:col: severity[code]: message``, an indented ``hint:`` line, then a summary line.
 * ``json``: ``ValidationReport.to_json()`` (documented in docs/diagnostics.md), keys sorted, 2-space indent.
@@ -10,19 +11,22 @@ characters, line breaks, bidi controls and lone surrogates escaped), one workflo
 ``github`` (line breaks as ``%0A``, everything else as in ``text``); in ``json``, lone
 surrogates become ``\\uXXXX`` escapes so that the output is valid JSON and always encodes as UTF-8.
 
-Reporters return text; only the CLI prints it.
+Formatters return text; only the CLI prints it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
-from ..errors import Diagnostic
 from ..textsafe import escape_surrogates, safe_block, safe_line
-from ..tooling.validate import ValidationReport
+from .options import PLAIN, FormatOptions
 
-__all__ = ["REPORTERS", "github_reporter", "json_reporter", "summary_line", "text_reporter"]
+if TYPE_CHECKING:
+    from ..errors import Diagnostic
+    from ..tooling.validate import ValidationReport
+
+__all__ = ["github_report", "json_report", "summary_line", "text_report"]
 
 
 def _plural(n: int, word: str) -> str:
@@ -40,13 +44,13 @@ def summary_line(report: ValidationReport) -> str:
     return text
 
 
-def text_reporter(report: ValidationReport) -> str:
+def text_report(report: ValidationReport, options: FormatOptions = PLAIN) -> str:
     lines = [d.format() for d in report.diagnostics]
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
 
 
-def json_reporter(report: ValidationReport) -> str:
+def json_report(report: ValidationReport, options: FormatOptions = PLAIN) -> str:
     text = json.dumps(report.to_json(), indent=2, sort_keys=True, ensure_ascii=False)
     return escape_surrogates(text) + "\n"
 
@@ -72,14 +76,8 @@ def _github_line(d: Diagnostic) -> str:
     return f"::{command} {','.join(props)}::{_escape_data(message)}"
 
 
-def github_reporter(report: ValidationReport) -> str:
+def github_report(report: ValidationReport, options: FormatOptions = PLAIN) -> str:
     lines = [_github_line(d) for d in report.diagnostics]
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
 
-
-REPORTERS: Mapping[str, Callable[[ValidationReport], str]] = {
-    "text": text_reporter,
-    "json": json_reporter,
-    "github": github_reporter,
-}

@@ -1,0 +1,5 @@
+"""`python -m interpreter.cli` runs the `guideline` command line."""
+
+from . import run
+
+run()

@@ -1,0 +1,90 @@
+"""``guideline evaluate``: evaluate a guideline against a facts file."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from ..errors import Diagnostic, EvaluationError, FactsError, Location
+from ..output.options import FormatOptions
+from ..output.registry import RESULT_FORMATS
+from ..textsafe import safe_line
+from .common import (
+    EXIT_FINDINGS,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_USAGE,
+    echo_json,
+    error_document,
+    internal_errors,
+    load_reference,
+    parse_at,
+    print_diagnostics,
+    refuse,
+)
+from .options import at_options, bundled_option, format_option
+
+
+@click.command()
+@click.argument("guideline_ref", metavar="GUIDELINE")
+@click.argument("facts_file", metavar="FACTS", type=click.File("rb"))
+@click.option("--version", "version", default=None, help="Pin the guideline version (bundled ids).")
+@at_options
+@format_option(RESULT_FORMATS)
+@click.option("--explain", is_flag=True, help="Show why: every decision with the values it used.")
+@bundled_option
+@internal_errors
+def evaluate(
+    guideline_ref: str,
+    facts_file: Any,
+    version: str | None,
+    at: str | None,
+    time_zone: str | None,
+    fmt: str,
+    explain: bool,
+    bundled: bool,
+) -> None:
+    """Evaluate GUIDELINE (a bundled id such as `leukopenia`, or a file) against FACTS (a JSON file, or -).
+
+    GUIDELINE is a bundled guideline id (`leukopenia`) or a file path. It is a path only when written as one:
+    with a folder separator (`./leukopenia`, `dir/x`) or ending in .yaml/.yml. An id that is also the name
+    of a file in the current folder is refused as ambiguous: write `./NAME` for the file, or add --bundled.
+
+    Exits 0 when the result is complete, 1 when it is incomplete (some decision needs more facts),
+    2 for bad facts or a guideline that cannot be used, 3 for an internal error.
+    """
+    from ..facts.json import read_facts
+
+    as_of = parse_at(at, time_zone)
+    g = load_reference(guideline_ref, version, bundled=bundled, fmt=fmt, command="evaluate")
+    name = getattr(facts_file, "name", "<stdin>")
+    fname = "<stdin>" if name in ("-", "<stdin>") else str(name)
+    try:
+        facts = read_facts(facts_file, file=fname)  # bounded: never reads past the size limit
+        result = g.evaluate(facts, as_of, trace=True, facts_source=fname, time_zone=time_zone)
+    except FactsError as exc:
+        # the count of the errors not shown ("... and N more") comes last
+        diags = sorted(exc.diagnostics, key=lambda d: d.code == "fact-too-many-errors")
+        refuse(fmt, "facts", "the facts were refused; nothing was evaluated:", diags, "evaluate")
+        raise  # pragma: no cover - refuse exits
+    except EvaluationError as exc:
+        # a guideline that fails for these facts (division by zero, a dose of zero or less, the step limit)
+        # is a located guideline error, exit 2; exit 3 only for the codes that mean a bug
+        code = EXIT_INTERNAL if exc.internal else EXIT_USAGE
+        kind = "internal" if exc.internal else "evaluation"
+        located = exc.location is not None
+        diag = exc.diagnostic() if located else Diagnostic(exc.code, exc.message, Location(g.file))
+        node = {"node": exc.node_id} if exc.node_id else {}
+        if fmt == "json":
+            extra = [{**diag.to_json(), **node}]
+            echo_json(error_document(kind, "evaluation failed", (), code, "evaluate", extra))
+        if located:
+            click.echo("evaluation failed; nothing was recommended:", err=True)
+            print_diagnostics([diag])
+        else:
+            click.echo(safe_line(f"evaluation failed: {exc}"), err=True)
+        sys.exit(code)
+    click.echo(RESULT_FORMATS[fmt](result, FormatOptions(explain=explain)), nl=False)
+    sys.exit(EXIT_OK if result.complete else EXIT_FINDINGS)
