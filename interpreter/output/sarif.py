@@ -16,6 +16,7 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ..codes import CODES, Code
 from ..textsafe import escape_surrogates, safe_block
 from .options import PLAIN, FormatOptions
 
@@ -37,8 +38,12 @@ def _tool_version() -> str:
 
 
 def rule_summary(code: str) -> str:
-    """The one-line description of a diagnostic code, for ``rules[].shortDescription``."""
-    return code.replace("-", " ").capitalize()
+    """The one-line description of a diagnostic code (the code registry's summary), for
+    ``rules[].shortDescription``."""
+    try:
+        return CODES[Code(code)].summary
+    except ValueError:  # not a registered code: tests/test_codes.py makes this unreachable for our own
+        return code.replace("-", " ").capitalize()
 
 
 def _uri(file: str) -> str | None:
