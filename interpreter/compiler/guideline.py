@@ -19,7 +19,7 @@ from ..analysis.checks import DOSE_NUMBER_BOUNDS, CheckInfo, dose_number_problem
 from ..errors import Diagnostic, Path
 from ..facts.checker import FactChecker
 from ..lang.expressions import CompiledExpression, compile_expression
-from ..loading.model import Action, Dose, GuidelineModel, Node, Recommendation
+from ..loading.model import Action, Dose, GuidelineModel, Node, NodeKind, Recommendation
 from ..result import ACTION_TEXT_FIELDS, ActionResult, CautionResult, Citation, GuidelineInfo, brief_decimal
 from ..values.suggest import did_you_mean
 from ..values.types import BOOLEAN, NUMBER, ValueType
@@ -43,7 +43,7 @@ class CompiledBranch:
 @dataclass(frozen=True, slots=True)
 class CompiledNode:
     id: str
-    kind: str
+    kind: NodeKind
     title: str | None
     branches: tuple[CompiledBranch, ...]
     otherwise: tuple[str, ...]
