@@ -61,30 +61,8 @@ def compute_dose(
     """Dose ``d`` of recommendation ``rec_id`` for these ``values`` (``shown``: the facts as the result shows
     them, for the unit a basis was given in)."""
     m = d.model
-    amount: Any = d.amount
-    if isinstance(amount, CompiledExpression):
-        try:
-            amount = amount.evaluate(values, as_of)
-        except EvaluationError as exc:
-            raise locate(
-                g,
-                EvaluationError(
-                    exc.code, exc.message, expression=m.amount if isinstance(m.amount, str) else None
-                ),
-                (*m.path, "amount"),
-                rec_id,
-            ) from exc
+    amount = _amount(g, d, values, as_of, rec_id)
     expression = m.amount if isinstance(m.amount, str) else None
-    if isinstance(amount, Decimal) and expression is not None and amount > 0:
-        # a computed amount obeys the bounds of a written one (zero or less is dose-not-positive below)
-        problem = dose_number_problem(amount)
-        if problem is not None:
-            raise _out_of_range(
-                g, d, rec_id,
-                f"the dose amount came out as {brief_decimal(amount)} {m.unit}, which {problem}",
-                (*m.path, "amount"),
-                "round the amount expression, e.g. round(..., 1), and bound it with min() and max()",
-            )
     prescribed = (
         f"{format_decimal(amount)} {m.unit}" if isinstance(amount, Decimal) else f"{m.amount} {m.unit}"
     )
@@ -102,24 +80,7 @@ def compute_dose(
             tuple(missing or insufficient_present(g, d.inputs)),
         )
     steps: list[str] = []
-    if m.basis is None:
-        total: Decimal = amount
-        steps.append(f"fixed dose {format_decimal(total)} {d.total_unit}")
-    else:
-        basis = values[m.basis]
-        given = shown.get(m.basis)
-        if isinstance(given, dict) and "given" in given:
-            steps.append(f"{m.basis} given as {given['given']} = {format_decimal(basis)} {d.basis_unit}")
-        basis_in = basis * d.basis_factor
-        if d.basis_factor != 1:
-            steps.append(
-                f"{m.basis} {format_decimal(basis)} {d.basis_unit} = {format_decimal(basis_in)} {d.per_unit}"
-            )
-        total = amount * basis_in
-        steps.append(
-            f"{format_decimal(amount)} {m.unit} x {format_decimal(basis_in)} {d.per_unit} = "
-            f"{format_decimal(total)} {d.total_unit}"
-        )
+    total = _unrounded_total(d, amount, values, shown, steps)
     if total <= 0:  # an amount expression gave zero or less: never shown as a dose
         raise locate(
             g,
@@ -140,26 +101,7 @@ def compute_dose(
             (*m.path, "amount"),
             "bound the amount (and its basis) so that the dose stays within the limits of docs/api.md",
         )
-    if m.round_to is not None:
-        rounded = (total / m.round_to).quantize(Decimal(1), rounding=ROUND_HALF_UP) * m.round_to
-        if rounded != total:
-            steps.append(
-                f"rounded (half up) to a multiple of {format_decimal(m.round_to)} {d.total_unit}: "
-                f"{format_decimal(rounded)} {d.total_unit}"
-            )
-        total = rounded
-    else:
-        # no round_to: the dose shown has at most DOSE_DIGITS significant digits and no place finer than
-        # DOSE_FINEST (the bounds of a written dose number); the calculation says so when that changed it
-        _, _, finest, digits = DOSE_NUMBER_BOUNDS["amount"]
-        rounded = total.quantize(Decimal(1).scaleb(max(total.adjusted() - digits + 1, finest)), ROUND_HALF_UP)
-        if rounded != total:
-            steps.append(
-                f"{format_decimal(total)} {d.total_unit} rounded (half up) to {digits} significant digits, "
-                f"at most {-finest} decimal places (the dose sets no round_to): "
-                f"{format_decimal(rounded)} {d.total_unit}"
-            )
-        total = rounded
+    total = _rounded(d, total, steps)
     if m.min is not None and total < m.min:
         steps.append(f"raised to the minimum {format_decimal(m.min)} {d.total_unit}")
         total = m.min
@@ -183,6 +125,91 @@ def compute_dose(
             (*m.path, "round_to") if m.round_to is not None else m.path,
             "choose a coarser round_to",
         )
+    return DoseResult("computed", d.total_unit, total, prescribed, tuple(steps), (), _warnings(d, total))
+
+
+def _amount(
+    g: CompiledGuideline, d: CompiledDose, values: Mapping[str, Any], as_of: datetime, rec_id: str
+) -> Any:
+    """The amount of dose ``d`` per unit of its basis (or in all): written, or computed and then within the
+    bounds of a written one; ``UNKNOWN`` when a fact it needs is missing."""
+    m = d.model
+    expression = m.amount if isinstance(m.amount, str) else None
+    amount: Any = d.amount
+    if isinstance(amount, CompiledExpression):
+        try:
+            amount = amount.evaluate(values, as_of)
+        except EvaluationError as exc:
+            raise locate(
+                g, EvaluationError(exc.code, exc.message, expression=expression), (*m.path, "amount"), rec_id
+            ) from exc
+    if isinstance(amount, Decimal) and expression is not None and amount > 0:
+        # a computed amount obeys the bounds of a written one (zero or less is dose-not-positive below)
+        problem = dose_number_problem(amount)
+        if problem is not None:
+            raise _out_of_range(
+                g, d, rec_id,
+                f"the dose amount came out as {brief_decimal(amount)} {m.unit}, which {problem}",
+                (*m.path, "amount"),
+                "round the amount expression, e.g. round(..., 1), and bound it with min() and max()",
+            )
+    return amount
+
+
+def _unrounded_total(
+    d: CompiledDose, amount: Decimal, values: Mapping[str, Any], shown: Mapping[str, Any], steps: list[str]
+) -> Decimal:
+    """The amount times the basis (converted to the unit the amount is per), each step added to ``steps``."""
+    m = d.model
+    if m.basis is None:
+        total: Decimal = amount
+        steps.append(f"fixed dose {format_decimal(total)} {d.total_unit}")
+    else:
+        basis = values[m.basis]
+        given = shown.get(m.basis)
+        if isinstance(given, dict) and "given" in given:
+            steps.append(f"{m.basis} given as {given['given']} = {format_decimal(basis)} {d.basis_unit}")
+        basis_in = basis * d.basis_factor
+        if d.basis_factor != 1:
+            steps.append(
+                f"{m.basis} {format_decimal(basis)} {d.basis_unit} = {format_decimal(basis_in)} {d.per_unit}"
+            )
+        total = amount * basis_in
+        steps.append(
+            f"{format_decimal(amount)} {m.unit} x {format_decimal(basis_in)} {d.per_unit} = "
+            f"{format_decimal(total)} {d.total_unit}"
+        )
+    return total
+
+
+def _rounded(d: CompiledDose, total: Decimal, steps: list[str]) -> Decimal:
+    """``total`` rounded (half up) to the dose's ``round_to``, else to the precision of a written dose number;
+    the rounding is added to ``steps`` when it changed the number."""
+    m = d.model
+    if m.round_to is not None:
+        rounded = (total / m.round_to).quantize(Decimal(1), rounding=ROUND_HALF_UP) * m.round_to
+        if rounded != total:
+            steps.append(
+                f"rounded (half up) to a multiple of {format_decimal(m.round_to)} {d.total_unit}: "
+                f"{format_decimal(rounded)} {d.total_unit}"
+            )
+        return rounded
+    # no round_to: the dose shown has at most DOSE_DIGITS significant digits and no place finer than
+    # DOSE_FINEST (the bounds of a written dose number); the calculation says so when that changed it
+    _, _, finest, digits = DOSE_NUMBER_BOUNDS["amount"]
+    rounded = total.quantize(Decimal(1).scaleb(max(total.adjusted() - digits + 1, finest)), ROUND_HALF_UP)
+    if rounded != total:
+        steps.append(
+            f"{format_decimal(total)} {d.total_unit} rounded (half up) to {digits} significant digits, "
+            f"at most {-finest} decimal places (the dose sets no round_to): "
+            f"{format_decimal(rounded)} {d.total_unit}"
+        )
+    return rounded
+
+
+def _warnings(d: CompiledDose, total: Decimal) -> tuple[str, ...]:
+    """The review warnings of a dose of ``total``: below ``warn_below``, above ``warn_above``."""
+    m = d.model
     warnings: list[str] = []
     if m.warn_below is not None and total < m.warn_below:
         warnings.append(
@@ -194,7 +221,7 @@ def compute_dose(
             f"{format_decimal(total)} {d.total_unit} is above {format_decimal(m.warn_above)} "
             f"{d.total_unit}: review before giving"
         )
-    return DoseResult("computed", d.total_unit, total, prescribed, tuple(steps), (), tuple(warnings))
+    return tuple(warnings)
 
 
 def action_result(
