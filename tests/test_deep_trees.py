@@ -22,7 +22,7 @@ from interpreter.cli import main
 from interpreter.compiler.loader import analyze_file
 from interpreter.errors import EvaluationError
 from interpreter.loading.source import DEFAULT_LIMITS
-from interpreter.runtime.evaluate import MAX_STEPS
+from interpreter.runtime.walker import MAX_STEPS
 
 AS_OF = datetime(2024, 1, 1, tzinfo=UTC)
 AT = "2024-01-01T00:00:00Z"

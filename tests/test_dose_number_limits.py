@@ -22,7 +22,7 @@ import interpreter
 from interpreter.cli import main
 from interpreter.errors import EvaluationError, GuidelineError, Location
 from interpreter.result import DoseResult, Result
-from interpreter.runtime import evaluate as evaluate_module
+from interpreter.runtime import doses as doses_module
 
 HERE = pathlib.Path(__file__).resolve().parent
 MINI = HERE / "fixtures" / "eval" / "mini.guideline.yaml"
@@ -177,7 +177,7 @@ def test_dose_arithmetic_messages_name_no_python_exception(
     def broken(*args: object, **kwargs: object) -> object:
         raise exc
 
-    monkeypatch.setattr(evaluate_module, "_dose", broken)
+    monkeypatch.setattr(doses_module, "compute_dose", broken)
     with pytest.raises(EvaluationError) as info:
         g.evaluate(FACTS, AS_OF)
     err = info.value

@@ -6,7 +6,8 @@ import pathlib
 
 import pytest
 
-from interpreter.tooling.testing import Coverage, discover_test_files, run_test_file
+from interpreter.runtime.trace import CoverageTracer
+from interpreter.tooling.testing import discover_test_files, run_test_file
 
 GUIDELINES = pathlib.Path(__file__).resolve().parent.parent / "guidelines"
 FILES = discover_test_files([GUIDELINES])
@@ -18,7 +19,7 @@ def test_the_library_has_test_files() -> None:
 
 @pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(GUIDELINES)) for p in FILES])
 def test_guideline_cases(path: pathlib.Path) -> None:
-    coverage: dict[str, Coverage] = {}
+    coverage: dict[str, CoverageTracer] = {}
     outcome = run_test_file(path, coverage)
     problems = [d.format() for d in outcome.diagnostics]
     for case in outcome.cases:

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from interpreter import load  # noqa: E402
 from interpreter.compiler.loader import load_guideline_file  # noqa: E402
 from interpreter.lang.expressions import clear_caches  # noqa: E402
-from interpreter.runtime.evaluate import _Walk  # noqa: E402
+from interpreter.runtime.walker import Walker  # noqa: E402
 
 AS_OF = datetime(2026, 11, 24, 9, tzinfo=UTC)
 CAUSES = ["chemotherapy", "congenital", "cyclic", "other"]
@@ -125,8 +125,8 @@ def part1(n: int, repeat: int) -> list[tuple[str, float]]:
     start = g.model.start
 
     def core(v: dict[str, Any]) -> str:
-        w = _Walk(g, v, AS_OF, False)
-        w.target(start)
+        w = Walker(g, v, AS_OF)
+        w.run(start)
         return next(iter(w.applied))
 
     # same answers, or the comparison means nothing

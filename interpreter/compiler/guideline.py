@@ -21,7 +21,7 @@ from ..analysis.registry import CheckInfo
 from ..errors import Diagnostic, Path
 from ..facts.checker import FactChecker
 from ..lang.expressions import CompiledExpression, compile_expression
-from ..loading.model import Action, Dose, GuidelineModel, Node, Recommendation
+from ..loading.model import Action, Dose, GuidelineModel, Node, NodeKind, Recommendation
 from ..result import ACTION_TEXT_FIELDS, ActionResult, CautionResult, Citation, GuidelineInfo, brief_decimal
 from ..values.suggest import did_you_mean
 from ..values.types import BOOLEAN, NUMBER, ValueType
@@ -45,7 +45,7 @@ class CompiledBranch:
 @dataclass(frozen=True, slots=True)
 class CompiledNode:
     id: str
-    kind: str
+    kind: NodeKind
     title: str | None
     branches: tuple[CompiledBranch, ...]
     otherwise: tuple[str, ...]

@@ -38,6 +38,8 @@ __all__ = [
 ]
 
 Status = Literal["draft", "in-review", "approved", "retired"]
+#: The kinds of decision node; every site that handles a kind matches on it with ``assert_never``.
+NodeKind = Literal["choice", "collect"]
 
 
 def _frozen(d: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -121,7 +123,7 @@ class Branch:
 @dataclass(frozen=True, slots=True)
 class Node:
     id: str
-    kind: Literal["choice", "collect"]
+    kind: NodeKind
     branches: tuple[Branch, ...]
     location: Location
     path: Path

@@ -24,12 +24,13 @@ from .options import PLAIN, FormatOptions
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from ..tooling.testing import Coverage, FileOutcome, TestReport
+    from ..runtime.trace import CoverageTracer
+    from ..tooling.testing import FileOutcome, TestReport
 
 __all__ = ["below_minimum_text", "json_report", "junit_report", "text_report"]
 
 
-def _coverage_lines(cov: Coverage) -> list[str]:
+def _coverage_lines(cov: CoverageTracer) -> list[str]:
     lines = [
         f"coverage {cov.guideline}: {cov.percent:.1f}% "
         f"(nodes {sum(cov.nodes.values())}/{len(cov.nodes)}, "
@@ -59,7 +60,7 @@ def text_report(report: TestReport, options: FormatOptions = PLAIN) -> str:
     return "\n".join(lines) + "\n"
 
 
-def below_minimum_text(below: Iterable[Coverage], minimum: float) -> str:
+def below_minimum_text(below: Iterable[CoverageTracer], minimum: float) -> str:
     """One line for each guideline whose coverage is below ``minimum`` (percent); empty when none is."""
     return "".join(
         f"coverage of {cov.guideline} is {cov.percent:.1f}%, below the minimum {minimum:g}%\n"

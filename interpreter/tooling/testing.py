@@ -1,4 +1,4 @@
-"""Guideline test files: load, run, compare, and measure coverage.
+"""Guideline test files: load, run, compare, and measure coverage (a ``runtime.trace.CoverageTracer``).
 
 The same runner serves ``guideline test`` and pytest (``tests/test_guideline_cases.py``).
 A test file is ``<name>.tests.yaml`` beside its guideline; its format is ``schema/tests.schema.json``.
@@ -21,11 +21,11 @@ from ..loading.schema import validate_with
 from ..loading.source import SourceMap, load_yaml, read_capped
 from ..result import Result, format_decimal
 from ..runtime.evaluate import evaluate
+from ..runtime.trace import CoverageTracer
 from .validate import skipped
 
 __all__ = [
     "CaseOutcome",
-    "Coverage",
     "FileOutcome",
     "TestReport",
     "discover_test_files",
@@ -46,79 +46,6 @@ class CaseOutcome:
 
 
 @dataclass(slots=True)
-class Coverage:
-    """What a set of cases reached in one guideline."""
-
-    guideline: str
-    nodes: dict[str, bool] = field(default_factory=dict)
-    #: "node#index" or "node#otherwise" -> reached
-    branches: dict[str, bool] = field(default_factory=dict)
-    recommendations: dict[str, bool] = field(default_factory=dict)
-    #: nodes whose "cannot decide" path some case exercised
-    unknown_paths: set[str] = field(default_factory=set)
-
-    @classmethod
-    def empty(cls, g: CompiledGuideline) -> Coverage:
-        cov = cls(g.model.file)
-        for n in g.model.nodes:
-            cov.nodes[n.id] = False
-            for b in n.branches:
-                cov.branches[f"{n.id}#{b.index}"] = False
-            if n.otherwise:
-                cov.branches[f"{n.id}#otherwise"] = False
-        for r in g.model.recommendations:
-            cov.recommendations[r.id] = False
-        return cov
-
-    def add(self, result: Result) -> None:
-        for step in result.trace:
-            self.nodes[step.node] = True
-            for b in step.branches:
-                if b.outcome == "true":
-                    self.branches[f"{step.node}#{b.index}"] = True
-                elif b.outcome == "otherwise":
-                    self.branches[f"{step.node}#otherwise"] = True
-                elif b.outcome == "unknown":
-                    self.unknown_paths.add(step.node)
-        for r in result.recommendations:
-            self.recommendations[r.id] = True
-
-    @property
-    def total(self) -> int:
-        return len(self.nodes) + len(self.branches) + len(self.recommendations)
-
-    @property
-    def reached(self) -> int:
-        return sum(self.nodes.values()) + sum(self.branches.values()) + sum(self.recommendations.values())
-
-    @property
-    def percent(self) -> float:
-        """Nodes, branches and recommendations reached, over all of them."""
-        return 100.0 * self.reached / self.total if self.total else 100.0
-
-    def missed(self) -> dict[str, list[str]]:
-        return {
-            "nodes": [k for k, v in self.nodes.items() if not v],
-            "branches": [k for k, v in self.branches.items() if not v],
-            "recommendations": [k for k, v in self.recommendations.items() if not v],
-        }
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "guideline": self.guideline,
-            "percent": round(self.percent, 2),
-            "nodes": {"reached": sum(self.nodes.values()), "total": len(self.nodes)},
-            "branches": {"reached": sum(self.branches.values()), "total": len(self.branches)},
-            "recommendations": {
-                "reached": sum(self.recommendations.values()),
-                "total": len(self.recommendations),
-            },
-            "missed": self.missed(),
-            "unknown_paths": sorted(self.unknown_paths),
-        }
-
-
-@dataclass(slots=True)
 class FileOutcome:
     file: str
     cases: list[CaseOutcome] = field(default_factory=list)
@@ -133,7 +60,7 @@ class FileOutcome:
 @dataclass(slots=True)
 class TestReport:
     files: list[FileOutcome] = field(default_factory=list)
-    coverage: dict[str, Coverage] = field(default_factory=dict)
+    coverage: dict[str, CoverageTracer] = field(default_factory=dict)
 
     @property
     def passed(self) -> int:
@@ -282,7 +209,7 @@ def _compare_error(expect: Mapping[str, Any], exc: InterpreterError) -> list[str
 
 def run_test_file(
     path: pathlib.Path,
-    coverage: dict[str, Coverage] | None = None,
+    coverage: dict[str, CoverageTracer] | None = None,
     names: Sequence[str] | None = None,
     guidelines: dict[pathlib.Path, CompiledGuideline] | None = None,
 ) -> FileOutcome:
@@ -318,7 +245,7 @@ def run_test_file(
     outcome.guideline = g
     cov = None
     if coverage is not None:
-        cov = coverage.setdefault(g.model.file, Coverage.empty(g))
+        cov = coverage.setdefault(g.model.file, CoverageTracer(g))
     seen: set[str] = set()
     for i, case in enumerate(doc["cases"]):
         cpath: Path = ("cases", i)
@@ -342,7 +269,7 @@ def _run_case(
     default_at: Any,
     sm: SourceMap,
     cpath: Path,
-    cov: Coverage | None,
+    cov: CoverageTracer | None,
 ) -> CaseOutcome:
     where = sm.at(cpath)
     expect = case["expect"]
@@ -354,12 +281,11 @@ def _run_case(
     except _CaseError as exc:
         return CaseOutcome(case["name"], exc.location, False, (str(exc),))
     try:
-        result = evaluate(g, case["facts"], as_of, trace=True)
+        # coverage is a tracer: it counts what a case reached only when its evaluation succeeds
+        result = evaluate(g, case["facts"], as_of, trace=False, tracer=cov)
     except InterpreterError as exc:
         diff = _compare_error(expect, exc)
         return CaseOutcome(case["name"], where, not diff, tuple(diff))
-    if cov is not None:
-        cov.add(result)
     diff = compare(expect, result)
     return CaseOutcome(case["name"], where, not diff, tuple(diff))
 

@@ -1,0 +1,99 @@
+"""Build the ``Result`` of one evaluation from its walk: recommendations with their actions and doses,
+cautions, cannot-decide entries, the facts needed and the status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from ..compiler.guideline import CompiledGuideline
+from ..facts.checker import CheckedFacts
+from ..result import (
+    CautionResult,
+    NeededFact,
+    RecommendationResult,
+    Result,
+    TraceStep,
+    UnrecognizedFact,
+)
+from ..values.unknown import UNKNOWN
+from .doses import action_result
+from .walker import Walker
+
+__all__ = ["assemble"]
+
+
+def assemble(
+    g: CompiledGuideline,
+    checked: CheckedFacts,
+    values: dict[str, Any],
+    as_of: datetime,
+    walk: Walker,
+    trace_source: Callable[[], tuple[TraceStep, ...]] | None,
+) -> Result:
+    """The result of ``walk`` (finished) over ``values`` (the checked facts and the derived values).
+
+    Doses are computed here, for the recommendations applied: run it in the evaluation's Decimal context.
+    """
+    recs: list[RecommendationResult] = []
+    cautions: list[CautionResult] = []
+    dose_needs: dict[str, list[str]] = {}
+    doses_missing = False  # a dose that could not be computed keeps the result incomplete
+    for rid, via in walk.applied.items():
+        rec = g.recommendations[rid]
+        cites = g.citations[rid]
+        actions = g.rec_actions.get(rid)
+        if actions is None:  # a recommendation with a dose: computed for this patient
+            actions = tuple(action_result(g, a, values, as_of, rid, checked.shown) for a in rec.actions)
+            for a in actions:
+                if a.dose is not None and a.dose.value is None:
+                    doses_missing = True
+                    for n in a.dose.needs:
+                        dose_needs.setdefault(n, []).append(rid)
+        cautions.extend(g.rec_cautions[rid])
+        recs.append(
+            RecommendationResult(rid, rec.text, cites, actions, via, rec.title, rec.strength, rec.category)
+        )
+    needed = _needed_facts(g, checked, values, walk.needs, dose_needs)
+    incomplete = bool(walk.cannot or needed or doses_missing)
+    return Result(
+        guideline=g.info,
+        as_of=as_of,
+        status="incomplete" if incomplete else "complete",
+        recommendations=tuple(recs),
+        cautions=tuple(cautions),
+        cannot_decide=tuple(walk.cannot),
+        needed_facts=needed,
+        unrecognized_facts=tuple(UnrecognizedFact(n, s) for n, s in checked.unrecognized),
+        facts=checked.shown,
+        trace_source=trace_source,
+        disclaimer=g.model.disclaimer,
+    )
+
+
+def _needed_facts(
+    g: CompiledGuideline,
+    checked: CheckedFacts,
+    values: dict[str, Any],
+    walk_needs: dict[str, list[str]],
+    dose_needs: dict[str, list[str]],
+) -> tuple[NeededFact, ...]:
+    """Every fact that would settle an unknown: those the walk and the doses need, then the required inputs
+    that are unknown; by name, each with what needs it (node ids, recommendation ids, "required")."""
+    needed_by: dict[str, list[str]] = {}
+    for src in (walk_needs, dose_needs):
+        for n, by in src.items():
+            needed_by.setdefault(n, []).extend(by)
+    for name in g.required_inputs:
+        if values[name] is UNKNOWN:
+            needed_by.setdefault(name, []).append("required")
+    needed: list[NeededFact] = []
+    for name in sorted(needed_by):
+        status = checked.unknown.get(name)
+        inp = g.model.inputs[name]
+        reason = status.reason if status is not None else "insufficient"
+        detail = "the value given is not enough (e.g. an empty series)" if status is None else status.detail
+        needers = tuple(dict.fromkeys(needed_by[name]))
+        needed.append(NeededFact(name, reason, inp.description, detail, needers))
+    return tuple(needed)

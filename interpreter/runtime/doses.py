@@ -1,0 +1,253 @@
+"""Doses: the amount of a dose computed for one patient, with every step of the calculation in words.
+
+Never a dose from missing facts (``cannot-compute`` names the facts it needs); never a dose of zero or less,
+nor one beyond the bounds of a written dose number (docs/api.md, Limits): those are located errors.
+Decimal arithmetic runs in the evaluation's context (``values.numbers.DECIMAL_CONTEXT``, set by ``evaluate``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal, DivisionByZero, Overflow, Underflow
+from typing import Any
+
+from ..analysis.doses import DOSE_NUMBER_BOUNDS, dose_number_problem
+from ..compiler.guideline import CompiledDose, CompiledGuideline
+from ..errors import EvaluationError, Path
+from ..lang.expressions import CompiledExpression
+from ..loading.model import Action
+from ..result import ActionResult, DoseResult, brief_decimal, format_decimal
+from ..values.unknown import UNKNOWN
+from .locate import insufficient_present, locate
+
+__all__ = ["action_result", "compute_dose"]
+
+
+def _out_of_range(
+    g: CompiledGuideline, d: CompiledDose, rec_id: str, message: str, path: Path, hint: str
+) -> EvaluationError:
+    """``dose-out-of-range``: a computed dose number beyond the bounds of a written one (docs/api.md, Limits),
+    located at ``path`` (the amount, or the round_to). ``hint`` is appended to the message."""
+    m = d.model
+    expression = m.amount if isinstance(m.amount, str) and path[-1] == "amount" else None
+    return locate(
+        g,
+        EvaluationError("dose-out-of-range", f"{message}; no dose is shown: {hint}", expression=expression),
+        path,
+        rec_id,
+    )
+
+
+def _arithmetic_words(exc: ArithmeticError) -> str:
+    """What an arithmetic failure of a dose calculation means, in words (never a Python exception name)."""
+    if isinstance(exc, DivisionByZero | ZeroDivisionError):
+        return "it would divide by zero"
+    if isinstance(exc, Overflow | OverflowError):
+        return "a number in it is too large to compute"
+    if isinstance(exc, Underflow):
+        return "a number in it is too small to compute"
+    return "the calculation has no defined result for these numbers"
+
+
+def compute_dose(
+    g: CompiledGuideline,
+    d: CompiledDose,
+    values: Mapping[str, Any],
+    as_of: datetime,
+    rec_id: str,
+    shown: Mapping[str, Any],
+) -> DoseResult:
+    """Dose ``d`` of recommendation ``rec_id`` for these ``values`` (``shown``: the facts as the result shows
+    them, for the unit a basis was given in)."""
+    m = d.model
+    amount = _amount(g, d, values, as_of, rec_id)
+    expression = m.amount if isinstance(m.amount, str) else None
+    prescribed = (
+        f"{format_decimal(amount)} {m.unit}" if isinstance(amount, Decimal) else f"{m.amount} {m.unit}"
+    )
+    missing = sorted(i for i in d.inputs if values.get(i) is UNKNOWN)
+    basis_unknown = m.basis is not None and values.get(m.basis) is UNKNOWN
+    if amount is UNKNOWN or missing or basis_unknown:
+        # never a dose from missing facts; name the inputs: the unknown ones, else (a value present but not
+        # enough, such as an empty series) every input the dose rests on
+        return DoseResult(
+            "cannot-compute",
+            d.total_unit,
+            None,
+            prescribed,
+            ("not computed: a fact it needs is missing, stale or not enough",),
+            tuple(missing or insufficient_present(g, d.inputs)),
+        )
+    steps: list[str] = []
+    total = _unrounded_total(d, amount, values, shown, steps)
+    if total <= 0:  # an amount expression gave zero or less: never shown as a dose
+        raise locate(
+            g,
+            EvaluationError(
+                "dose-not-positive",
+                f"the dose of {d.total_unit} came out as {brief_decimal(total)}",
+                expression=expression,
+            ),
+            (*m.path, "amount"),
+            rec_id,
+        )
+    highest = DOSE_NUMBER_BOUNDS["amount"][1]
+    if total > highest:  # checked before rounding or capping: a runaway dose is a defect, never capped
+        raise _out_of_range(
+            g, d, rec_id,
+            f"the dose came out as {brief_decimal(total)} {d.total_unit}, above the largest dose number "
+            f"{format_decimal(highest)}",
+            (*m.path, "amount"),
+            "bound the amount (and its basis) so that the dose stays within the limits of docs/api.md",
+        )
+    total = _rounded(d, total, steps)
+    if m.min is not None and total < m.min:
+        steps.append(f"raised to the minimum {format_decimal(m.min)} {d.total_unit}")
+        total = m.min
+    if m.max is not None and total > m.max:
+        steps.append(f"capped at the maximum {format_decimal(m.max)} {d.total_unit}")
+        total = m.max
+    if total <= 0:  # rounding can take a tiny dose to zero
+        raise locate(
+            g,
+            EvaluationError(
+                "dose-not-positive",
+                f"the dose of {d.total_unit} came out as {format_decimal(total)} after rounding",
+            ),
+            (*m.path, "round_to") if m.round_to is not None else m.path,
+            rec_id,
+        )
+    problem = dose_number_problem(total)
+    if problem is not None:  # a fine round_to on a large dose: 123456.789 mg has 9 significant digits
+        raise _out_of_range(
+            g, d, rec_id, f"the dose of {format_decimal(total)} {d.total_unit} {problem}",
+            (*m.path, "round_to") if m.round_to is not None else m.path,
+            "choose a coarser round_to",
+        )
+    return DoseResult("computed", d.total_unit, total, prescribed, tuple(steps), (), _warnings(d, total))
+
+
+def _amount(
+    g: CompiledGuideline, d: CompiledDose, values: Mapping[str, Any], as_of: datetime, rec_id: str
+) -> Any:
+    """The amount of dose ``d`` per unit of its basis (or in all): written, or computed and then within the
+    bounds of a written one; ``UNKNOWN`` when a fact it needs is missing."""
+    m = d.model
+    expression = m.amount if isinstance(m.amount, str) else None
+    amount: Any = d.amount
+    if isinstance(amount, CompiledExpression):
+        try:
+            amount = amount.evaluate(values, as_of)
+        except EvaluationError as exc:
+            raise locate(
+                g, EvaluationError(exc.code, exc.message, expression=expression), (*m.path, "amount"), rec_id
+            ) from exc
+    if isinstance(amount, Decimal) and expression is not None and amount > 0:
+        # a computed amount obeys the bounds of a written one (zero or less is dose-not-positive below)
+        problem = dose_number_problem(amount)
+        if problem is not None:
+            raise _out_of_range(
+                g, d, rec_id,
+                f"the dose amount came out as {brief_decimal(amount)} {m.unit}, which {problem}",
+                (*m.path, "amount"),
+                "round the amount expression, e.g. round(..., 1), and bound it with min() and max()",
+            )
+    return amount
+
+
+def _unrounded_total(
+    d: CompiledDose, amount: Decimal, values: Mapping[str, Any], shown: Mapping[str, Any], steps: list[str]
+) -> Decimal:
+    """The amount times the basis (converted to the unit the amount is per), each step added to ``steps``."""
+    m = d.model
+    if m.basis is None:
+        total: Decimal = amount
+        steps.append(f"fixed dose {format_decimal(total)} {d.total_unit}")
+    else:
+        basis = values[m.basis]
+        given = shown.get(m.basis)
+        if isinstance(given, dict) and "given" in given:
+            steps.append(f"{m.basis} given as {given['given']} = {format_decimal(basis)} {d.basis_unit}")
+        basis_in = basis * d.basis_factor
+        if d.basis_factor != 1:
+            steps.append(
+                f"{m.basis} {format_decimal(basis)} {d.basis_unit} = {format_decimal(basis_in)} {d.per_unit}"
+            )
+        total = amount * basis_in
+        steps.append(
+            f"{format_decimal(amount)} {m.unit} x {format_decimal(basis_in)} {d.per_unit} = "
+            f"{format_decimal(total)} {d.total_unit}"
+        )
+    return total
+
+
+def _rounded(d: CompiledDose, total: Decimal, steps: list[str]) -> Decimal:
+    """``total`` rounded (half up) to the dose's ``round_to``, else to the precision of a written dose number;
+    the rounding is added to ``steps`` when it changed the number."""
+    m = d.model
+    if m.round_to is not None:
+        rounded = (total / m.round_to).quantize(Decimal(1), rounding=ROUND_HALF_UP) * m.round_to
+        if rounded != total:
+            steps.append(
+                f"rounded (half up) to a multiple of {format_decimal(m.round_to)} {d.total_unit}: "
+                f"{format_decimal(rounded)} {d.total_unit}"
+            )
+        return rounded
+    # no round_to: the dose shown has at most DOSE_DIGITS significant digits and no place finer than
+    # DOSE_FINEST (the bounds of a written dose number); the calculation says so when that changed it
+    _, _, finest, digits = DOSE_NUMBER_BOUNDS["amount"]
+    rounded = total.quantize(Decimal(1).scaleb(max(total.adjusted() - digits + 1, finest)), ROUND_HALF_UP)
+    if rounded != total:
+        steps.append(
+            f"{format_decimal(total)} {d.total_unit} rounded (half up) to {digits} significant digits, "
+            f"at most {-finest} decimal places (the dose sets no round_to): "
+            f"{format_decimal(rounded)} {d.total_unit}"
+        )
+    return rounded
+
+
+def _warnings(d: CompiledDose, total: Decimal) -> tuple[str, ...]:
+    """The review warnings of a dose of ``total``: below ``warn_below``, above ``warn_above``."""
+    m = d.model
+    warnings: list[str] = []
+    if m.warn_below is not None and total < m.warn_below:
+        warnings.append(
+            f"{format_decimal(total)} {d.total_unit} is below {format_decimal(m.warn_below)} "
+            f"{d.total_unit}: review before giving"
+        )
+    if m.warn_above is not None and total > m.warn_above:
+        warnings.append(
+            f"{format_decimal(total)} {d.total_unit} is above {format_decimal(m.warn_above)} "
+            f"{d.total_unit}: review before giving"
+        )
+    return tuple(warnings)
+
+
+def action_result(
+    g: CompiledGuideline,
+    a: Action,
+    values: Mapping[str, Any],
+    as_of: datetime,
+    rec_id: str,
+    shown: Mapping[str, Any],
+) -> ActionResult:
+    """The result of action ``a`` of recommendation ``rec_id``: the same for every patient when it has no
+    dose, else with its dose computed (an arithmetic failure is ``dose-arithmetic``, never a Python
+    exception)."""
+    static = g.static_actions.get(a.path)
+    if static is not None:
+        return static
+    try:
+        dose = compute_dose(g, g.doses[a.path], values, as_of, rec_id, shown)
+    except ArithmeticError as exc:
+        raise locate(
+            g,
+            EvaluationError(
+                "dose-arithmetic",
+                f"the dose could not be computed for these facts: {_arithmetic_words(exc)}; no dose is shown",
+            ),
+            (*a.path, "dose"),
+            rec_id,
+        ) from exc
+    return ActionResult(a.type, g.action_fields[a.path], dose)

@@ -1,0 +1,228 @@
+"""Tracers: what the walk reports about each node it visits (as zen-engine's tracer and OPA's cover do).
+
+The protocol has three calls: ``begin`` when an evaluation starts, ``step`` once per node visited and ``end``
+when the evaluation succeeded, with the recommendations it gave. A tracer never changes the walk.
+
+- ``NullTracer``: nothing is recorded. ``evaluate`` then runs the plain walker, which makes no tracer call
+  at all (the walk pays nothing per node for a disabled tracer).
+- ``RecordingTracer``: the lazy trace of one evaluation (``Result.trace``); the ``TraceStep`` objects are
+  built on first read, so an evaluation whose trace is unread pays little.
+- ``CoverageTracer``: the nodes, branches and recommendations that a set of evaluations reached (the coverage
+  of ``guideline test``); an evaluation that fails counts for nothing.
+- ``TeeTracer``: two tracers at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from ..compiler.guideline import CompiledGuideline, CompiledNode
+from ..result import BranchTrace, TraceStep, format_decimal
+from ..values.unknown import UNKNOWN
+
+__all__ = [
+    "NULL_TRACER",
+    "CoverageTracer",
+    "NullTracer",
+    "RecordingTracer",
+    "StepRecord",
+    "TeeTracer",
+    "Tracer",
+]
+
+#: One node visited, as the walk reports it: (node, the outcome of each branch tested, in order; whether the
+#: node fell through to ``otherwise``; the node's outcome: "branch", "none", "otherwise" or "cannot-decide";
+#: the targets taken). A branch outcome is ``True``, ``False`` or ``UNKNOWN``.
+StepRecord = tuple[CompiledNode, list[Any], bool, str, tuple[str, ...]]
+
+
+class Tracer(Protocol):
+    def begin(self) -> None:
+        """An evaluation starts (its facts are checked; the walk comes next)."""
+
+    def step(self, record: StepRecord, /) -> None:
+        """The walk visited a node (in the depth-first pre-order of a recursive walk)."""
+
+    def end(self, recommendations: Iterable[str], /) -> None:
+        """The evaluation succeeded and gave ``recommendations`` (ids, in order); never called when it
+        failed."""
+
+
+class NullTracer:
+    """Records nothing; with it ``evaluate`` runs the walker that makes no tracer call."""
+
+    __slots__ = ()
+
+    def begin(self) -> None:
+        pass
+
+    def step(self, record: StepRecord, /) -> None:
+        pass
+
+    def end(self, recommendations: Iterable[str], /) -> None:
+        pass
+
+
+NULL_TRACER = NullTracer()
+
+
+def _show(value: Any) -> Any:
+    """A value as the trace shows it (JSON-ready)."""
+    if value is UNKNOWN:
+        return "unknown"
+    if isinstance(value, bool) or value is None or isinstance(value, str | int):
+        return value
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_show(v) for v in value]
+    return str(value)
+
+
+class RecordingTracer:
+    """The trace of one evaluation over ``values``, and the ``trace_source`` of its ``Result``: called, it
+    builds the ``TraceStep`` objects (once)."""
+
+    __slots__ = ("_built", "_raw", "_values", "step")
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._raw: list[StepRecord] = []
+        self._values = values
+        self._built: tuple[TraceStep, ...] | None = None
+        #: the walk's records are kept as they come: one list append per node, no Python call
+        self.step: Callable[[StepRecord], None] = self._raw.append
+
+    def begin(self) -> None:
+        pass
+
+    def end(self, recommendations: Iterable[str], /) -> None:
+        pass
+
+    def __call__(self) -> tuple[TraceStep, ...]:
+        built = self._built
+        if built is None:
+            built = tuple(self._trace_step(*r) for r in self._raw)
+            self._built = built
+        return built
+
+    def _trace_step(
+        self, node: CompiledNode, outcomes: list[Any], otherwise: bool, outcome: str, taken: tuple[str, ...]
+    ) -> TraceStep:
+        values = self._values
+        branches = [
+            BranchTrace(
+                b.index,
+                b.when.source,
+                "true" if r is True else "false" if r is False else "unknown",
+                {n: _show(values.get(n, UNKNOWN)) for n in sorted(b.when.names)},
+                b.label,
+            )
+            for b, r in zip(node.branches, outcomes, strict=False)
+        ]
+        if otherwise:
+            branches.append(BranchTrace(-1, "otherwise", "otherwise", {}, None))
+        return TraceStep(node.id, node.kind, tuple(branches), outcome, tuple(taken), node.title)
+
+
+class CoverageTracer:
+    """What the successful evaluations of one guideline reached: its nodes, branches ("node#index" or
+    "node#otherwise") and recommendations, and the nodes whose "cannot decide" path some evaluation took."""
+
+    __slots__ = ("_pending", "branches", "guideline", "nodes", "recommendations", "step", "unknown_paths")
+
+    def __init__(self, g: CompiledGuideline) -> None:
+        self.guideline = g.model.file
+        self.nodes: dict[str, bool] = {}
+        self.branches: dict[str, bool] = {}
+        self.recommendations: dict[str, bool] = {}
+        self.unknown_paths: set[str] = set()
+        for n in g.model.nodes:
+            self.nodes[n.id] = False
+            for b in n.branches:
+                self.branches[f"{n.id}#{b.index}"] = False
+            if n.otherwise:
+                self.branches[f"{n.id}#otherwise"] = False
+        for r in g.model.recommendations:
+            self.recommendations[r.id] = False
+        #: the steps of the evaluation under way, counted only when it succeeds
+        self._pending: list[StepRecord] = []
+        self.step: Callable[[StepRecord], None] = self._pending.append
+
+    def begin(self) -> None:
+        self._pending.clear()
+
+    def end(self, recommendations: Iterable[str], /) -> None:
+        for node, outcomes, otherwise, _, _ in self._pending:
+            self.nodes[node.id] = True
+            for b, r in zip(node.branches, outcomes, strict=False):
+                if r is True:
+                    self.branches[f"{node.id}#{b.index}"] = True
+                elif r is not False:
+                    self.unknown_paths.add(node.id)
+            if otherwise:
+                self.branches[f"{node.id}#otherwise"] = True
+        self._pending.clear()
+        for rid in recommendations:
+            self.recommendations[rid] = True
+
+    @property
+    def total(self) -> int:
+        return len(self.nodes) + len(self.branches) + len(self.recommendations)
+
+    @property
+    def reached(self) -> int:
+        return sum(self.nodes.values()) + sum(self.branches.values()) + sum(self.recommendations.values())
+
+    @property
+    def percent(self) -> float:
+        """Nodes, branches and recommendations reached, over all of them."""
+        return 100.0 * self.reached / self.total if self.total else 100.0
+
+    def missed(self) -> dict[str, list[str]]:
+        return {
+            "nodes": [k for k, v in self.nodes.items() if not v],
+            "branches": [k for k, v in self.branches.items() if not v],
+            "recommendations": [k for k, v in self.recommendations.items() if not v],
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "guideline": self.guideline,
+            "percent": round(self.percent, 2),
+            "nodes": {"reached": sum(self.nodes.values()), "total": len(self.nodes)},
+            "branches": {"reached": sum(self.branches.values()), "total": len(self.branches)},
+            "recommendations": {
+                "reached": sum(self.recommendations.values()),
+                "total": len(self.recommendations),
+            },
+            "missed": self.missed(),
+            "unknown_paths": sorted(self.unknown_paths),
+        }
+
+
+class TeeTracer:
+    """Reports to two tracers, ``first`` then ``second``."""
+
+    __slots__ = ("first", "second")
+
+    def __init__(self, first: Tracer, second: Tracer) -> None:
+        self.first = first
+        self.second = second
+
+    def begin(self) -> None:
+        self.first.begin()
+        self.second.begin()
+
+    def step(self, record: StepRecord, /) -> None:
+        self.first.step(record)
+        self.second.step(record)
+
+    def end(self, recommendations: Iterable[str], /) -> None:
+        recommendations = tuple(recommendations)
+        self.first.end(recommendations)
+        self.second.end(recommendations)

@@ -1,0 +1,254 @@
+"""The walk over a compiled decision tree: an explicit stack and one handler per node kind.
+
+No global mutable state: every evaluation builds its own walker; the compiled guideline is read only.
+Three-valued conditions: a branch condition is ``True``, ``False`` or ``UNKNOWN``; unknown is never tested
+for truth. In a choice node an unknown condition before the first true one cannot be decided: the walk
+records it, names the facts that would settle it and applies the node's ``unknown`` targets (if any).
+
+Two variants, chosen once per evaluation: ``Walker`` makes no tracer call at all; ``TracedWalker`` reports
+every node visited to a tracer (``trace.py``). Both call each compiled condition directly
+(``CompiledBranch.test``), with no function in between. A new node kind fails type-checking in ``visit``
+until both variants have a handler for it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, assert_never, cast
+
+from ..compiler.guideline import CompiledBranch, CompiledGuideline, CompiledNode
+from ..errors import EvaluationError
+from ..lang.expressions import EVALUATION_EXCEPTIONS, evaluation_error
+from ..result import CannotDecide
+from ..values.unknown import UNKNOWN
+from .locate import insufficient, locate, node_path
+from .trace import StepRecord, Tracer
+
+__all__ = ["MAX_STEPS", "TracedWalker", "Walker"]
+
+#: The most nodes one evaluation may visit (the tree is checked for cycles at load; this is a second guard).
+MAX_STEPS = 10_000
+
+#: A marker on the walk's stack: leave the innermost node (pop it from ``via``).
+_LEAVE = object()
+
+
+class Walker:
+    """One walk over the tree with an explicit stack, never Python recursion: the only bound on the depth of a
+    tree is ``MAX_STEPS``. Everything it records (recommendations applied and their ``via``, cannot-decide
+    entries, the facts they need) comes in the depth-first pre-order of a recursive walk."""
+
+    __slots__ = ("_via_tuple", "applied", "as_of", "cannot", "g", "needs", "stack", "steps", "values", "via")
+
+    def __init__(self, g: CompiledGuideline, values: dict[str, Any], as_of: datetime) -> None:
+        self.g = g
+        self.values = values
+        self.as_of = as_of
+        #: recommendation id -> the node ids that led to it, in the order applied
+        self.applied: dict[str, tuple[str, ...]] = {}
+        self.cannot: list[CannotDecide] = []
+        #: fact name -> the nodes that could not decide without it
+        self.needs: dict[str, list[str]] = {}
+        self.steps = 0
+        #: the node ids from the start to the node being visited
+        self.via: list[str] = []
+        #: ``tuple(via)`` while ``via`` is unchanged: recommendations reached from one node share one tuple
+        self._via_tuple: tuple[str, ...] | None = None
+        #: work still to do, next item last: a target id, ``_LEAVE``, or (collect node, index of an undecided
+        #: branch)
+        self.stack: list[object] = []
+
+    def run(self, start: str) -> None:
+        stack = self.stack
+        stack.append(start)
+        while stack:
+            item = stack.pop()
+            if item is _LEAVE:
+                self.via.pop()
+                self._via_tuple = None
+            elif isinstance(item, str):
+                self.visit(item)
+            else:
+                node, index = cast(tuple[CompiledNode, int], item)
+                self.unknown(node, index)
+
+    def push(self, tids: tuple[str, ...] | list[str]) -> None:
+        """Visit ``tids`` next, in their order (before anything already waiting)."""
+        self.stack.extend(reversed(tids))
+
+    def visit(self, tid: str) -> None:
+        node = self.g.nodes.get(tid)
+        if node is None:  # a recommendation
+            if tid not in self.applied:
+                via = self._via_tuple
+                if via is None:
+                    via = self._via_tuple = tuple(self.via)
+                self.applied[tid] = via
+            return
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise self.too_many_steps(tid)
+        self.via.append(tid)
+        self._via_tuple = None
+        self.stack.append(_LEAVE)
+        match node.kind:
+            case "choice":
+                self.choice(node)
+            case "collect":
+                self.collect(node)
+            case _:
+                assert_never(node.kind)
+
+    def choice(self, node: CompiledNode) -> None:
+        """The first branch whose condition holds is taken, else ``otherwise``; an unknown condition before
+        it cannot be decided."""
+        values, as_of = self.values, self.as_of
+        for b in node.branches:
+            try:
+                r = b.test(values, as_of)
+            except EVALUATION_EXCEPTIONS as exc:
+                raise self.failed(node, b, exc) from exc
+            if r is True:
+                self.push(b.then)
+                return
+            if r is not False:
+                if r is not UNKNOWN:
+                    raise self.not_boolean(node, b, r)
+                self.unknown(node, b.index)
+                return
+        self.push(node.otherwise)
+
+    def collect(self, node: CompiledNode) -> None:
+        """Every branch whose condition holds is taken; ``otherwise`` when none holds and none is unknown."""
+        taken: list[str] = []
+        undecided: list[int] = []
+        values, as_of = self.values, self.as_of
+        for b in node.branches:
+            try:
+                r = b.test(values, as_of)
+            except EVALUATION_EXCEPTIONS as exc:
+                raise self.failed(node, b, exc) from exc
+            if r is True:
+                taken.extend(b.then)
+            elif r is not False:
+                if r is not UNKNOWN:
+                    raise self.not_boolean(node, b, r)
+                undecided.append(b.index)
+        if not taken and not undecided and node.otherwise:
+            taken.extend(node.otherwise)
+        # the taken targets first, then each undecided branch (its cannot-decide entry, then its targets)
+        self.stack.extend((node, i) for i in reversed(undecided))
+        self.push(taken)
+
+    def unknown(self, node: CompiledNode, index: int) -> None:
+        """Branch ``index`` of ``node`` cannot be decided: record it, apply the node's ``unknown`` targets."""
+        b = node.branches[index]
+        needs = insufficient(self.g, b.inputs, self.values)
+        for n in needs:
+            self.needs.setdefault(n, []).append(node.id)
+        self.cannot.append(CannotDecide(node.id, index, b.when.source, tuple(needs), b.label, node.unknown))
+        self.push(node.unknown)
+
+    # --- errors (built only when raised)
+    def too_many_steps(self, tid: str) -> EvaluationError:
+        path = node_path(self.g, tid)
+        return locate(
+            self.g,
+            EvaluationError(
+                "eval-step-limit",
+                f"the walk would visit more than {MAX_STEPS} nodes (a node reached along several paths "
+                "is visited once per path)",
+            ),
+            (*path, "id") if path is not None else None,
+            tid,
+        )
+
+    def failed(self, node: CompiledNode, b: CompiledBranch, exc: Exception) -> EvaluationError:
+        err = evaluation_error(exc, b.when.source)
+        path = node_path(self.g, node.id)
+        return locate(
+            self.g,
+            EvaluationError(err.code, err.message, node_id=node.id, expression=b.when.source),
+            (*path, "branches", b.index, "when") if path is not None else None,
+            node.id,
+        )
+
+    def not_boolean(self, node: CompiledNode, b: CompiledBranch, r: object) -> EvaluationError:
+        path = node_path(self.g, node.id)
+        return locate(
+            self.g,
+            EvaluationError(
+                "eval-not-boolean",
+                f"condition gave {r!r}, not true, false or unknown",
+                node_id=node.id,
+                expression=b.when.source,
+            ),
+            (*path, "branches", b.index, "when") if path is not None else None,
+            node.id,
+        )
+
+
+class TracedWalker(Walker):
+    """The walk reporting every node visited to ``tracer``: the same handlers, each also keeping the outcome
+    of every branch it tested and reporting one ``StepRecord``."""
+
+    __slots__ = ("record",)
+
+    def __init__(self, g: CompiledGuideline, values: dict[str, Any], as_of: datetime, tracer: Tracer) -> None:
+        super().__init__(g, values, as_of)
+        #: the tracer's ``step``, looked up once
+        self.record = tracer.step
+
+    def choice(self, node: CompiledNode) -> None:
+        outcomes: list[Any] = []
+        values, as_of = self.values, self.as_of
+        for b in node.branches:
+            try:
+                r = b.test(values, as_of)
+            except EVALUATION_EXCEPTIONS as exc:
+                raise self.failed(node, b, exc) from exc
+            outcomes.append(r)
+            if r is True:
+                self.record((node, outcomes, False, "branch", b.then))
+                self.push(b.then)
+                return
+            if r is not False:
+                if r is not UNKNOWN:
+                    raise self.not_boolean(node, b, r)
+                self.record((node, outcomes, False, "cannot-decide", node.unknown))
+                self.unknown(node, b.index)
+                return
+        self.record((node, outcomes, True, "otherwise", node.otherwise))
+        self.push(node.otherwise)
+
+    def collect(self, node: CompiledNode) -> None:
+        outcomes: list[Any] = []
+        taken: list[str] = []
+        undecided: list[int] = []
+        values, as_of = self.values, self.as_of
+        for b in node.branches:
+            try:
+                r = b.test(values, as_of)
+            except EVALUATION_EXCEPTIONS as exc:
+                raise self.failed(node, b, exc) from exc
+            outcomes.append(r)
+            if r is True:
+                taken.extend(b.then)
+            elif r is not False:
+                if r is not UNKNOWN:
+                    raise self.not_boolean(node, b, r)
+                undecided.append(b.index)
+        record: StepRecord
+        if taken:
+            record = (node, outcomes, False, "branch", tuple(taken))
+        elif undecided:
+            record = (node, outcomes, False, "cannot-decide", ())
+        elif node.otherwise:
+            taken.extend(node.otherwise)
+            record = (node, outcomes, True, "otherwise", tuple(taken))
+        else:
+            record = (node, outcomes, False, "none", ())
+        self.record(record)
+        # the taken targets first, then each undecided branch (its cannot-decide entry, then its targets)
+        self.stack.extend((node, i) for i in reversed(undecided))
+        self.push(taken)
