@@ -39,7 +39,7 @@ import yaml
 
 from interpreter.errors import EvaluationError, FactsError, Location
 from interpreter.facts.checker import FactChecker, FactsLimits, parse_facts_json
-from interpreter.lang.expressions import compile_expression
+from interpreter.lang.compile import compile_expression
 from interpreter.loading.model import Input
 from interpreter.values.durations import parse_duration
 from interpreter.values.types import BOOLEAN, NUMBER, ValueType

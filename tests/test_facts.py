@@ -12,7 +12,7 @@ import pytest
 
 from interpreter.errors import EvaluationError, FactsError, Location
 from interpreter.facts.checker import CheckedFacts, FactChecker, FactStatus, parse_facts_json
-from interpreter.lang.expressions import compile_expression
+from interpreter.lang.compile import compile_expression
 from interpreter.loading.model import Input
 from interpreter.values.types import BOOLEAN, NUMBER, ValueType
 from interpreter.values.unknown import UNKNOWN

@@ -28,7 +28,7 @@ from interpreter.facts.checker import (
     parse_facts_json,
     read_facts,
 )
-from interpreter.lang.expressions import compile_expression
+from interpreter.lang.compile import compile_expression
 from interpreter.loading.model import Input
 from interpreter.values.types import BOOLEAN, NUMBER, ValueType
 

@@ -17,7 +17,8 @@ from ..analysis.checks import DOSE_NUMBER_BOUNDS, dose_number_problem
 from ..compiler.guideline import CompiledBranch, CompiledDose, CompiledGuideline, CompiledNode
 from ..errors import EvaluationError, Location, Path
 from ..facts.checker import DEFAULT_FACTS_LIMITS, FactsLimits, evaluation_calendar, host_offset
-from ..lang.expressions import EVALUATION_EXCEPTIONS, CompiledExpression, evaluation_error
+from ..lang.codegen import EVALUATION_EXCEPTIONS, evaluation_error
+from ..lang.compile import CompiledExpression
 from ..loading.model import Action
 from ..result import (
     ActionResult,
