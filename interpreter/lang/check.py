@@ -34,26 +34,11 @@ from ..values.unknown import UNKNOWN
 from .checked import ERROR_TYPE, CheckedNode, Refused
 from .functions.catalog import REGISTRY
 from .functions.registry import ArgInfo, SignatureError
-from .parse import construct_name
+from .parse import REFUSED_OPERATORS, construct_name
 from .quantities import QuantityChecker
 
 __all__ = ["ExpressionChecker"]
 
-#: Operators that are refused: (what, hint).
-_OPERATORS: dict[type, tuple[str, str | None]] = {
-    ast.Pow: ("the power operator `**`", "use sqrt() for square roots"),
-    ast.Mod: ("the operator `%`", None),
-    ast.FloorDiv: ("the operator `//`", "use / and round()"),
-    ast.MatMult: ("the operator `@`", None),
-    ast.LShift: ("the operator `<<`", None),
-    ast.RShift: ("the operator `>>`", None),
-    ast.BitOr: ("the operator `|`", "use `or`"),
-    ast.BitAnd: ("the operator `&`", "use `and`"),
-    ast.BitXor: ("the operator `^`", None),
-    ast.Invert: ("the operator `~`", "use `not`"),
-    ast.Is: ("`is`", "use =="),
-    ast.IsNot: ("`is not`", "use !="),
-}
 _COMPARE_TEXT: dict[type, str] = {
     ast.Lt: "<",
     ast.LtE: "<=",
@@ -75,10 +60,6 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 _ARITHMETIC_TEXT: dict[type, str] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 _NUMBER_RE = re.compile(r"(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d[\d_]*)?")
 _LITERAL_NAMES: dict[str, bool] = {"true": True, "false": False}
-
-
-def describe(t: ValueType) -> str:
-    return t.describe()
 
 
 def is_numeric(t: ValueType) -> bool:
@@ -114,7 +95,7 @@ class ExpressionChecker(QuantityChecker):
             if r.type.kind != "boolean":
                 self.error(
                     "expr-expected-boolean",
-                    f"this expression gives {describe(r.type)}, but a condition must be true or false",
+                    f"this expression gives {r.type.describe()}, but a condition must be true or false",
                     node,
                     hint=_boolean_hint(r.type),
                 )
@@ -129,31 +110,18 @@ class ExpressionChecker(QuantityChecker):
                 )
                 self.error(
                     "expr-type",
-                    f"this expression gives {describe(r.type)}, but a number is expected",
+                    f"this expression gives {r.type.describe()}, but a number is expected",
                     node,
                     hint=hint,
                 )
                 raise Refused
             return r
         if expect.kind == "quantity" and expect.unit is not None:
-            if r.type.kind == "number" and r.is_const:
-                return CheckedNode(expect, r.code, False, r.const)
-            if r.type.kind != "quantity" or r.type.unit is None:
-                self.error(
-                    "expr-type",
-                    f"this expression gives {describe(r.type)}, but a quantity [{expect.unit}] is expected",
-                    node,
-                )
-                raise Refused
-            if r.type.unit == expect.unit:
-                return r
-            factor = self.factor(r.type.unit, expect.unit, node, "the result")
-            out = self.scale(r, factor, node)
-            return CheckedNode(expect, out.code, out.nullable, out.const)
+            return self.as_expected_quantity(r, expect, expect.unit, node)
         if r.type.kind != expect.kind:
             self.error(
                 "expr-type",
-                f"this expression gives {describe(r.type)}, but {describe(expect)} is expected",
+                f"this expression gives {r.type.describe()}, but {expect.describe()} is expected",
                 node,
             )
             raise Refused
@@ -277,7 +245,7 @@ class ExpressionChecker(QuantityChecker):
         if t.type.kind != "boolean":
             return self.error(
                 "expr-type",
-                f"`{op}` needs true/false operands; this is {describe(t.type)}",
+                f"`{op}` needs true/false operands; this is {t.type.describe()}",
                 node,
                 hint=_boolean_hint(t.type),
             )
@@ -322,7 +290,7 @@ class ExpressionChecker(QuantityChecker):
                 return self.const(BOOLEAN, not t.const)
             return CheckedNode(BOOLEAN, self.builder.negation(t.code), True)
         if isinstance(node.op, ast.Invert):
-            what, hint = _OPERATORS[ast.Invert]
+            what, hint = REFUSED_OPERATORS[ast.Invert]
             return self.error("expr-not-allowed", f"{what} is not allowed", node, hint=hint)
         t = self.visit(node.operand)
         if t.type is ERROR_TYPE:
@@ -331,7 +299,7 @@ class ExpressionChecker(QuantityChecker):
         if not is_numeric(t.type):
             return self.error(
                 "expr-type",
-                f"unary `{sign}` needs a number or a quantity, not {describe(t.type)}",
+                f"unary `{sign}` needs a number or a quantity, not {t.type.describe()}",
                 node,
                 hint="true/false are not numbers" if t.type.kind == "boolean" else None,
             )
@@ -347,7 +315,7 @@ class ExpressionChecker(QuantityChecker):
     def binop(self, node: ast.BinOp) -> CheckedNode:
         op_type = type(node.op)
         if op_type not in _ARITHMETIC_TEXT:
-            what, hint = _OPERATORS.get(op_type, (op_type.__name__, None))
+            what, hint = REFUSED_OPERATORS.get(op_type, (op_type.__name__, None))
             if op_type is ast.Mod:
                 hint = "string formatting and remainders are not part of the language"
             return self.error("expr-not-allowed", f"{what} is not allowed", node, hint=hint)
@@ -368,7 +336,7 @@ class ExpressionChecker(QuantityChecker):
                 )
                 return self.error(
                     "expr-type",
-                    f"`{op}` needs numbers or quantities; {describe(side.type)} is not one{extra}",
+                    f"`{op}` needs numbers or quantities; {side.type.describe()} is not one{extra}",
                     node,
                     hint=hint,
                 )
@@ -417,7 +385,7 @@ class ExpressionChecker(QuantityChecker):
     def compare(self, node: ast.Compare) -> CheckedNode:
         for op in node.ops:
             if isinstance(op, ast.Is | ast.IsNot):
-                what, hint = _OPERATORS[type(op)]
+                what, hint = REFUSED_OPERATORS[type(op)]
                 return self.error("expr-not-allowed", f"{what} is not allowed", node, hint=hint)
         if any(isinstance(op, ast.In | ast.NotIn) for op in node.ops):
             if len(node.ops) > 1:
@@ -485,7 +453,7 @@ class ExpressionChecker(QuantityChecker):
                 return self.error(
                     "expr-type",
                     f"{desc}: a code compares only with a quoted value from its list, "
-                    f"not with {describe(other.type)}",
+                    f"not with {other.type.describe()}",
                     node,
                 )
         else:
@@ -497,10 +465,10 @@ class ExpressionChecker(QuantityChecker):
                 msg = f"{desc}: a series cannot be compared"
                 hint = "use latest(series) or consecutive_days_at_or_above(series, threshold)"
             elif "boolean" in (lk, rk):
-                msg = f"{desc}: cannot compare {describe(left.type)} with {describe(right.type)}"
+                msg = f"{desc}: cannot compare {left.type.describe()} with {right.type.describe()}"
                 hint = "true/false are not numbers"
             else:
-                msg = f"{desc}: cannot compare {describe(left.type)} with {describe(right.type)}"
+                msg = f"{desc}: cannot compare {left.type.describe()} with {right.type.describe()}"
             return self.error("expr-type", msg, node, hint=hint)
         if left.is_const and right.is_const:
             return self.const(BOOLEAN, bool(_COMPARE[op](left.const, right.const)))
@@ -537,7 +505,7 @@ class ExpressionChecker(QuantityChecker):
             items.append(e.value)
         if left.type.kind != "code":
             return self.error(
-                "expr-type", f"`{word}` needs a code input on the left, not {describe(left.type)}", node.left
+                "expr-type", f"`{word}` needs a code input on the left, not {left.type.describe()}", node.left
             )
         values = left.type.values or frozenset()
         for e, item in zip(lst.elts, items, strict=True):

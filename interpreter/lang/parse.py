@@ -19,6 +19,7 @@ from ..values.text import echo
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "REFUSED_OPERATORS",
     "ExpressionLimits",
     "Parsed",
     "SyntaxProblem",
@@ -89,6 +90,23 @@ _CONSTRUCTS: dict[type, str] = {
     ast.Await: "await",
     ast.Yield: "yield",
     ast.YieldFrom: "yield",
+}
+
+
+#: Operators that are refused: (what, hint).
+REFUSED_OPERATORS: dict[type, tuple[str, str | None]] = {
+    ast.Pow: ("the power operator `**`", "use sqrt() for square roots"),
+    ast.Mod: ("the operator `%`", None),
+    ast.FloorDiv: ("the operator `//`", "use / and round()"),
+    ast.MatMult: ("the operator `@`", None),
+    ast.LShift: ("the operator `<<`", None),
+    ast.RShift: ("the operator `>>`", None),
+    ast.BitOr: ("the operator `|`", "use `or`"),
+    ast.BitAnd: ("the operator `&`", "use `and`"),
+    ast.BitXor: ("the operator `^`", None),
+    ast.Invert: ("the operator `~`", "use `not`"),
+    ast.Is: ("`is`", "use =="),
+    ast.IsNot: ("`is not`", "use !="),
 }
 
 

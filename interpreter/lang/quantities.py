@@ -17,6 +17,7 @@ from fractions import Fraction
 
 from ..values import units
 from ..values.numbers import CONVERSION_CONTEXT
+from ..values.types import ValueType
 from .checked import CheckedNode, CheckerBase, Refused
 
 __all__ = ["QuantityChecker", "Threshold"]
@@ -80,6 +81,26 @@ class QuantityChecker(CheckerBase):
             lambda r: self.builder.call("_cmul", mul, [r[0], self.builder.bind(factor)]),
         )
         return CheckedNode(t.type, code, t.nullable)
+
+    def as_expected_quantity(
+        self, r: CheckedNode, expect: ValueType, unit: str, node: ast.AST
+    ) -> CheckedNode:
+        """The result ``r`` converted exactly to the expected quantity's ``unit`` (a number constant is read
+        in it)."""
+        if r.type.kind == "number" and r.is_const:
+            return CheckedNode(expect, r.code, False, r.const)
+        if r.type.kind != "quantity" or r.type.unit is None:
+            self.error(
+                "expr-type",
+                f"this expression gives {r.type.describe()}, but a quantity [{unit}] is expected",
+                node,
+            )
+            raise Refused
+        if r.type.unit == unit:
+            return r
+        factor = self.factor(r.type.unit, unit, node, "the result")
+        out = self.scale(r, factor, node)
+        return CheckedNode(expect, out.code, out.nullable, out.const)
 
     def factor(self, from_unit: str, to_unit: str, node: ast.AST, what: str) -> Decimal:
         try:
