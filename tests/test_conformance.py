@@ -41,7 +41,7 @@ from interpreter.codes import CODES, Stage, codes_of
 from interpreter.errors import EvaluationError, FactsError, Location
 from interpreter.facts.checker import FactChecker, FactsLimits
 from interpreter.facts.json import parse_facts_json
-from interpreter.lang.expressions import compile_expression
+from interpreter.lang.compile import compile_expression
 from interpreter.loading.model import Input
 from interpreter.values.types import BOOLEAN, NUMBER, ValueType
 from interpreter.values.unknown import UNKNOWN

@@ -17,14 +17,10 @@ import pytest
 from helpers import run_in_threads
 
 from interpreter.errors import EvaluationError, Location
-from interpreter.lang.expressions import (
-    DEFAULT_LIMITS,
-    CompiledExpression,
-    ExpressionLimits,
-    Threshold,
-    compile_expression,
-)
-from interpreter.lang.functions import REGISTRY
+from interpreter.lang.compile import CompiledExpression, compile_expression
+from interpreter.lang.functions.catalog import REGISTRY
+from interpreter.lang.parse import DEFAULT_LIMITS, ExpressionLimits
+from interpreter.lang.quantities import Threshold
 from interpreter.values.numbers import DECIMAL_CONTEXT
 from interpreter.values.types import BOOLEAN, NUMBER, ValueType
 from interpreter.values.unknown import UNKNOWN, Unknown

@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from interpreter.errors import EvaluationError, FactsError, Location
 from interpreter.facts.checker import FactChecker
 from interpreter.facts.json import parse_facts_json
-from interpreter.lang.expressions import compile_expression
+from interpreter.lang.compile import compile_expression
+from interpreter.lang.functions.catalog import REGISTRY
 from interpreter.values.types import BOOLEAN, NUMBER, ValueType
 from interpreter.values.unknown import UNKNOWN
 
@@ -101,28 +102,8 @@ NAMES = st.sampled_from(
 STRINGS = st.sampled_from(
     ["'mild'", "'severe'", "'sever'", "'P7D'", "'PT12H'", "'x'", "'%1000d'", '"moderate"']
 )
-FUNCS = st.sampled_from(
-    [
-        "min",
-        "max",
-        "abs",
-        "round",
-        "sqrt",
-        "q",
-        "bsa",
-        "hours_since",
-        "days_since",
-        "hours_until",
-        "latest",
-        "consecutive_days_at_or_above",
-        "consecutive_days_above",
-        "count_within",
-        "rand",
-        "int",
-        "len",
-        "open",
-    ]
-)
+#: every registered function, and names that are not functions of the language
+FUNCS = st.sampled_from([*REGISTRY, "rand", "int", "len", "open"])
 BINOPS = st.sampled_from(
     [
         "+",

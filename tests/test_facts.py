@@ -13,7 +13,7 @@ from helpers import make_input, run_in_threads
 from interpreter.errors import EvaluationError, FactsError, Location
 from interpreter.facts.checker import CheckedFacts, FactChecker, FactStatus
 from interpreter.facts.json import parse_facts_json
-from interpreter.lang.expressions import compile_expression
+from interpreter.lang.compile import compile_expression
 from interpreter.values.types import BOOLEAN, NUMBER, ValueType
 from interpreter.values.unknown import UNKNOWN
 

@@ -24,7 +24,7 @@ from interpreter.errors import EvaluationError, FactsError, Location
 from interpreter.facts.checker import FactChecker, FactsLimits
 from interpreter.facts.json import parse_facts_json, read_facts
 from interpreter.facts.values import evaluation_calendar
-from interpreter.lang.expressions import compile_expression
+from interpreter.lang.compile import compile_expression
 from interpreter.values.types import BOOLEAN, NUMBER, ValueType
 
 REPO = pathlib.Path(__file__).resolve().parent.parent

@@ -14,7 +14,7 @@ import pytest
 import interpreter
 
 HEAVY = (
-    "jsonschema", "yaml", "interpreter.compiler.guideline", "interpreter.lang.expressions",
+    "jsonschema", "yaml", "interpreter.compiler.guideline", "interpreter.lang.compile",
     "interpreter.facts.checker", "interpreter.loading.schema", "interpreter.api", "pint", "ucumvert",
 )
 

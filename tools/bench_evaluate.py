@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from interpreter import load  # noqa: E402
 from interpreter.compiler.loader import load_guideline_file  # noqa: E402
-from interpreter.lang.expressions import clear_caches  # noqa: E402
+from interpreter.lang.compile import clear_caches  # noqa: E402
 from interpreter.runtime.walker import Walker  # noqa: E402
 
 AS_OF = datetime(2026, 11, 24, 9, tzinfo=UTC)

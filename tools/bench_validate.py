@@ -105,7 +105,7 @@ def stage_checks(path: pathlib.Path) -> Any:
 
 def _clear() -> None:
     try:
-        from interpreter.lang.expressions import clear_caches
+        from interpreter.lang.compile import clear_caches
     except ImportError:
         return
     clear_caches()
@@ -149,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             assert not errors, errors[0].format()
             return a
 
-        from interpreter.lang.expressions import clear_caches
+        from interpreter.lang.compile import clear_caches
 
         def stage_full_cold(path: pathlib.Path) -> Any:
             clear_caches()

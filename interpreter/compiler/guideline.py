@@ -20,7 +20,7 @@ from ..analysis.doses import DOSE_NUMBER_BOUNDS, dose_number_problem
 from ..analysis.registry import CheckInfo
 from ..errors import Diagnostic, Path
 from ..facts.checker import FactChecker
-from ..lang.expressions import CompiledExpression, compile_expression
+from ..lang.compile import CompiledExpression, compile_expression
 from ..loading.model import Action, Dose, GuidelineModel, Node, NodeKind, Recommendation
 from ..result import ACTION_TEXT_FIELDS, ActionResult, CautionResult, Citation, GuidelineInfo, brief_decimal
 from ..values.suggest import did_you_mean
@@ -96,7 +96,7 @@ class CompiledGuideline:
 _UCUM_HINT = "write a UCUM code: 10*9/L, /uL, {cells}/uL, kg, [lb_av], cm, m2, ug (not mcg), mg, mL, h, d, a"
 
 
-class _Compiler:
+class GuidelineCompiler:
     def __init__(self, model: GuidelineModel) -> None:
         self.model = model
         self.sm = model.source_map
@@ -448,6 +448,6 @@ def _action_fields(a: Action) -> Mapping[str, str]:
 
 def compile_guideline(model: GuidelineModel) -> tuple[CompiledGuideline | None, list[Diagnostic]]:
     """Compile ``model``; return (compiled or None when any error was found, diagnostics)."""
-    compiler = _Compiler(model)
+    compiler = GuidelineCompiler(model)
     compiled = compiler.run()
     return compiled, compiler.diagnostics

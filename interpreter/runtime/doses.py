@@ -15,7 +15,7 @@ from typing import Any
 from ..analysis.doses import DOSE_NUMBER_BOUNDS, dose_number_problem
 from ..compiler.guideline import CompiledDose, CompiledGuideline
 from ..errors import EvaluationError, Path
-from ..lang.expressions import CompiledExpression
+from ..lang.compile import CompiledExpression
 from ..loading.model import Action
 from ..result import ActionResult, DoseResult, brief_decimal, format_decimal
 from ..values.unknown import UNKNOWN

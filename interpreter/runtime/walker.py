@@ -18,7 +18,7 @@ from typing import Any, assert_never, cast
 
 from ..compiler.guideline import CompiledBranch, CompiledGuideline, CompiledNode
 from ..errors import EvaluationError
-from ..lang.expressions import EVALUATION_EXCEPTIONS, evaluation_error
+from ..lang.codegen import EVALUATION_EXCEPTIONS, evaluation_error
 from ..result import CannotDecide
 from ..values.unknown import UNKNOWN
 from .locate import insufficient, locate, node_path

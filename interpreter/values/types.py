@@ -14,7 +14,7 @@ series     ``Series``: a tuple of ``(datetime, Decimal)`` sorted by time, values
 string     ``str`` (only string literals inside expressions)
 =========  ==========================================================
 
-A missing, stale or undated fact is the ``UNKNOWN`` singleton (see ``interpreter.lang.expressions``).
+A missing, stale or undated fact is the ``UNKNOWN`` singleton (see ``interpreter.values.unknown``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,214 @@
+"""The expression language's entry: ``compile_expression`` (compile once at load, evaluate many times, fast
+and thread-safe), ``CompiledExpression``, and the memo of compilations.
+
+The pipeline: ``parse`` (text -> Python syntax tree, within ``ExpressionLimits``), ``check`` (types, units,
+constant folding, the generated code's body: ``ExpressionChecker``), ``codegen`` (a small Python function,
+its code object shared by shape). See those modules for the rules.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..errors import Diagnostic, Location, Path
+from ..values import units
+from ..values.types import ValueType
+from ..values.unknown import UNKNOWN
+from .check import ExpressionChecker
+from .checked import Refused
+from .codegen import CODE_LOCK, EVALUATION_EXCEPTIONS, clear_code_cache, evaluation_error, generate
+from .parse import DEFAULT_LIMITS, ExpressionLimits, SyntaxProblem, parse_expression
+from .quantities import Threshold
+
+__all__ = ["CompiledExpression", "clear_caches", "compile_expression"]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledExpression:
+    """An expression checked and compiled at load time. Immutable; ``evaluate`` is thread-safe."""
+
+    source: str
+    #: the input and derived-value names it reads
+    names: frozenset[str]
+    #: the static type of its result
+    type: ValueType
+    #: the validated syntax tree (Python ``ast``), for static analysis; never executed
+    tree: ast.Expression = field(repr=False, compare=False)
+    #: the registered functions it calls
+    functions: frozenset[str] = frozenset()
+    #: ``name OP constant`` comparisons, constants in the name's unit
+    thresholds: tuple[Threshold, ...] = ()
+    #: the value, when the expression is a constant (e.g. ``true``, ``2 * 3``)
+    constant: object = field(default=UNKNOWN, compare=False)
+    _fn: Callable[[Mapping[str, object], datetime], object] = field(
+        default=None,
+        repr=False,  # type: ignore[assignment]
+        compare=False,
+    )
+
+    @property
+    def is_constant(self) -> bool:
+        return self.constant is not UNKNOWN
+
+    def evaluate(self, values: Mapping[str, object], as_of: datetime) -> object:
+        """The value (``Decimal``, ``bool``, ``str``, ``datetime`` ...) or ``UNKNOWN``.
+
+        ``values`` maps every name in ``names`` to its run-time value or ``UNKNOWN``; ``as_of`` is the
+        evaluation time (timezone-aware). Raises ``EvaluationError``: ``expr-division-by-zero``,
+        ``expr-overflow``, ``expr-invalid-operation``; and ``expr-missing-value`` / ``expr-bad-value`` when
+        ``values`` lacks a name or holds a value of the wrong type (a programming error of the caller).
+        """
+        try:
+            return self._fn(values, as_of)
+        except EVALUATION_EXCEPTIONS as exc:
+            raise evaluation_error(exc, self.source) from None
+
+    @property
+    def fn(self) -> Callable[[Mapping[str, object], datetime], object]:
+        """The compiled function itself, for the evaluator's hot loop: it raises the raw
+        ``EVALUATION_EXCEPTIONS`` (``codegen``), which the caller turns into errors with
+        ``codegen.evaluation_error``."""
+        return self._fn
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True, slots=True)
+class MemoKey:
+    """What a compilation depends on: the source, the expected type, the limits, and the declared type of
+    every identifier in the source (None for one that is not declared)."""
+
+    source: str
+    expect: ValueType | None
+    limits: ExpressionLimits
+    names: tuple[tuple[str, ValueType | None], ...]
+
+    @classmethod
+    def of(
+        cls, source: str, env: Mapping[str, ValueType], expect: ValueType | None, limits: ExpressionLimits
+    ) -> MemoKey:
+        names = tuple((n, env.get(n)) for n in sorted(set(_IDENTIFIER.findall(source))))
+        return cls(source, expect, limits, names)
+
+
+#: Successful compilations by ``MemoKey``. A compiled expression holds no location, so one that compiled
+#: without any diagnostic can be shared: guidelines repeat conditions (``anc < 1.0``), and versions of a
+#: guideline repeat most of them. Load-time only, bounded, guarded by ``CODE_LOCK``; never touched while
+#: evaluating.
+_EXPR_CACHE: dict[MemoKey, CompiledExpression] = {}
+_EXPR_CACHE_MAX = 8192
+
+
+def clear_caches() -> None:
+    """Forget every memoized compilation (for benchmarks that measure a cold start)."""
+    with CODE_LOCK:
+        _EXPR_CACHE.clear()
+        clear_code_cache()
+
+
+def compile_expression(
+    source: str,
+    env: Mapping[str, ValueType],
+    *,
+    location: Location,
+    path: Path = (),
+    expect: ValueType | None = None,
+    limits: ExpressionLimits = DEFAULT_LIMITS,
+    position: Callable[[int], Location] | None = None,
+) -> tuple[CompiledExpression | None, list[Diagnostic]]:
+    """Parse, check and compile ``source`` against ``env`` (name -> type of every input and derived value).
+
+    Returns (compiled expression or None, diagnostics); never raises for bad text. ``location`` is where
+    the expression text starts; each diagnostic adds the column of the offending part. ``expect``:
+    BOOLEAN for conditions (``expr-expected-boolean`` otherwise), NUMBER, or a quantity type (the result
+    is converted exactly to its unit). ``position(offset)``, when given, maps a character offset of
+    ``source`` to its place in the file (for expressions written in quotes or over several lines);
+    otherwise columns are counted from ``location``. Memoized (see ``MemoKey``).
+    """
+
+    place = _Place(location, path, position)
+    if len(source) > limits.max_length:
+        return _compile(source, env, place, expect, limits)
+    key = MemoKey.of(source, env, expect, limits)
+    hit = _EXPR_CACHE.get(key)
+    if hit is not None:
+        return hit, []
+    compiled, diags = _compile(source, env, place, expect, limits)
+    if compiled is not None and not diags:
+        with CODE_LOCK:
+            if len(_EXPR_CACHE) < _EXPR_CACHE_MAX:
+                _EXPR_CACHE[key] = compiled
+    return compiled, diags
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """Where an expression is written: its start, its path in the document, and the optional map from an
+    offset of the source to its place in the file."""
+
+    location: Location
+    path: Path
+    position: Callable[[int], Location] | None
+
+    def at(self, offset: int) -> Location:
+        if self.position is not None:
+            return self.position(offset)
+        location = self.location
+        return Location(location.file, location.line, location.column + offset if location.column else 0)
+
+
+def _compile(
+    source: str,
+    env: Mapping[str, ValueType],
+    place: _Place,
+    expect: ValueType | None,
+    limits: ExpressionLimits,
+) -> tuple[CompiledExpression | None, list[Diagnostic]]:
+    """``compile_expression`` without the memo."""
+
+    def fail(code: str, message: str, col: int = 0, hint: str | None = None) -> tuple[None, list[Diagnostic]]:
+        return None, [Diagnostic(code, message, place.at(col), path=place.path, hint=hint)]
+
+    parsed = parse_expression(source, limits)
+    if isinstance(parsed, SyntaxProblem):
+        return fail(parsed.code, parsed.message, parsed.column, parsed.hint)
+    checker = ExpressionChecker(parsed.text, env, place.location, place.path, limits, parsed.shift, place.at)
+    if parsed.disallowed:
+        for node in parsed.disallowed:
+            if isinstance(node, ast.keyword):
+                checker.error(
+                    "expr-not-allowed",
+                    "keyword arguments are not allowed",
+                    node.value,
+                    hint="pass arguments by position",
+                )
+            else:
+                checker.not_allowed(node)
+        return None, checker.diagnostics
+    try:
+        result, body = checker.check(parsed.tree, expect)
+    except Refused:
+        return None, checker.diagnostics
+    except (RecursionError, MemoryError):
+        return fail("expr-too-deep", "the expression is nested too deeply")
+    except units.UnitError as exc:  # a last guard: every unit problem is a diagnostic
+        code = units.unit_code(exc, "expr-unit-mismatch")
+        return fail(code, exc.message, hint="write the value in the unit it is compared with")
+    if checker.diagnostics:
+        return None, checker.diagnostics
+    compiled = CompiledExpression(
+        source=source,
+        names=frozenset(checker.names),
+        type=result.type,
+        tree=parsed.tree,
+        functions=frozenset(checker.functions),
+        thresholds=tuple(checker.thresholds),
+        constant=result.const if result.is_const else UNKNOWN,
+        _fn=generate(body, checker.builder.bindings),
+    )
+    return compiled, []

@@ -1,0 +1,311 @@
+"""Syntax: the limits, the allow-list of syntax nodes, and source text -> a Python syntax tree or a
+syntax problem (never an exception for bad text).
+
+The text is parsed with Python's own parser (``ast.parse(mode='eval')``) after the checks Python would not
+make (plain ASCII, no comments, bracket depth, a number run into a name), and the tree is measured (node
+count and depth, iteratively). Nodes off the allow-list are returned, not refused here: the checker reports
+each at its column.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import tokenize
+from dataclasses import dataclass
+from typing import Final
+
+from ..values.text import echo
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "REFUSED_OPERATORS",
+    "ExpressionLimits",
+    "Parsed",
+    "SyntaxProblem",
+    "construct_name",
+    "parse_expression",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ExpressionLimits:
+    """Limits checked at compile time (an expression over a limit is refused with a diagnostic)."""
+
+    #: characters of source text (``expr-too-long``)
+    max_length: int = 2000
+    #: nesting depth of the syntax tree, and of brackets (``expr-too-deep``)
+    max_depth: int = 32
+    #: syntax-tree nodes (``expr-too-long``)
+    max_nodes: int = 600
+    #: strings in an ``in [...]`` list (``expr-too-long``)
+    max_list_items: int = 200
+    #: significant digits of a numeric literal (``expr-bad-number``); equals the arithmetic precision
+    max_number_digits: int = 28
+    #: largest |exponent| of a numeric literal in scientific form (``expr-bad-number``)
+    max_number_exponent: int = 100
+
+
+DEFAULT_LIMITS: Final = ExpressionLimits()
+
+
+@dataclass(frozen=True, slots=True)
+class SyntaxProblem:
+    """Why the text is no expression: a diagnostic code and message at a column of the source."""
+
+    code: str
+    message: str
+    column: int = 0
+    hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A parsed expression: the text on one line, the columns cut from its start, the tree, and the
+    outermost nodes that are not on the allow-list (empty when the tree may be checked)."""
+
+    text: str
+    shift: int
+    tree: ast.Expression
+    disallowed: list[ast.AST]
+
+
+#: Names for the constructs that are refused, in messages ("... is not allowed in an expression").
+_CONSTRUCTS: dict[type, str] = {
+    ast.Attribute: "attribute access (`.`)",
+    ast.Subscript: "indexing or slicing (`[...]`)",
+    ast.Slice: "slicing",
+    ast.Lambda: "lambda",
+    ast.IfExp: "an `x if condition else y` expression",
+    ast.ListComp: "a list comprehension",
+    ast.SetComp: "a set comprehension",
+    ast.DictComp: "a dict comprehension",
+    ast.GeneratorExp: "a generator expression",
+    ast.JoinedStr: "an f-string",
+    ast.FormattedValue: "an f-string",
+    ast.Starred: "`*` unpacking",
+    ast.Dict: "a dictionary",
+    ast.Set: "a set literal (use a list after `in`)",
+    ast.NamedExpr: "assignment `:=`",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+}
+
+
+#: Operators that are refused: (what, hint).
+REFUSED_OPERATORS: dict[type, tuple[str, str | None]] = {
+    ast.Pow: ("the power operator `**`", "use sqrt() for square roots"),
+    ast.Mod: ("the operator `%`", None),
+    ast.FloorDiv: ("the operator `//`", "use / and round()"),
+    ast.MatMult: ("the operator `@`", None),
+    ast.LShift: ("the operator `<<`", None),
+    ast.RShift: ("the operator `>>`", None),
+    ast.BitOr: ("the operator `|`", "use `or`"),
+    ast.BitAnd: ("the operator `&`", "use `and`"),
+    ast.BitXor: ("the operator `^`", None),
+    ast.Invert: ("the operator `~`", "use `not`"),
+    ast.Is: ("`is`", "use =="),
+    ast.IsNot: ("`is not`", "use !="),
+}
+
+
+def construct_name(node: ast.AST) -> str:
+    """What a refused syntax node is called in a message."""
+    return _CONSTRUCTS.get(type(node), type(node).__name__)
+
+
+_ALLOWED_NODES: tuple[type, ...] = (
+    ast.Expression,
+    ast.BoolOp,
+    ast.UnaryOp,
+    ast.BinOp,
+    ast.Compare,
+    ast.Call,
+    ast.Name,
+    ast.Constant,
+    ast.List,
+    ast.Tuple,
+    ast.Load,
+    ast.And,
+    ast.Or,
+    ast.Not,
+    ast.USub,
+    ast.UAdd,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.Eq,
+    ast.NotEq,
+    ast.In,
+    ast.NotIn,
+)
+
+
+def parse_expression(source: str, limits: ExpressionLimits) -> Parsed | SyntaxProblem:
+    """The parsed expression, or the first problem found (in the order the checks are listed above)."""
+    if not isinstance(source, str):
+        return SyntaxProblem("expr-syntax", f"an expression must be text, not {type(source).__name__}")
+    if len(source) > limits.max_length:
+        return SyntaxProblem(
+            "expr-too-long", f"the expression has {len(source)} characters; the limit is {limits.max_length}"
+        )
+    for i, ch in enumerate(source):
+        if not (ch.isascii() and (ch.isprintable() or ch in " \t\n\r")):
+            return SyntaxProblem(
+                "expr-syntax",
+                f"the character {ch!r} is not allowed (expressions are plain ASCII)",
+                i,
+                hint="look for a pasted symbol such as ≤ or a non-breaking space",
+            )
+    # one logical line: newlines (from YAML block scalars) become spaces; offsets are kept
+    flat = source.replace("\r\n", "  ").replace("\n", " ").replace("\r", " ").replace("\t", " ")
+    text = flat.lstrip()
+    shift = len(flat) - len(text)
+    if not text.strip():
+        return SyntaxProblem("expr-syntax", "the expression is empty")
+    if _lexical_depth(text) > limits.max_depth:
+        return SyntaxProblem("expr-too-deep", f"brackets are nested more than {limits.max_depth} deep")
+    problem = _token_problem(text, shift)
+    if problem is not None:
+        return problem
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        problem = _syntax_error(text, exc)
+        return SyntaxProblem(problem.code, problem.message, shift + problem.column, problem.hint)
+    except (RecursionError, MemoryError):
+        return SyntaxProblem("expr-too-deep", "the expression is nested too deeply to parse")
+    except ValueError as exc:
+        return SyntaxProblem("expr-syntax", f"not a valid expression: {echo(str(exc), 80)}")
+    count, depth = _tree_shape(tree)
+    if depth > limits.max_depth:
+        return SyntaxProblem(
+            "expr-too-deep", f"the expression is nested {depth} levels deep; the limit is {limits.max_depth}"
+        )
+    if count > limits.max_nodes:
+        return SyntaxProblem(
+            "expr-too-long", f"the expression has {count} parts; the limit is {limits.max_nodes}"
+        )
+    return Parsed(text, shift, tree, _disallowed(tree))
+
+
+def _token_problem(text: str, shift: int) -> SyntaxProblem | None:
+    """A number run into a name, or a comment: what Python's tokenizer sees that its parser would not
+    report well."""
+    try:
+        previous: tokenize.TokenInfo | None = None
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if (
+                previous is not None
+                and previous.type == tokenize.NUMBER
+                and tok.type in (tokenize.NAME, tokenize.NUMBER)
+                and tok.start == previous.end
+            ):
+                # `1abc`, `0x1for`: Python's parser would print a SyntaxWarning before failing
+                return SyntaxProblem(
+                    "expr-syntax",
+                    f"`{echo(previous.string + tok.string)}` is not a number",
+                    shift + previous.start[1],
+                    hint="put a space between a number and a name",
+                )
+            previous = tok
+            if tok.type == tokenize.COMMENT:
+                return SyntaxProblem(
+                    "expr-not-allowed",
+                    "`#` starts a comment, which would silently cut the expression short",
+                    shift + tok.start[1],
+                    hint="remove the # and what follows",
+                )
+    except (tokenize.TokenError, SyntaxError):
+        pass  # the parser reports it
+    return None
+
+
+def _syntax_error(source: str, exc: SyntaxError) -> SyntaxProblem:
+    """The problem (column relative to ``source``) for a source Python refuses in eval mode."""
+    col = max((exc.offset or 1) - 1, 0) if (exc.lineno or 1) == 1 else 0
+    try:
+        module = ast.parse(source, mode="exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        module = None
+    if module is not None:
+        body = module.body
+        if len(body) > 1:
+            second = body[1]
+            return SyntaxProblem(
+                "expr-syntax",
+                "only one expression is allowed; `;` and new statements are not",
+                getattr(second, "col_offset", col),
+                "combine conditions with `and` / `or`",
+            )
+        if body and isinstance(body[0], ast.Assign | ast.AugAssign | ast.AnnAssign):
+            stmt = body[0]
+            target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
+            end = getattr(target, "end_col_offset", None) or col
+            return SyntaxProblem(
+                "expr-syntax",
+                "`=` assigns; an expression cannot assign",
+                end,
+                "use == to compare, e.g. `anc == 500`",
+            )
+        if body and not isinstance(body[0], ast.Expr):
+            return SyntaxProblem(
+                "expr-syntax",
+                f"a statement ({type(body[0]).__name__.lower()}) is not an expression",
+                getattr(body[0], "col_offset", 0),
+                None,
+            )
+    msg = echo(exc.msg or "invalid syntax", 80)
+    hint = None
+    if "'='" in msg or ("==" in msg and "=" in source):
+        hint = "use == to compare"
+    return SyntaxProblem("expr-syntax", f"not a valid expression: {msg}", col, hint)
+
+
+def _lexical_depth(source: str) -> int:
+    depth = best = 0
+    for ch in source:
+        if ch in "([{":
+            depth += 1
+            best = max(best, depth)
+        elif ch in ")]}":
+            depth -= 1
+    return best
+
+
+def _tree_shape(tree: ast.AST) -> tuple[int, int]:
+    """(node count, depth), iteratively (never recursion)."""
+    count = 0
+    best = 0
+    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    while stack:
+        node, d = stack.pop()
+        count += 1
+        best = max(best, d)
+        for child in ast.iter_child_nodes(node):
+            stack.append((child, d + 1))
+    return count, best
+
+
+_SKIP_NODES = (ast.expr_context, ast.operator, ast.cmpop, ast.unaryop, ast.boolop)
+
+
+def _disallowed(tree: ast.AST) -> list[ast.AST]:
+    """The outermost nodes that are not on the allow-list (operators are checked by the checker)."""
+    found: list[ast.AST] = []
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _SKIP_NODES):
+            continue
+        if not isinstance(node, _ALLOWED_NODES):
+            found.append(node)
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return sorted(found, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
