@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from .codes import Code
 from .compiler.guideline import CompiledGuideline
 from .compiler.loader import load_guideline_file
 from .errors import Diagnostic, GuidelineError, Location
@@ -154,7 +155,8 @@ def _unpickle_guideline(file: str, data: bytes, expected_hash: str) -> Guideline
             errors
             or [
                 Diagnostic(
-                    "load-failed", "the unpickled guideline is not the one that was pickled", Location(file)
+                    Code.LOAD_FAILED,
+                    "the unpickled guideline is not the one that was pickled", Location(file)
                 )
             ]
         )
@@ -195,7 +197,7 @@ def load(
             raise GuidelineError(
                 [
                     Diagnostic(
-                        "guideline-version-mismatch",
+                        Code.GUIDELINE_VERSION_MISMATCH,
                         f"{path} holds version {compiled.model.version}, not {version}",
                         Location(str(path)),
                     )
@@ -210,7 +212,7 @@ def load(
         raise GuidelineError(
             [
                 Diagnostic(
-                    "guideline-retired",
+                    Code.GUIDELINE_RETIRED,
                     f"guideline {compiled.model.id} {compiled.model.version} is retired and "
                     "must not be used for patients",
                     Location(compiled.model.file),

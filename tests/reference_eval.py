@@ -619,6 +619,9 @@ class ReferenceEvaluator(EvalWithCompoundTypes):  # type: ignore[misc]
         documentation is silent on it; see docs/internals.md).
         """
         decisive = isinstance(node.op, ast.Or)
+        folded = None if _constant(node) else self._folded(node)
+        if folded is not None:
+            return folded
         unknown = False
         for operand in sorted(node.values, key=lambda n: not _constant(n)):
             v = self._eval(operand)
@@ -629,6 +632,36 @@ class ReferenceEvaluator(EvalWithCompoundTypes):  # type: ignore[misc]
             elif v is decisive:
                 return decisive
         return UNKNOWN if unknown else (not decisive)
+
+    def _folded(self, node: ast.AST) -> bool | None:
+        """The truth value of a condition that is decided when the guideline is loaded, whatever the inputs: a
+        constant (no input in it), or an ``and``/``or`` with an operand so decided to its deciding value
+        (``fever or true`` is true), or ``not`` of one. None when the inputs matter. The engine folds these at
+        load time, so an operand that would fail for these facts is never evaluated (docs/internals.md)."""
+        if _constant(node):
+            if isinstance(node, ast.Name) and node.id in ("true", "false"):
+                return node.id == "true"
+            if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+                return node.value
+            if isinstance(node, ast.BoolOp | ast.UnaryOp | ast.Compare):
+                try:
+                    value = self._eval(node)
+                except OracleError:
+                    return None
+                return value if isinstance(value, bool) else None
+            return None
+        if isinstance(node, ast.BoolOp):
+            decisive = isinstance(node.op, ast.Or)
+            values = [self._folded(v) for v in node.values]
+            if any(v is decisive for v in values):
+                return decisive
+            if all(v is (not decisive) for v in values):
+                return not decisive
+            return None
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            inner = self._folded(node.operand)
+            return None if inner is None else not inner
+        return None
 
     def _eval_compare(self, node: ast.Compare) -> object:
         """A chain ``a < b < c`` is ``a < b and b < c`` (Kleene), with ``b`` evaluated once; a constant
@@ -665,8 +698,9 @@ class ReferenceEvaluator(EvalWithCompoundTypes):  # type: ignore[misc]
 
 def _constant(node: ast.AST) -> bool:
     """No input and no as-of time in it: its value is known when the guideline is loaded."""
+    callees = {id(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)}  # `q` of q(...) is no input
     return not any(
-        (isinstance(n, ast.Name) and n.id not in ("true", "false"))
+        (isinstance(n, ast.Name) and n.id not in ("true", "false") and id(n) not in callees)
         or (
             isinstance(n, ast.Call)
             and isinstance(n.func, ast.Name)
@@ -677,6 +711,7 @@ def _constant(node: ast.AST) -> bool:
 
 
 _NOW: Final = _Fn(lambda: None, needs_now=True)
+
 
 
 def evaluate(source: str, names: Mapping[str, object], as_of: datetime) -> object:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 
+from ..codes import Code
 from ..errors import Diagnostic
 from ..loading.model import GuidelineModel
 from .registry import CheckInfo, report, rule
@@ -52,7 +53,7 @@ def dose_number_problem(value: Decimal, key: str = "amount") -> str | None:
     return _number_problem(value, DOSE_NUMBER_BOUNDS[key])
 
 
-@rule("dose-number-range")
+@rule(Code.DOSE_NUMBER_RANGE)
 def _dose_numbers(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
     """Dose numbers and plausible ranges within sane bounds (``dose-number-range``), checked before any
     arithmetic: ``round_to: 1e-999`` or ``amount: 1e999`` would overflow or print a dose of 1,000 digits."""
@@ -70,7 +71,7 @@ def _dose_numbers(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic
                     shown = model.source_map.text_at((*d.path, key)) or str(value)
                     hint = (f"write {key} as a plain number between {bounds[0]} and {bounds[1]}, with at "
                             f"most {bounds[3]} significant digits, in the dose's unit")
-                    yield report(model, "dose-number-range", f"dose {key} {shown[:40]} {problem}",
+                    yield report(model, Code.DOSE_NUMBER_RANGE, f"dose {key} {shown[:40]} {problem}",
                                  (*d.path, key), hint)
     for i in model.inputs.values():
         for key, value in (("min", i.plausible_min), ("max", i.plausible_max)):
@@ -79,7 +80,7 @@ def _dose_numbers(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic
             problem = _number_problem(value, PLAUSIBLE_BOUNDS)
             if problem is not None:
                 shown = model.source_map.text_at((*i.path, "plausible", key)) or str(value)
-                yield report(model, "dose-number-range",
+                yield report(model, Code.DOSE_NUMBER_RANGE,
                              f"plausible {key} {shown[:40]} of {i.name} {problem}",
                              (*i.path, "plausible", key),
                              "a plausible range is a few digits in the input's unit")

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import assert_never
 
+from ..codes import Code
 from ..errors import Diagnostic, Path, Severity
 from ..loading.model import GuidelineModel, Node
 from ..values.suggest import did_you_mean_hint
@@ -65,7 +66,7 @@ def _all_ids(model: GuidelineModel) -> list[str]:
 # identity and references
 
 
-@rule("duplicate-id")
+@rule(Code.DUPLICATE_ID)
 def _duplicate_ids(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
     seen: dict[str, tuple[str, Path]] = {}
     items = [("node", n.id, n.path) for n in model.nodes] + [
@@ -75,7 +76,7 @@ def _duplicate_ids(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnosti
         if ident in seen:
             first_kind, first_path = seen[ident]
             first = model.source_map.at(first_path)
-            yield report(model, "duplicate-id",
+            yield report(model, Code.DUPLICATE_ID,
                          f"id '{ident}' of this {kind} is already used by the {first_kind} at line "
                          f"{first.line}",
                          id_path, "nodes and recommendations share one set of ids; rename one of them",
@@ -84,41 +85,42 @@ def _duplicate_ids(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnosti
             seen[ident] = (kind, id_path)
 
 
-@rule("reserved-id")
+@rule(Code.RESERVED_ID)
 def _reserved_ids(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
     items = [("node", n.id, n.path) for n in model.nodes] + [
         ("recommendation", r.id, r.path) for r in model.recommendations]
     for kind, ident, path in items:
         if ident in RESERVED_IDS:
-            yield report(model, "reserved-id", f"'{ident}' cannot be the id of a {kind}: it is a keyword of "
+            yield report(model,
+                Code.RESERVED_ID, f"'{ident}' cannot be the id of a {kind}: it is a keyword of "
                          "`unknown:`", (*path, "id"), "choose another id")
 
 
-@rule("unknown-target")
+@rule(Code.UNKNOWN_TARGET)
 def _unknown_targets(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
     ids = _all_ids(model)
     known = set(ids)
     node_ids = [n.id for n in model.nodes]
     if model.start not in node_ids:
         what = "a recommendation" if model.start in known else "no node"
-        yield report(model, "unknown-target", f"start '{model.start}' names {what}; it must name a node",
+        yield report(model, Code.UNKNOWN_TARGET, f"start '{model.start}' names {what}; it must name a node",
                      ("start",), did_you_mean_hint(model.start, node_ids))
     for node in model.nodes:
         for target, path in _edges(model, node):
             if target not in known:
-                yield report(model, "unknown-target",
+                yield report(model, Code.UNKNOWN_TARGET,
                              f"node '{node.id}' points to '{target}', which is no node or recommendation",
                              path, did_you_mean_hint(target, ids))
 
 
-@rule("unknown-citation")
+@rule(Code.UNKNOWN_CITATION)
 def _unknown_citations(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
     keys = list(model.references)
     for rec in model.recommendations:
         for i, key in enumerate(rec.cite):
             if key not in model.references:
                 hint = did_you_mean_hint(key, keys) or ("references: " + ", ".join(keys))
-                yield report(model, "unknown-citation",
+                yield report(model, Code.UNKNOWN_CITATION,
                              f"recommendation '{rec.id}' cites '{key}', which is not a key of `references`",
                              (*rec.path, "cite", i), hint)
 
@@ -127,7 +129,7 @@ def _unknown_citations(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagn
 # graph
 
 
-@rule("cycle")
+@rule(Code.CYCLE)
 def _cycles(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
     nodes = model.node_by_id()
     graph = {n.id: [t for t, _ in _edges(model, n) if t in nodes] for n in model.nodes}
@@ -166,12 +168,12 @@ def _cycles(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
         ordered = cycle[k:] + cycle[:k]
         text = " -> ".join([*ordered, ordered[0]])
         related = tuple(nodes[i].location for i in ordered[1:])
-        yield report(model, "cycle", f"nodes form a cycle: {text}", (*nodes[first].path, "id"),
+        yield report(model, Code.CYCLE, f"nodes form a cycle: {text}", (*nodes[first].path, "id"),
                      "a guideline is a tree walked once; point one of these nodes at a recommendation or "
                      "another node instead", related)
 
 
-@rule("unreachable-node")
+@rule(Code.UNREACHABLE_NODE)
 def _unreachable(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
     nodes = model.node_by_id()
     if model.start not in nodes:
@@ -189,32 +191,32 @@ def _unreachable(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]
                 todo.append(target)
     for n in model.nodes:
         if n.id not in seen:
-            yield report(model, "unreachable-node",
+            yield report(model, Code.UNREACHABLE_NODE,
                          f"node '{n.id}' cannot be reached from start '{model.start}'",
                          (*n.path, "id"), "point a branch at it, or remove it")
     for r in model.recommendations:
         if r.id not in seen:
-            yield report(model, "unreachable-node",
+            yield report(model, Code.UNREACHABLE_NODE,
                          f"recommendation '{r.id}' cannot be reached from start '{model.start}'",
                          (*r.path, "id"), "point a branch at it, or remove it")
 
 
-@rule("choice-missing-otherwise")
+@rule(Code.CHOICE_MISSING_OTHERWISE)
 def _choice_otherwise(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
     for n in model.nodes:
         if _first_match_wins(n) and n.otherwise is None:
-            yield report(model, "choice-missing-otherwise",
+            yield report(model, Code.CHOICE_MISSING_OTHERWISE,
                          f"choice node '{n.id}' has no `otherwise`: what applies when no condition holds?",
                          (*n.path, "id"),
                          "add `otherwise:` with a node or recommendation id (a not-covered recommendation if "
                          "the source says nothing)")
 
 
-@rule("choice-missing-unknown")
+@rule(Code.CHOICE_MISSING_UNKNOWN)
 def _choice_unknown(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
     for n in model.nodes:
         if _first_match_wins(n) and not n.unknown_given:
-            yield report(model, "choice-missing-unknown",
+            yield report(model, Code.CHOICE_MISSING_UNKNOWN,
                          f"choice node '{n.id}' has no `unknown`: what happens when a fact it needs is "
                          "missing or stale?", (*n.path, "id"),
                          "add `unknown: cannot-decide` (report what is needed) or target ids to apply as "
@@ -225,38 +227,38 @@ def _choice_unknown(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnost
 # lifecycle
 
 
-@rule("lifecycle-approved-needs-reviewers")
+@rule(Code.LIFECYCLE_APPROVED_NEEDS_REVIEWERS)
 def _approved_reviewers(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
     if model.status == "approved" and not model.reviewers:
-        yield report(model, "lifecycle-approved-needs-reviewers",
+        yield report(model, Code.LIFECYCLE_APPROVED_NEEDS_REVIEWERS,
                      "an approved guideline must name its reviewers", ("status",),
                      "add `reviewers:` with at least one person, or set `status: in-review`")
 
 
-@rule("lifecycle-approved-needs-approval-date")
+@rule(Code.LIFECYCLE_APPROVED_NEEDS_APPROVAL_DATE)
 def _approved_date(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
     if model.status == "approved" and model.approval_date is None:
-        yield report(model, "lifecycle-approved-needs-approval-date",
+        yield report(model, Code.LIFECYCLE_APPROVED_NEEDS_APPROVAL_DATE,
                      "an approved guideline must give its `approval_date`", ("status",),
                      "add `approval_date: YYYY-MM-DD`, or set `status: in-review`")
 
 
-@rule("lifecycle-dates")
+@rule(Code.LIFECYCLE_DATES)
 def _lifecycle_dates(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
     sm = model.source_map
     if model.effective_end is not None and model.effective_end < model.effective_start:
-        yield report(model, "lifecycle-dates",
+        yield report(model, Code.LIFECYCLE_DATES,
                      f"effective.end {model.effective_end} is before effective.start {model.effective_start}",
                      ("effective", "end"), "the end is the last day the guideline applies",
                      (sm.at(("effective", "start")),))
     nxt, last = model.next_review, model.last_reviewed
     if nxt is not None and last is not None and nxt < last:
-        yield report(model, "lifecycle-dates",
+        yield report(model, Code.LIFECYCLE_DATES,
                      f"next_review {nxt} is before last_reviewed {last}",
                      ("next_review",), None, (sm.at(("last_reviewed",)),))
     if (model.status == "approved" and model.approval_date is not None
             and model.last_updated > model.approval_date):
-        yield report(model, "lifecycle-dates",
+        yield report(model, Code.LIFECYCLE_DATES,
                      f"last_updated {model.last_updated} is after approval_date {model.approval_date}: the "
                      "approval does not cover the current content", ("last_updated",),
                      "changed content needs a new review: set `status: in-review` and raise the version",
@@ -286,7 +288,7 @@ def words_in(text: str) -> set[str]:
     return set(_NAME.findall(text))
 
 
-@rule("unused-input")
+@rule(Code.UNUSED_INPUT)
 def _unused_inputs(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
     used: set[str] = set()
     for path, text in _expression_paths(model):
@@ -302,7 +304,7 @@ def _unused_inputs(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnosti
                 used.add(a.dose.basis)
     for name, inp in model.inputs.items():
         if name not in used:
-            yield report(model, "unused-input",
+            yield report(model, Code.UNUSED_INPUT,
                          f"input '{name}' is declared but no condition, derived value or dose reads it",
                          inp.path, "remove it, or use it; hosts would be asked for a fact nobody reads",
                          key=True, severity=Severity.WARNING)

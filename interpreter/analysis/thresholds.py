@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import assert_never
 
+from ..codes import Code
 from ..errors import Diagnostic, Path, Severity
 from ..loading.model import Branch, GuidelineModel, Node
 from .intervals import Interval, union
@@ -95,7 +96,7 @@ def branch_interval(text: str) -> tuple[str, Interval] | None:
     return name, interval
 
 
-@rule("threshold-gap")
+@rule(Code.THRESHOLD_GAP)
 def _threshold_rule(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
     """Gaps and overlaps between sibling threshold branches on the same input.
 
@@ -127,7 +128,7 @@ def _threshold_rule(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnost
                 continue
             name, interval = found
             if interval.empty:
-                yield report(model, "threshold-impossible",
+                yield report(model, Code.THRESHOLD_IMPOSSIBLE,
                              f"in node '{node.id}', the condition `{b.when}` can never be true",
                              when_path, "check the comparison signs and numbers", severity=Severity.WARNING)
                 continue
@@ -156,7 +157,7 @@ def _gaps(model: GuidelineModel, node: Node, name: str,
         pair = sorted({*ends[:1], *starts[:1]}, key=lambda b: b.index)
         at, other = pair[-1], pair[0]
         where = "go to `otherwise`" if node.otherwise is not None else "match no branch"
-        yield report(model, "threshold-gap",
+        yield report(model, Code.THRESHOLD_GAP,
                      f"in node '{node.id}', no branch covers {gap.describe(name)}: such values {where}",
                      (*at.path, "when"),
                      "make neighbouring thresholds meet: use < on one side and >= on the other at the same "
@@ -173,7 +174,7 @@ def _choice_overlaps(model: GuidelineModel, node: Node, name: str,
             continue
         if any(m.contains(ij) for m in union([i for _, i in earlier])):
             firsts = [b for b, i in earlier if not i.intersect(ij).empty]
-            yield report(model, "threshold-overlap",
+            yield report(model, Code.THRESHOLD_OVERLAP,
                          f"in node '{node.id}', branch {bj.index + 1} (`{bj.when}`) can never be chosen: "
                          f"earlier branches already take every value it covers",
                          (*bj.path, "when"), "a choice node takes the first branch that holds; reorder or "
@@ -184,7 +185,7 @@ def _choice_overlaps(model: GuidelineModel, node: Node, name: str,
             both = ii.intersect(ij)
             if both.empty or ij.contains(ii):
                 continue
-            yield report(model, "threshold-overlap",
+            yield report(model, Code.THRESHOLD_OVERLAP,
                          f"in node '{node.id}', {both.describe(name)} satisfies both branch {bi.index + 1} "
                          f"(`{bi.when}`) and branch {bj.index + 1} (`{bj.when}`); the first one wins",
                          (*bj.path, "when"),
@@ -200,7 +201,7 @@ def _collect_overlaps(model: GuidelineModel, node: Node, name: str,
             both = ii.intersect(ij)
             point = both.lo is not None and both.lo == both.hi and not both.empty
             if point and not ii.contains(ij) and not ij.contains(ii):
-                yield report(model, "threshold-overlap",
+                yield report(model, Code.THRESHOLD_OVERLAP,
                              f"in node '{node.id}', {both.describe(name)} satisfies both branch "
                              f"{bi.index + 1} (`{bi.when}`) and branch {bj.index + 1} (`{bj.when}`), so both "
                              "apply at that value", (*bj.path, "when"),

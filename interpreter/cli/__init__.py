@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from ..codes import Code
 from .common import EXIT_INTERNAL, EXIT_USAGE, echo_json, error_document, wants_json
 
 
@@ -40,7 +41,7 @@ class _Main(click.Group):
                     option = (getattr(param, "opts", None) or [param.name or ""])[0]
                 code = exc.exit_code if exc.exit_code in (EXIT_USAGE, EXIT_INTERNAL) else EXIT_USAGE
                 usage: dict[str, Any] = {
-                    "code": "usage-error", "severity": "error", "message": exc.format_message(),
+                    "code": Code.USAGE_ERROR, "severity": "error", "message": exc.format_message(),
                     "file": "<command line>", "line": 0, "column": 0, "path": [],
                 }
                 if isinstance(option, str) and option:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ..codes import Code
 from ..errors import Diagnostic, EvaluationError, GuidelineError, Location
 from ..textsafe import escape_surrogates, safe_line
 
@@ -136,14 +137,14 @@ def load_reference(
     problem: Diagnostic | None = None
     if bundled and looks_like_path(ref):
         problem = Diagnostic(
-            "guideline-ref-invalid",
+            Code.GUIDELINE_REF_INVALID,
             f"--bundled takes a guideline id, but {ref!r} is written as a file path",
             where,
             hint="drop --bundled to load the file, or give the id alone (e.g. `leukopenia`)",
         )
     elif not bundled and not looks_like_path(ref) and pathlib.Path(ref).is_file():
         problem = Diagnostic(
-            "guideline-ref-ambiguous",
+            Code.GUIDELINE_REF_AMBIGUOUS,
             f"{ref!r} is both a bundled guideline id and the name of a file in the current folder",
             where,
             hint=f"write ./{ref} to use the file, or add --bundled to use the bundled guideline {ref}",
@@ -177,6 +178,6 @@ def parse_at(text: str | None, time_zone: str | None = None) -> datetime | None:
         evaluation_calendar(at if at is not None else datetime.now(UTC), time_zone)
     except EvaluationError as exc:
         raise click.BadParameter(
-            exc.message, param_hint="--time-zone" if exc.code == "eval-bad-time-zone" else "--at"
+            exc.message, param_hint="--time-zone" if exc.code == Code.EVAL_BAD_TIME_ZONE else "--at"
         ) from None
     return at

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from ..codes import Code
 from ..errors import Diagnostic, EvaluationError, FactsError, Location
 from ..output.options import FormatOptions
 from ..output.registry import RESULT_FORMATS
@@ -66,7 +67,7 @@ def evaluate(
         result = g.evaluate(facts, as_of, trace=True, facts_source=fname, time_zone=time_zone)
     except FactsError as exc:
         # the count of the errors not shown ("... and N more") comes last
-        diags = sorted(exc.diagnostics, key=lambda d: d.code == "fact-too-many-errors")
+        diags = sorted(exc.diagnostics, key=lambda d: d.code == Code.FACT_TOO_MANY_ERRORS)
         refuse(fmt, "facts", "the facts were refused; nothing was evaluated:", diags, "evaluate")
         raise  # pragma: no cover - refuse exits
     except EvaluationError as exc:

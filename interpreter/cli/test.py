@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from ..codes import Code
 from ..errors import Diagnostic, Location
 from ..output.options import FormatOptions
 from ..output.registry import TEST_REPORT_FORMATS
@@ -41,7 +42,7 @@ def test_cmd(
             raise click.BadParameter(f"'{safe_line(p)}' does not exist", param_hint="PATHS")
     report = run_tests(targets)
     if not report.files and fmt != "text":
-        missing = Diagnostic("usage-error", "no test files found under the paths given", Location(""))
+        missing = Diagnostic(Code.USAGE_ERROR, "no test files found under the paths given", Location(""))
         refuse(fmt, "usage", "no test files found", (), "test", extra=[missing.to_json()])
     options = FormatOptions(show_coverage=show_coverage or min_coverage is not None)
     below = [] if min_coverage is None else [

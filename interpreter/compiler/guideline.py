@@ -18,6 +18,7 @@ from types import MappingProxyType
 from ..analysis.checks import run_checks
 from ..analysis.doses import DOSE_NUMBER_BOUNDS, dose_number_problem
 from ..analysis.registry import CheckInfo
+from ..codes import Code
 from ..errors import Diagnostic, Path
 from ..facts.checker import FactChecker
 from ..lang.compile import CompiledExpression, compile_expression
@@ -172,7 +173,7 @@ class GuidelineCompiler:
                 elif state.get(ref) == 1:
                     cycle = " -> ".join((*on_path[on_path.index(ref) :], ref))
                     self.error(
-                        "derived-cycle",
+                        Code.DERIVED_CYCLE,
                         f"derived values depend on each other in a cycle: {cycle}",
                         (*self.model.derived[ref].path, "expr"),
                         hint="a derived value may use inputs and other derived values, but not itself",
@@ -216,13 +217,14 @@ class GuidelineCompiler:
         for low_name, low, high_name, high in pairs:
             if low is not None and high is not None and low > high:
                 self.error(
-                    "dose-limits",
+                    Code.DOSE_LIMITS,
                     f"dose {low_name} {low} is above its {high_name} {high}: no dose can satisfy both",
                     (*dose.path, low_name),
                 )
                 ok = False
         if isinstance(dose.amount, Decimal) and dose.amount <= 0:
-            self.error("dose-limits", f"dose amount {dose.amount} is not above zero", (*dose.path, "amount"))
+            self.error(
+                Code.DOSE_LIMITS, f"dose amount {dose.amount} is not above zero", (*dose.path, "amount"))
             ok = False
         return ok
 
@@ -237,7 +239,7 @@ class GuidelineCompiler:
                 return None
             if c.is_constant and isinstance(c.constant, Decimal) and c.constant <= 0:
                 self.error(
-                    "dose-limits", f"dose amount {dose.amount} is not above zero", (*dose.path, "amount")
+                    Code.DOSE_LIMITS, f"dose amount {dose.amount} is not above zero", (*dose.path, "amount")
                 )
                 return None
             if c.is_constant and isinstance(c.constant, Decimal):
@@ -247,7 +249,7 @@ class GuidelineCompiler:
                 if problem is not None:
                     low, high, _, digits = DOSE_NUMBER_BOUNDS["amount"]
                     self.error(
-                        "dose-number-range",
+                        Code.DOSE_NUMBER_RANGE,
                         f"dose amount {dose.amount[:40]} comes to {brief_decimal(c.constant)}, "
                         f"which {problem}",
                         (*dose.path, "amount"),
@@ -265,7 +267,7 @@ class GuidelineCompiler:
             try:
                 check_unit(dose.unit)
             except UnitError as exc:
-                code = unit_code(exc, "dose-unit-unknown")
+                code = unit_code(exc, Code.DOSE_UNIT_UNKNOWN)
                 self.error(code, f"dose unit {exc.message}", unit_path, hint=_UCUM_HINT)
                 return None
             return CompiledDose(dose, amount, dose.unit, None, Decimal(1), None, frozenset(inputs))
@@ -273,7 +275,7 @@ class GuidelineCompiler:
         if basis_type is None:
             close = did_you_mean(dose.basis, list(self.env))
             self.error(
-                "dose-unknown-basis",
+                Code.DOSE_UNKNOWN_BASIS,
                 f"dose basis '{dose.basis}' is not a declared input or derived value",
                 (*dose.path, "basis"),
                 hint=f"did you mean '{close}'?" if close else None,
@@ -281,7 +283,7 @@ class GuidelineCompiler:
             return None
         if basis_type.kind != "quantity" or basis_type.unit is None:
             self.error(
-                "dose-basis-not-quantity",
+                Code.DOSE_BASIS_NOT_QUANTITY,
                 f"dose basis '{dose.basis}' is {basis_type.describe()}; it must be a quantity such as "
                 "body weight (kg) or body surface area (m2)",
                 (*dose.path, "basis"),
@@ -289,7 +291,7 @@ class GuidelineCompiler:
             return None
         if "/" not in dose.unit:
             self.error(
-                "dose-unit-mismatch",
+                Code.DOSE_UNIT_MISMATCH,
                 f"dose unit '{dose.unit}' must be per basis unit (e.g. ug/{basis_type.unit}) because the "
                 f"dose is multiplied by '{dose.basis}'",
                 unit_path,
@@ -301,7 +303,7 @@ class GuidelineCompiler:
             factor = conversion_factor(basis_type.unit, per_unit)
         except UnitError as exc:
             self.error(
-                unit_code(exc, "dose-unit-mismatch"),
+                unit_code(exc, Code.DOSE_UNIT_MISMATCH),
                 f"dose unit '{dose.unit}' does not fit basis '{dose.basis}' [{basis_type.unit}]: "
                 f"{exc.message}",
                 unit_path,
@@ -320,7 +322,7 @@ class GuidelineCompiler:
                 and inp.plausible_min > inp.plausible_max
             ):
                 self.error(
-                    "input-plausible-range",
+                    Code.INPUT_PLAUSIBLE_RANGE,
                     f"input '{name}': plausible min {inp.plausible_min} is above max {inp.plausible_max}; "
                     "every value would be refused",
                     (*inp.path, "plausible", "min"),
@@ -332,7 +334,7 @@ class GuidelineCompiler:
                 check_unit(inp.unit)
             except UnitError as exc:
                 self.error(
-                    unit_code(exc, "input-unit-unknown"),
+                    unit_code(exc, Code.INPUT_UNIT_UNKNOWN),
                     f"input '{name}': {exc.message}",
                     (*inp.path, "unit"),
                     hint=_UCUM_HINT,
@@ -344,7 +346,7 @@ class GuidelineCompiler:
                     conversion_factor(acc, inp.unit)
                 except UnitError as exc:
                     self.error(
-                        unit_code(exc, "input-unit-incompatible"),
+                        unit_code(exc, Code.INPUT_UNIT_INCOMPATIBLE),
                         f"input '{name}': accepted unit {exc.message}",
                         (*inp.path, "accepted_units", i),
                     )
@@ -378,7 +380,7 @@ class GuidelineCompiler:
         except UnitError as exc:
             self.diagnostics.append(
                 Diagnostic(
-                    getattr(exc, "code", "unit-unknown"),
+                    getattr(exc, "code", Code.UNIT_UNKNOWN),
                     str(exc),
                     model.source_map.at(("inputs",)),
                     path=("inputs",),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pathlib
 from dataclasses import dataclass, field
 
+from ..codes import Code
 from ..errors import Diagnostic, GuidelineError, Location, Severity, sort_diagnostics
 from ..loading.model import GuidelineModel, build_model
 from ..loading.schema import validate_document
@@ -50,7 +51,7 @@ def analyze_bytes(data: bytes, file: str, limits: LoaderLimits = DEFAULT_LIMITS)
     return Analysis(file, bound_diagnostics(diags, file, limits.max_diagnostics), model, compiled)
 
 
-TOO_MANY = "too-many-diagnostics"
+TOO_MANY = Code.TOO_MANY_DIAGNOSTICS
 
 
 def bound_diagnostics(diags: list[Diagnostic], file: str, limit: int) -> list[Diagnostic]:
@@ -83,7 +84,7 @@ def _kind(doc: object) -> str:
 
 def _not_a_guideline(file: str, message: str, hint: str = "rename it to see every problem") -> Diagnostic:
     return Diagnostic(
-        "file-not-a-guideline",
+        Code.FILE_NOT_A_GUIDELINE,
         message,
         Location(file, 1, 1),
         hint="a guideline file is named <name>.guideline.yaml and holds key: value lines (id, version, "
@@ -141,6 +142,7 @@ def load_guideline_file(path: pathlib.Path | str) -> CompiledGuideline:
     errors = [d for d in analysis.diagnostics if d.is_error]
     if errors or analysis.compiled is None:
         raise GuidelineError(
-            errors or [Diagnostic("load-failed", "the guideline could not be compiled", Location(str(path)))]
+            errors or [Diagnostic(
+                Code.LOAD_FAILED, "the guideline could not be compiled", Location(str(path)))]
         )
     return analysis.compiled

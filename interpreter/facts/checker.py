@@ -33,6 +33,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
+from ..codes import Code
 from ..errors import Diagnostic, FactsError, Location, sort_diagnostics
 from ..loading.model import Input
 from ..values import units
@@ -173,7 +174,7 @@ def bounded_errors(errors: list[Diagnostic], most: int, where: Location) -> list
     return [
         *sort_diagnostics(errors)[:most],  # the first in the stable order, never by the order sent
         Diagnostic(
-            "fact-too-many-errors",
+            Code.FACT_TOO_MANY_ERRORS,
             f"... and {rest} more fact error(s), not shown (at most {most} are reported)",
             where,
         ),
@@ -233,7 +234,7 @@ class FactChecker:
             raise FactsError(
                 [
                     Diagnostic(
-                        "fact-malformed",
+                        Code.FACT_MALFORMED,
                         f"the facts must be an object of name: value, not {type(raw).__name__}",
                         where,
                     )
@@ -243,7 +244,7 @@ class FactChecker:
             raise FactsError(
                 [
                     Diagnostic(
-                        "fact-too-large",
+                        Code.FACT_TOO_LARGE,
                         f"{len(raw)} facts; at most {limits.max_facts} are accepted",
                         where,
                         hint="send the facts the guideline declares (guideline render lists them)",
@@ -274,13 +275,13 @@ class FactChecker:
                 continue
             except units.UnitError as exc:
                 errors = errors or []
-                code = units.unit_code(exc, "fact-unknown-unit")
+                code = units.unit_code(exc, Code.FACT_UNKNOWN_UNIT)
                 errors.append(_fact_error(name, code, exc.message, file or self.file, ("unit",)))
                 continue
             if at is not None and kind != "series" and at > as_of:
                 errors = errors or []
                 message = f"measured {iso_text(at)}, after the as-of time {iso_text(as_of)}"
-                errors.append(_fact_error(name, "fact-future", message, file or self.file, ("at",)))
+                errors.append(_fact_error(name, Code.FACT_FUTURE, message, file or self.file, ("at",)))
                 continue
             status: FactStatus | None = None
             if max_age is not None:
@@ -319,7 +320,7 @@ class FactChecker:
                     errors = errors or []
                     errors.append(
                         Diagnostic(
-                            "fact-malformed", f"fact names must be text, not a {type(k).__name__}", where
+                            Code.FACT_MALFORMED, f"fact names must be text, not a {type(k).__name__}", where
                         )
                     )
                     continue

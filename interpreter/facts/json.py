@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any, Final
 
+from ..codes import Code
 from ..errors import Diagnostic, FactsError, Location, Path
 from ..values.text import echo, echo_number
 from .checker import DEFAULT_FACTS_LIMITS, FactsLimits, bounded_errors
@@ -73,7 +74,7 @@ def _too_large(size: str, limits: FactsLimits, file: str) -> FactsError:
     return FactsError(
         [
             Diagnostic(
-                "fact-too-large",
+                Code.FACT_TOO_LARGE,
                 f"the facts are {size}; at most {limits.max_bytes} bytes are read",
                 Location(file),
                 hint="send the facts the guideline declares, with recent results only",
@@ -145,13 +146,13 @@ def parse_facts_json(
             text = bytes(text).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise FactsError(
-                [Diagnostic("fact-encoding", f"the facts are not UTF-8: {exc.reason}", Location(file))]
+                [Diagnostic(Code.FACT_ENCODING, f"the facts are not UTF-8: {exc.reason}", Location(file))]
             ) from None
     if _nested_deeper(text, limits.max_depth + 1):
         raise FactsError(
             [
                 Diagnostic(
-                    "fact-malformed",
+                    Code.FACT_MALFORMED,
                     f"the facts are nested more than {limits.max_depth} deep",
                     Location(file),
                 )
@@ -169,7 +170,7 @@ def parse_facts_json(
         raise FactsError(
             [
                 Diagnostic(
-                    "fact-malformed",
+                    Code.FACT_MALFORMED,
                     f"the facts are not valid JSON: {exc.msg}",
                     Location(file, exc.lineno, exc.colno),
                 )
@@ -179,14 +180,14 @@ def parse_facts_json(
         raise FactsError(
             [
                 Diagnostic(
-                    "fact-malformed", f"the facts could not be read: {type(exc).__name__}", Location(file)
+                    Code.FACT_MALFORMED, f"the facts could not be read: {type(exc).__name__}", Location(file)
                 )
             ]
         ) from None
     where = Location(file)
     if not isinstance(data, dict):
         raise FactsError(
-            [Diagnostic("fact-malformed", "the facts must be a JSON object of name: value", where)]
+            [Diagnostic(Code.FACT_MALFORMED, "the facts must be a JSON object of name: value", where)]
         )
     errors: list[Diagnostic] = []
     for path, node in _json_nodes(data, ()):
@@ -194,7 +195,7 @@ def parse_facts_json(
             raise FactsError(
                 [
                     Diagnostic(
-                        "fact-malformed",
+                        Code.FACT_MALFORMED,
                         f"the facts are nested more than {limits.max_depth} deep",
                         where,
                         path=path[:2],
@@ -206,7 +207,7 @@ def parse_facts_json(
             for k in sorted(set(node.duplicates)):
                 errors.append(
                     Diagnostic(
-                        "fact-duplicate-key",
+                        Code.FACT_DUPLICATE_KEY,
                         f"'{echo(k)}' is given more than once" + (f" in fact '{name}'" if path else ""),
                         where,
                         path=(*path, k),
@@ -215,13 +216,14 @@ def parse_facts_json(
         elif isinstance(node, _NonFiniteNumber):
             errors.append(
                 Diagnostic(
-                    "fact-not-finite", f"fact '{name}': {node.text} is not a finite number", where, path=path
+                    Code.FACT_NOT_FINITE,
+                    f"fact '{name}': {node.text} is not a finite number", where, path=path
                 )
             )
         elif isinstance(node, Decimal) and node and not FINITE_MIN <= node.copy_abs() <= FINITE_MAX:
             errors.append(
                 Diagnostic(
-                    "fact-not-finite",
+                    Code.FACT_NOT_FINITE,
                     f"fact '{name}': {echo_number(node)} is out of the range of finite measurements "
                     "(1e-300 to 1e300)",
                     where,

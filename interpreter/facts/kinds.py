@@ -26,6 +26,7 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import Any, Final, TypedDict, cast, get_args, get_type_hints
 
+from ..codes import Code
 from ..loading.model import Input
 from ..values import units
 from ..values.numbers import CONVERSION_CONTEXT, DECIMAL_CONTEXT
@@ -79,7 +80,7 @@ class UnitConversion:
         accepted = ", ".join(self.factors)
         if not isinstance(unit, str):
             raise BadFact(
-                "fact-unknown-unit",
+                Code.FACT_UNKNOWN_UNIT,
                 f"the unit {echo_given(unit)} is not a UCUM code in quotes; accepted: {accepted}",
                 ("unit",),
             )
@@ -89,7 +90,7 @@ class UnitConversion:
             raise  # reported as unit-library-failed by the caller, naming the fact
         except units.UnitError:
             raise BadFact(
-                "fact-unknown-unit", f"'{echo(unit)}' is not a UCUM unit; accepted: {accepted}", ("unit",)
+                Code.FACT_UNKNOWN_UNIT, f"'{echo(unit)}' is not a UCUM unit; accepted: {accepted}", ("unit",)
             ) from None
         try:
             ratio = units.exact_ratio(unit, self.unit)
@@ -97,7 +98,7 @@ class UnitConversion:
             raise
         except units.UnitError:
             raise BadFact(
-                "fact-unit-mismatch",
+                Code.FACT_UNIT_MISMATCH,
                 f"'{unit}' ({units.dimension(unit)}) cannot be converted to "
                 f"'{self.unit}' ({units.dimension(self.unit)}); accepted: {accepted}",
                 ("unit",),
@@ -108,7 +109,7 @@ class UnitConversion:
             if ratio == known:
                 return f
         raise BadFact(
-            "fact-unit-mismatch",
+            Code.FACT_UNIT_MISMATCH,
             f"'{unit}' is not an accepted unit for this input; accepted: {accepted}",
             ("unit",),
             hint="send the value in one of the accepted units",
@@ -137,7 +138,7 @@ class UnitConversion:
             where = f"{echo_number(value)} {unit}" if given else f"{echo_number(value)} {self.unit}"
             conv = f" = {echo_number(out)} {self.unit}" if given else ""
             raise BadFact(
-                "fact-implausible",
+                Code.FACT_IMPLAUSIBLE,
                 f"{where}{conv} is outside the plausible range {range_text(lo, hi)} {self.unit}",
                 hint="check the value and its unit (a factor of 1000 is a unit mix-up)",
             )
@@ -163,12 +164,12 @@ def _split_fact(raw: object, with_unit: bool) -> tuple[object, object, object, b
         if not raw.keys() <= allowed:
             extra = sorted(str(k) for k in raw if k not in allowed)
             raise BadFact(
-                "fact-malformed",
+                Code.FACT_MALFORMED,
                 f"unexpected key(s) {echo(', '.join(extra))}; a fact object has {', '.join(sorted(allowed))}",
                 (echo(extra[0]),),
             )
         if "value" not in raw:
-            raise BadFact("fact-malformed", "the fact object has no `value`")
+            raise BadFact(Code.FACT_MALFORMED, "the fact object has no `value`")
         value = raw["value"]
         if value is None:
             raise NullValue
@@ -203,7 +204,7 @@ def _make_number(inp: Input) -> KindCheck:
         d = fact_number(value)
         if (lo is not None and d < lo) or (hi is not None and d > hi):
             raise BadFact(
-                "fact-implausible", f"{echo_number(d)} is outside the plausible range {range_text(lo, hi)}"
+                Code.FACT_IMPLAUSIBLE, f"{echo_number(d)} is outside the plausible range {range_text(lo, hi)}"
             )
         return d, t, None
 
@@ -225,13 +226,13 @@ def _make_quantity(inp: Input) -> KindCheck:
         if unit is None and not bare_ok:
             if was_obj:
                 raise BadFact(
-                    "fact-missing-unit",
+                    Code.FACT_MISSING_UNIT,
                     f"the value {echo_given(value)} has no unit; expected "
                     f'{{"value": ..., "unit": "{unit_name}"}}',
                     hint=f'add "unit": "{unit_name}"',
                 )
             raise BadFact(
-                "fact-missing-unit",
+                Code.FACT_MISSING_UNIT,
                 f"a bare number {echo_given(value)} where a quantity with a unit is "
                 f'required; expected {{"value": ..., "unit": "{unit_name}"}}',
                 hint=f'send {{"value": {echo_given(value)}, "unit": "{unit_name}"}}',
@@ -251,13 +252,13 @@ def _make_series(inp: Input) -> KindCheck:
     def check(raw: object, ctx: CheckContext) -> tuple[object, datetime | None, Any]:
         if not isinstance(raw, list | tuple):
             raise BadFact(
-                "fact-wrong-type",
+                Code.FACT_WRONG_TYPE,
                 f"{echo_given(raw)} is not a list of results "
                 f'[{{"value": ..., "unit": "{unit_name}", "at": "..."}}, ...]',
             )
         if len(raw) > ctx.max_series:
             raise BadFact(
-                "fact-too-large",
+                Code.FACT_TOO_LARGE,
                 f"{len(raw)} results; a series has at most {ctx.max_series}",
                 hint="send the recent results the guideline needs",
             )
@@ -267,7 +268,7 @@ def _make_series(inp: Input) -> KindCheck:
             try:
                 if not isinstance(item, Mapping):
                     raise BadFact(
-                        "fact-malformed",
+                        Code.FACT_MALFORMED,
                         f"{echo_given(item)} is not an object "
                         f'{{"value": ..., "unit": "{unit_name}", "at": "..."}}',
                     )
@@ -275,13 +276,13 @@ def _make_series(inp: Input) -> KindCheck:
                     value, unit, at, _ = _split_fact(item, True)
                 except NullValue:
                     raise BadFact(
-                        "fact-malformed", "a null value; leave the result out instead", ("value",)
+                        Code.FACT_MALFORMED, "a null value; leave the result out instead", ("value",)
                     ) from None
                 if at is None:
-                    raise BadFact("fact-malformed", "no `at` time")
+                    raise BadFact(Code.FACT_MALFORMED, "no `at` time")
                 d = fact_number(value)
                 if unit is None and not bare_ok:
-                    raise BadFact("fact-missing-unit", f'no unit; expected "unit": "{unit_name}"')
+                    raise BadFact(Code.FACT_MISSING_UNIT, f'no unit; expected "unit": "{unit_name}"')
                 out, given = convert(d, unit)
                 try:
                     t = fact_time(at, "the time `at`", cal)
@@ -294,7 +295,7 @@ def _make_series(inp: Input) -> KindCheck:
                 raise
             if t > as_of:
                 raise BadFact(
-                    "fact-future",
+                    Code.FACT_FUTURE,
                     f"result {i} is timed {iso_text(t)}, after the as-of time {iso_text(as_of)}",
                     (i, "at"),
                 )
@@ -312,7 +313,7 @@ def _make_series(inp: Input) -> KindCheck:
                 same_offset = t1.utcoffset() == t2.utcoffset()
                 when = iso_text(t1) if same_offset else f"{iso_text(t1)} (= {iso_text(t2)})"
                 raise BadFact(
-                    "fact-malformed",
+                    Code.FACT_MALFORMED,
                     f"results {first} and {second}: two results at {when} with different values "
                     f"({echo_number(v1)} and {echo_number(v2)} {unit_name})",
                     (second, "at"),
@@ -341,7 +342,7 @@ def _check_boolean(raw: object, ctx: CheckContext) -> tuple[object, datetime | N
         return raw, None, None
     value, _, at, _ = _split_fact(raw, False)
     if value is not True and value is not False:
-        raise BadFact("fact-wrong-type", f"{echo_given(value)} is not true or false")
+        raise BadFact(Code.FACT_WRONG_TYPE, f"{echo_given(value)} is not true or false")
     return value, _measured_at(at, ctx.cal), None
 
 
@@ -354,11 +355,12 @@ def _make_code(inp: Input) -> KindCheck:
             return raw, None, None
         value, _, at, _ = _split_fact(raw, False)
         if not isinstance(value, str):
-            raise BadFact("fact-wrong-type", f"{echo_given(value)} is not one of the quoted values {listed}")
+            raise BadFact(
+                Code.FACT_WRONG_TYPE, f"{echo_given(value)} is not one of the quoted values {listed}")
         if value not in allowed:
             close = did_you_mean(value, inp.values)
             raise BadFact(
-                "fact-unknown-code",
+                Code.FACT_UNKNOWN_CODE,
                 f"{echo_given(value)} is not one of: {listed}",
                 hint=f"did you mean '{close}'?" if close else None,
             )
@@ -376,13 +378,13 @@ def _make_datetime(inp: Input) -> KindCheck:
         as_of = ctx.as_of
         if when == "past" and t > as_of:
             raise BadFact(
-                "fact-implausible",
+                Code.FACT_IMPLAUSIBLE,
                 f"{iso_text(t)} is after the as-of time {iso_text(as_of)}; it must be a past time",
                 hint="check the date (and its offset)",
             )
         if when == "future" and t < as_of:
             raise BadFact(
-                "fact-implausible",
+                Code.FACT_IMPLAUSIBLE,
                 f"{iso_text(t)} is before the as-of time {iso_text(as_of)}; it must be a future time",
                 hint="check the date (and its offset)",
             )

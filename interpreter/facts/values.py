@@ -31,6 +31,7 @@ from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..codes import Code
 from ..errors import EvaluationError, Path
 from ..values.numbers import CONVERSION_CONTEXT
 from ..values.text import echo, echo_number, quote
@@ -111,14 +112,14 @@ def _within_precision(d: Decimal) -> Decimal:
     """``d`` (finite, 1e-300..1e300), unless it is beyond 1e15 or has more than 20 significant digits."""
     if d.adjusted() >= 15 and d.copy_abs() > _MAX_MAGNITUDE_DECIMAL:
         raise BadFact(
-            "fact-implausible",
+            Code.FACT_IMPLAUSIBLE,
             f"{echo_given(d)} is beyond 1e15 in magnitude; not a measurement",
             hint="check the value and its unit",
         )
     digits = len(d.as_tuple().digits)
     if digits > MAX_DIGITS:
         raise BadFact(
-            "fact-too-precise",
+            Code.FACT_TOO_PRECISE,
             f"{echo_given(d)} has {digits} significant digits; no measurement has that precision "
             f"(at most {MAX_DIGITS})",
             hint="send the value as the laboratory reported it",
@@ -134,7 +135,7 @@ def fact_number(raw: object) -> Decimal:
         if d.is_finite() and -300 <= d.adjusted() < 300:
             return _within_precision(d)
         if not d.is_finite():
-            raise BadFact("fact-not-finite", f"{echo_given(raw)} is not a finite number")
+            raise BadFact(Code.FACT_NOT_FINITE, f"{echo_given(raw)} is not a finite number")
         if not d:
             return d
     elif t is int:
@@ -143,23 +144,23 @@ def fact_number(raw: object) -> Decimal:
             return Decimal(i)
         if -_FAR_TOO_LARGE_INT < i < _FAR_TOO_LARGE_INT:
             raise BadFact(
-                "fact-implausible",
+                Code.FACT_IMPLAUSIBLE,
                 f"{echo_given(i)} is beyond 1e15 in magnitude; not a measurement",
                 hint="check the value and its unit",
             )
-        raise BadFact("fact-not-finite", "the number is far too large to be a measurement")
+        raise BadFact(Code.FACT_NOT_FINITE, "the number is far too large to be a measurement")
     elif t is float:
         x: float = raw  # type: ignore[assignment]
         if x != x or x in (_INFINITY, -_INFINITY):
-            raise BadFact("fact-not-finite", f"{x!r} is not a finite number")
+            raise BadFact(Code.FACT_NOT_FINITE, f"{x!r} is not a finite number")
         d = Decimal(repr(x))
         if not d or -300 <= d.adjusted() < 15:
             return d  # at most 17 significant digits, below 1e15: nothing more to check
     elif isinstance(raw, bool):
-        raise BadFact("fact-wrong-type", f"{echo_given(raw)} is a boolean, not a number")
+        raise BadFact(Code.FACT_WRONG_TYPE, f"{echo_given(raw)} is a boolean, not a number")
     elif isinstance(raw, str):
         raise BadFact(
-            "fact-wrong-type",
+            Code.FACT_WRONG_TYPE,
             f"the text {echo_given(raw)} is not a number",
             hint="send numbers as JSON numbers, without quotes",
         )
@@ -168,10 +169,11 @@ def fact_number(raw: object) -> Decimal:
             int(raw) if isinstance(raw, int) else float(raw) if isinstance(raw, float) else Decimal(raw)
         )
     else:
-        raise BadFact("fact-wrong-type", f"{echo_given(raw)} is not a number")
+        raise BadFact(Code.FACT_WRONG_TYPE, f"{echo_given(raw)} is not a number")
     if d and not -300 <= d.adjusted() < 300:
         raise BadFact(
-            "fact-not-finite", f"{echo_given(d)} is out of the range of finite measurements (1e-300 to 1e300)"
+            Code.FACT_NOT_FINITE,
+            f"{echo_given(d)} is out of the range of finite measurements (1e-300 to 1e300)"
         )
     return _within_precision(d)
 
@@ -205,7 +207,7 @@ def _in_calendar(t: datetime, cal: tzinfo, raw: object, what: str) -> datetime:
         return _to_calendar(t, cal)
     except OverflowError:
         raise BadFact(
-            "fact-bad-time",
+            Code.FACT_BAD_TIME,
             f"{what} {echo_given(raw)} is outside the years 1 to 9999 in UTC or in the evaluation's calendar",
             hint="check the date",
         ) from None
@@ -231,7 +233,7 @@ def _to_calendar(t: datetime, cal: tzinfo) -> datetime:
         offset = None
     if not isinstance(offset, timedelta):
         raise EvaluationError(
-            "eval-bad-time-zone",
+            Code.EVAL_BAD_TIME_ZONE,
             f"the time zone (a tzinfo of type {echo(type(cal).__name__[:64])}) failed to convert "
             f"{iso_text(t)}: it gave no valid UTC offset; give an IANA time-zone name such as 'Europe/Paris'",
         )
@@ -262,7 +264,7 @@ def _parse_time(raw: object, what: str) -> datetime:
             t = datetime.fromisoformat(raw)
         except ValueError:
             raise BadFact(
-                "fact-bad-time",
+                Code.FACT_BAD_TIME,
                 f"{what} {echo_given(raw)} is not an ISO 8601 time",
                 hint="write e.g. 2026-11-20T08:00:00Z",
             ) from None
@@ -271,7 +273,7 @@ def _parse_time(raw: object, what: str) -> datetime:
     elif isinstance(raw, str):
         if len(raw) > _MAX_TEXT or "T" not in raw:
             raise BadFact(
-                "fact-bad-time",
+                Code.FACT_BAD_TIME,
                 f"{what} {echo_given(raw)} is not an ISO 8601 time with a time of day and offset",
                 hint="write e.g. 2026-11-20T08:00:00Z",
             )
@@ -279,19 +281,19 @@ def _parse_time(raw: object, what: str) -> datetime:
             t = datetime.fromisoformat(raw)
         except ValueError:
             raise BadFact(
-                "fact-bad-time",
+                Code.FACT_BAD_TIME,
                 f"{what} {echo_given(raw)} is not an ISO 8601 time",
                 hint="write e.g. 2026-11-20T08:00:00Z",
             ) from None
     else:
-        raise BadFact("fact-bad-time", f"{what} {echo_given(raw)} is not an ISO 8601 time")
+        raise BadFact(Code.FACT_BAD_TIME, f"{what} {echo_given(raw)} is not an ISO 8601 time")
     try:
-        offset = host_offset(t, "fact-bad-time", what)
+        offset = host_offset(t, Code.FACT_BAD_TIME, what)
     except EvaluationError as exc:
-        raise BadFact("fact-bad-time", exc.message, hint="send e.g. 2026-11-20T08:00:00Z") from None
+        raise BadFact(Code.FACT_BAD_TIME, exc.message, hint="send e.g. 2026-11-20T08:00:00Z") from None
     if offset is None:
         raise BadFact(
-            "fact-bad-time",
+            Code.FACT_BAD_TIME,
             f"{what} {echo_given(raw)} has no time zone offset",
             hint="add Z (UTC) or an offset such as +01:00",
         )
@@ -322,11 +324,11 @@ def evaluation_calendar(as_of: object, time_zone: str | tzinfo | None = None) ->
     UTC or in the calendar, or its tzinfo fails), ``eval-bad-time-zone`` (not a known IANA time-zone name,
     or a host tzinfo that fails to convert a time).
     """
-    offset = host_offset(as_of, "eval-bad-time", "the as-of time") if isinstance(as_of, datetime) else None
+    offset = host_offset(as_of, Code.EVAL_BAD_TIME, "the as-of time") if isinstance(as_of, datetime) else None
     if offset is None:
         what = "a naive datetime" if isinstance(as_of, datetime) else type(as_of).__name__
         raise EvaluationError(
-            "eval-bad-time", f"the as-of time must be a timezone-aware datetime, not {what}"
+            Code.EVAL_BAD_TIME, f"the as-of time must be a timezone-aware datetime, not {what}"
         )
     assert isinstance(as_of, datetime)
     zone = as_of.tzinfo
@@ -341,7 +343,7 @@ def evaluation_calendar(as_of: object, time_zone: str | tzinfo | None = None) ->
         cal = time_zone
     else:
         raise EvaluationError(
-            "eval-bad-time-zone",
+            Code.EVAL_BAD_TIME_ZONE,
             f"the time zone must be an IANA name such as 'Europe/Paris', not {type(time_zone).__name__}",
         )
     try:
@@ -349,7 +351,7 @@ def evaluation_calendar(as_of: object, time_zone: str | tzinfo | None = None) ->
         local = _to_calendar(as_of, cal)
     except OverflowError:
         raise EvaluationError(
-            "eval-bad-time",
+            Code.EVAL_BAD_TIME,
             f"the as-of time {iso_text(as_of)} is outside the years 1 to 9999 in UTC or in the evaluation's "
             "calendar",
         ) from None
@@ -358,12 +360,12 @@ def evaluation_calendar(as_of: object, time_zone: str | tzinfo | None = None) ->
 
 def _iana_zone(name: str) -> tzinfo:
     if not 0 < len(name) <= _MAX_ZONE_NAME or not name.isprintable():
-        raise EvaluationError("eval-bad-time-zone", f"{echo_given(name)} is not an IANA time-zone name")
+        raise EvaluationError(Code.EVAL_BAD_TIME_ZONE, f"{echo_given(name)} is not an IANA time-zone name")
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise EvaluationError(
-            "eval-bad-time-zone",
+            Code.EVAL_BAD_TIME_ZONE,
             f"{echo_given(name)} is not a known IANA time-zone name",
         ) from None
 

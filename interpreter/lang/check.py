@@ -25,6 +25,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from ..codes import Code
 from ..values import units
 from ..values.numbers import DECIMAL_CONTEXT
 from ..values.suggest import did_you_mean
@@ -94,7 +95,7 @@ class ExpressionChecker(QuantityChecker):
         if expect.kind == "boolean":
             if r.type.kind != "boolean":
                 self.error(
-                    "expr-expected-boolean",
+                    Code.EXPR_EXPECTED_BOOLEAN,
                     f"this expression gives {r.type.describe()}, but a condition must be true or false",
                     node,
                     hint=_boolean_hint(r.type),
@@ -109,7 +110,7 @@ class ExpressionChecker(QuantityChecker):
                     else None
                 )
                 self.error(
-                    "expr-type",
+                    Code.EXPR_TYPE,
                     f"this expression gives {r.type.describe()}, but a number is expected",
                     node,
                     hint=hint,
@@ -120,7 +121,7 @@ class ExpressionChecker(QuantityChecker):
             return self.as_expected_quantity(r, expect, expect.unit, node)
         if r.type.kind != expect.kind:
             self.error(
-                "expr-type",
+                Code.EXPR_TYPE,
                 f"this expression gives {r.type.describe()}, but {expect.describe()} is expected",
                 node,
             )
@@ -148,7 +149,7 @@ class ExpressionChecker(QuantityChecker):
                     return self.call(node)
                 case ast.List() | ast.Tuple():
                     return self.error(
-                        "expr-not-allowed",
+                        Code.EXPR_NOT_ALLOWED,
                         "a list is only allowed after `in`, e.g. `severity in ['moderate', 'severe']`",
                         node,
                     )
@@ -162,7 +163,7 @@ class ExpressionChecker(QuantityChecker):
 
     def not_allowed(self, node: ast.AST) -> CheckedNode:
         what = construct_name(node)
-        return self.error("expr-not-allowed", f"{what} is not allowed in an expression", node)
+        return self.error(Code.EXPR_NOT_ALLOWED, f"{what} is not allowed in an expression", node)
 
     def constant(self, node: ast.Constant) -> CheckedNode:
         value = node.value
@@ -174,19 +175,19 @@ class ExpressionChecker(QuantityChecker):
             return self.const(STRING, value)
         if value is None:
             return self.error(
-                "expr-not-allowed",
+                Code.EXPR_NOT_ALLOWED,
                 "None is not allowed",
                 node,
                 hint="a missing fact is unknown automatically; there is no None",
             )
         what = {complex: "a complex number", bytes: "a bytes literal"}.get(type(value), echo(repr(value)))
-        return self.error("expr-not-allowed", f"{what} is not allowed in an expression", node)
+        return self.error(Code.EXPR_NOT_ALLOWED, f"{what} is not allowed in an expression", node)
 
     def number(self, node: ast.Constant) -> CheckedNode:
         text = ast.get_source_segment(self.source, node) or ""
         if not _NUMBER_RE.fullmatch(text):
             return self.error(
-                "expr-bad-number",
+                Code.EXPR_BAD_NUMBER,
                 f"'{echo(text)}' is not a decimal number",
                 node,
                 hint="write numbers in decimal, e.g. 0.5 or 1500",
@@ -195,13 +196,13 @@ class ExpressionChecker(QuantityChecker):
         digits = len(d.as_tuple().digits) if d else 1
         if digits > self.limits.max_number_digits:
             return self.error(
-                "expr-bad-number",
+                Code.EXPR_BAD_NUMBER,
                 f"'{echo(text)}' has more than {self.limits.max_number_digits} significant digits",
                 node,
             )
         if d and abs(d.adjusted()) > self.limits.max_number_exponent:
             return self.error(
-                "expr-bad-number",
+                Code.EXPR_BAD_NUMBER,
                 f"'{echo(text)}' is out of range (exponent beyond ±{self.limits.max_number_exponent})",
                 node,
             )
@@ -215,7 +216,7 @@ class ExpressionChecker(QuantityChecker):
         if t is None:
             if name in REGISTRY:
                 return self.error(
-                    "expr-unknown-name",
+                    Code.EXPR_UNKNOWN_NAME,
                     f"'{name}' is a function; call it with arguments, "
                     f"e.g. {REGISTRY[name].signature.split(' ->')[0]}",
                     node,
@@ -228,7 +229,7 @@ class ExpressionChecker(QuantityChecker):
                 if close:
                     hint = f"did you mean '{close}'?"
             return self.error(
-                "expr-unknown-name",
+                Code.EXPR_UNKNOWN_NAME,
                 f"'{echo(name)}' is not a declared input or derived value",
                 node,
                 hint=hint,
@@ -244,7 +245,7 @@ class ExpressionChecker(QuantityChecker):
             return t
         if t.type.kind != "boolean":
             return self.error(
-                "expr-type",
+                Code.EXPR_TYPE,
                 f"`{op}` needs true/false operands; this is {t.type.describe()}",
                 node,
                 hint=_boolean_hint(t.type),
@@ -291,14 +292,14 @@ class ExpressionChecker(QuantityChecker):
             return CheckedNode(BOOLEAN, self.builder.negation(t.code), True)
         if isinstance(node.op, ast.Invert):
             what, hint = REFUSED_OPERATORS[ast.Invert]
-            return self.error("expr-not-allowed", f"{what} is not allowed", node, hint=hint)
+            return self.error(Code.EXPR_NOT_ALLOWED, f"{what} is not allowed", node, hint=hint)
         t = self.visit(node.operand)
         if t.type is ERROR_TYPE:
             raise Refused
         sign = "-" if isinstance(node.op, ast.USub) else "+"
         if not is_numeric(t.type):
             return self.error(
-                "expr-type",
+                Code.EXPR_TYPE,
                 f"unary `{sign}` needs a number or a quantity, not {t.type.describe()}",
                 node,
                 hint="true/false are not numbers" if t.type.kind == "boolean" else None,
@@ -318,7 +319,7 @@ class ExpressionChecker(QuantityChecker):
             what, hint = REFUSED_OPERATORS.get(op_type, (op_type.__name__, None))
             if op_type is ast.Mod:
                 hint = "string formatting and remainders are not part of the language"
-            return self.error("expr-not-allowed", f"{what} is not allowed", node, hint=hint)
+            return self.error(Code.EXPR_NOT_ALLOWED, f"{what} is not allowed", node, hint=hint)
         op = _ARITHMETIC_TEXT[op_type]
         left = self.visit(node.left)
         right = self.visit(node.right)
@@ -335,7 +336,7 @@ class ExpressionChecker(QuantityChecker):
                     else None
                 )
                 return self.error(
-                    "expr-type",
+                    Code.EXPR_TYPE,
                     f"`{op}` needs numbers or quantities; {side.type.describe()} is not one{extra}",
                     node,
                     hint=hint,
@@ -358,7 +359,7 @@ class ExpressionChecker(QuantityChecker):
             lq, rq = left.type.kind == "quantity", right.type.kind == "quantity"
             if rq and not lq:
                 return self.error(
-                    "expr-type",
+                    Code.EXPR_TYPE,
                     f"dividing a number by a quantity [{right.type.unit}] is not "
                     "supported (the unit would be inverted)",
                     node,
@@ -369,7 +370,7 @@ class ExpressionChecker(QuantityChecker):
             else:
                 result_type = left.type
             if right.is_const and right.const == 0:
-                return self.error("expr-division-by-zero", "division by zero", node.right)
+                return self.error(Code.EXPR_DIVISION_BY_ZERO, "division by zero", node.right)
             fn, helper = ctx.divide, "_div"
         code = self.builder.guarded(
             [(left.code, left.nullable), (right.code, right.nullable)],
@@ -386,10 +387,11 @@ class ExpressionChecker(QuantityChecker):
         for op in node.ops:
             if isinstance(op, ast.Is | ast.IsNot):
                 what, hint = REFUSED_OPERATORS[type(op)]
-                return self.error("expr-not-allowed", f"{what} is not allowed", node, hint=hint)
+                return self.error(Code.EXPR_NOT_ALLOWED, f"{what} is not allowed", node, hint=hint)
         if any(isinstance(op, ast.In | ast.NotIn) for op in node.ops):
             if len(node.ops) > 1:
-                return self.error("expr-not-allowed", "`in` cannot be chained with other comparisons", node)
+                return self.error(
+                    Code.EXPR_NOT_ALLOWED, "`in` cannot be chained with other comparisons", node)
             return self.membership(node)
         operands = [self.visit(node.left), *(self.visit(c) for c in node.comparators)]
         if any(o.type is ERROR_TYPE for o in operands):
@@ -428,17 +430,17 @@ class ExpressionChecker(QuantityChecker):
             self.record_threshold(op, orig_l, orig_r, left, right, node)
         elif (lk == "boolean" and rk == "boolean") or (lk == "datetime" and rk == "datetime"):
             if lk == "boolean" and op not in ("==", "!="):
-                return self.error("expr-type", f"{desc} cannot order true/false values", node)
+                return self.error(Code.EXPR_TYPE, f"{desc} cannot order true/false values", node)
         elif lk == "code" or rk == "code":
             if op not in ("==", "!="):
-                return self.error("expr-type", f"{desc} cannot order codes; use == or `in`", node)
+                return self.error(Code.EXPR_TYPE, f"{desc} cannot order codes; use == or `in`", node)
             other, code_t = (right, left) if lk == "code" else (left, right)
             values = code_t.type.values or frozenset()
             if other.type.kind == "string" and other.is_const:
                 if other.const not in values:
                     close = did_you_mean(str(other.const), sorted(values))
                     return self.error(
-                        "expr-unknown-code",
+                        Code.EXPR_UNKNOWN_CODE,
                         f"'{echo(str(other.const))}' is not one of the values of "
                         f"{code_t.name or 'this code'}: {', '.join(sorted(values))}",
                         node,
@@ -447,11 +449,11 @@ class ExpressionChecker(QuantityChecker):
             elif other.type.kind == "code":
                 if not (values & (other.type.values or frozenset())):
                     return self.error(
-                        "expr-type", "these two codes have no value in common; they are never equal", node
+                        Code.EXPR_TYPE, "these two codes have no value in common; they are never equal", node
                     )
             else:
                 return self.error(
-                    "expr-type",
+                    Code.EXPR_TYPE,
                     f"{desc}: a code compares only with a quoted value from its list, "
                     f"not with {other.type.describe()}",
                     node,
@@ -469,7 +471,7 @@ class ExpressionChecker(QuantityChecker):
                 hint = "true/false are not numbers"
             else:
                 msg = f"{desc}: cannot compare {left.type.describe()} with {right.type.describe()}"
-            return self.error("expr-type", msg, node, hint=hint)
+            return self.error(Code.EXPR_TYPE, msg, node, hint=hint)
         if left.is_const and right.is_const:
             return self.const(BOOLEAN, bool(_COMPARE[op](left.const, right.const)))
         op_node = _COMPARE_NODES[op]()
@@ -488,31 +490,32 @@ class ExpressionChecker(QuantityChecker):
         lst = node.comparators[0]
         if not isinstance(lst, ast.List | ast.Tuple):
             return self.error(
-                "expr-not-allowed",
+                Code.EXPR_NOT_ALLOWED,
                 f"`{word}` needs a literal list of quoted values, e.g. ['moderate', 'severe']",
                 lst,
             )
         if len(lst.elts) > self.limits.max_list_items:
             return self.error(
-                "expr-too-long", f"the list has more than {self.limits.max_list_items} items", lst
+                Code.EXPR_TOO_LONG, f"the list has more than {self.limits.max_list_items} items", lst
             )
         items: list[str] = []
         for e in lst.elts:
             if not (isinstance(e, ast.Constant) and isinstance(e.value, str)):
                 return self.error(
-                    "expr-not-allowed", f"the list after `{word}` may only hold quoted values", e
+                    Code.EXPR_NOT_ALLOWED, f"the list after `{word}` may only hold quoted values", e
                 )
             items.append(e.value)
         if left.type.kind != "code":
             return self.error(
-                "expr-type", f"`{word}` needs a code input on the left, not {left.type.describe()}", node.left
+                Code.EXPR_TYPE,
+                f"`{word}` needs a code input on the left, not {left.type.describe()}", node.left
             )
         values = left.type.values or frozenset()
         for e, item in zip(lst.elts, items, strict=True):
             if item not in values:
                 close = did_you_mean(item, sorted(values))
                 return self.error(
-                    "expr-unknown-code",
+                    Code.EXPR_UNKNOWN_CODE,
                     f"'{echo(item)}' is not one of the values of "
                     f"{left.name or 'this code'}: {', '.join(sorted(values))}",
                     e,
@@ -533,11 +536,11 @@ class ExpressionChecker(QuantityChecker):
         if not isinstance(node.func, ast.Name):
             if isinstance(node.func, ast.Attribute):
                 return self.not_allowed(node.func)
-            return self.error("expr-not-allowed", "only registered functions can be called, by name", node)
+            return self.error(Code.EXPR_NOT_ALLOWED, "only registered functions can be called, by name", node)
         fname = node.func.id
         if node.keywords:
             return self.error(
-                "expr-not-allowed",
+                Code.EXPR_NOT_ALLOWED,
                 f"keyword arguments are not allowed ({echo(fname)}(...))",
                 node.keywords[0].value,
                 hint="pass arguments by position",
@@ -549,12 +552,12 @@ class ExpressionChecker(QuantityChecker):
         if fn is None:
             if fname in self.env:
                 return self.error(
-                    "expr-unknown-function", f"'{echo(fname)}' is an input, not a function", node.func
+                    Code.EXPR_UNKNOWN_FUNCTION, f"'{echo(fname)}' is an input, not a function", node.func
                 )
             close = did_you_mean(fname, list(REGISTRY))
             known = ", ".join(sorted(REGISTRY))
             return self.error(
-                "expr-unknown-function",
+                Code.EXPR_UNKNOWN_FUNCTION,
                 f"'{echo(fname)}' is not a function of the language",
                 node.func,
                 hint=f"did you mean '{close}'?" if close else f"the functions are: {known}",
@@ -563,7 +566,7 @@ class ExpressionChecker(QuantityChecker):
         if not fn.min_args <= n <= fn.max_args:
             want = str(fn.min_args) if fn.min_args == fn.max_args else f"{fn.min_args} to {fn.max_args}"
             return self.error(
-                "expr-arity",
+                Code.EXPR_ARITY,
                 f"{fname}() takes {want} argument{'s' if want != '1' else ''}, {n} given",
                 node,
                 hint=fn.signature,

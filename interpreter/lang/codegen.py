@@ -19,6 +19,7 @@ from decimal import DecimalException, DivisionByZero, InvalidOperation, Overflow
 from types import CodeType
 from typing import Any
 
+from ..codes import Code
 from ..errors import EvaluationError
 from ..values.text import echo
 from ..values.unknown import UNKNOWN
@@ -40,31 +41,31 @@ EVALUATION_EXCEPTIONS = (DecimalException, KeyError, TypeError, AttributeError)
 def evaluation_error(exc: Exception, source: str) -> EvaluationError:
     """The ``EvaluationError`` for an exception raised by ``CompiledExpression.fn``."""
     if isinstance(exc, DivisionByZero):
-        return EvaluationError("expr-division-by-zero", "division by zero", expression=source)
+        return EvaluationError(Code.EXPR_DIVISION_BY_ZERO, "division by zero", expression=source)
     if isinstance(exc, Overflow | Underflow | Subnormal):
         return EvaluationError(
-            "expr-overflow", "a number went out of range (beyond 1e999 or below 1e-999)", expression=source
+            Code.EXPR_OVERFLOW, "a number went out of range (beyond 1e999 or below 1e-999)", expression=source
         )
     if isinstance(exc, InvalidOperation):
         return EvaluationError(
-            "expr-invalid-operation",
+            Code.EXPR_INVALID_OPERATION,
             "an invalid arithmetic operation (0/0, the square root of a negative number, or a "
             "result with more than 28 digits)",
             expression=source,
         )
     if isinstance(exc, KeyError):
         return EvaluationError(
-            "expr-missing-value", f"no value was supplied for {echo(str(exc))}", expression=source
+            Code.EXPR_MISSING_VALUE, f"no value was supplied for {echo(str(exc))}", expression=source
         )
     if isinstance(exc, TypeError | AttributeError):
         return EvaluationError(
-            "expr-bad-value",
+            Code.EXPR_BAD_VALUE,
             f"a value of the wrong type was supplied ({echo(str(exc))}); values must be checked by the "
             "FactChecker",
             expression=source,
         )
     return EvaluationError(
-        "expr-invalid-operation", f"{type(exc).__name__}: {echo(str(exc))}", expression=source
+        Code.EXPR_INVALID_OPERATION, f"{type(exc).__name__}: {echo(str(exc))}", expression=source
     )
 
 

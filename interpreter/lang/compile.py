@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..codes import Code
 from ..errors import Diagnostic, Location, Path
 from ..values import units
 from ..values.types import ValueType
@@ -182,7 +183,7 @@ def _compile(
         for node in parsed.disallowed:
             if isinstance(node, ast.keyword):
                 checker.error(
-                    "expr-not-allowed",
+                    Code.EXPR_NOT_ALLOWED,
                     "keyword arguments are not allowed",
                     node.value,
                     hint="pass arguments by position",
@@ -195,9 +196,9 @@ def _compile(
     except Refused:
         return None, checker.diagnostics
     except (RecursionError, MemoryError):
-        return fail("expr-too-deep", "the expression is nested too deeply")
+        return fail(Code.EXPR_TOO_DEEP, "the expression is nested too deeply")
     except units.UnitError as exc:  # a last guard: every unit problem is a diagnostic
-        code = units.unit_code(exc, "expr-unit-mismatch")
+        code = units.unit_code(exc, Code.EXPR_UNIT_MISMATCH)
         return fail(code, exc.message, hint="write the value in the unit it is compared with")
     if checker.diagnostics:
         return None, checker.diagnostics

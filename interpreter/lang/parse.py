@@ -15,6 +15,7 @@ import tokenize
 from dataclasses import dataclass
 from typing import Final
 
+from ..codes import Code
 from ..values.text import echo
 
 __all__ = [
@@ -150,15 +151,16 @@ _ALLOWED_NODES: tuple[type, ...] = (
 def parse_expression(source: str, limits: ExpressionLimits) -> Parsed | SyntaxProblem:
     """The parsed expression, or the first problem found (in the order the checks are listed above)."""
     if not isinstance(source, str):
-        return SyntaxProblem("expr-syntax", f"an expression must be text, not {type(source).__name__}")
+        return SyntaxProblem(Code.EXPR_SYNTAX, f"an expression must be text, not {type(source).__name__}")
     if len(source) > limits.max_length:
         return SyntaxProblem(
-            "expr-too-long", f"the expression has {len(source)} characters; the limit is {limits.max_length}"
+            Code.EXPR_TOO_LONG,
+            f"the expression has {len(source)} characters; the limit is {limits.max_length}"
         )
     for i, ch in enumerate(source):
         if not (ch.isascii() and (ch.isprintable() or ch in " \t\n\r")):
             return SyntaxProblem(
-                "expr-syntax",
+                Code.EXPR_SYNTAX,
                 f"the character {ch!r} is not allowed (expressions are plain ASCII)",
                 i,
                 hint="look for a pasted symbol such as ≤ or a non-breaking space",
@@ -168,9 +170,9 @@ def parse_expression(source: str, limits: ExpressionLimits) -> Parsed | SyntaxPr
     text = flat.lstrip()
     shift = len(flat) - len(text)
     if not text.strip():
-        return SyntaxProblem("expr-syntax", "the expression is empty")
+        return SyntaxProblem(Code.EXPR_SYNTAX, "the expression is empty")
     if _lexical_depth(text) > limits.max_depth:
-        return SyntaxProblem("expr-too-deep", f"brackets are nested more than {limits.max_depth} deep")
+        return SyntaxProblem(Code.EXPR_TOO_DEEP, f"brackets are nested more than {limits.max_depth} deep")
     problem = _token_problem(text, shift)
     if problem is not None:
         return problem
@@ -180,17 +182,18 @@ def parse_expression(source: str, limits: ExpressionLimits) -> Parsed | SyntaxPr
         problem = _syntax_error(text, exc)
         return SyntaxProblem(problem.code, problem.message, shift + problem.column, problem.hint)
     except (RecursionError, MemoryError):
-        return SyntaxProblem("expr-too-deep", "the expression is nested too deeply to parse")
+        return SyntaxProblem(Code.EXPR_TOO_DEEP, "the expression is nested too deeply to parse")
     except ValueError as exc:
-        return SyntaxProblem("expr-syntax", f"not a valid expression: {echo(str(exc), 80)}")
+        return SyntaxProblem(Code.EXPR_SYNTAX, f"not a valid expression: {echo(str(exc), 80)}")
     count, depth = _tree_shape(tree)
     if depth > limits.max_depth:
         return SyntaxProblem(
-            "expr-too-deep", f"the expression is nested {depth} levels deep; the limit is {limits.max_depth}"
+            Code.EXPR_TOO_DEEP,
+            f"the expression is nested {depth} levels deep; the limit is {limits.max_depth}"
         )
     if count > limits.max_nodes:
         return SyntaxProblem(
-            "expr-too-long", f"the expression has {count} parts; the limit is {limits.max_nodes}"
+            Code.EXPR_TOO_LONG, f"the expression has {count} parts; the limit is {limits.max_nodes}"
         )
     return Parsed(text, shift, tree, _disallowed(tree))
 
@@ -209,7 +212,7 @@ def _token_problem(text: str, shift: int) -> SyntaxProblem | None:
             ):
                 # `1abc`, `0x1for`: Python's parser would print a SyntaxWarning before failing
                 return SyntaxProblem(
-                    "expr-syntax",
+                    Code.EXPR_SYNTAX,
                     f"`{echo(previous.string + tok.string)}` is not a number",
                     shift + previous.start[1],
                     hint="put a space between a number and a name",
@@ -217,7 +220,7 @@ def _token_problem(text: str, shift: int) -> SyntaxProblem | None:
             previous = tok
             if tok.type == tokenize.COMMENT:
                 return SyntaxProblem(
-                    "expr-not-allowed",
+                    Code.EXPR_NOT_ALLOWED,
                     "`#` starts a comment, which would silently cut the expression short",
                     shift + tok.start[1],
                     hint="remove the # and what follows",
@@ -239,7 +242,7 @@ def _syntax_error(source: str, exc: SyntaxError) -> SyntaxProblem:
         if len(body) > 1:
             second = body[1]
             return SyntaxProblem(
-                "expr-syntax",
+                Code.EXPR_SYNTAX,
                 "only one expression is allowed; `;` and new statements are not",
                 getattr(second, "col_offset", col),
                 "combine conditions with `and` / `or`",
@@ -249,14 +252,14 @@ def _syntax_error(source: str, exc: SyntaxError) -> SyntaxProblem:
             target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
             end = getattr(target, "end_col_offset", None) or col
             return SyntaxProblem(
-                "expr-syntax",
+                Code.EXPR_SYNTAX,
                 "`=` assigns; an expression cannot assign",
                 end,
                 "use == to compare, e.g. `anc == 500`",
             )
         if body and not isinstance(body[0], ast.Expr):
             return SyntaxProblem(
-                "expr-syntax",
+                Code.EXPR_SYNTAX,
                 f"a statement ({type(body[0]).__name__.lower()}) is not an expression",
                 getattr(body[0], "col_offset", 0),
                 None,
@@ -265,7 +268,7 @@ def _syntax_error(source: str, exc: SyntaxError) -> SyntaxProblem:
     hint = None
     if "'='" in msg or ("==" in msg and "=" in source):
         hint = "use == to compare"
-    return SyntaxProblem("expr-syntax", f"not a valid expression: {msg}", col, hint)
+    return SyntaxProblem(Code.EXPR_SYNTAX, f"not a valid expression: {msg}", col, hint)
 
 
 def _lexical_depth(source: str) -> int:

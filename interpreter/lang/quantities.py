@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Context, Decimal, DecimalException, DivisionByZero, Inexact, InvalidOperation, Overflow
 from fractions import Fraction
 
+from ..codes import Code
 from ..values import units
 from ..values.numbers import CONVERSION_CONTEXT
 from ..values.types import ValueType
@@ -71,7 +72,7 @@ class QuantityChecker(CheckerBase):
                 value = _EXACT.multiply(t.const, factor)
             except DecimalException:
                 self.error(
-                    "expr-inexact-conversion", "the unit conversion of this constant is not exact", node
+                    Code.EXPR_INEXACT_CONVERSION, "the unit conversion of this constant is not exact", node
                 )
                 raise Refused from None
             return CheckedNode(t.type, self.builder.bind(value), False, value, t.bare)
@@ -91,7 +92,7 @@ class QuantityChecker(CheckerBase):
             return CheckedNode(expect, r.code, False, r.const)
         if r.type.kind != "quantity" or r.type.unit is None:
             self.error(
-                "expr-type",
+                Code.EXPR_TYPE,
                 f"this expression gives {r.type.describe()}, but a quantity [{unit}] is expected",
                 node,
             )
@@ -106,9 +107,9 @@ class QuantityChecker(CheckerBase):
         try:
             return units.conversion_factor(from_unit, to_unit)
         except units.UnitError as exc:
-            if exc.code == "unit-inexact":
+            if exc.code == Code.UNIT_INEXACT:
                 self.error(
-                    "expr-inexact-conversion",
+                    Code.EXPR_INEXACT_CONVERSION,
                     f"{what}: '{from_unit}' to '{to_unit}' has no exact decimal factor",
                     node,
                     hint=f"write it in '{to_unit}'",
@@ -129,10 +130,10 @@ class QuantityChecker(CheckerBase):
         self, exc: units.UnitError, node: ast.AST | None, what: str, hint: str | None
     ) -> CheckedNode:
         """A ``UnitError`` of the unit library as an ``expr-unit-mismatch`` diagnostic with its message."""
-        if exc.code == "unit-not-multiplicative":
+        if exc.code == Code.UNIT_NOT_MULTIPLICATIVE:
             extra = "offset units such as Cel and [degF] are never converted"
             hint = f"{hint} ({extra})" if hint else extra
-        code = units.unit_code(exc, "expr-unit-mismatch")
+        code = units.unit_code(exc, Code.EXPR_UNIT_MISMATCH)
         return self.error(code, f"{what}: {exc.message}", node, hint=hint)
 
     def same_dim_to_left(self, left: CheckedNode, right: CheckedNode, node: ast.AST) -> CheckedNode:
@@ -154,7 +155,7 @@ class QuantityChecker(CheckerBase):
             q, n = (left, right) if lk == "quantity" else (right, left)
             if not n.is_const:
                 self.error(
-                    "expr-unit-mismatch",
+                    Code.EXPR_UNIT_MISMATCH,
                     f"{what}: a quantity [{q.type.unit}] and a plain number without unit",
                     node,
                     hint=f"a number literal is read in '{q.type.unit}'; for a computed number, give it "
@@ -169,7 +170,7 @@ class QuantityChecker(CheckerBase):
             return left, right, lu
         if not units.same_dimension(lu, ru):
             self.error(
-                "expr-unit-mismatch",
+                Code.EXPR_UNIT_MISMATCH,
                 f"{what}: '{lu}' ({units.dimension(lu)}) and '{ru}' ({units.dimension(ru)}) are different "
                 "kinds of quantity",
                 node,
@@ -194,7 +195,7 @@ class QuantityChecker(CheckerBase):
             return self.scale(left, l_dec, node), right, ru
         if arithmetic:
             self.error(
-                "expr-inexact-conversion",
+                Code.EXPR_INEXACT_CONVERSION,
                 f"{what}: '{ru}' to '{lu}' has no exact decimal factor",
                 node,
                 hint="declare both in the same unit",

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
+from ..codes import Code
 from ..errors import Diagnostic, GuidelineError, Location
 from .source import load_yaml
 
@@ -68,7 +69,7 @@ def parse_reference(ref: str | os.PathLike[str]) -> Reference:
         return Reference("file", path=pathlib.Path(ref))
     if not isinstance(ref, str):
         raise GuidelineError([Diagnostic(
-            "guideline-ref-invalid",
+            Code.GUIDELINE_REF_INVALID,
             f"a guideline reference must be text or a path, not {type(ref).__name__}",
             Location("<reference>"),
             hint=_HOW_TO_REFER,
@@ -79,7 +80,7 @@ def parse_reference(ref: str | os.PathLike[str]) -> Reference:
         return Reference("id", id=ref)
     shown = ref if len(ref) <= 80 else ref[:80] + "..."
     raise GuidelineError([Diagnostic(
-        "guideline-ref-invalid",
+        Code.GUIDELINE_REF_INVALID,
         f"{shown!r} is neither a guideline id nor a file path",
         Location("<reference>"),
         hint=_HOW_TO_REFER,
@@ -157,7 +158,7 @@ def find_guideline(gid: str, version: str | None = None, root: pathlib.Path | No
         raise GuidelineError(
             [
                 Diagnostic(
-                    "guideline-not-found",
+                    Code.GUIDELINE_NOT_FOUND,
                     f"no guideline with id '{gid}'",
                     where,
                     hint=f"known ids: {', '.join(known) or 'none'}",
@@ -171,7 +172,7 @@ def find_guideline(gid: str, version: str | None = None, root: pathlib.Path | No
             raise GuidelineError(
                 [
                     Diagnostic(
-                        "guideline-not-found",
+                        Code.GUIDELINE_NOT_FOUND,
                         f"guideline '{gid}' has no version {version}",
                         where,
                         hint=f"versions: {versions}",
@@ -182,6 +183,6 @@ def find_guideline(gid: str, version: str | None = None, root: pathlib.Path | No
     live = [e for e in entries if e.status != "retired"]
     if not live:
         raise GuidelineError(
-            [Diagnostic("guideline-retired", f"every version of guideline '{gid}' is retired", where)]
+            [Diagnostic(Code.GUIDELINE_RETIRED, f"every version of guideline '{gid}' is retired", where)]
         )
     return max(live, key=lambda e: parse_version(e.version))

@@ -34,6 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..codes import Code
 from ..errors import Diagnostic, Location, Severity, sort_diagnostics
 from .model import GuidelineModel
 
@@ -87,7 +88,7 @@ class Lock:
 
 
 def _invalid(file: str, message: str, line: int = 1, column: int = 1) -> Diagnostic:
-    return Diagnostic("lock-invalid", message, Location(file, line, column),
+    return Diagnostic(Code.LOCK_INVALID, message, Location(file, line, column),
                       hint="the lock file is a JSON list of {\"id\", \"version\", \"content_hash\"} objects; "
                            "regenerate missing entries with `guideline lock`")
 
@@ -152,7 +153,7 @@ def parse_lock(text: str, file: str) -> tuple[Lock | None, list[Diagnostic]]:
 
 
 def _unreadable(path: pathlib.Path, reason: str) -> tuple[None, list[Diagnostic]]:
-    return None, [Diagnostic("lock-unreadable", f"cannot read the lock file: {reason}",
+    return None, [Diagnostic(Code.LOCK_UNREADABLE, f"cannot read the lock file: {reason}",
                              Location(str(path)), hint="check the path given with --lock")]
 
 
@@ -222,7 +223,7 @@ def check_lock(models: Iterable[GuidelineModel], lock: Lock | None) -> list[Diag
         entry = lock.get(m.id, m.version) if lock is not None else None
         if entry is not None and entry.content_hash != m.content_hash:
             out.append(Diagnostic(
-                "approved-content-changed",
+                Code.APPROVED_CONTENT_CHANGED,
                 f"{m.id} version {m.version} is locked as approved in {lock.file if lock else 'the lock'}, "
                 f"but its content has changed (locked {entry.content_hash[:19]}..., now "
                 f"{m.content_hash[:19]}...)",
@@ -233,14 +234,14 @@ def check_lock(models: Iterable[GuidelineModel], lock: Lock | None) -> list[Diag
         elif entry is None and m.status == "approved":
             if lock is None:
                 out.append(Diagnostic(
-                    "approved-not-locked",
+                    Code.APPROVED_NOT_LOCKED,
                     f"{m.id} version {m.version} is approved but no {LOCK_FILE_NAME} was found to lock it",
                     sm.at(("status",)), Severity.WARNING, ("status",),
                     f"run `guideline lock` to create {LOCK_FILE_NAME} beside your guidelines, and commit it",
                 ))
             else:
                 out.append(Diagnostic(
-                    "approved-not-locked",
+                    Code.APPROVED_NOT_LOCKED,
                     f"{m.id} version {m.version} is approved but has no entry in {lock.file}",
                     sm.at(("status",)), Severity.ERROR, ("status",),
                     "run `guideline lock` to add it, and commit the lock file with the guideline",
@@ -263,7 +264,7 @@ def check_locks(models: Iterable[GuidelineModel], locks: Sequence[Lock]) -> list
         if len({e.content_hash for _, e in found}) > 1:
             files = [lock.file or LOCK_FILE_NAME for lock, _ in found]
             out.append(Diagnostic(
-                "lock-conflict",
+                Code.LOCK_CONFLICT,
                 f"{m.id} version {m.version} is locked with different content in {len(found)} lock files "
                 f"that all apply to it: {', '.join(files)}",
                 m.source_map.at(("version",)), Severity.ERROR, ("version",),
@@ -293,7 +294,7 @@ def lock_refusals(model: GuidelineModel) -> list[Diagnostic]:
             locks.append(lock)
     if not problems:
         problems = check_locks([model], locks)
-    return [d.as_error() for d in problems if d.is_error or d.code == "approved-not-locked"]
+    return [d.as_error() for d in problems if d.is_error or d.code == Code.APPROVED_NOT_LOCKED]
 
 
 def render_lock(entries: Iterable[LockEntry]) -> str:
@@ -316,7 +317,7 @@ def update_lock(
             return [], diags
     else:
         lock = Lock((), str(path))
-    problems = [d for d in check_lock(models, lock) if d.code == "approved-content-changed"]
+    problems = [d for d in check_lock(models, lock) if d.code == Code.APPROVED_CONTENT_CHANGED]
     if problems:
         return [], problems
     added: list[LockEntry] = []
@@ -330,7 +331,7 @@ def update_lock(
                 first_file[(m.id, m.version)] = m.file
             elif clash != entry:
                 problems.append(Diagnostic(
-                    "approved-content-changed",
+                    Code.APPROVED_CONTENT_CHANGED,
                     f"{m.id} version {m.version} is approved in two files with different content "
                     f"(also in {first_file[(m.id, m.version)]})",
                     m.source_map.at(("version",)), Severity.ERROR, ("version",),

@@ -16,6 +16,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Literal
 
+from ..codes import Code
 from ..errors import Diagnostic, Location, Path
 from ..values.durations import parse_duration
 from ..values.types import ValueType
@@ -274,7 +275,7 @@ class _Builder:
         except ValueError:
             self.diagnostics.append(
                 Diagnostic(
-                    "invalid-date",
+                    Code.INVALID_DATE,
                     f"'{value}' is not a real calendar date",
                     self.loc(path),
                     path=path,

@@ -42,6 +42,7 @@ from typing import Any, Protocol
 
 import yaml
 
+from ..codes import Code
 from ..errors import Diagnostic, Location, Path, Severity
 
 __all__ = ["DEFAULT_LIMITS", "EXPRESSION_KEYS", "LoaderLimits", "SourceMap", "load_yaml", "read_capped"]
@@ -222,7 +223,7 @@ class _Composer:
             if tag.startswith("tag:yaml.org,2002:"):
                 written = "!!" + tag[len("tag:yaml.org,2002:") :]
             self.report(
-                "yaml-tag",
+                Code.YAML_TAG,
                 f"explicit YAML tag '{written}' is not allowed",
                 self.loc(event.start_mark),
                 path,
@@ -233,7 +234,7 @@ class _Composer:
         if self.anchor_reports < self.limits.max_anchor_reports:
             self.anchor_reports += 1
             self.report(
-                "yaml-anchor",
+                Code.YAML_ANCHOR,
                 message,
                 location,
                 path,
@@ -264,7 +265,7 @@ class _Composer:
         event = self.parser.peek_event()
         if isinstance(event, yaml.DocumentStartEvent):
             self.report(
-                "yaml-multiple-documents",
+                Code.YAML_MULTIPLE_DOCUMENTS,
                 "the file holds more than one YAML document (a second '---')",
                 self.loc(event.start_mark),
                 (),
@@ -275,7 +276,7 @@ class _Composer:
             return None, False
         if data is None and not self.diagnostics:  # `~`, `null` or `---` alone: a document of nothing
             self.report(
-                "yaml-empty",
+                Code.YAML_EMPTY,
                 "the document is null: the file holds no guideline",
                 self.values.get((), Location(self.file, 1, 1)),
                 (),
@@ -296,7 +297,7 @@ class _Composer:
             return self.scalar(event, path, key)
         if depth > self.limits.max_depth:
             self.report(
-                "yaml-too-deep",
+                Code.YAML_TOO_DEEP,
                 f"nesting is deeper than {self.limits.max_depth} levels",
                 self.loc(event.start_mark),
                 path,
@@ -330,7 +331,7 @@ class _Composer:
                     self.report_anchor(f"alias '*{key_event.anchor}' is not allowed", key_loc, path)
                 else:
                     self.report(
-                        "yaml-complex-key",
+                        Code.YAML_COMPLEX_KEY,
                         f"a mapping key must be plain text, not {kind}",
                         key_loc,
                         path,
@@ -349,7 +350,7 @@ class _Composer:
             if key in first_seen:
                 first = first_seen[key]
                 self.report(
-                    "yaml-duplicate-key",
+                    Code.YAML_DUPLICATE_KEY,
                     f"duplicate key '{key}': it was already written at line {first.line}, "
                     f"column {first.column}",
                     key_loc,
@@ -420,7 +421,7 @@ class _Composer:
         comment = rest[m.end() - 1 :].strip()
         hash_loc = Location(self.file, event.end_mark.line + 1, event.end_mark.column + m.end())
         self.report(
-            "yaml-comment-in-expression",
+            Code.YAML_COMMENT_IN_EXPRESSION,
             f"the {key} `{event.value}` is followed by a comment `{comment}` on the same line; "
             "the comment may have cut the expression short",
             hash_loc,
@@ -442,7 +443,7 @@ class _Composer:
                 return Decimal(value)
         if _NON_FINITE.fullmatch(value):
             self.report(
-                "yaml-non-finite",
+                Code.YAML_NON_FINITE,
                 f"'{value}' (not a number / infinity) is not allowed",
                 self.loc(event.start_mark),
                 path,
@@ -454,7 +455,7 @@ class _Composer:
 def _decode(data: bytes, file: str) -> tuple[str | None, Diagnostic | None]:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data.startswith((b"\x00\x00\xfe\xff",)):
         return None, Diagnostic(
-            "yaml-encoding",
+            Code.YAML_ENCODING,
             "the file is encoded as UTF-16 or UTF-32 (it starts with such a byte-order mark)",
             Location(file, 1, 1),
             hint="save the file as UTF-8",
@@ -470,7 +471,7 @@ def _decode(data: bytes, file: str) -> tuple[str | None, Diagnostic | None]:
         column = len(prefix[line_start:].decode("utf-8")) + 1
         bad = data[exc.start : exc.start + 1].hex()
         return None, Diagnostic(
-            "yaml-encoding",
+            Code.YAML_ENCODING,
             f"the file is not valid UTF-8 (byte 0x{bad} at line {line}, column {column})",
             Location(file, line, column),
             hint="save the file as UTF-8",
@@ -479,7 +480,7 @@ def _decode(data: bytes, file: str) -> tuple[str | None, Diagnostic | None]:
 
 def _too_large(file: str, size_text: str, limits: LoaderLimits) -> Diagnostic:
     return Diagnostic(
-        "yaml-too-large",
+        Code.YAML_TOO_LARGE,
         f"the file is {size_text} bytes; the limit is {limits.max_bytes} bytes",
         Location(file, 1, 1),
         hint="split the guideline or remove unneeded content",
@@ -501,7 +502,7 @@ def read_capped(path: str | os.PathLike[str], limits: LoaderLimits = DEFAULT_LIM
         st = os.stat(file)
         if not stat.S_ISREG(st.st_mode):
             return None, Diagnostic(
-                "file-unreadable",
+                Code.FILE_UNREADABLE,
                 "not a regular file (a device, pipe or socket); only guideline files are read",
                 Location(file),
                 hint="save the guideline to a file and name that file",
@@ -512,7 +513,7 @@ def read_capped(path: str | os.PathLike[str], limits: LoaderLimits = DEFAULT_LIM
             data = fh.read(limits.max_bytes + 1)
     except OSError as exc:
         return None, Diagnostic(
-            "file-unreadable", f"cannot read the file: {exc.strerror or exc}", Location(file)
+            Code.FILE_UNREADABLE, f"cannot read the file: {exc.strerror or exc}", Location(file)
         )
     if len(data) > limits.max_bytes:
         return None, _too_large(file, f"more than {limits.max_bytes}", limits)
@@ -549,7 +550,7 @@ def _pure_python_parser(text: str) -> _Parser:
 
 
 def _libyaml_depth_stop(diagnostics: list[Diagnostic]) -> bool:
-    return any(d.code == "yaml-syntax" and "maximum nesting depth" in d.message for d in diagnostics)
+    return any(d.code == Code.YAML_SYNTAX and "maximum nesting depth" in d.message for d in diagnostics)
 
 
 def _compose(
@@ -564,7 +565,7 @@ def _compose(
         result, had_document = composer.compose_stream()
         if not had_document:
             composer.report(
-                "yaml-empty",
+                Code.YAML_EMPTY,
                 "the file holds no YAML document",
                 Location(file, 1, 1),
                 (),
@@ -581,7 +582,7 @@ def _compose(
     except RecursionError:  # pragma: no cover - the depth limit stops far earlier
         result = None
         assert composer is not None
-        composer.report("yaml-too-deep", "nesting is too deep", Location(file, 1, 1), ())
+        composer.report(Code.YAML_TOO_DEEP, "nesting is too deep", Location(file, 1, 1), ())
     finally:
         if parser is not None:
             parser.dispose()
@@ -592,7 +593,7 @@ def _compose(
 def _finish(result: Any, composer: _Composer, file: str) -> tuple[Any | None, SourceMap, list[Diagnostic]]:
     if composer.anchor_more:
         last = composer.diagnostics[-1].location if composer.diagnostics else Location(file, 1, 1)
-        composer.report("yaml-anchor", f"... and {composer.anchor_more} more anchors or aliases", last, ())
+        composer.report(Code.YAML_ANCHOR, f"... and {composer.anchor_more} more anchors or aliases", last, ())
     source_map = SourceMap(
         file,
         MappingProxyType(composer.values),
@@ -621,7 +622,7 @@ def _syntax_diagnostic(exc: yaml.YAMLError, text: str, file: str) -> Diagnostic:
         hint = "remove the control character; only printable text is allowed"
     elif "\t" in line_text[: max(location.column, 1)] or re.search(r"\btab\b", message):
         hint = "indent with spaces: YAML does not allow tab characters in indentation"
-    return Diagnostic("yaml-syntax", message, location, Severity.ERROR, (), hint)
+    return Diagnostic(Code.YAML_SYNTAX, message, location, Severity.ERROR, (), hint)
 
 
 def _line_text(text: str, line: int) -> str:

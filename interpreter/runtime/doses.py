@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal, DivisionByZero, Overflow, Underflow
 from typing import Any
 
 from ..analysis.doses import DOSE_NUMBER_BOUNDS, dose_number_problem
+from ..codes import Code
 from ..compiler.guideline import CompiledDose, CompiledGuideline
 from ..errors import EvaluationError, Path
 from ..lang.compile import CompiledExpression
@@ -33,7 +34,8 @@ def _out_of_range(
     expression = m.amount if isinstance(m.amount, str) and path[-1] == "amount" else None
     return locate(
         g,
-        EvaluationError("dose-out-of-range", f"{message}; no dose is shown: {hint}", expression=expression),
+        EvaluationError(
+            Code.DOSE_OUT_OF_RANGE, f"{message}; no dose is shown: {hint}", expression=expression),
         path,
         rec_id,
     )
@@ -85,7 +87,7 @@ def compute_dose(
         raise locate(
             g,
             EvaluationError(
-                "dose-not-positive",
+                Code.DOSE_NOT_POSITIVE,
                 f"the dose of {d.total_unit} came out as {brief_decimal(total)}",
                 expression=expression,
             ),
@@ -112,7 +114,7 @@ def compute_dose(
         raise locate(
             g,
             EvaluationError(
-                "dose-not-positive",
+                Code.DOSE_NOT_POSITIVE,
                 f"the dose of {d.total_unit} came out as {format_decimal(total)} after rounding",
             ),
             (*m.path, "round_to") if m.round_to is not None else m.path,
@@ -244,7 +246,7 @@ def action_result(
         raise locate(
             g,
             EvaluationError(
-                "dose-arithmetic",
+                Code.DOSE_ARITHMETIC,
                 f"the dose could not be computed for these facts: {_arithmetic_words(exc)}; no dose is shown",
             ),
             (*a.path, "dose"),

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, tzinfo
 from decimal import localcontext
 from typing import Any
 
+from ..codes import Code
 from ..compiler.guideline import CompiledGuideline
 from ..errors import EvaluationError
 from ..facts.checker import DEFAULT_FACTS_LIMITS, FactsLimits
@@ -51,10 +52,11 @@ def evaluate(
         as_of = datetime.now(UTC)
     elif not isinstance(as_of, datetime):
         raise EvaluationError(
-            "eval-bad-time", f"the as-of time must be a timezone-aware datetime, not {type(as_of).__name__}"
+            Code.EVAL_BAD_TIME,
+            f"the as-of time must be a timezone-aware datetime, not {type(as_of).__name__}"
         )
-    elif host_offset(as_of, "eval-bad-time", "the as-of time") is None:
-        raise EvaluationError("eval-naive-time", "the as-of time must carry a time zone offset")
+    elif host_offset(as_of, Code.EVAL_BAD_TIME, "the as-of time") is None:
+        raise EvaluationError(Code.EVAL_NAIVE_TIME, "the as-of time must carry a time zone offset")
     # a fixed offset in the evaluation's calendar, within years 1..9999 (arithmetic by instant)
     as_of, _ = evaluation_calendar(as_of, time_zone)
     model = g.model
@@ -63,12 +65,12 @@ def evaluate(
         end = model.effective_end.isoformat() if model.effective_end else "open"
         day = as_of.astimezone(UTC).date().isoformat()
         raise EvaluationError(
-            "guideline-not-effective",
+            Code.GUIDELINE_NOT_EFFECTIVE,
             f"guideline {model.id} {model.version} is effective {model.effective_start.isoformat()}"
             f" to {end} (UTC dates), not on {day}",
         )
     if model.status == "retired":
-        raise EvaluationError("guideline-retired", f"guideline {model.id} {model.version} is retired")
+        raise EvaluationError(Code.GUIDELINE_RETIRED, f"guideline {model.id} {model.version} is retired")
     checked = g.facts.check(facts, as_of, file=facts_source, time_zone=time_zone, limits=facts_limits)
     values: dict[str, Any] = dict(checked.values)
     recording = RecordingTracer(values) if trace else None

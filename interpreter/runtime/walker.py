@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, assert_never, cast
 
+from ..codes import Code
 from ..compiler.guideline import CompiledBranch, CompiledGuideline, CompiledNode
 from ..errors import EvaluationError
 from ..lang.codegen import EVALUATION_EXCEPTIONS, evaluation_error
@@ -155,7 +156,7 @@ class Walker:
         return locate(
             self.g,
             EvaluationError(
-                "eval-step-limit",
+                Code.EVAL_STEP_LIMIT,
                 f"the walk would visit more than {MAX_STEPS} nodes (a node reached along several paths "
                 "is visited once per path)",
             ),
@@ -178,7 +179,7 @@ class Walker:
         return locate(
             self.g,
             EvaluationError(
-                "eval-not-boolean",
+                Code.EVAL_NOT_BOOLEAN,
                 f"condition gave {r!r}, not true, false or unknown",
                 node_id=node.id,
                 expression=b.when.source,

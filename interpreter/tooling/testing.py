@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from ..codes import Code
 from ..compiler.guideline import CompiledGuideline
 from ..compiler.loader import load_guideline_file
 from ..errors import Diagnostic, EvaluationError, FactsError, GuidelineError, InterpreterError, Location, Path
@@ -253,7 +254,7 @@ def run_test_file(
         name = case["name"]
         if name in seen:
             outcome.diagnostics.append(
-                Diagnostic("test-duplicate-name", f"two cases are named '{name}'", where, path=cpath)
+                Diagnostic(Code.TEST_DUPLICATE_NAME, f"two cases are named '{name}'", where, path=cpath)
             )
             continue
         seen.add(name)

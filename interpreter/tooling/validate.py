@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..codes import Code
 from ..errors import Diagnostic, Location, Severity, sort_diagnostics
 from ..loading.lock import (
     LOCK_FILE_NAME,
@@ -46,7 +47,8 @@ __all__ = [
 GUIDELINE_SUFFIXES = (".guideline.yaml", ".guideline.yml")
 
 #: Codes that mean the input could not be checked at all (exit code 2).
-USAGE_CODES = frozenset({"path-not-found", "file-unreadable", "no-guideline-files", "lock-unreadable"})
+USAGE_CODES = frozenset({
+    Code.PATH_NOT_FOUND, Code.FILE_UNREADABLE, Code.NO_GUIDELINE_FILES, Code.LOCK_UNREADABLE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +148,7 @@ def discover_checked(folder: pathlib.Path) -> tuple[list[pathlib.Path], list[Dia
             continue
         if p.is_symlink() and not _inside(p, root):
             refused.append(Diagnostic(
-                "file-unreadable",
+                Code.FILE_UNREADABLE,
                 f"{p.name} is a symbolic link to a file outside the folder {folder} being searched (or to "
                 "nothing); it is not followed",
                 Location(str(p)),
@@ -190,7 +192,7 @@ def _collect(paths: Sequence[str | pathlib.Path]) -> tuple[list[pathlib.Path], l
             if not found and not refused:
                 diagnostics.append(
                     Diagnostic(
-                        "no-guideline-files",
+                        Code.NO_GUIDELINE_FILES,
                         f"no *.guideline.yaml files found in folder {p}",
                         Location(str(p)),
                         hint="guideline files are named <name>.guideline.yaml; name a file to check it "
@@ -202,7 +204,8 @@ def _collect(paths: Sequence[str | pathlib.Path]) -> tuple[list[pathlib.Path], l
         elif p.exists():
             add(p)
         else:
-            diagnostics.append(Diagnostic("path-not-found", f"no such file or folder: {p}", Location(str(p))))
+            diagnostics.append(Diagnostic(
+                Code.PATH_NOT_FOUND, f"no such file or folder: {p}", Location(str(p))))
     return files, diagnostics
 
 
@@ -220,7 +223,7 @@ def _analyze_all(
             internal = True
             diagnostics.append(
                 Diagnostic(
-                    "internal-error",
+                    Code.INTERNAL_ERROR,
                     f"the validator failed on this file: {type(exc).__name__}: {exc}",
                     Location(str(f)),
                     hint="this is a bug in the interpreter, not in the guideline; please report it",
@@ -261,7 +264,7 @@ def validate_paths(
 
 
 #: The code of the summary that ends a file's diagnostics when there were too many (``loader``).
-TOO_MANY = "too-many-diagnostics"
+TOO_MANY = Code.TOO_MANY_DIAGNOSTICS
 
 
 def _report_order(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
@@ -352,7 +355,7 @@ def _second_lock(
     where = model.source_map.at(("status",)) if model.status == "approved" else Location(str(file))
     if resolved not in lock_candidates(file):
         return Diagnostic(
-            "lock-conflict",
+            Code.LOCK_CONFLICT,
             f"the lock file {target} would not apply to {file}: a lock applies to the guidelines in its "
             f"folder and below, and must be named {LOCK_FILE_NAME}",
             where,
@@ -362,7 +365,7 @@ def _second_lock(
     others = [str(p) for p in existing if p != resolved]
     if others:
         return Diagnostic(
-            "lock-conflict",
+            Code.LOCK_CONFLICT,
             f"{file} is already under the lock file {others[0]}; writing {target} as well would give its "
             "library a second lock",
             where,

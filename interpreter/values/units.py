@@ -40,6 +40,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
+from ..codes import Code
 from ._unit_table import UNIT_TABLE
 from .text import echo
 
@@ -68,7 +69,7 @@ class UnitError(ValueError):
 
 
 #: The diagnostic code of a unit-library failure (the registry could not be built, or it misbehaved).
-LIBRARY_FAILED = "unit-library-failed"
+LIBRARY_FAILED = Code.UNIT_LIBRARY_FAILED
 
 
 class UnitLibraryError(UnitError):
@@ -192,15 +193,15 @@ def _parse(code: str) -> _Parsed:
 @lru_cache(maxsize=1024)
 def _parse_with_library(code: str) -> _Parsed:
     if not isinstance(code, str):
-        raise UnitError("unit-unknown", f"{echo(repr(code))} is not a UCUM unit code (not text)")
+        raise UnitError(Code.UNIT_UNKNOWN, f"{echo(repr(code))} is not a UCUM unit code (not text)")
     if not code or len(code) > MAX_UNIT_LENGTH:
         raise UnitError(
-            "unit-unknown",
+            Code.UNIT_UNKNOWN,
             f"'{echo(code)}' is not a UCUM unit code (1 to {MAX_UNIT_LENGTH} characters, not {len(code)})",
         )
     if code != code.strip() or not code.isascii():
         raise UnitError(
-            "unit-unknown", f"{echo(repr(code))} is not a UCUM unit code (spaces or non-ASCII characters)"
+            Code.UNIT_UNKNOWN, f"{echo(repr(code))} is not a UCUM unit code (spaces or non-ASCII characters)"
         )
     with _LOCK:
         reg = _registry()
@@ -210,7 +211,7 @@ def _parse_with_library(code: str) -> _Parsed:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             first = first.removeprefix(f"'{code}' is not a valid UCUM unit: ")
             raise UnitError(
-                "unit-unknown", f"'{echo(code)}' is not a UCUM unit ({echo(first, 80)})"
+                Code.UNIT_UNKNOWN, f"'{echo(code)}' is not a UCUM unit ({echo(first, 80)})"
             ) from None
         try:
             if not hasattr(q, "units"):  # a plain number such as "1" or "10*3"
@@ -274,7 +275,7 @@ def exact_ratio(from_code: str, to_code: str) -> Fraction:
     pa, pb = _parse(from_code), _parse(to_code)
     if pa.dimensionality != pb.dimensionality or pa.arbitrary != pb.arbitrary:
         raise UnitError(
-            "unit-incompatible",
+            Code.UNIT_INCOMPATIBLE,
             f"'{from_code}' ({dimension(from_code)}) cannot be converted to "
             f"'{to_code}' ({dimension(to_code)})",
         )
@@ -302,17 +303,17 @@ def _library_ratio(from_code: str, to_code: str) -> Fraction:
                     f"({type(exc).__name__})"
                 ) from None
             raise UnitError(
-                "unit-incompatible", f"'{from_code}' cannot be converted to '{to_code}': {exc}"
+                Code.UNIT_INCOMPATIBLE, f"'{from_code}' cannot be converted to '{to_code}': {exc}"
             ) from None
     f1, f2 = _to_fraction(one), _to_fraction(two)
     if f2 != 2 * f1 or _to_fraction(zero) != 0:
         raise UnitError(
-            "unit-not-multiplicative",
+            Code.UNIT_NOT_MULTIPLICATIVE,
             f"'{from_code}' to '{to_code}' is not a conversion by a factor (an offset or log scale)",
         )
     ratio = f1 * pa.magnitude / pb.magnitude
     if ratio <= 0:
-        raise UnitError("unit-not-multiplicative", f"'{from_code}' to '{to_code}' has no positive factor")
+        raise UnitError(Code.UNIT_NOT_MULTIPLICATIVE, f"'{from_code}' to '{to_code}' has no positive factor")
     approx = float(fone) * float(pa.magnitude) / float(pb.magnitude)
     if abs(float(ratio) - approx) > 1e-12 * abs(approx):
         raise UnitLibraryError(f"the factor from '{from_code}' to '{to_code}' could not be made exact")
@@ -357,7 +358,7 @@ def conversion_factor(from_code: str, to_code: str) -> Decimal:
     dec = _terminating(ratio)
     if dec is None:
         raise UnitError(
-            "unit-inexact",
+            Code.UNIT_INEXACT,
             f"the factor from '{from_code}' to '{to_code}' ({ratio}) has no exact decimal value",
         )
     return dec

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import NoReturn
 
+from ...codes import Code
 from ...values import units
 from ...values.types import NUMBER, ValueType
 from .registry import ArgInfo, SignatureError
@@ -21,24 +22,24 @@ def exact_factor(from_unit: str, to_unit: str, what: str, arg: int | None = None
     except units.UnitError as exc:
         if isinstance(exc, units.UnitLibraryError):
             raise SignatureError(exc.code, f"{what}: {exc.message}", arg=arg) from None
-        if exc.code == "unit-inexact":
+        if exc.code == Code.UNIT_INEXACT:
             raise SignatureError(
-                "expr-inexact-conversion",
+                Code.EXPR_INEXACT_CONVERSION,
                 f"{what}: converting '{from_unit}' to '{to_unit}' has no exact decimal factor",
                 arg=arg,
                 hint=f"write it in '{to_unit}'",
             ) from None
-        if exc.code == "unit-unknown":
-            raise SignatureError("expr-unknown-unit", f"{what}: {exc.message}", arg=arg) from None
-        if exc.code != "unit-incompatible":  # an offset or log scale (Cel, [degF]), or a library failure
+        if exc.code == Code.UNIT_UNKNOWN:
+            raise SignatureError(Code.EXPR_UNKNOWN_UNIT, f"{what}: {exc.message}", arg=arg) from None
+        if exc.code != Code.UNIT_INCOMPATIBLE:  # an offset or log scale (Cel, [degF]), or a library failure
             raise SignatureError(
-                "expr-unit-mismatch",
+                Code.EXPR_UNIT_MISMATCH,
                 f"{what}: {exc.message}",
                 arg=arg,
                 hint=f"write it in '{to_unit}' (offset units such as Cel and [degF] are never converted)",
             ) from None
         raise SignatureError(
-            "expr-unit-mismatch",
+            Code.EXPR_UNIT_MISMATCH,
             f"{what}: {units.dimension(from_unit)} '{from_unit}' is not "
             f"{units.dimension(to_unit)} '{to_unit}'",
             arg=arg,
@@ -47,7 +48,7 @@ def exact_factor(from_unit: str, to_unit: str, what: str, arg: int | None = None
 
 def kind_error(name: str, i: int, arg: ArgInfo, expected: str) -> NoReturn:
     raise SignatureError(
-        "expr-type", f"{name}(): argument {i + 1} must be {expected}, not {arg.type.describe()}", arg=i
+        Code.EXPR_TYPE, f"{name}(): argument {i + 1} must be {expected}, not {arg.type.describe()}", arg=i
     )
 
 
@@ -77,7 +78,7 @@ def numeric_args(name: str, args: Sequence[ArgInfo]) -> tuple[ValueType, tuple[D
         elif a.type.kind == "number":
             if not a.constant:
                 raise SignatureError(
-                    "expr-unit-mismatch",
+                    Code.EXPR_UNIT_MISMATCH,
                     f"{name}(): argument {i + 1} is a plain number but the others are quantities "
                     f"[{unit}]; only a number literal is read in the quantities' unit",
                     arg=i,
@@ -109,7 +110,7 @@ def threshold_factor(name: str, series_unit: str, a: ArgInfo, i: int) -> Decimal
         return None
     if a.type.kind == "number":
         raise SignatureError(
-            "expr-unit-mismatch",
+            Code.EXPR_UNIT_MISMATCH,
             f"{name}(): the threshold is a plain number; write a literal (read in "
             f"'{series_unit}') or a quantity",
             arg=i,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
+from ...codes import Code
 from ...values.numbers import DECIMAL_CONTEXT
 from ...values.types import NUMBER
 from .arguments import kind_error, numeric_args
@@ -87,7 +88,7 @@ def _resolve_round(name: str, args: Sequence[ArgInfo]) -> Resolved:
             or not -6 <= d.value <= 12
         ):
             raise SignatureError(
-                "expr-type", f"{name}(): digits must be an integer literal from -6 to 12", arg=1
+                Code.EXPR_TYPE, f"{name}(): digits must be an integer literal from -6 to 12", arg=1
             )
         digits = int(d.value)
     return Resolved(t, _round, (0,), (None,), extra=(Decimal(1).scaleb(-digits, DECIMAL_CONTEXT),))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from ...codes import Code
 from ...values import units
 from ...values.numbers import DECIMAL_CONTEXT
 from ...values.types import ValueType
@@ -31,16 +32,16 @@ def _resolve_q(name: str, args: Sequence[ArgInfo]) -> Resolved:
     value, unit = args
     if value.type.kind != "number" or not value.constant or not isinstance(value.value, Decimal):
         raise SignatureError(
-            "expr-type", f"{name}(): the value must be a number literal, e.g. q(820, '/mm3')", arg=0
+            Code.EXPR_TYPE, f"{name}(): the value must be a number literal, e.g. q(820, '/mm3')", arg=0
         )
     if unit.type.kind != "string" or not unit.constant or not isinstance(unit.value, str):
         raise SignatureError(
-            "expr-type", f"{name}(): the unit must be a UCUM code in quotes, e.g. q(820, '/mm3')", arg=1
+            Code.EXPR_TYPE, f"{name}(): the unit must be a UCUM code in quotes, e.g. q(820, '/mm3')", arg=1
         )
     try:
         units.check_unit(unit.value)
     except units.UnitError as exc:
-        code = units.unit_code(exc, "expr-unknown-unit")
+        code = units.unit_code(exc, Code.EXPR_UNKNOWN_UNIT)
         raise SignatureError(code, f"{name}(): {exc.message}", arg=1) from None
     return Resolved(ValueType("quantity", unit.value), None, constant=value.value)
 
@@ -58,7 +59,7 @@ def _resolve_bsa(name: str, args: Sequence[ArgInfo]) -> Resolved:
     for i, (a, target, what) in enumerate(zip(args, ("cm", "kg"), ("height", "weight"), strict=True)):
         if a.type.kind != "quantity" or a.type.unit is None:
             raise SignatureError(
-                "expr-type",
+                Code.EXPR_TYPE,
                 f"{name}(): {what} must be a quantity with a unit (e.g. {target}), not {a.type.describe()}",
                 arg=i,
             )

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Final
 
+from ...codes import Code
 from ...values.durations import duration_parts
 from ...values.text import echo
 from ...values.types import BOOLEAN, NUMBER, Series, ValueType
@@ -117,11 +118,11 @@ def parse_window(text: str) -> timedelta:
     parts = duration_parts(text)
     if parts is None:
         raise SignatureError(
-            "expr-type", f"'{echo(text)}' is not an ISO 8601 duration (PnW, PnD, PTnH, PTnM)", arg=1
+            Code.EXPR_TYPE, f"'{echo(text)}' is not an ISO 8601 duration (PnW, PnD, PTnH, PTnM)", arg=1
         )
     if any(g is not None and len(g) > 5 for g in parts):
         raise SignatureError(
-            "expr-bad-number",
+            Code.EXPR_BAD_NUMBER,
             f"'{echo(text)}' has a part of more than 5 digits; a window is at most 100 years",
             arg=1,
         )
@@ -129,7 +130,7 @@ def parse_window(text: str) -> timedelta:
     window = timedelta(weeks=w, days=d, hours=h, minutes=mi)
     if window > MAX_WINDOW:
         raise SignatureError(
-            "expr-bad-number", f"'{echo(text)}' is longer than 100 years (36525 days)", arg=1
+            Code.EXPR_BAD_NUMBER, f"'{echo(text)}' is longer than 100 years (36525 days)", arg=1
         )
     return window
 
@@ -190,7 +191,7 @@ def _on_days_call(name: str, args: Sequence[ArgInfo], impl: Callable[..., object
         or not 1 <= d.value <= MAX_DAYS
     ):
         raise SignatureError(
-            "expr-type", f"{name}(): days must be an integer literal from 1 to {MAX_DAYS}", arg=2
+            Code.EXPR_TYPE, f"{name}(): days must be an integer literal from 1 to {MAX_DAYS}", arg=2
         )
     return Resolved(BOOLEAN, impl, (0, 1), (None, factor), extra=(int(d.value),), may_return_unknown=True)
 
@@ -233,7 +234,7 @@ def _resolve_count_within(name: str, args: Sequence[ArgInfo]) -> Resolved:
     w = args[1]
     if w.type.kind != "string" or not w.constant or not isinstance(w.value, str):
         raise SignatureError(
-            "expr-type",
+            Code.EXPR_TYPE,
             f"{name}(): the window must be an ISO 8601 duration in quotes, e.g. 'P7D'",
             arg=1,
         )

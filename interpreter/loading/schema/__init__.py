@@ -21,6 +21,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from ...codes import Code
 from ...errors import Diagnostic, Path, sort_diagnostics
 from ..resources import read_text
 from ..source import SourceMap
@@ -114,6 +115,6 @@ def validate_with(
         if len(out) > max_diagnostics:
             break
     # a value of the wrong type also fails its enum/pattern/range: say only what matters
-    wrong_type = {d.path for d in out if d.code == "schema-type"}
-    out = [d for d in out if d.code == "schema-type" or d.path not in wrong_type]
+    wrong_type = {d.path for d in out if d.code == Code.SCHEMA_TYPE}
+    out = [d for d in out if d.code == Code.SCHEMA_TYPE or d.path not in wrong_type]
     return sort_diagnostics(out)

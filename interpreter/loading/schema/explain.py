@@ -17,6 +17,7 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError, best_match
 
+from ...codes import Code
 from ...errors import Diagnostic, Location, Path, Severity
 from ...values.suggest import did_you_mean
 from ..source import SourceMap
@@ -157,7 +158,7 @@ class SchemaExplainer:
             hint = f"did you mean '{guess}'? " if guess else ""
             hint += "allowed keys here: " + ", ".join(allowed)
             where = self.where(path)
-            yield self.diag("schema-unknown-key", f"unknown key '{key}' in {where}",
+            yield self.diag(Code.SCHEMA_UNKNOWN_KEY, f"unknown key '{key}' in {where}",
                             self.sm.key_at((*path, key)), (*path, key), hint)
 
     def required(self, error: ValidationError, path: Path, extra_hint: str | None) -> Iterator[Diagnostic]:
@@ -171,7 +172,7 @@ class SchemaExplainer:
             desc = ((_schema_of(error).get("properties") or {}).get(key) or {}).get("description")
             if desc is None:
                 desc = self.property_description(error, key)
-            yield self.diag("schema-required", msg, self.sm.at(path), (*path, key),
+            yield self.diag(Code.SCHEMA_REQUIRED, msg, self.sm.at(path), (*path, key),
                             f"add `{key}:` ({desc})" if desc else f"add `{key}:`")
 
     def property_description(self, error: ValidationError, key: str) -> str | None:
@@ -194,7 +195,7 @@ class SchemaExplainer:
         got = self.describe(error.instance, path)
         msg = f"{self.where(path)}: expected {words}, got {got}"
         hint = self.type_hint(types, error.instance, path, _schema_of(error).get("pattern"))
-        yield self.diag("schema-type", msg, self.sm.at(path), path, hint)
+        yield self.diag(Code.SCHEMA_TYPE, msg, self.sm.at(path), path, hint)
 
     def type_hint(self, types: Sequence[str], instance: Any, path: Path,
                   pattern: str | None = None) -> str | None:
@@ -229,7 +230,7 @@ class SchemaExplainer:
             guess = did_you_mean(error.instance, shown)
             if guess:
                 hint = f"did you mean '{guess}'?"
-        yield self.diag("schema-enum", msg, self.sm.at(path), path, hint)
+        yield self.diag(Code.SCHEMA_ENUM, msg, self.sm.at(path), path, hint)
 
     def pattern_error(self, error: ValidationError, path: Path, extra_hint: str | None,
                       ) -> Iterator[Diagnostic]:
@@ -238,7 +239,7 @@ class SchemaExplainer:
         if "propertyNames" in error.absolute_schema_path:
             key = str(error.instance)
             msg = f"the name '{key}' in {self.where(path)} is not {words or f'of the form {pattern}'}"
-            yield self.diag("schema-pattern", msg, self.sm.key_at((*path, key)), (*path, key), extra_hint)
+            yield self.diag(Code.SCHEMA_PATTERN, msg, self.sm.key_at((*path, key)), (*path, key), extra_hint)
             return
         got = self.describe(error.instance, path)
         msg = f"{self.where(path)}: {got} is not {words or f'of the form {pattern}'}"
@@ -248,7 +249,7 @@ class SchemaExplainer:
             hint = f"did you mean '{guess}'?"
         if hint is None and not words:
             hint = _schema_of(error).get("description")
-        yield self.diag("schema-pattern", msg, self.sm.at(path), path, hint)
+        yield self.diag(Code.SCHEMA_PATTERN, msg, self.sm.at(path), path, hint)
 
     def not_allowed(self, error: ValidationError, path: Path, extra_hint: str | None) -> Iterator[Diagnostic]:
         instance = error.instance if isinstance(error.instance, dict) else {}
@@ -274,7 +275,7 @@ class SchemaExplainer:
             else:
                 msg = f"'{key}' is not allowed here"
             msg = f"{self.where(path)}: {msg}"
-            yield self.diag("schema-key-not-allowed", msg, self.sm.key_at((*path, key)), (*path, key),
+            yield self.diag(Code.SCHEMA_KEY_NOT_ALLOWED, msg, self.sm.key_at((*path, key)), (*path, key),
                             f"remove `{key}:` or change the kind of this entry")
 
     def range_error(self, error: ValidationError, path: Path, extra_hint: str | None) -> Iterator[Diagnostic]:
@@ -286,7 +287,7 @@ class SchemaExplainer:
             "exclusiveMaximum": f"less than {bound}",
         }[str(error.validator)]
         msg = f"{self.where(path)}: must be {words}, got {self.describe(error.instance, path)}"
-        yield self.diag("schema-range", msg, self.sm.at(path), path, _schema_of(error).get("description"))
+        yield self.diag(Code.SCHEMA_RANGE, msg, self.sm.at(path), path, _schema_of(error).get("description"))
 
     def invalid_value(self, error: ValidationError, path: Path, extra_hint: str | None,
                       ) -> Iterator[Diagnostic]:
@@ -297,7 +298,8 @@ class SchemaExplainer:
         words = _INVALID_WORDS.get(str(error.validator))
         problem = error.message if words is None else words(keyword_value(error), error.instance)
         msg = f"{self.where(path)}: {problem}"
-        return self.diag("schema-invalid", msg, self.sm.at(path), path, _schema_of(error).get("description"))
+        return self.diag(
+            Code.SCHEMA_INVALID, msg, self.sm.at(path), path, _schema_of(error).get("description"))
 
     # -- oneOf / anyOf -----------------------------------------------------------------------------
 
@@ -338,7 +340,7 @@ class SchemaExplainer:
             common_missing = keys if common_missing is None else common_missing & keys
         if common_missing:
             key = sorted(common_missing)[0]
-            yield self.diag("schema-required", f"{self.where(path)} is missing the required key '{key}'",
+            yield self.diag(Code.SCHEMA_REQUIRED, f"{self.where(path)} is missing the required key '{key}'",
                             self.sm.at(path), (*path, key), f"add `{key}:`")
             return
         constants = [str(keyword_value(e)) for errs in candidates.values() for e in errs
@@ -372,7 +374,7 @@ class SchemaExplainer:
             got = self.describe(instance, type_path)
             msg = f"{self.where(type_path)}: {got} is not one of: {', '.join(allowed)}"
             guess = did_you_mean(instance, allowed) if isinstance(instance, str) else None
-            return self.diag("schema-enum", msg, self.sm.at(type_path), type_path,
+            return self.diag(Code.SCHEMA_ENUM, msg, self.sm.at(type_path), type_path,
                              f"did you mean '{guess}'?" if guess else None)
         types: list[str] = []
         for errs in branches.values():
@@ -385,7 +387,7 @@ class SchemaExplainer:
         words = _join_or([_TYPE_WORDS.get(t, t) for t in types])
         msg = f"{self.where(path)}: expected {words}, got {self.describe(error.instance, path)}"
         hint = self.type_hint(types, error.instance, path) or _schema_of(error).get("description")
-        return self.diag("schema-type", msg, self.sm.at(path), path, hint)
+        return self.diag(Code.SCHEMA_TYPE, msg, self.sm.at(path), path, hint)
 
 
 def keyword_value(error: ValidationError) -> Any:
