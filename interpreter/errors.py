@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from .codes import Code
+from .codes import CODES, Stage
 from .textsafe import safe_line
 
 __all__ = [
@@ -157,7 +157,9 @@ class FactsError(_DiagnosticsError):
 #: ``EvaluationError`` codes that are bugs of the interpreter or of the host's code, never caused by a
 #: guideline and a patient's facts alone: the CLI exits 3 for these ("internal error"), 2 for every other
 #: code.
-INTERNAL_EVALUATION_CODES = frozenset({Code.EVAL_NOT_BOOLEAN, Code.EXPR_MISSING_VALUE, Code.EXPR_BAD_VALUE})
+INTERNAL_EVALUATION_CODES = frozenset(
+    code for code, info in CODES.items() if info.internal and info.stage in (Stage.EXPRESSION, Stage.EVALUATION)
+)
 
 
 class EvaluationError(InterpreterError):
