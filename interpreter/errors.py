@@ -158,7 +158,9 @@ class FactsError(_DiagnosticsError):
 #: guideline and a patient's facts alone: the CLI exits 3 for these ("internal error"), 2 for every other
 #: code.
 INTERNAL_EVALUATION_CODES = frozenset(
-    code for code, info in CODES.items() if info.internal and info.stage in (Stage.EXPRESSION, Stage.EVALUATION)
+    code
+    for code, info in CODES.items()
+    if info.internal and info.stage in (Stage.EXPRESSION, Stage.EVALUATION)
 )
 
 

@@ -114,11 +114,11 @@ def _nested_deeper(text: str, most: int) -> bool:
     depth = 0
     for m in _JSON_TOKENS.finditer(text):
         c = m.group()
-        if c == "[" or c == "{":
+        if c in "[{":
             depth += 1
             if depth > most:
                 return True
-        elif c == "]" or c == "}":
+        elif c in "]}":
             depth -= 1
     return False
 

@@ -24,6 +24,7 @@ fact.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
@@ -151,7 +152,7 @@ def fact_number(raw: object) -> Decimal:
         raise BadFact(Code.FACT_NOT_FINITE, "the number is far too large to be a measurement")
     elif t is float:
         x: float = raw  # type: ignore[assignment]
-        if x != x or x in (_INFINITY, -_INFINITY):
+        if math.isnan(x) or x in (_INFINITY, -_INFINITY):
             raise BadFact(Code.FACT_NOT_FINITE, f"{x!r} is not a finite number")
         d = Decimal(repr(x))
         if not d or -300 <= d.adjusted() < 15:

@@ -133,8 +133,7 @@ def _build_registry() -> Any:
     from pathlib import Path
 
     import pint
-    import ucumvert.ucum_pint as ucum_pint
-    from ucumvert import PintUcumRegistry
+    from ucumvert import PintUcumRegistry, ucum_pint
 
     class _Registry(PintUcumRegistry):  # type: ignore[misc]
         """PintUcumRegistry whose UCUM transformer uses *this* registry.
