@@ -1,6 +1,6 @@
 """The guideline model: frozen dataclasses built from a schema-valid document.
 
-``build_model`` turns the plain data produced by the strict loader (``source.py``) into these objects.
+``build_model`` turns the plain data produced by the strict loader (``loading/source.py``) into these objects.
 It assumes the document already passed the JSON Schema; it still reports what the schema cannot see
 (impossible calendar dates) as diagnostics. Every object keeps its ``location``.
 """
