@@ -48,7 +48,7 @@ def dose_number_problem(value: Decimal, key: str = "amount") -> str | None:
     """What is wrong with a dose number under ``DOSE_NUMBER_BOUNDS[key]`` ("must lie between ..."), or None.
 
     Shared by the load-time check (plain numbers here, an amount expression that folds to a constant in the
-    compiler) and the run-time check of every computed dose (``dose-out-of-range``, interpreter/runtime/doses.py).
+    compiler) and the run-time check of every computed dose (``dose-out-of-range``, runtime/doses.py).
     """
     return _number_problem(value, DOSE_NUMBER_BOUNDS[key])
 
