@@ -16,7 +16,9 @@ from interpreter.analysis.checks import run_checks
 from interpreter.analysis.intervals import Interval, union
 from interpreter.analysis.registry import RULES, CheckInfo
 from interpreter.analysis.thresholds import branch_interval
-from interpreter.errors import Diagnostic, Path, Severity
+from interpreter.errors import Diagnostic, Location, Path, Severity
+from interpreter.lang.compile import compile_expression
+from interpreter.lang.quantities import Threshold
 from interpreter.loading.model import GuidelineModel, build_model
 from interpreter.loading.schema import validate_document
 from interpreter.loading.source import load_yaml
@@ -420,3 +422,55 @@ def test_each_input_is_analysed_on_its_own() -> None:
     diags = [d for d in check(tree(node, inputs=inputs)) if d.code.startswith("threshold-")]
     assert [(d.code, d.path[3]) for d in diags] == [("threshold-gap", 2), ("threshold-gap", 3)]
     assert "anc = 0.5" in diags[0].message and "18 <= age <= 65" in diags[1].message
+
+
+# --------------------------------------------------------------------------------------------------
+# thresholds: the values come from the compiled expressions (q(...) literals in the name's unit)
+
+
+def compiled_thresholds(node: str) -> list[Diagnostic]:
+    """The threshold diagnostics, with each condition compiled against the guideline's declared inputs (as the
+    compiler does), so that ``q(...)`` literals are converted to the input's unit."""
+    model = model_of(tree(node))
+    env = {n: i.value_type for n, i in model.inputs.items()}
+    info = info_of(model)
+    found: dict[Path, tuple[Threshold, ...]] = {}
+    for n in model.nodes:
+        for b in n.branches:
+            compiled, diags = compile_expression(b.when, env, location=Location("g.yaml"))
+            assert compiled is not None, [d.format() for d in diags]
+            found[(*b.path, "when")] = compiled.thresholds
+    diags = run_checks(model, CheckInfo(info.expr_names, found))
+    return [d for d in diags if d.code.startswith("threshold-")]
+
+
+def test_a_quantity_literal_gap_is_reported_as_the_plain_number_one() -> None:
+    plain = compiled_thresholds(choice("severity", "anc < 0.5", "anc > 0.5"))
+    quantity = compiled_thresholds(choice("severity", "anc < q(500, '/mm3')", "anc > 0.5"))
+    assert codes(plain) == ["threshold-gap"] and "anc = 0.5:" in plain[0].message
+    assert [(d.code, d.message, d.path, d.hint) for d in quantity] == [
+        (d.code, d.message, d.path, d.hint) for d in plain]
+    assert [r.line for r in quantity[0].related] == [r.line for r in plain[0].related]
+
+
+def test_a_quantity_literal_overlap() -> None:
+    diags = compiled_thresholds(choice("severity", "anc <= q(500, '/mm3')", "anc >= 0.5 and anc < 1.0"))
+    assert codes(diags) == ["threshold-overlap"]
+    assert "anc = 0.5 satisfies both branch 1" in diags[0].message
+    shadowed = compiled_thresholds(choice("severity", "anc < 1.0", "anc < q(500, '/mm3')"))
+    assert codes(shadowed) == ["threshold-overlap"] and "can never be chosen" in shadowed[0].message
+
+
+def test_a_mixed_unit_ladder_without_gaps_reports_nothing() -> None:
+    ladder = ("anc < q(500, '/mm3')", "q(500, '/mm3') <= anc < 1.0", "1.0 <= anc < q(1500, '/uL')",
+              "anc >= 1.5")
+    assert compiled_thresholds(choice("severity", *ladder)) == []
+    assert compiled_thresholds(collect("severity", *ladder)) == []
+
+
+def test_a_compiled_condition_without_matching_thresholds_is_opaque() -> None:
+    # no thresholds were recorded for the path (it failed to compile): the branch is opaque, so no gap
+    model = model_of(tree(choice("severity", "anc < 0.5", "anc > 0.5")))
+    info = CheckInfo(info_of(model).expr_names, {("nodes", 0, "branches", 1, "when"): ()})
+    assert [d for d in run_checks(model, info) if d.code.startswith("threshold-")] == []
+    assert branch_interval("anc < 0.5", ()) is None

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ..errors import Diagnostic, Location, Path, Severity
+from ..lang.quantities import Threshold
 from ..loading.model import GuidelineModel
 
 __all__ = ["RULES", "CheckInfo", "Rule", "report", "rule"]
@@ -25,6 +26,11 @@ class CheckInfo:
     #: expression's value, e.g. ``("nodes", 3, "branches", 0, "when")`` or ``("derived", "bsa", "expr")``.
     #: An expression that failed to compile is absent.
     expr_names: Mapping[Path, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
+    #: The ``name OP constant`` comparisons of each expression (``CompiledExpression.thresholds``: constants
+    #: in the name's declared unit), by the same paths; ``()`` for one that failed to compile. The compiler
+    #: fills it for every expression; for a path absent here (a ``CheckInfo`` built by hand, as in tests and
+    #: benchmarks) the threshold check compiles the condition itself, reading every name as a plain number.
+    thresholds: Mapping[Path, tuple[Threshold, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
 
 Rule = Callable[[GuidelineModel, CheckInfo], Iterator[Diagnostic]]

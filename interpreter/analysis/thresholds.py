@@ -5,12 +5,15 @@ from __future__ import annotations
 import ast
 import itertools
 from collections.abc import Iterator, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import assert_never
 
 from ..codes import Code
-from ..errors import Diagnostic, Path, Severity
+from ..errors import Diagnostic, Location, Path, Severity
+from ..lang.compile import compile_expression
+from ..lang.quantities import Threshold
 from ..loading.model import Branch, GuidelineModel, Node
+from ..values.types import NUMBER
 from .intervals import Interval, union
 from .registry import CheckInfo, report, rule
 from .rules import words_in
@@ -18,81 +21,115 @@ from .rules import words_in
 __all__ = ["branch_interval"]
 
 
-_FLIP = {ast.Lt: ast.Gt, ast.LtE: ast.GtE, ast.Gt: ast.Lt, ast.GtE: ast.LtE, ast.Eq: ast.Eq}
+_OP_TEXT: dict[type[ast.cmpop], str] = {
+    ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=",
+}
+#: The comparison with its operands swapped (the name goes on the left, as in ``Threshold.op``).
+_FLIPPED: dict[str, str] = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
-def _literal(node: ast.expr, text: str) -> Decimal | None:
-    """An exact number literal (optionally negated), read from the source text."""
-    sign = 1
+def _number_literal(node: ast.expr, text: str) -> bool:
+    """Whether ``node`` is a number literal (optionally signed) written without ``_``."""
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        sign = -1 if isinstance(node.op, ast.USub) else 1
         node = node.operand
-    if not isinstance(node, ast.Constant) or isinstance(node.value, bool):
-        return None
-    if not isinstance(node.value, int | float):
-        return None
+    if not isinstance(node, ast.Constant) or isinstance(node.value, bool) or not isinstance(
+            node.value, int | float):
+        return False
     segment = ast.get_source_segment(text, node)
-    if segment is None:
-        return None
-    if "_" in segment:  # 1_000 is not part of the expression language
-        return None
-    try:
-        value = Decimal(segment)
-    except InvalidOperation:
-        return None
-    return -value if sign < 0 else value
+    return segment is not None and "_" not in segment
 
 
-def _bound(op: ast.cmpop, value: Decimal) -> Interval | None:
+def _quantity_literal(node: ast.expr) -> bool:
+    """Whether ``node`` is ``q(number, 'unit')``."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "q"
+            and len(node.args) == 2 and not node.keywords
+            and all(isinstance(a, ast.Constant) for a in node.args))
+
+
+def _bound(op: str, value: Decimal) -> Interval | None:
     """The set of x with ``x <op> value``."""
-    if isinstance(op, ast.Lt):
-        return Interval(hi=value, hi_closed=False)
-    if isinstance(op, ast.LtE):
-        return Interval(hi=value, hi_closed=True)
-    if isinstance(op, ast.Gt):
-        return Interval(lo=value, lo_closed=False)
-    if isinstance(op, ast.GtE):
-        return Interval(lo=value, lo_closed=True)
-    if isinstance(op, ast.Eq):
-        return Interval(value, True, value, True)
-    return None
+    match op:
+        case "<":
+            return Interval(hi=value, hi_closed=False)
+        case "<=":
+            return Interval(hi=value, hi_closed=True)
+        case ">":
+            return Interval(lo=value, lo_closed=False)
+        case ">=":
+            return Interval(lo=value, lo_closed=True)
+        case "==":
+            return Interval(value, True, value, True)
+        case _:
+            return None
 
 
-def branch_interval(text: str) -> tuple[str, Interval] | None:
-    """The (name, interval) a condition selects, when it is only comparisons of one name with number literals
-    joined by ``and`` (chains like ``1.0 <= anc < 1.5`` included); None for anything else."""
+def _shortest(value: Decimal) -> Decimal:
+    """``value`` without trailing zeros and without an exponent (a converted ``0.500`` reads ``0.5``)."""
+    short = value.normalize()
+    return short.quantize(Decimal(1)) if short.as_tuple().exponent > 0 else short  # type: ignore[operator]
+
+
+def _comparisons(text: str) -> list[tuple[str, str, bool]] | None:
+    """The ``(name, op, written as a number)`` of each comparison of a condition that is only comparisons of
+    a name with a number or ``q(...)`` literal joined by ``and`` (chains included), name on the left; None for
+    any other condition."""
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError):
         return None
-    parts: list[ast.expr]
     body = tree.body
     parts = list(body.values) if isinstance(body, ast.BoolOp) and isinstance(body.op, ast.And) else [body]
-    name: str | None = None
-    interval = Interval()
+    found: list[tuple[str, str, bool]] = []
     for part in parts:
         if not isinstance(part, ast.Compare):
             return None
         operands = [part.left, *part.comparators]
-        for op, left, right in zip(part.ops, operands, operands[1:], strict=False):
-            if isinstance(left, ast.Name) and (value := _literal(right, text)) is not None:
-                var, cmp = left.id, op
-            elif isinstance(right, ast.Name) and (value := _literal(left, text)) is not None:
-                flipped = _FLIP.get(type(op))
-                if flipped is None:
-                    return None
-                var, cmp = right.id, flipped()
+        for cmpop, left, right in zip(part.ops, operands, operands[1:], strict=False):
+            op = _OP_TEXT.get(type(cmpop))
+            if op is None:
+                return None
+            if isinstance(left, ast.Name) and not isinstance(right, ast.Name):
+                name, constant = left.id, right
+            elif isinstance(right, ast.Name) and not isinstance(left, ast.Name):
+                name, constant, op = right.id, left, _FLIPPED[op]
             else:
                 return None
-            if var in ("true", "false") or (name is not None and var != name):
+            literal = _number_literal(constant, text)
+            if not (literal or _quantity_literal(constant)):
                 return None
-            name = var
-            bound = _bound(cmp, value)
-            if bound is None:
-                return None
-            interval = interval.intersect(bound)
-    if name is None:
+            found.append((name, op, literal))
+    return found
+
+
+def branch_interval(text: str, thresholds: Sequence[Threshold] | None = None) -> tuple[str, Interval] | None:
+    """The (name, interval) a condition selects, when it is only comparisons of one name with number or
+    ``q(...)`` literals joined by ``and`` (chains like ``1.0 <= anc < 1.5`` included); None for anything else.
+
+    The syntax tree gives the structure; the values (in the name's declared unit) come from ``thresholds``,
+    the condition's compiled ``CompiledExpression.thresholds``, matched one to one with its comparisons
+    (same count, same name, same operator) -- when they do not match, None. Without ``thresholds`` the
+    condition is compiled here with every name it reads a plain number.
+    """
+    comparisons = _comparisons(text)
+    if not comparisons:
         return None
+    if thresholds is None:
+        compiled, _ = compile_expression(text, dict.fromkeys((n for n, _, _ in comparisons), NUMBER),
+                                         location=Location("<condition>"))
+        if compiled is None:
+            return None
+        thresholds = compiled.thresholds
+    if len(thresholds) != len(comparisons):
+        return None
+    name = comparisons[0][0]
+    interval = Interval()
+    for (var, op, literal), threshold in zip(comparisons, thresholds, strict=True):
+        if var != name or threshold.name != var or threshold.op != op:
+            return None
+        bound = _bound(op, threshold.value if literal else _shortest(threshold.value))
+        if bound is None:
+            return None
+        interval = interval.intersect(bound)
     return name, interval
 
 
@@ -100,8 +137,9 @@ def branch_interval(text: str) -> tuple[str, Interval] | None:
 def _threshold_rule(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
     """Gaps and overlaps between sibling threshold branches on the same input.
 
-    Only branches whose whole condition is ``name <op> number`` comparisons joined by ``and`` are analysed
-    (``q(...)`` literals, functions, ``or``, ``not`` make a branch opaque). For each node and each name:
+    Only branches that compiled and whose whole condition is ``name <op> number`` or ``name <op> q(...)``
+    comparisons joined by ``and`` are analysed, with the compiled thresholds (every value in the name's
+    declared unit); functions, arithmetic, ``or``, ``not`` make a branch opaque. For each node and each name:
 
     * ``threshold-impossible``: a condition no value satisfies (``anc < 0.5 and anc > 1``).
     * ``threshold-gap``: values *between* the lowest and highest threshold on that name that no threshold
@@ -121,7 +159,7 @@ def _threshold_rule(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnost
         opaque_names: set[str] = set()
         for b in node.branches:
             when_path: Path = (*b.path, "when")
-            found = branch_interval(b.when)
+            found = branch_interval(b.when, info.thresholds.get(when_path))
             if found is None:
                 names = info.expr_names.get(when_path)
                 opaque_names |= set(names) if names is not None else words_in(b.when)

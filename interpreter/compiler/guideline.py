@@ -22,6 +22,7 @@ from ..codes import Code
 from ..errors import Diagnostic, Path
 from ..facts.checker import FactChecker
 from ..lang.compile import CompiledExpression, compile_expression
+from ..lang.quantities import Threshold
 from ..loading.model import Action, Dose, GuidelineModel, Node, NodeKind, Recommendation
 from ..result import ACTION_TEXT_FIELDS, ActionResult, CautionResult, Citation, GuidelineInfo, brief_decimal
 from ..values.suggest import did_you_mean
@@ -106,6 +107,7 @@ class GuidelineCompiler:
         for n, d in model.derived.items():
             self.env[n] = d.value_type
         self.expr_names: dict[Path, frozenset[str]] = {}
+        self.thresholds: dict[Path, tuple[Threshold, ...]] = {}
 
     def expr(self, source: str, path: Path, expect: ValueType | None) -> CompiledExpression | None:
         sm = self.sm
@@ -118,6 +120,7 @@ class GuidelineCompiler:
             position=lambda offset: sm.position(path, offset),
         )
         self.diagnostics.extend(diags)
+        self.thresholds[path] = compiled.thresholds if compiled is not None else ()  # () is opaque
         if compiled is not None:
             self.expr_names[path] = compiled.names
         return compiled
@@ -388,7 +391,8 @@ class GuidelineCompiler:
             )
             failed = True
         self.diagnostics.extend(
-            run_checks(model, CheckInfo(expr_names=MappingProxyType(dict(self.expr_names))))
+            run_checks(model, CheckInfo(MappingProxyType(dict(self.expr_names)),
+                                        MappingProxyType(dict(self.thresholds))))
         )
         if failed or facts is None or any(d.is_error for d in self.diagnostics):
             return None
