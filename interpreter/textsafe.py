@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["escape_surrogates", "needs_escape", "safe_block", "safe_line"]
+__all__ = ["escape_surrogates", "safe_block", "safe_line"]
 
 #: Characters that print as nothing, or change how the text around them reads, without being controls:
 #: every format character (Unicode category Cf: soft hyphen, bidi marks and isolates, zero-width space and
@@ -65,11 +65,6 @@ def _escape(match: re.Match[str]) -> str:
     if code < 0x100:
         return f"\\x{code:02x}"
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
-
-
-def needs_escape(text: str) -> bool:
-    """Whether ``safe_line`` would change ``text``."""
-    return _UNSAFE.search(text) is not None
 
 
 def safe_line(text: object) -> str:

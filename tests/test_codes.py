@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import json
 import pathlib
 import re
 from types import ModuleType
@@ -131,3 +132,23 @@ def test_every_registered_code_is_used() -> None:
     strings, members = _source_strings()
     unused = [c.value for c in Code if c.value not in strings and c.name not in members]
     assert unused == []
+
+
+#: Codes whose severity depends on the situation, with the reason.
+SEVERITY_DEPENDS = {
+    "approved-not-locked": "an error when a lock file exists and does not list the version, else a warning",
+    "too-many-diagnostics": "an error when any problem left out is an error",
+}
+
+
+def test_every_fixture_reports_its_code_with_the_registry_severity() -> None:
+    """The severity is written once, in CODES: every diagnostic of every fixture has its code's severity."""
+    fixtures = pathlib.Path(__file__).parent / "fixtures" / "invalid"
+    checked = 0
+    for expected in sorted(fixtures.glob("*/expected.json")):
+        for d in json.loads(expected.read_text(encoding="utf-8"))["diagnostics"]:
+            if d["code"] in SEVERITY_DEPENDS:
+                continue
+            assert d["severity"] == CODES[Code(d["code"])].severity, (expected.parent.name, d["code"])
+            checked += 1
+    assert checked > 50

@@ -1,4 +1,4 @@
-"""JSON Schema validation (interpreter/loading/schema.py): located, readable schema-* diagnostics."""
+"""JSON Schema validation (interpreter/loading/schema/): located, readable schema-* diagnostics."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from interpreter.errors import Diagnostic, Location
 from interpreter.loading.resources import resource_path
-from interpreter.loading.schema import format_path, guideline_schema, guideline_validator, validate_document
+from interpreter.loading.schema import guideline_schema, guideline_validator, validate_document
+from interpreter.loading.schema.explain import format_path
 from interpreter.loading.source import SourceMap, load_yaml
 
 REPO = pathlib.Path(__file__).resolve().parent.parent

@@ -113,3 +113,17 @@ def _computes_a_dose(g: CompiledGuideline, facts: dict[str, Any], as_of: datetim
         return False
     actions = [a for r in result.recommendations for a in r.actions]
     return any(a.dose is not None and a.dose.value is not None for a in actions)
+
+
+def test_the_traced_walker_has_its_own_handler_for_every_node_kind() -> None:
+    """A handler added to ``Walker`` for a new kind must be traced too: ``TracedWalker`` overrides every one
+    (mypy flags ``Walker.visit``'s ``match`` for a new kind; this test flags the traced twin)."""
+    from typing import get_args
+
+    from interpreter.loading.model import NodeKind
+    from interpreter.runtime.walker import TracedWalker, Walker
+
+    for kind in get_args(NodeKind):
+        assert hasattr(Walker, kind), f"Walker has no handler for {kind!r}"
+        traced = getattr(TracedWalker, kind)
+        assert traced is not getattr(Walker, kind), f"TracedWalker does not trace {kind!r}"

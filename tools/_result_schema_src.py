@@ -3,9 +3,11 @@
 import json
 import pathlib
 import sys
+from typing import get_args
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
+from interpreter.loading.model import NodeKind
 from interpreter.result import ACTION_TEXT_FIELDS
 
 S = {"type": "string"}
@@ -100,7 +102,7 @@ branch = obj(
 step = obj(
     {
         "node": S,
-        "kind": {"enum": ["choice", "collect"]},
+        "kind": {"enum": list(get_args(NodeKind))},
         "title": NS,
         "outcome": {"enum": ["branch", "otherwise", "cannot-decide", "none"]},
         "taken": SL,

@@ -5,6 +5,12 @@ Kept in Python so that shared pieces (dates, targets, quantities) are written on
 
 import json
 import pathlib
+import sys
+from typing import get_args
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+
+from interpreter.loading.model import NodeKind
 
 DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "description": "A calendar date, YYYY-MM-DD."}
 ID = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
@@ -230,7 +236,7 @@ node = obj(
         },
         "kind": {
             "type": "string",
-            "enum": ["choice", "collect"],
+            "enum": list(get_args(NodeKind)),
             "description": "choice: take the first branch whose condition holds. "
             "collect: apply every branch whose condition holds.",
         },

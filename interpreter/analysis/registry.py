@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from ..codes import CODES, Code
 from ..errors import Diagnostic, Location, Path, Severity
 from ..lang.quantities import Threshold
 from ..loading.model import GuidelineModel
@@ -48,9 +49,12 @@ def rule(code: str) -> Callable[[Rule], Rule]:
 
 
 def report(model: GuidelineModel, code: str, message: str, path: Path, hint: str | None = None,
-           related: Sequence[Location] = (), *, key: bool = False, severity: Severity = Severity.ERROR,
+           related: Sequence[Location] = (), *, key: bool = False, severity: Severity | None = None,
            ) -> Diagnostic:
-    """A diagnostic at ``path`` of the guideline (at its key when ``key``)."""
+    """A diagnostic at ``path`` of the guideline (at its key when ``key``), with the severity the code
+    registry gives the code unless ``severity`` says otherwise."""
     sm = model.source_map
     location = sm.key_at(path) if key else sm.at(path)
+    if severity is None:
+        severity = Severity(CODES[Code(code)].severity)
     return Diagnostic(code, message, location, severity, path, hint, tuple(related))

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import assert_never
 
 from ..codes import Code
-from ..errors import Diagnostic, Path, Severity
+from ..errors import Diagnostic, Path
 from ..loading.model import GuidelineModel, Node
 from ..values.suggest import did_you_mean_hint
 from .registry import CheckInfo, report, rule
@@ -307,4 +307,4 @@ def _unused_inputs(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnosti
             yield report(model, Code.UNUSED_INPUT,
                          f"input '{name}' is declared but no condition, derived value or dose reads it",
                          inp.path, "remove it, or use it; hosts would be asked for a fact nobody reads",
-                         key=True, severity=Severity.WARNING)
+                         key=True)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import assert_never
 
 from ..codes import Code
-from ..errors import Diagnostic, Location, Path, Severity
+from ..errors import Diagnostic, Location, Path
 from ..lang.compile import compile_expression
 from ..lang.quantities import Threshold
 from ..loading.model import Branch, GuidelineModel, Node
@@ -168,7 +168,7 @@ def _threshold_rule(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnost
             if interval.empty:
                 yield report(model, Code.THRESHOLD_IMPOSSIBLE,
                              f"in node '{node.id}', the condition `{b.when}` can never be true",
-                             when_path, "check the comparison signs and numbers", severity=Severity.WARNING)
+                             when_path, "check the comparison signs and numbers")
                 continue
             analysed.setdefault(name, []).append((b, interval))
         for name, items in analysed.items():
@@ -201,7 +201,7 @@ def _gaps(model: GuidelineModel, node: Node, name: str,
                      "make neighbouring thresholds meet: use < on one side and >= on the other at the same "
                      "value",
                      (model.source_map.at((*other.path, "when")),) if other is not at else (),
-                     severity=Severity.WARNING)
+                     )
 
 
 def _choice_overlaps(model: GuidelineModel, node: Node, name: str,
@@ -217,7 +217,7 @@ def _choice_overlaps(model: GuidelineModel, node: Node, name: str,
                          f"earlier branches already take every value it covers",
                          (*bj.path, "when"), "a choice node takes the first branch that holds; reorder or "
                          "fix the thresholds", tuple(model.source_map.at((*b.path, "when")) for b in firsts),
-                         severity=Severity.WARNING)
+                         )
             continue
         for bi, ii in earlier:
             both = ii.intersect(ij)
@@ -229,7 +229,7 @@ def _choice_overlaps(model: GuidelineModel, node: Node, name: str,
                          (*bj.path, "when"),
                          "make neighbouring thresholds meet without overlapping: use < on one side and >= on "
                          "the other at the same value",
-                         (model.source_map.at((*bi.path, "when")),), severity=Severity.WARNING)
+                         (model.source_map.at((*bi.path, "when")),))
 
 
 def _collect_overlaps(model: GuidelineModel, node: Node, name: str,
@@ -245,4 +245,4 @@ def _collect_overlaps(model: GuidelineModel, node: Node, name: str,
                              "apply at that value", (*bj.path, "when"),
                              "if only one should apply at the boundary, use < on one side and >= on the "
                              "other",
-                             (model.source_map.at((*bi.path, "when")),), severity=Severity.WARNING)
+                             (model.source_map.at((*bi.path, "when")),))

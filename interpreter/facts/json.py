@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import stat
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any, Final
+from typing import IO, Any
 
 from ..codes import Code
 from ..errors import Diagnostic, FactsError, Location, Path
+from ..values.jsonscan import nested_deeper
 from ..values.text import echo, echo_number
 from .checker import DEFAULT_FACTS_LIMITS, FactsLimits, bounded_errors
 from .values import FINITE_MAX, FINITE_MIN
@@ -103,24 +103,6 @@ def read_facts(
     return parse_facts_json(data, file=file, limits=limits)
 
 
-#: A JSON string or a bracket: enough to measure nesting before the JSON is parsed.
-_JSON_TOKENS: Final = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
-
-
-def _nested_deeper(text: str, most: int) -> bool:
-    """True when ``text`` nests brackets deeper than ``most`` (strings skipped), counted before parsing."""
-    if text.count("[") + text.count("{") <= most:
-        return False
-    depth = 0
-    for m in _JSON_TOKENS.finditer(text):
-        c = m.group()
-        if c in "[{":
-            depth += 1
-            if depth > most:
-                return True
-        elif c in "]}":
-            depth -= 1
-    return False
 
 
 def parse_facts_json(
@@ -148,7 +130,7 @@ def parse_facts_json(
             raise FactsError(
                 [Diagnostic(Code.FACT_ENCODING, f"the facts are not UTF-8: {exc.reason}", Location(file))]
             ) from None
-    if _nested_deeper(text, limits.max_depth + 1):
+    if nested_deeper(text, limits.max_depth + 1):
         raise FactsError(
             [
                 Diagnostic(

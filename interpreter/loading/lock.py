@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import re
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from typing import Any
 
 from ..codes import Code
 from ..errors import Diagnostic, Location, Severity, sort_diagnostics
+from ..values.jsonscan import nested_deeper
 from .model import GuidelineModel
 
 __all__ = [
@@ -93,24 +93,6 @@ def _invalid(file: str, message: str, line: int = 1, column: int = 1) -> Diagnos
                            "regenerate missing entries with `guideline lock`")
 
 
-#: A JSON string or a bracket: enough to measure nesting before the JSON is parsed (as ``facts._nesting``).
-_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
-
-
-def _too_deep(text: str, most: int) -> bool:
-    """True when ``text`` nests brackets deeper than ``most`` (strings skipped), counted before parsing."""
-    if text.count("[") + text.count("{") <= most:
-        return False
-    depth = 0
-    for m in _JSON_TOKENS.finditer(text):
-        c = m.group()
-        if c in "[{":
-            depth += 1
-            if depth > most:
-                return True
-        elif c in "]}":
-            depth -= 1
-    return False
 
 
 def parse_lock(text: str, file: str) -> tuple[Lock | None, list[Diagnostic]]:
@@ -118,7 +100,7 @@ def parse_lock(text: str, file: str) -> tuple[Lock | None, list[Diagnostic]]:
     ``MAX_LOCK_BYTES`` (UTF-8) and ``MAX_LOCK_DEPTH`` (checked before parsing): ``lock-invalid`` otherwise."""
     if len(text) > MAX_LOCK_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_LOCK_BYTES:
         return None, [_invalid(file, f"the lock file is larger than {MAX_LOCK_BYTES} bytes")]
-    if _too_deep(text, MAX_LOCK_DEPTH):
+    if nested_deeper(text, MAX_LOCK_DEPTH):
         return None, [_invalid(file, f"the lock file is nested more than {MAX_LOCK_DEPTH} deep")]
 
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

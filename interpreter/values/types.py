@@ -24,7 +24,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-__all__ = ["BOOLEAN", "DATETIME", "NUMBER", "STRING", "Kind", "Series", "ValueType"]
+__all__ = ["BOOLEAN", "NUMBER", "STRING", "Kind", "Series", "ValueType"]
 
 Kind = Literal["number", "quantity", "boolean", "code", "datetime", "series", "string"]
 
@@ -50,5 +50,4 @@ class ValueType:
 
 NUMBER = ValueType("number")
 BOOLEAN = ValueType("boolean")
-DATETIME = ValueType("datetime")
 STRING = ValueType("string")

@@ -25,7 +25,7 @@ from ...codes import Code
 from ...errors import Diagnostic, Path, sort_diagnostics
 from ..resources import read_text
 from ..source import SourceMap
-from .explain import SchemaExplainer, format_path
+from .explain import SchemaExplainer
 from .fast import Check, compile_schema
 
 __all__ = [
@@ -34,7 +34,6 @@ __all__ = [
     "bundled_schema",
     "bundled_validator",
     "fast_validity_check",
-    "format_path",
     "guideline_schema",
     "guideline_validator",
     "validate_document",
