@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from interpreter.bundled import example_files
+from interpreter.loading.resources import example_files
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 

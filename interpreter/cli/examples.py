@@ -20,7 +20,7 @@ def examples_cmd(name: str | None, path_only: bool) -> None:
     Evaluate one:
       guideline examples NAME | guideline evaluate leukopenia - --at 2026-11-24T09:00:00Z
     """
-    from ..bundled import example_files
+    from ..loading.resources import example_files
 
     found = example_files()
     if name is None and path_only:

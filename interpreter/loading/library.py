@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.resources
 import os
 import pathlib
 import re
@@ -12,6 +11,7 @@ from typing import Literal
 
 from ..codes import Code
 from ..errors import Diagnostic, GuidelineError, Location
+from .resources import bundled_folder
 from .source import load_yaml
 
 __all__ = [
@@ -89,11 +89,7 @@ def parse_reference(ref: str | os.PathLike[str]) -> Reference:
 
 def bundled_dir() -> pathlib.Path:
     """The folder of bundled guidelines: inside the installed package, or ``guidelines/`` of a checkout."""
-    # ``interpreter/bundled`` is a regular package; its ``guidelines`` folder exists only in a wheel.
-    found = importlib.resources.files("interpreter.bundled") / "guidelines"
-    if isinstance(found, pathlib.Path) and found.is_dir():
-        return found
-    return pathlib.Path(__file__).resolve().parents[2] / "guidelines"
+    return bundled_folder("guidelines") or pathlib.Path(__file__).resolve().parents[2] / "guidelines"
 
 
 def parse_version(text: str) -> tuple[int, int, int, int, str]:
