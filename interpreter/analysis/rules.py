@@ -19,6 +19,7 @@ from typing import assert_never
 from ..codes import Code
 from ..errors import Diagnostic, Path
 from ..loading.model import GuidelineModel, Node
+from ..values.graphs import depth_first
 from ..values.suggest import did_you_mean_hint
 from .registry import CheckInfo, report, rule
 
@@ -133,35 +134,12 @@ def _unknown_citations(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagn
 def _cycles(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
     nodes = model.node_by_id()
     graph = {n.id: [t for t, _ in _edges(model, n) if t in nodes] for n in model.nodes}
-    state: dict[str, int] = {}
     reported: set[frozenset[str]] = set()
     found: list[list[str]] = []
-
-    # iterative DFS: the graph is small but a guideline should never be able to exhaust the stack
-    for root in graph:
-        if state.get(root):
-            continue
-        stack: list[tuple[str, Iterator[str]]] = [(root, iter(graph[root]))]
-        on_path = [root]
-        state[root] = 1
-        while stack:
-            current, children = stack[-1]
-            child = next(children, None)
-            if child is None:
-                stack.pop()
-                on_path.pop()
-                state[current] = 2
-                continue
-            if state.get(child) == 1:
-                cycle = on_path[on_path.index(child):]
-                members = frozenset(cycle)
-                if members not in reported:
-                    reported.add(members)
-                    found.append(cycle)
-            elif not state.get(child):
-                state[child] = 1
-                on_path.append(child)
-                stack.append((child, iter(graph[child])))
+    for cycle in depth_first(graph)[0]:
+        if frozenset(cycle) not in reported:
+            reported.add(frozenset(cycle))
+            found.append(cycle)
     for cycle in found:
         first = min(cycle, key=lambda i: nodes[i].path)
         k = cycle.index(first)

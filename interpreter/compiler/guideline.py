@@ -8,7 +8,7 @@ basis and the exact conversion factors are computed; the fact checker is built; 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
@@ -25,6 +25,7 @@ from ..lang.compile import CompiledExpression, compile_expression
 from ..lang.quantities import Threshold
 from ..loading.model import Action, Dose, GuidelineModel, Node, NodeKind, Recommendation
 from ..result import ACTION_TEXT_FIELDS, ActionResult, CautionResult, Citation, GuidelineInfo, brief_decimal
+from ..values.graphs import depth_first
 from ..values.suggest import did_you_mean
 from ..values.types import BOOLEAN, NUMBER, ValueType
 from ..values.units import UnitError, check_unit, conversion_factor, unit_code
@@ -157,34 +158,16 @@ class GuidelineCompiler:
     def derived_cycles(self, graph: Mapping[str, list[str]]) -> list[str]:
         """Report every cycle among derived values (``derived-cycle``, at the value where a depth-first search
         meets it again), with an explicit stack; return the values in depth-first post-order."""
-        order: list[str] = []
-        state: dict[str, int] = {}
-        for root in graph:
-            if state.get(root):
-                continue
-            stack: list[tuple[str, Iterator[str]]] = [(root, iter(graph[root]))]
-            on_path = [root]
-            state[root] = 1
-            while stack:
-                current, refs = stack[-1]
-                ref = next(refs, None)
-                if ref is None:
-                    stack.pop()
-                    on_path.pop()
-                    state[current] = 2
-                    order.append(current)
-                elif state.get(ref) == 1:
-                    cycle = " -> ".join((*on_path[on_path.index(ref) :], ref))
-                    self.error(
-                        Code.DERIVED_CYCLE,
-                        f"derived values depend on each other in a cycle: {cycle}",
-                        (*self.model.derived[ref].path, "expr"),
-                        hint="a derived value may use inputs and other derived values, but not itself",
-                    )
-                elif not state.get(ref):
-                    state[ref] = 1
-                    on_path.append(ref)
-                    stack.append((ref, iter(graph[ref])))
+        cycles, order = depth_first(graph)
+        for found in cycles:
+            ref = found[0]
+            cycle = " -> ".join((*found, ref))
+            self.error(
+                Code.DERIVED_CYCLE,
+                f"derived values depend on each other in a cycle: {cycle}",
+                (*self.model.derived[ref].path, "expr"),
+                hint="a derived value may use inputs and other derived values, but not itself",
+            )
         return order
 
     # nodes ------------------------------------------------------------------------------------------
