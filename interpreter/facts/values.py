@@ -257,22 +257,14 @@ def host_offset(t: datetime, code: str, what: str) -> timedelta | None:
 
 
 def _parse_time(raw: object, what: str) -> datetime:
-    if type(raw) is str and 16 <= len(raw) <= 40 and raw[10] == "T":
-        fast = _parse_iso(raw)
-        if fast is not None:
-            return fast
-        try:
-            t = datetime.fromisoformat(raw)
-        except ValueError:
-            raise BadFact(
-                Code.FACT_BAD_TIME,
-                f"{what} {echo_given(raw)} is not an ISO 8601 time",
-                hint="write e.g. 2026-11-20T08:00:00Z",
-            ) from None
-    elif isinstance(raw, datetime):
+    if isinstance(raw, datetime):
         t = raw
     elif isinstance(raw, str):
-        if len(raw) > _MAX_TEXT or "T" not in raw:
+        if type(raw) is str and 16 <= len(raw) <= 40 and raw[10] == "T":
+            fast = _parse_iso(raw)
+            if fast is not None:
+                return fast
+        elif len(raw) > _MAX_TEXT or "T" not in raw:
             raise BadFact(
                 Code.FACT_BAD_TIME,
                 f"{what} {echo_given(raw)} is not an ISO 8601 time with a time of day and offset",
