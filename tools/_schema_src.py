@@ -195,6 +195,59 @@ input_schema = obj(
     ],
 )
 
+POINTS = {"type": "number", "minimum": -1000, "maximum": 1000,
+          "description": "Points (at most 1000 either way)."}
+score_band = obj(
+    {
+        "when": desc(EXPR, "The condition of this band, e.g. `sbp < 90` (unit-checked like any condition)."),
+        "points": desc(POINTS, "The points when this band is the first whose condition holds."),
+    },
+    ["when", "points"],
+    "One band of a numeric item: the first band whose condition holds gives its points.",
+)
+score_item = obj(
+    {
+        "label": desc(TEXT, "What the item is, shown in the result (default: the input or condition)."),
+        "input": {"type": "string", "pattern": NAME,
+                  "description": "A boolean input (points when true) or a code input (points per word)."},
+        "when": desc(EXPR, "A condition: the item gives `points` when it holds, 0 when it does not."),
+        "points": {
+            "description": "For a boolean input or `when`: the points when true. For a code input: a "
+                           "mapping word -> points; words not listed give 0; each word must be one of the "
+                           "input's values.",
+            "type": ["number", "object"],
+            "minimum": -1000,
+            "maximum": 1000,
+            "propertyNames": {"pattern": NAME},
+            "additionalProperties": POINTS,
+            "minProperties": 1,
+        },
+        "bands": {"type": "array", "items": score_band, "minItems": 1,
+                  "description": "Numeric bands, in order: the first band whose condition holds counts."},
+        "otherwise": desc(POINTS, "With `bands`: the points when no band holds (default 0)."),
+    },
+    (),
+    "One item of a score: `input` with `points`, `when` with `points`, or `bands` (with `otherwise`).",
+    oneOf=[
+        {"required": ["input", "points"], "not": {"anyOf": [{"required": ["when"]}, {"required": ["bands"]},
+                                                             {"required": ["otherwise"]}]}},
+        {"required": ["when", "points"], "not": {"anyOf": [{"required": ["input"]}, {"required": ["bands"]},
+                                                            {"required": ["otherwise"]}]}},
+        {"required": ["bands"], "not": {"anyOf": [{"required": ["input"]}, {"required": ["when"]},
+                                                   {"required": ["points"]}]}},
+    ],
+)
+score = obj(
+    {
+        "description": desc(TEXT, "What the score measures and where it comes from."),
+        "items": {"type": "array", "items": score_item, "minItems": 1,
+                  "description": "The items whose points are added."},
+    },
+    ["description", "items"],
+    "A points-based score: the sum of its items' points, used in conditions by its name as a number. With "
+    "items unknown it has a known minimum and maximum; a comparison the bounds decide is decided.",
+)
+
 derived = obj(
     {
         "description": desc(TEXT, "What the value means."),
@@ -530,6 +583,12 @@ schema = obj(
             "description": "Named values computed from inputs.",
             "propertyNames": {"pattern": NAME},
             "additionalProperties": derived,
+        },
+        "scores": {
+            "type": "object",
+            "description": "Named points-based scores (see docs/language.md, Scores).",
+            "propertyNames": {"pattern": NAME},
+            "additionalProperties": score,
         },
         "start": desc(TARGET_ONE, "The id of the first node."),
         "nodes": {"type": "array", "items": node, "minItems": 1, "description": "The decision nodes."},

@@ -9,7 +9,7 @@ basis and the exact conversion factors are computed; the fact checker is built; 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from graphlib import CycleError, TopologicalSorter
@@ -29,6 +29,7 @@ from ..values.graphs import depth_first
 from ..values.suggest import did_you_mean
 from ..values.types import BOOLEAN, NUMBER, ValueType
 from ..values.units import UnitError, check_unit, conversion_factor, unit_code
+from .scores import CompiledScore, compile_scores
 
 __all__ = ["CompiledBranch", "CompiledDose", "CompiledGuideline", "CompiledNode", "compile_guideline"]
 
@@ -94,6 +95,10 @@ class CompiledGuideline:
     #: the effective period as instants: [start, end) in UTC
     effective_from: datetime
     effective_until: datetime | None
+    #: the scores, in declaration order (computed after the derived values)
+    scores: tuple[CompiledScore, ...] = ()
+    #: name -> the inputs it depends on (inputs, derived values and scores), for the completion of conditions
+    deps: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
 
 
 _UCUM_HINT = "write a UCUM code: 10*9/L, /uL, {cells}/uL, kg, [lb_av], cm, m2, ug (not mcg), mg, mL, h, d, a"
@@ -342,8 +347,9 @@ class GuidelineCompiler:
     def run(self) -> CompiledGuideline | None:
         model = self.model
         derived, deps = self.derived()
+        scores, scores_ok = compile_scores(self, deps)
         nodes: dict[str, CompiledNode] = {}
-        failed = False
+        failed = not scores_ok
         for node in model.nodes:
             c = self.node(node, deps)
             if c is None:
@@ -428,6 +434,8 @@ class GuidelineCompiler:
                 if model.effective_end is not None
                 else None
             ),
+            scores=scores,
+            deps=MappingProxyType(dict(deps)),
         )
 
 

@@ -34,6 +34,9 @@ __all__ = [
     "Person",
     "Recommendation",
     "Reference",
+    "Score",
+    "ScoreBand",
+    "ScoreItem",
     "build_model",
     "content_hash",
 ]
@@ -109,6 +112,46 @@ class Derived:
     @property
     def value_type(self) -> ValueType:
         return ValueType(self.type, self.unit)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreBand:
+    """One band of a score item: ``points`` when ``when`` holds (the first band that holds counts)."""
+
+    index: int
+    when: str
+    points: Decimal
+    location: Location
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreItem:
+    """One item of a score: exactly one of ``input`` (a boolean fact with ``points``, or a code fact with
+    ``code_points``), ``when`` (a condition with ``points``) or ``bands`` (with ``otherwise``)."""
+
+    index: int
+    label: str
+    location: Location
+    path: Path
+    input: str | None = None
+    when: str | None = None
+    points: Decimal | None = None
+    #: for a code input: word -> points (words not listed give 0)
+    code_points: tuple[tuple[str, Decimal], ...] = ()
+    bands: tuple[ScoreBand, ...] = ()
+    otherwise: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """A points-based score: the sum of its items' points, usable in expressions as a number."""
+
+    name: str
+    description: str
+    items: tuple[ScoreItem, ...]
+    location: Location
+    path: Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +258,7 @@ class GuidelineModel:
     reviewers: tuple[Person, ...] = ()
     audience: str | None = None
     disclaimer: str | None = None
+    scores: Mapping[str, Score] = field(default_factory=lambda: MappingProxyType({}))
 
     def node_by_id(self) -> dict[str, Node]:
         return {n.id: n for n in self.nodes}
@@ -312,6 +356,28 @@ class _Builder:
         return Derived(
             name, d["description"], d["type"], d["expr"], self.sm.key_at(path), path, d.get("unit")
         )
+
+    def score(self, name: str, d: Mapping[str, Any]) -> Score:
+        path: Path = ("scores", name)
+        items: list[ScoreItem] = []
+        for i, it in enumerate(d["items"]):
+            ipath: Path = (*path, "items", i)
+            points = it.get("points")
+            code_points: tuple[tuple[str, Decimal], ...] = ()
+            scalar: Decimal | None = None
+            if isinstance(points, Mapping):
+                code_points = tuple((str(k), _dec(v) or Decimal(0)) for k, v in points.items())
+            elif points is not None:
+                scalar = _dec(points)
+            bands = tuple(
+                ScoreBand(j, b["when"], _dec(b["points"]) or Decimal(0), self.loc((*ipath, "bands", j)),
+                          (*ipath, "bands", j))
+                for j, b in enumerate(it.get("bands", ()))
+            )
+            label = it.get("label") or it.get("input") or it.get("when") or f"item {i + 1}"
+            items.append(ScoreItem(i, label, self.loc(ipath), ipath, it.get("input"), it.get("when"), scalar,
+                                   code_points, bands, _dec(it.get("otherwise")) or Decimal(0)))
+        return Score(name, d["description"], tuple(items), self.sm.key_at(path), path)
 
     def node(self, i: int, d: Mapping[str, Any]) -> Node:
         path: Path = ("nodes", i)
@@ -424,5 +490,6 @@ def build_model(
         reviewers=_people(data.get("reviewers")),
         audience=data.get("audience"),
         disclaimer=data.get("disclaimer"),
+        scores=_frozen({k: b.score(k, v) for k, v in (data.get("scores") or {}).items()}),
     )
     return model, b.diagnostics

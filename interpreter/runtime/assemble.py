@@ -14,6 +14,7 @@ from ..result import (
     NeededFact,
     RecommendationResult,
     Result,
+    ScoreResult,
     TraceStep,
     UnrecognizedFact,
 )
@@ -31,6 +32,7 @@ def assemble(
     as_of: datetime,
     walk: Walker,
     trace_source: Callable[[], tuple[TraceStep, ...]] | None,
+    scores: tuple[ScoreResult, ...] = (),
 ) -> Result:
     """The result of ``walk`` (finished) over ``values`` (the checked facts and the derived values).
 
@@ -69,6 +71,7 @@ def assemble(
         facts=checked.shown,
         trace_source=trace_source,
         disclaimer=g.model.disclaimer,
+        scores=scores,
     )
 
 
