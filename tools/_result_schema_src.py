@@ -96,8 +96,40 @@ branch = obj(
         "condition": S,
         "outcome": {"enum": ["true", "false", "unknown", "otherwise"]},
         "values": {"type": "object"},
+        "decided_for_every_value_of": {
+            **SL,
+            "description": "Present when the condition was decided although facts were unknown: the same "
+            "outcome for every value of these (a score is shown with the range it can still reach).",
+        },
     },
+    ["index", "label", "condition", "outcome", "values"],
     description="One condition evaluated, with the values it read.",
+)
+NUM = {"type": "number"}
+score_item = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["label", "points"],
+    "properties": {
+        "label": S,
+        "points": {"type": ["number", "null"], "description": "The item's points; null when unknown."},
+        "min": {**NUM, "description": "When unknown: the least points it can still give."},
+        "max": {**NUM, "description": "When unknown: the most points it can still give."},
+        "possible": {"type": "array", "items": NUM, "description": "When unknown: every points value left."},
+        "needs": {**SL, "description": "When unknown: the facts that would settle it."},
+    },
+    "description": "One item of a score: its points, or (unknown) its range and the facts it needs.",
+}
+score = obj(
+    {
+        "name": S,
+        "value": {"type": ["number", "null"], "description": "The sum; null when an item is unknown."},
+        "min": {**NUM, "description": "The least the score can be (the value when known)."},
+        "max": {**NUM, "description": "The most the score can be (the value when known)."},
+        "needs": {**SL, "description": "The facts of the unknown items."},
+        "items": {"type": "array", "items": score_item},
+    },
+    description="A score of the guideline: its value or bounds and each item's contribution.",
 )
 step = obj(
     {
@@ -140,7 +172,11 @@ schema = {
             "facts": {"type": "object", "description": "The facts as checked and converted."},
             "trace": {"type": "array", "items": step},
             "disclaimer": NS,
+            "scores": {"type": "array", "items": score,
+                       "description": "Present when the guideline has scores (docs/language.md, Scores)."},
         },
+        ["format", "guideline", "as_of", "status", "recommendations", "cautions", "cannot_decide",
+         "needed_facts", "unrecognized_facts", "facts", "trace", "disclaimer"],
         description="What the guideline recommends for these facts, and why.",
     ),
 }
