@@ -192,3 +192,13 @@ def test_results_with_scores_match_the_result_schema() -> None:
     schema = json.loads((Path(__file__).parent.parent / "schema/result.schema.json").read_text())
     for facts in ({"site": "stomach", "platelets": {"value": 400000, "unit": "/uL"}}, {"site": "lung"}, {}):
         jsonschema.validate(KHORANA.evaluate(facts, as_of=AT).to_json(), schema)
+
+
+def test_score_bands_are_checked_for_gaps_at_line_and_column() -> None:
+    from interpreter.tooling.validate import validate_paths
+
+    path = Path(__file__).parent / "fixtures/scores/bands-gap.guideline.yaml"
+    report = validate_paths([str(path)])
+    gaps = [d for d in report.diagnostics if d.code == "threshold-gap"]
+    assert len(gaps) == 1
+    assert "90 < sbp <= 100" in gaps[0].message and gaps[0].location.line == 36

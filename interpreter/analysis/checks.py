@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from ..errors import Diagnostic, sort_diagnostics
 from ..loading.model import GuidelineModel
-from . import doses, rules, thresholds
+from . import doses, rules, scores, thresholds
 from .registry import RULES, CheckInfo
 
 __all__ = ["run_checks"]
 
 #: The modules whose rules ``run_checks`` runs (importing them registers their rules in ``RULES``).
-RULE_MODULES = (rules, thresholds, doses)
+RULE_MODULES = (rules, thresholds, doses, scores)
 
 
 def run_checks(model: GuidelineModel, info: CheckInfo) -> list[Diagnostic]:
