@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ...codes import Code
@@ -40,7 +40,7 @@ class FhirEvaluation:
 def evaluate_fhir(
     bindings: BindingSet,
     resources: Sequence[Mapping[str, Any]],
-    as_of: datetime,
+    as_of: datetime | None,
     *,
     asserted: Mapping[str, Any] | None = None,
     time_zone: str | None = None,
@@ -50,16 +50,22 @@ def evaluate_fhir(
     """Evaluate ``bindings.guideline`` on the facts found in ``resources`` and the ``asserted`` facts. A fact
     asserted for an input that FHIR answers is refused (``FactsError``, ``fact-malformed``): the record
     decides."""
+    as_of = as_of if as_of is not None else datetime.now(UTC)
     fhir = facts_from_resources(bindings, resources, as_of, time_zone=time_zone, patient_id=patient_id)
     asserted = dict(asserted or {})
     clash = sorted(n for n in asserted if n in bindings.bindings and not bindings.bindings[n].asserted)
     if clash:
-        raise FactsError([
-            Diagnostic(Code.FACT_MALFORMED, f"fact '{n}' is read from FHIR and cannot also be asserted",
-                       Location("<facts>", 1, 1), path=(n,),
-                       hint="leave it out of the asserted facts, or bind it as `asserted: true` in a "
-                       "site file")
-            for n in clash
-        ])
+        raise FactsError(
+            [
+                Diagnostic(
+                    Code.FACT_MALFORMED,
+                    f"fact '{n}' is read from FHIR and cannot also be asserted",
+                    Location("<facts>", 1, 1),
+                    path=(n,),
+                    hint="leave it out of the asserted facts, or bind it as `asserted: true` in a site file",
+                )
+                for n in clash
+            ]
+        )
     result = bindings.guideline.evaluate({**asserted, **fhir.facts}, as_of, time_zone=time_zone, trace=trace)
     return FhirEvaluation(result, fhir, bindings.site_file)
