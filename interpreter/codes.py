@@ -191,6 +191,8 @@ class Code(StrEnum):
     USAGE_ERROR = "usage-error"
     # test files
     TEST_DUPLICATE_NAME = "test-duplicate-name"
+    # FHIR bindings (issue 10)
+    INPUT_FHIR_BINDING = "input-fhir-binding"
 
 
 def _error(stage: Stage, summary: str, *, internal: bool = False) -> CodeInfo:
@@ -341,6 +343,8 @@ CODES: Final[Mapping[Code, CodeInfo]] = MappingProxyType({
     Code.USAGE_ERROR: _error(Stage.CLI, "the command line is wrong"),
     # -- test files
     Code.TEST_DUPLICATE_NAME: _error(Stage.TEST_FILE, "two cases of one test file have the same name"),
+    # -- FHIR bindings
+    Code.INPUT_FHIR_BINDING: _error(Stage.INPUTS, "an input's `fhir:` binding does not fit its type"),
 })
 
 

@@ -174,12 +174,30 @@ schema = {
             "disclaimer": NS,
             "scores": {"type": "array", "items": score,
                        "description": "Present when the guideline has scores (docs/language.md, Scores)."},
+            # issue 10: present only when the facts came from FHIR (interpreter/ext/fhir)
+            "fhir": {
+                "type": "object",
+                "description": "Where the facts came from when they were read from FHIR R4: the hash of the "
+                "bindings in effect, each fact's source resources, and why resources were dropped.",
+                "required": ["bindings_hash", "provenance", "notes"],
+                "properties": {
+                    "bindings_hash": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
+                    "site_file": NS,
+                    "provenance": {"type": "object"},
+                    "notes": {"type": "array", "items": {"type": "object"}},
+                    "asserted": SL,
+                    "missing": SL,
+                },
+            },
         },
         ["format", "guideline", "as_of", "status", "recommendations", "cautions", "cannot_decide",
          "needed_facts", "unrecognized_facts", "facts", "trace", "disclaimer"],
         description="What the guideline recommends for these facts, and why.",
     ),
 }
+
+# `fhir` is there only for results read from FHIR (issue 10)
+schema["required"] = [k for k in schema["required"] if k != "fhir"]
 
 if __name__ == "__main__":
     out = pathlib.Path(__file__).resolve().parent.parent / "schema" / "result.schema.json"

@@ -102,6 +102,65 @@ plausible = obj(
     "The range of physiologically plausible values; anything outside is refused as an error.",
 )
 
+# FHIR R4 bindings of an input (issue 10; interpreter/ext/fhir reads them, analysis/fhir_bindings.py checks
+# that each fits its input's type). Code systems are FHIR URIs (http://loinc.org, http://snomed.info/sct,
+# http://www.nlm.nih.gov/research/umls/rxnorm).
+FHIR_URI = {"type": "string", "pattern": r"^(https?://|urn:oid:|urn:uuid:)[^\s]{1,240}$", "maxLength": 256}
+fhir_coding = obj(
+    {
+        "system": desc(FHIR_URI, "The code system, as a FHIR URI, e.g. http://loinc.org."),
+        "code": {"type": "string", "pattern": r"^[^\s]+( [^\s]+)*$", "maxLength": 256,
+                 "description": "The code in that system."},
+        "display": desc(TEXT, "The human-readable name of the code."),
+    },
+    ["system", "code"],
+    "A FHIR Coding: a code and the URI of its system.",
+)
+# At most 200 codes per list (analysis/fhir_bindings.py; the fast schema path has no maxItems).
+FHIR_CODES = {"type": "array", "items": fhir_coding, "minItems": 1}
+FHIR_RESOURCES = ["Observation", "Patient", "MedicationRequest", "MedicationStatement", "Condition"]
+fhir_binding = obj(
+    {
+        "resource": {
+            "description": "Where the fact is found: Observation (quantity, series: valueQuantity), Patient "
+            "(an age quantity from birthDate), MedicationRequest / MedicationStatement (active ones; a list "
+            "of both for either), Condition (active ones).",
+            "anyOf": [
+                {"type": "string", "enum": FHIR_RESOURCES},
+                {
+                    "type": "array",
+                    "items": {"type": "string", "enum": ["MedicationRequest", "MedicationStatement"]},
+                    "minItems": 1,
+                    "uniqueItems": True,
+                },
+            ],
+        },
+        "codes": desc(FHIR_CODES, "The codes that identify the resource (Observation.code, the medication, "
+                      "Condition.code); any one of them matches."),
+        "values": {
+            "type": "object",
+            "propertyNames": {"pattern": NAME},
+            "additionalProperties": FHIR_CODES,
+            "minProperties": 1,
+            "description": "For a code input: each value with the codes that mean it (a Condition or an "
+            "active medication in that list).",
+        },
+        "count": {"type": "number", "minimum": 1, "maximum": 1000,
+                  "description": "Observations: how many of the newest results the prefetch query asks for "
+                  "(`_count`, a whole number); default 1 for a quantity, 100 for a series."},
+        "window": desc(DURATION, "Series: only results this recent count (default: every result; the "
+                       "input's max_age still applies to the newest)."),
+        "absent_is_false": {"type": "boolean", "description": "Boolean inputs: no matching resource "
+                            "means false (default: the fact is missing)."},
+        "asserted": {"type": "boolean", "description": "true: no FHIR query answers this input, the user "
+                     "asserts it (false is refused: leave the key out)."},
+        "note": desc(TEXT, "Why the binding is what it is."),
+    },
+    description="How the input is found in FHIR R4 (docs/integration.md). Either `resource` or "
+    "`asserted: true`.",
+    oneOf=[{"required": ["resource"]}, {"required": ["asserted"]}],
+)
+
 input_schema = obj(
     {
         "type": {
@@ -161,6 +220,7 @@ input_schema = obj(
             "items": coding,
             "description": "Terminology codes (LOINC, SNOMED CT, RxNorm).",
         },
+        "fhir": fhir_binding,
     },
     ["type", "description"],
     "One fact the host sends: its type, unit, plausible range and age limit.",
@@ -623,7 +683,40 @@ schema = {
     **schema,
 }
 
+# A site's FHIR binding file (interpreter/ext/fhir/bindings.py, docs/integration.md): bindings that override
+# the guideline's, for one guideline, and the site's table of non-UCUM unit texts.
+fhir_bindings_schema = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://example.org/guideline-interpreter/fhir-bindings.schema.json",
+    "title": "Site FHIR bindings",
+    "description": "A site's FHIR R4 bindings for one guideline, overriding the guideline's own, and its "
+    "table of unit texts that are not UCUM.",
+    **obj(
+        {
+            "guideline": desc(TARGET_ONE, "The id of the guideline these bindings are for."),
+            "version": desc(TEXT, "Only this version of it (default: every version)."),
+            "bindings": {
+                "type": "object",
+                "propertyNames": {"pattern": NAME},
+                "additionalProperties": fhir_binding,
+                "description": "Input name -> its binding (replaces the guideline's binding of that input).",
+            },
+            "unit_aliases": {
+                "type": "object",
+                "propertyNames": {"minLength": 1, "maxLength": 64},
+                "additionalProperties": UNIT,
+                "description": "A unit text as labs send it (K/uL) -> the UCUM code it means (10*3/uL).",
+            },
+            "note": desc(TEXT, "Who maintains this file and why."),
+        },
+        ["guideline"],
+    ),
+}
+
 if __name__ == "__main__":
     out = pathlib.Path(__file__).resolve().parent.parent / "schema" / "guideline.schema.json"
     out.write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
+    out = out.with_name("fhir-bindings.schema.json")
+    out.write_text(json.dumps(fhir_bindings_schema, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {out}")

@@ -39,6 +39,7 @@ __all__ = [
     "ScoreItem",
     "build_model",
     "content_hash",
+    "deep_freeze",
 ]
 
 Status = Literal["draft", "in-review", "approved", "retired"]
@@ -48,6 +49,15 @@ NodeKind = Literal["choice", "collect"]
 
 def _frozen(d: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(d))
+
+
+def deep_freeze(value: Any) -> Any:
+    """Plain data made read-only: mappings become read-only mappings, lists tuples (for the `fhir:` key)."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: deep_freeze(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(deep_freeze(v) for v in value)
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +103,9 @@ class Input:
     codes: tuple[Coding, ...] = ()
     #: for datetime inputs: "past" (not after the as-of time), "future" (not before it), or None
     time: Literal["past", "future"] | None = None
+    #: the FHIR R4 binding (the input's `fhir:` mapping, deep-frozen: mappings read-only, lists as tuples), or
+    #: None; checked by analysis/fhir_bindings.py and read by interpreter/ext/fhir
+    fhir: Mapping[str, Any] | None = None
 
     @property
     def value_type(self) -> ValueType:
@@ -349,6 +362,7 @@ class _Builder:
             max_age_text=max_age,
             codes=tuple(Coding(c["system"], c["code"], c.get("display")) for c in d.get("codes", ())),
             time=d.get("time"),
+            fhir=deep_freeze(d["fhir"]) if "fhir" in d else None,
         )
 
     def derived(self, name: str, d: Mapping[str, Any]) -> Derived:
