@@ -189,6 +189,7 @@ class Code(StrEnum):
     # precedence between recommendations (structure)
     SUPERSEDES_UNKNOWN = "supersedes-unknown"
     SUPERSEDES_CYCLE = "supersedes-cycle"
+    RECOMMENDATION_CONFLICT = "recommendation-conflict"
 
 
 def _error(stage: Stage, summary: str, *, internal: bool = False) -> CodeInfo:
@@ -337,6 +338,8 @@ CODES: Final[Mapping[Code, CodeInfo]] = MappingProxyType({
     # -- precedence between recommendations
     Code.SUPERSEDES_UNKNOWN: _error(Stage.STRUCTURE, "`supersedes` names no recommendation"),
     Code.SUPERSEDES_CYCLE: _error(Stage.STRUCTURE, "recommendations supersede each other in a cycle"),
+    Code.RECOMMENDATION_CONFLICT: _warning(
+        Stage.STRUCTURE, "recommendations that can apply together conflict, and no precedence is declared"),
 })
 
 
