@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pathlib
 
 import pytest
@@ -253,3 +254,38 @@ def test_leukopenia_1_0_0_loads_and_reports_its_conflicts_as_warnings() -> None:
     # exclusive by the treatment line (one choice node)
     assert not any("gcsf-chemo-not-yet" in p and "gcsf-hold-around-chemo" in p for p in pairs)
     assert len(found) == 11
+
+
+def test_guideline_test_reports_the_conflict_pairs_its_cases_reached(tmp_path: pathlib.Path) -> None:
+    from interpreter.output.test_reports import json_report, text_report
+    from interpreter.tooling.testing import run_tests
+
+    fixture = REPO / "tests" / "fixtures" / "invalid" / "recommendation-conflict" / "guideline.yaml"
+    (tmp_path / "c.guideline.yaml").write_bytes(fixture.read_bytes())
+    (tmp_path / "c.tests.yaml").write_text("""\
+guideline: c.guideline.yaml
+at: "2026-03-01T09:00:00Z"
+cases:
+  - name: both apply
+    facts:
+      {anc: {value: 1, unit: 10*9/L}, on_clozapine: true, fever: false, chain: false,
+       weight: {value: 70, unit: kg}}
+    expect: {includes: [counts-3-months, clozapine-hold]}
+  - name: only the counts
+    facts:
+      {anc: {value: 3, unit: 10*9/L}, on_clozapine: false, fever: false, chain: false,
+       weight: {value: 70, unit: kg}}
+    expect: {excludes: [clozapine-hold]}
+""", encoding="utf-8")
+    report = run_tests([tmp_path])
+    assert report.passed == 2 and report.failed == 0
+    (f,) = report.files
+    assert [c.conflicts for c in f.cases] == [(("counts-3-months", "clozapine-hold"),), ()]
+    assert f.conflicts_reached() == {("counts-3-months", "clozapine-hold"): ["both apply"]}
+    text = text_report(report)
+    assert "conflict reached: counts-3-months / clozapine-hold (recommendation-conflict) in 1 case(s)" in text
+    assert "both apply" in text and "only the counts" not in text
+    data = json.loads(json_report(report))
+    assert data["files"][0]["conflicts_reached"] == [
+        {"recommendations": ["counts-3-months", "clozapine-hold"], "cases": ["both apply"]}
+    ]
