@@ -193,6 +193,10 @@ class Code(StrEnum):
     TEST_DUPLICATE_NAME = "test-duplicate-name"
     # FHIR bindings (issue 10)
     INPUT_FHIR_BINDING = "input-fhir-binding"
+    # precedence between recommendations (structure)
+    SUPERSEDES_UNKNOWN = "supersedes-unknown"
+    SUPERSEDES_CYCLE = "supersedes-cycle"
+    RECOMMENDATION_CONFLICT = "recommendation-conflict"
 
 
 def _error(stage: Stage, summary: str, *, internal: bool = False) -> CodeInfo:
@@ -345,6 +349,11 @@ CODES: Final[Mapping[Code, CodeInfo]] = MappingProxyType({
     Code.TEST_DUPLICATE_NAME: _error(Stage.TEST_FILE, "two cases of one test file have the same name"),
     # -- FHIR bindings
     Code.INPUT_FHIR_BINDING: _error(Stage.INPUTS, "an input's `fhir:` binding does not fit its type"),
+    # -- precedence between recommendations
+    Code.SUPERSEDES_UNKNOWN: _error(Stage.STRUCTURE, "`supersedes` names no recommendation"),
+    Code.SUPERSEDES_CYCLE: _error(Stage.STRUCTURE, "recommendations supersede each other in a cycle"),
+    Code.RECOMMENDATION_CONFLICT: _warning(
+        Stage.STRUCTURE, "recommendations that can apply together conflict, and no precedence is declared"),
 })
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "Result",
     "ScoreItemResult",
     "ScoreResult",
+    "SupersededResult",
     "TraceStep",
     "UnrecognizedFact",
     "format_decimal",
@@ -171,9 +172,11 @@ class RecommendationResult:
     title: str | None = None
     strength: str | None = None
     category: str | None = None
+    #: the urgency the guideline declares (None: not declared, routine)
+    urgency: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
             "text": self.text,
@@ -182,6 +185,26 @@ class RecommendationResult:
             "citations": [c.to_json() for c in self.citations],
             "actions": [a.to_json() for a in self.actions if a.type != "caution"],
             "via": list(self.via),
+        }
+        if self.urgency is not None:
+            d["urgency"] = self.urgency
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class SupersededResult:
+    """A recommendation that applied but is not shown, because another one that applied supersedes it."""
+
+    id: str
+    title: str | None
+    #: (superseding recommendation id, the author's reason or None), in the order of the result
+    by: tuple[tuple[str, str | None], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "superseded_by": [{"id": i, "reason": r} for i, r in self.by],
         }
 
 
@@ -378,6 +401,8 @@ class Result:
     disclaimer: str | None = None
     #: the guideline's scores (empty when it has none)
     scores: tuple[ScoreResult, ...] = ()
+    #: recommendations that applied but are superseded by another that applied (not in ``recommendations``)
+    superseded: tuple[SupersededResult, ...] = ()
 
     def __eq__(self, other: object) -> bool:
         """Equal when every field and the trace are equal (two results with different traces differ)."""
@@ -389,8 +414,8 @@ class Result:
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled with its trace built (the lazy builder refers to compiled code, which does not pickle)."""
-        return (_result, (*(getattr(self, f) for f in _RESULT_FIELDS[:-3]), dict(self.facts),
-                          self.disclaimer, self.trace, self.scores))
+        return (_result, (*(getattr(self, f) for f in _RESULT_FIELDS[:-4]), dict(self.facts),
+                          self.disclaimer, self.trace, self.scores, self.superseded))
 
     @property
     def trace(self) -> tuple[TraceStep, ...]:
@@ -405,7 +430,7 @@ class Result:
         return [r.id for r in self.recommendations]
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "format": RESULT_FORMAT,
             "guideline": self.guideline.to_json(),
             "as_of": self.as_of.isoformat(),
@@ -419,6 +444,9 @@ class Result:
             "trace": [t.to_json() for t in self.trace],
             "disclaimer": self.disclaimer,
         } | ({"scores": [sc.to_json() for sc in self.scores]} if self.scores else {})
+        if self.superseded:  # absent when nothing was superseded (results of guidelines without precedence)
+            d["superseded"] = [s.to_json() for s in self.superseded]
+        return d
 
 
 #: The fields of ``Result`` compared and pickled (``trace_source`` is replaced by the built trace).
@@ -434,6 +462,7 @@ _RESULT_FIELDS = (
     "facts",
     "disclaimer",
     "scores",
+    "superseded",
 )
 
 
@@ -473,6 +502,7 @@ def _result(  # noqa: PLR0913, PLR0917  (the pickled fields, in order)
     disclaimer: str | None,
     trace: tuple[TraceStep, ...],
     scores: tuple[ScoreResult, ...] = (),
+    superseded: tuple[SupersededResult, ...] = (),
 ) -> Result:
     return Result(
         guideline,
@@ -487,4 +517,5 @@ def _result(  # noqa: PLR0913, PLR0917  (the pickled fields, in order)
         _BuiltTrace(trace),
         disclaimer,
         scores,
+        superseded,
     )

@@ -46,8 +46,7 @@ def result_text(result: Result, options: FormatOptions = PLAIN) -> str:
             "RESULT: INCOMPLETE - some decisions could not be made; see MISSING below. "
             "Do not read the list as complete."
         )
-    out.append("")
-    out.append("RECOMMENDATIONS")
+    out.extend(("", "RECOMMENDATIONS"))
     if not result.recommendations:
         out.append("  (none)")
     for i, r in enumerate(result.recommendations, 1):
@@ -84,6 +83,7 @@ def result_text(result: Result, options: FormatOptions = PLAIN) -> str:
         cites = ", ".join(f"[{_s(c.key)}]" for c in r.citations)
         out.append(f"      sources: {cites}")
     out.extend(_scores_text(result))
+    out.extend(_superseded_lines(result))
     if result.cautions:
         out.append("")
         out.append("CAUTIONS")
@@ -147,6 +147,19 @@ def _scores_text(result: Result) -> list[str]:
     for sc in result.scores:
         out.append(f"  {_s(sc.name)} = {_s(sc.display())}")
         out.extend(f"      {_s(item.display())}: {_s(item.label)}" for item in sc.items)
+    return out
+
+
+def _superseded_lines(result: Result) -> list[str]:
+    """The SUPERSEDED section: each recommendation hidden by precedence, by whom and why."""
+    if not result.superseded:
+        return []
+    out = ["", "SUPERSEDED (applied, but not shown: a recommendation above takes precedence)"]
+    for sup in result.superseded:
+        head = f"{_s(sup.title)} " if sup.title else ""
+        for by, reason in sup.by:
+            why = f": {_b(reason, '      ')}" if reason else ""
+            out.append(f"  - {head}[{_s(sup.id)}] superseded by [{_s(by)}]{why}")
     return out
 
 
