@@ -186,6 +186,9 @@ class Code(StrEnum):
     USAGE_ERROR = "usage-error"
     # test files
     TEST_DUPLICATE_NAME = "test-duplicate-name"
+    # precedence between recommendations (structure)
+    SUPERSEDES_UNKNOWN = "supersedes-unknown"
+    SUPERSEDES_CYCLE = "supersedes-cycle"
 
 
 def _error(stage: Stage, summary: str, *, internal: bool = False) -> CodeInfo:
@@ -331,6 +334,9 @@ CODES: Final[Mapping[Code, CodeInfo]] = MappingProxyType({
     Code.USAGE_ERROR: _error(Stage.CLI, "the command line is wrong"),
     # -- test files
     Code.TEST_DUPLICATE_NAME: _error(Stage.TEST_FILE, "two cases of one test file have the same name"),
+    # -- precedence between recommendations
+    Code.SUPERSEDES_UNKNOWN: _error(Stage.STRUCTURE, "`supersedes` names no recommendation"),
+    Code.SUPERSEDES_CYCLE: _error(Stage.STRUCTURE, "recommendations supersede each other in a cycle"),
 })
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "NeededFact",
     "RecommendationResult",
     "Result",
+    "SupersededResult",
     "TraceStep",
     "UnrecognizedFact",
     "format_decimal",
@@ -169,9 +170,11 @@ class RecommendationResult:
     title: str | None = None
     strength: str | None = None
     category: str | None = None
+    #: the urgency the guideline declares (None: not declared, routine)
+    urgency: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
             "text": self.text,
@@ -180,6 +183,26 @@ class RecommendationResult:
             "citations": [c.to_json() for c in self.citations],
             "actions": [a.to_json() for a in self.actions if a.type != "caution"],
             "via": list(self.via),
+        }
+        if self.urgency is not None:
+            d["urgency"] = self.urgency
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class SupersededResult:
+    """A recommendation that applied but is not shown, because another one that applied supersedes it."""
+
+    id: str
+    title: str | None
+    #: (superseding recommendation id, the author's reason or None), in the order of the result
+    by: tuple[tuple[str, str | None], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "superseded_by": [{"id": i, "reason": r} for i, r in self.by],
         }
 
 
@@ -310,6 +333,8 @@ class Result:
     #: builds the trace on first read (see ``trace``); None when the evaluation ran without a trace
     trace_source: Callable[[], tuple[TraceStep, ...]] | None = field(default=None, repr=False, compare=False)
     disclaimer: str | None = None
+    #: recommendations that applied but are superseded by another that applied (not in ``recommendations``)
+    superseded: tuple[SupersededResult, ...] = ()
 
     def __eq__(self, other: object) -> bool:
         """Equal when every field and the trace are equal (two results with different traces differ)."""
@@ -317,12 +342,12 @@ class Result:
             return NotImplemented
         assert isinstance(other, Result)
         same = all(getattr(self, f) == getattr(other, f) for f in _RESULT_FIELDS)
-        return same and self.trace == other.trace
+        return same and self.superseded == other.superseded and self.trace == other.trace
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled with its trace built (the lazy builder refers to compiled code, which does not pickle)."""
         return (_result, (*(getattr(self, f) for f in _RESULT_FIELDS[:-2]), dict(self.facts), self.disclaimer,
-                          self.trace))
+                          self.trace, self.superseded))
 
     @property
     def trace(self) -> tuple[TraceStep, ...]:
@@ -337,7 +362,7 @@ class Result:
         return [r.id for r in self.recommendations]
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "format": RESULT_FORMAT,
             "guideline": self.guideline.to_json(),
             "as_of": self.as_of.isoformat(),
@@ -351,6 +376,9 @@ class Result:
             "trace": [t.to_json() for t in self.trace],
             "disclaimer": self.disclaimer,
         }
+        if self.superseded:  # absent when nothing was superseded (results of guidelines without precedence)
+            d["superseded"] = [s.to_json() for s in self.superseded]
+        return d
 
 
 #: The fields of ``Result`` compared and pickled (``trace_source`` is replaced by the built trace).
@@ -390,7 +418,7 @@ def _branch_trace(
     return BranchTrace(index, condition, outcome, MappingProxyType(values), label)
 
 
-def _result(
+def _result(  # noqa: PLR0913, PLR0917 (one argument per field, as pickled)
     guideline: GuidelineInfo,
     as_of: datetime,
     status: Any,
@@ -402,6 +430,7 @@ def _result(
     facts: dict[str, Any],
     disclaimer: str | None,
     trace: tuple[TraceStep, ...],
+    superseded: tuple[SupersededResult, ...] = (),
 ) -> Result:
     return Result(
         guideline,
@@ -415,4 +444,5 @@ def _result(
         MappingProxyType(facts),
         _BuiltTrace(trace),
         disclaimer,
+        superseded,
     )

@@ -67,8 +67,28 @@ recommendation = obj(
         "citations": {"type": "array", "items": citation, "minItems": 1},
         "actions": {"type": "array", "items": action},
         "via": SL,
+        "urgency": {
+            "enum": ["immediate", "urgent", "routine"],
+            "description": "The urgency the guideline declares (absent: not declared, routine). "
+            "Recommendations are listed by urgency, then in the order of the walk.",
+        },
     },
+    ["id", "title", "text", "strength", "category", "citations", "actions", "via"],
     description="A recommendation that applies.",
+)
+superseded = obj(
+    {
+        "id": S,
+        "title": NS,
+        "superseded_by": {
+            "type": "array",
+            "minItems": 1,
+            "items": obj(
+                {"id": S, "reason": NS}, description="A recommendation that applied and supersedes it."
+            ),
+        },
+    },
+    description="A recommendation that applied but is not shown: another one that applied supersedes it.",
 )
 caution = obj(
     {"recommendation": S, "text": S, "citations": {"type": "array", "items": citation}, "note": S},
@@ -140,7 +160,16 @@ schema = {
             "facts": {"type": "object", "description": "The facts as checked and converted."},
             "trace": {"type": "array", "items": step},
             "disclaimer": NS,
+            "superseded": {
+                "type": "array",
+                "items": superseded,
+                "description": "Recommendations hidden by precedence (`supersedes`); absent when none.",
+            },
         },
+        [
+            "format", "guideline", "as_of", "status", "recommendations", "cautions", "cannot_decide",
+            "needed_facts", "unrecognized_facts", "facts", "trace", "disclaimer",
+        ],
         description="What the guideline recommends for these facts, and why.",
     ),
 }

@@ -427,6 +427,25 @@ ACTION = {
     ],
 }
 
+SUPERSEDES_ONE = {
+    "description": "A recommendation this one supersedes: its id, or {id, reason}.",
+    "type": ["string", "object"],
+    "pattern": ID,
+    "additionalProperties": False,
+    "properties": {
+        "id": desc(TARGET_ONE, "The id of the recommendation superseded."),
+        "reason": desc(TEXT, "Why this one takes precedence; shown with the result."),
+    },
+    "required": ["id"],
+}
+SUPERSEDES = {
+    "type": "array",
+    "items": SUPERSEDES_ONE,
+    "minItems": 1,
+    "description": "Recommendations this one supersedes: when both apply, the superseded one is not shown "
+    "among the recommendations; the result lists it under `superseded` (see docs/language.md).",
+}
+
 recommendation = obj(
     {
         "id": {
@@ -460,6 +479,13 @@ recommendation = obj(
             "description": "Keys of `references` that support this.",
         },
         "actions": {"type": "array", "items": ACTION, "description": "Structured actions."},
+        "supersedes": SUPERSEDES,
+        "urgency": {
+            "type": "string",
+            "enum": ["immediate", "urgent", "routine"],
+            "description": "How soon this must be done (default routine). Results list immediate "
+            "recommendations first, then urgent, then routine; within a level, in the order of the walk.",
+        },
     },
     ["id", "text", "cite"],
     "What the guideline recommends; a leaf of the tree.",

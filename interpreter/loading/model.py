@@ -23,6 +23,7 @@ from ..values.types import ValueType
 from .source import SourceMap
 
 __all__ = [
+    "URGENCY_LEVELS",
     "Action",
     "Branch",
     "Coding",
@@ -34,6 +35,8 @@ __all__ = [
     "Person",
     "Recommendation",
     "Reference",
+    "Supersedes",
+    "Urgency",
     "build_model",
     "content_hash",
 ]
@@ -176,6 +179,21 @@ class Action:
     note: str | None = None
 
 
+#: How soon a recommendation must be acted on; results list them in this order (then in the walk's order).
+Urgency = Literal["immediate", "urgent", "routine"]
+URGENCY_LEVELS: tuple[Urgency, ...] = ("immediate", "urgent", "routine")
+
+
+@dataclass(frozen=True, slots=True)
+class Supersedes:
+    """One entry of a recommendation's ``supersedes``: the id superseded and the author's reason."""
+
+    id: str
+    location: Location
+    path: Path
+    reason: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Recommendation:
     id: str
@@ -187,6 +205,10 @@ class Recommendation:
     title: str | None = None
     strength: str | None = None
     category: str | None = None
+    #: the recommendations this one supersedes when both apply
+    supersedes: tuple[Supersedes, ...] = ()
+    #: as written; None when not given (routine)
+    urgency: Urgency | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,6 +397,16 @@ class _Builder:
             title=d.get("title"),
             strength=d.get("strength"),
             category=d.get("category"),
+            supersedes=tuple(
+                Supersedes(
+                    s if isinstance(s, str) else s["id"],
+                    self.loc((*path, "supersedes", j)),
+                    (*path, "supersedes", j),
+                    None if isinstance(s, str) else s.get("reason"),
+                )
+                for j, s in enumerate(d.get("supersedes", ()))
+            ),
+            urgency=d.get("urgency"),
         )
 
 

@@ -46,8 +46,7 @@ def result_text(result: Result, options: FormatOptions = PLAIN) -> str:
             "RESULT: INCOMPLETE - some decisions could not be made; see MISSING below. "
             "Do not read the list as complete."
         )
-    out.append("")
-    out.append("RECOMMENDATIONS")
+    out.extend(("", "RECOMMENDATIONS"))
     if not result.recommendations:
         out.append("  (none)")
     for i, r in enumerate(result.recommendations, 1):
@@ -83,6 +82,7 @@ def result_text(result: Result, options: FormatOptions = PLAIN) -> str:
                 out.append(f"          note: {_b(f['note'], ' ' * 16)}")
         cites = ", ".join(f"[{_s(c.key)}]" for c in r.citations)
         out.append(f"      sources: {cites}")
+    out.extend(_superseded_lines(result))
     if result.cautions:
         out.append("")
         out.append("CAUTIONS")
@@ -126,6 +126,19 @@ def result_text(result: Result, options: FormatOptions = PLAIN) -> str:
         out.append("")
         out.append(_b(result.disclaimer, "  "))
     return "\n".join(out) + "\n"
+
+
+def _superseded_lines(result: Result) -> list[str]:
+    """The SUPERSEDED section: each recommendation hidden by precedence, by whom and why."""
+    if not result.superseded:
+        return []
+    out = ["", "SUPERSEDED (applied, but not shown: a recommendation above takes precedence)"]
+    for sup in result.superseded:
+        head = f"{_s(sup.title)} " if sup.title else ""
+        for by, reason in sup.by:
+            why = f": {_b(reason, '      ')}" if reason else ""
+            out.append(f"  - {head}[{_s(sup.id)}] superseded by [{_s(by)}]{why}")
+    return out
 
 
 def _fact_text(shown: object) -> str:
