@@ -243,7 +243,7 @@ def test_the_path_bound_keeps_the_analysis_conservative(tmp_path: pathlib.Path,
 
 
 def test_leukopenia_1_0_0_loads_and_reports_its_conflicts_as_warnings() -> None:
-    path = REPO / "guidelines" / "leukopenia" / "leukopenia.guideline.yaml"
+    path = REPO / "guidelines" / "leukopenia" / "leukopenia-1.0.0.guideline.yaml"
     g = load_guideline_file(path)  # warnings do not stop loading
     found = conflicts.find_conflicts(g.model)
     pairs = {(c.first.id, c.second.id) for c in found}
