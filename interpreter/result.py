@@ -16,6 +16,7 @@ from typing import Any, Literal
 __all__ = [
     "ACTION_TEXT_FIELDS",
     "ActionResult",
+    "AssumedValue",
     "BranchTrace",
     "CannotDecide",
     "CautionResult",
@@ -243,6 +244,25 @@ class NeededFact:
 
 
 @dataclass(frozen=True, slots=True)
+class AssumedValue:
+    """A value assumed for an absent fact: the input's ``default:`` (docs/language.md, "Defaults")."""
+
+    fact: str
+    #: as in ``facts``: a decimal string, true/false, a word, or a list of words
+    value: Any
+    unit: str | None
+    #: why it was assumed: "not given" or "given as null"
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"fact": self.fact, "value": self.value}
+        if self.unit is not None:
+            out["unit"] = self.unit
+        out["reason"] = self.reason
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class UnrecognizedFact:
     name: str
     suggestion: str | None = None
@@ -310,6 +330,8 @@ class Result:
     #: builds the trace on first read (see ``trace``); None when the evaluation ran without a trace
     trace_source: Callable[[], tuple[TraceStep, ...]] | None = field(default=None, repr=False, compare=False)
     disclaimer: str | None = None
+    #: the values assumed for absent facts (inputs' defaults), by fact name
+    assumed: tuple[AssumedValue, ...] = ()
 
     def __eq__(self, other: object) -> bool:
         """Equal when every field and the trace are equal (two results with different traces differ)."""
@@ -321,8 +343,8 @@ class Result:
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled with its trace built (the lazy builder refers to compiled code, which does not pickle)."""
-        return (_result, (*(getattr(self, f) for f in _RESULT_FIELDS[:-2]), dict(self.facts), self.disclaimer,
-                          self.trace))
+        return (_result, (*(getattr(self, f) for f in _RESULT_FIELDS[:-3]), dict(self.facts), self.disclaimer,
+                          (self.trace, self.assumed)))
 
     @property
     def trace(self) -> tuple[TraceStep, ...]:
@@ -350,6 +372,7 @@ class Result:
             "facts": dict(self.facts),
             "trace": [t.to_json() for t in self.trace],
             "disclaimer": self.disclaimer,
+            **({"assumed": [a.to_json() for a in self.assumed]} if self.assumed else {}),
         }
 
 
@@ -365,6 +388,7 @@ _RESULT_FIELDS = (
     "unrecognized_facts",
     "facts",
     "disclaimer",
+    "assumed",
 )
 
 
@@ -401,8 +425,9 @@ def _result(
     unrecognized_facts: tuple[UnrecognizedFact, ...],
     facts: dict[str, Any],
     disclaimer: str | None,
-    trace: tuple[TraceStep, ...],
+    trace_and_assumed: tuple[tuple[TraceStep, ...], tuple[AssumedValue, ...]],
 ) -> Result:
+    trace, assumed = trace_and_assumed
     return Result(
         guideline,
         as_of,
@@ -415,4 +440,5 @@ def _result(
         MappingProxyType(facts),
         _BuiltTrace(trace),
         disclaimer,
+        assumed,
     )

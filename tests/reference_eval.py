@@ -327,11 +327,14 @@ def _comparison(op: str) -> Callable[[object, object], object]:
 
 def _membership(negate: bool) -> Callable[[object, object], object]:
     def member(a: object, items: object) -> object:
-        if a is UNKNOWN:
+        if a is UNKNOWN or items is UNKNOWN:
             return UNKNOWN
+        if isinstance(items, set | frozenset):  # a set-of-codes input: the words it holds
+            items = sorted(items)
         if not isinstance(a, str) or not isinstance(items, list | tuple):
             raise OracleBug(f"{a!r} in {items!r}")
-        return (a not in items) if negate else (a in items)
+        found = any(a == item for item in items)
+        return (not found) if negate else found
 
     return member
 
@@ -542,6 +545,17 @@ def _count_within(now: datetime, s: object, window: object) -> object:
     return Decimal(sum(1 for t, _ in series.points if 0 <= _seconds_between(t, now) <= width))
 
 
+def _words_in(pick: Callable[[Any], bool]) -> Callable[..., object]:
+    """any_of / all_of: the set (a set-of-codes input) against the quoted words after it."""
+
+    def fn(held: object, *words: object) -> object:
+        if not isinstance(held, set | frozenset) or not all(isinstance(w, str) for w in words):
+            raise OracleBug(f"{held!r} with {words!r}")
+        return pick([w in held for w in words])
+
+    return fn
+
+
 FUNCTIONS: Final[dict[str, _Fn]] = {
     "min": _Fn(_min_max(min)),
     "max": _Fn(_min_max(max)),
@@ -559,6 +573,8 @@ FUNCTIONS: Final[dict[str, _Fn]] = {
     "consecutive_days_above": _Fn(_consecutive(True)),
     "at_or_above_on_days": _Fn(_on_days(False)),
     "above_on_days": _Fn(_on_days(True)),
+    "any_of": _Fn(_words_in(any)),
+    "all_of": _Fn(_words_in(all)),
 }
 
 

@@ -31,6 +31,7 @@ NOT_CODES = {
     "site-packages": "a folder name (bundled-file lookup)",
     "guideline-interpreter": "the distribution's name",
     "test-reports": "a kind of output format (output/registry.py)",
+    "code-set": "an input type (several codes at once)",
 }
 
 #: Code prefixes and the stage each belongs to (codes without one of these prefixes are not checked here).

@@ -135,6 +135,8 @@ def _value(inp: Input, raw: Any) -> object:
         return datetime.fromisoformat(raw)
     if inp.type == "series":
         return tuple((datetime.fromisoformat(at), Decimal(str(v))) for at, v in raw)
+    if inp.type == "code-set":
+        return frozenset(raw)
     return raw
 
 

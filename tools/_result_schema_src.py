@@ -99,6 +99,25 @@ branch = obj(
     },
     description="One condition evaluated, with the values it read.",
 )
+assumed = obj(
+    {
+        "fact": {"type": "string", "description": "The input's name."},
+        "value": {
+            "description": "The value assumed, as `facts` shows values: a decimal string in the input's "
+            "unit, true/false, a word, or a list of words.",
+            "anyOf": [
+                {"type": "string"},
+                {"type": "boolean"},
+                {"type": "array", "items": {"type": "string"}},
+            ],
+        },
+        "unit": {"type": "string", "description": "The input's unit (quantities only)."},
+        "reason": {"enum": ["not given", "given as null"], "description": "Why the default was used."},
+    },
+    required=["fact", "value", "reason"],
+    description="A value assumed for an absent fact: the input's `default:` in the guideline. A stale, "
+    "undated or refused value is never replaced by a default.",
+)
 step = obj(
     {
         "node": S,
@@ -140,7 +159,17 @@ schema = {
             "facts": {"type": "object", "description": "The facts as checked and converted."},
             "trace": {"type": "array", "items": step},
             "disclaimer": NS,
+            "assumed": {
+                "type": "array",
+                "items": assumed,
+                "description": "Present when a default was used: every value assumed for an absent fact. "
+                "The result can still be complete.",
+            },
         },
+        required=[
+            "format", "guideline", "as_of", "status", "recommendations", "cautions", "cannot_decide",
+            "needed_facts", "unrecognized_facts", "facts", "trace", "disclaimer",
+        ],
         description="What the guideline recommends for these facts, and why.",
     ),
 }

@@ -74,7 +74,7 @@ class Coding:
 @dataclass(frozen=True, slots=True)
 class Input:
     name: str
-    type: Literal["number", "quantity", "boolean", "code", "datetime", "series"]
+    type: Literal["number", "quantity", "boolean", "code", "datetime", "series", "code-set"]
     description: str
     location: Location
     path: Path
@@ -90,6 +90,10 @@ class Input:
     codes: tuple[Coding, ...] = ()
     #: for datetime inputs: "past" (not after the as-of time), "future" (not before it), or None
     time: Literal["past", "future"] | None = None
+    #: ``default:`` as written (the host's form); None when not given (see ``has_default``)
+    default: Any = None
+    #: whether ``default:`` was written at all
+    has_default: bool = False
 
     @property
     def value_type(self) -> ValueType:
@@ -305,6 +309,8 @@ class _Builder:
             max_age_text=max_age,
             codes=tuple(Coding(c["system"], c["code"], c.get("display")) for c in d.get("codes", ())),
             time=d.get("time"),
+            default=d.get("default"),
+            has_default="default" in d,
         )
 
     def derived(self, name: str, d: Mapping[str, Any]) -> Derived:

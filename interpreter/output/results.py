@@ -100,9 +100,9 @@ def result_text(result: Result, options: FormatOptions = PLAIN) -> str:
         for cd in result.cannot_decide:
             needs = _s(", ".join(cd.needs))
             out.append(f"  ? {_s(cd.node)}: cannot decide `{_s(cd.condition)}` without {needs}")
+    out.extend(_assumed_lines(result))
     if result.unrecognized_facts:
-        out.append("")
-        out.append("UNRECOGNIZED FACTS (ignored)")
+        out.extend(("", "UNRECOGNIZED FACTS (ignored)"))
         for u in result.unrecognized_facts:
             hint = f" - did you mean '{_s(u.suggestion)}'?" if u.suggestion else ""
             out.append(f"  ~ {_s(u.name)}{hint}")
@@ -126,6 +126,23 @@ def result_text(result: Result, options: FormatOptions = PLAIN) -> str:
         out.append("")
         out.append(_b(result.disclaimer, "  "))
     return "\n".join(out) + "\n"
+
+
+def _assumed_lines(result: Result) -> list[str]:
+    """The ``ASSUMED`` section: every default used for an absent fact (none: no section)."""
+    if not result.assumed:
+        return []
+    out = ["", "ASSUMED - defaults of the guideline for facts not sent"]
+    for av in result.assumed:
+        if isinstance(av.value, list):
+            value = ", ".join(av.value) or "(none)"
+        elif isinstance(av.value, bool):
+            value = "true" if av.value else "false"
+        else:
+            value = str(av.value)
+        unit = f" {av.unit}" if av.unit else ""
+        out.append(f"  = {_s(av.fact)}: {_s(value)}{_s(unit)} ({_s(av.reason)})")
+    return out
 
 
 def _fact_text(shown: object) -> str:

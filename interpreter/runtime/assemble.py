@@ -10,6 +10,7 @@ from typing import Any
 from ..compiler.guideline import CompiledGuideline
 from ..facts.checker import CheckedFacts
 from ..result import (
+    AssumedValue,
     CautionResult,
     NeededFact,
     RecommendationResult,
@@ -69,6 +70,7 @@ def assemble(
         facts=checked.shown,
         trace_source=trace_source,
         disclaimer=g.model.disclaimer,
+        assumed=tuple(AssumedValue(*a) for a in checked.assumed),
     )
 
 
