@@ -106,12 +106,13 @@ input_schema = obj(
     {
         "type": {
             "type": "string",
-            "enum": ["number", "quantity", "boolean", "code", "datetime", "series", "code-set"],
+            "enum": ["number", "quantity", "boolean", "code", "datetime", "series", "code-set", "date"],
             "description": "number: a plain number; quantity: a number with a UCUM unit; "
             "boolean: true/false; code: one of a closed list of values; "
             "code-set: several values of a closed list at once (a list; [] is a known empty set), "
             "tested with 'word' in name; "
             "datetime: an ISO 8601 time with a time zone; "
+            "date: a calendar date YYYY-MM-DD without a time of day (the whole day); "
             "series: timestamped quantities (e.g. daily ANC results).",
         },
         "description": desc(
@@ -149,7 +150,8 @@ input_schema = obj(
         "time": {
             "type": "string",
             "enum": ["past", "future"],
-            "description": "For datetime: past - the time may not be after the as-of time (when the last "
+            "description": "For datetime and date (by calendar day): past - the time may not be after the "
+            "as-of time (when the last "
             "dose was given); future - it may not be before it (when the next dose is due). Otherwise the "
             "fact is refused as implausible.",
         },
@@ -195,11 +197,11 @@ input_schema = obj(
         },
         {"if": {"properties": {"type": {"const": "number"}}}, "then": {"required": ["plausible"]}},
         {
-            "if": {"properties": {"type": {"not": {"const": "datetime"}}}},
+            "if": {"properties": {"type": {"not": {"enum": ["datetime", "date"]}}}},
             "then": {"not": {"required": ["time"]}},
         },
         {
-            "if": {"properties": {"type": {"enum": ["boolean", "code", "datetime", "code-set"]}}},
+            "if": {"properties": {"type": {"enum": ["boolean", "code", "datetime", "code-set", "date"]}}},
             "then": {"not": {"required": ["plausible"]}},
         },
         {

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final, Literal
@@ -148,6 +148,8 @@ class _ShownFacts(Mapping[str, Any]):
                 shown: object = decimal_text(value)
             elif isinstance(value, datetime):
                 shown = iso_text(value)
+            elif isinstance(value, date):
+                shown = value.isoformat()
             elif isinstance(value, frozenset):
                 shown = sorted(value)
             else:

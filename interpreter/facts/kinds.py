@@ -24,8 +24,9 @@ when they differ. A datetime input declared ``time: past`` refuses a value after
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
@@ -444,6 +445,53 @@ def _make_datetime(inp: Input) -> KindCheck:
     return check
 
 
+_DATE_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _make_date(inp: Input) -> KindCheck:
+    """A date without a time of day, ``"2026-11-24"``: the whole day. ``time: past`` refuses a day after the
+    as-of date, ``time: future`` a day before it (the as-of date is both). With ``max_age`` and no ``at``, the
+    date itself is the time of the fact, from the first instant of the day (at the as-of time's offset): the
+    fact is stale as soon as any part of the day is older than ``max_age``."""
+    when = inp.time
+    dated = inp.max_age is not None
+
+    def check(raw: object, ctx: CheckContext) -> tuple[object, datetime | None, Any]:
+        value, _, at, _ = _split_fact(raw, False)
+        if not isinstance(value, str) or not _DATE_RE.fullmatch(value):
+            raise BadFact(
+                Code.FACT_BAD_TIME,
+                f"{echo_given(value)} is not a date YYYY-MM-DD (a date input has no time of day)",
+                hint='send the date alone, e.g. "2026-11-24"',
+            )
+        try:
+            d = date.fromisoformat(value)
+        except ValueError:
+            raise BadFact(
+                Code.FACT_BAD_TIME, f"{echo_given(value)} is not a real calendar date", hint="check the date"
+            ) from None
+        today = ctx.as_of.date()
+        if when == "past" and d > today:
+            raise BadFact(
+                Code.FACT_IMPLAUSIBLE,
+                f"{d.isoformat()} is after the as-of date {today.isoformat()}; it must be a past date",
+                hint="check the date",
+            )
+        if when == "future" and d < today:
+            raise BadFact(
+                Code.FACT_IMPLAUSIBLE,
+                f"{d.isoformat()} is before the as-of date {today.isoformat()}; it must be a future date",
+                hint="check the date",
+            )
+        t = _measured_at(at, ctx.cal)
+        if t is None and dated:
+            # the first instant of the day, with the as-of time's own tzinfo (no overflow in year 1 or 9999)
+            t = min(datetime(d.year, d.month, d.day, tzinfo=ctx.as_of.tzinfo), ctx.as_of)
+        return d, t, None
+
+    return check
+
+
 def _make_boolean(inp: Input) -> KindCheck:
     return _check_boolean
 
@@ -464,6 +512,7 @@ _KindTable = TypedDict(
         "code": KindCheckFactory,
         "datetime": KindCheckFactory,
         "code-set": KindCheckFactory,
+        "date": KindCheckFactory,
     },
 )
 
@@ -476,6 +525,7 @@ _TABLE: Final[_KindTable] = {
     "code": _make_code,
     "datetime": _make_datetime,
     "code-set": _make_code_set,
+    "date": _make_date,
 }
 
 #: kind -> checker factory, for every kind of ``Input.type``

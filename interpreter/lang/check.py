@@ -333,6 +333,8 @@ class ExpressionChecker(QuantityChecker):
                 hint = (
                     "use hours_since(t) or days_since(t)"
                     if side.type.kind == "datetime"
+                    else "use days_since(d), months_since(d) or within_months(d, n)"
+                    if side.type.kind == "date"
                     else "use latest(series)"
                     if side.type.kind == "series"
                     else None
@@ -430,7 +432,7 @@ class ExpressionChecker(QuantityChecker):
             orig_l, orig_r = left, right
             left, right, _unit = self.unify(left, right, node, desc, arithmetic=False)
             self.record_threshold(op, orig_l, orig_r, left, right, node)
-        elif (lk == "boolean" and rk == "boolean") or (lk == "datetime" and rk == "datetime"):
+        elif (lk == "boolean" and rk == "boolean") or (lk == rk and lk in ("datetime", "date")):
             if lk == "boolean" and op not in ("==", "!="):
                 return self.error(Code.EXPR_TYPE, f"{desc} cannot order true/false values", node)
         elif lk == "code-set" or rk == "code-set":
@@ -477,6 +479,9 @@ class ExpressionChecker(QuantityChecker):
             if lk == "string" and rk == "string":
                 msg = f"{desc}: comparing two strings is not allowed"
                 hint = "strings are only used as code values, units and durations"
+            elif {lk, rk} == {"date", "datetime"}:
+                msg = f"{desc}: a date (a whole day) cannot be compared with a time"
+                hint = "compare whole days, e.g. days_since(d) >= 1, or declare both as dates"
             elif "series" in (lk, rk):
                 msg = f"{desc}: a series cannot be compared"
                 hint = "use latest(series) or consecutive_days_at_or_above(series, threshold)"

@@ -74,7 +74,7 @@ class Coding:
 @dataclass(frozen=True, slots=True)
 class Input:
     name: str
-    type: Literal["number", "quantity", "boolean", "code", "datetime", "series", "code-set"]
+    type: Literal["number", "quantity", "boolean", "code", "datetime", "series", "code-set", "date"]
     description: str
     location: Location
     path: Path
@@ -88,7 +88,8 @@ class Input:
     max_age: timedelta | None = None
     max_age_text: str | None = None
     codes: tuple[Coding, ...] = ()
-    #: for datetime inputs: "past" (not after the as-of time), "future" (not before it), or None
+    #: for datetime inputs: "past" (not after the as-of time), "future" (not before it), or None; for date
+    #: inputs the same by calendar day (the as-of date itself is both)
     time: Literal["past", "future"] | None = None
     #: ``default:`` as written (the host's form); None when not given (see ``has_default``)
     default: Any = None

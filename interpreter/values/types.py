@@ -11,6 +11,7 @@ boolean    ``bool``
 code       ``str``, one of ``values``
 code-set   ``frozenset[str]``, each one of ``values`` (possibly empty: a known empty set)
 datetime   timezone-aware ``datetime.datetime``
+date       ``datetime.date`` (a whole calendar day, no time of day)
 series     ``Series``: a tuple of ``(datetime, Decimal)`` sorted by time, values in ``unit``
 string     ``str`` (only string literals inside expressions)
 =========  ==========================================================
@@ -27,7 +28,9 @@ from typing import Literal
 
 __all__ = ["BOOLEAN", "NUMBER", "STRING", "Kind", "Series", "ValueType"]
 
-Kind = Literal["number", "quantity", "boolean", "code", "datetime", "series", "string", "code-set"]
+Kind = Literal[
+    "number", "quantity", "boolean", "code", "datetime", "series", "string", "code-set", "date"
+]
 
 #: A time series of quantities, oldest first, values in the input's canonical unit.
 Series = tuple[tuple[datetime, Decimal], ...]
