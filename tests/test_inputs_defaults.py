@@ -201,3 +201,17 @@ def test_a_default_on_a_datetime_input_is_refused(tmp_path: Path) -> None:
         _load(tmp_path, text)
     assert [d.code for d in exc.value.diagnostics] == ["input-default-invalid"]
     assert "datetime input cannot have a default" in exc.value.diagnostics[0].message
+
+
+def test_the_rendering_shows_every_default_for_sign_off(tmp_path: Path) -> None:
+    from interpreter.loading.model import build_model
+    from interpreter.loading.source import load_yaml
+    from interpreter.output.render import guideline_markdown
+
+    data, sm, _ = load_yaml(GUIDELINE.encode(), "g.guideline.yaml")
+    model, _ = build_model(data, sm)
+    assert model is not None
+    text = guideline_markdown(model)
+    assert "**Assumed when not sent: 2.0 10*9/L.**" in text
+    assert "**Assumed when not sent: false.**" in text and "**Assumed when not sent: (none).**" in text
+    assert text.count("Assumed when not sent") == 3
