@@ -98,6 +98,8 @@ class Code(StrEnum):
     INPUT_UNIT_UNKNOWN = "input-unit-unknown"
     INPUT_UNIT_INCOMPATIBLE = "input-unit-incompatible"
     INPUT_PLAUSIBLE_RANGE = "input-plausible-range"
+    INPUT_DEFAULT_REQUIRED = "input-default-required"
+    INPUT_DEFAULT_INVALID = "input-default-invalid"
     DERIVED_CYCLE = "derived-cycle"
     # scores
     SCORE_UNKNOWN_INPUT = "score-unknown-input"
@@ -250,6 +252,10 @@ CODES: Final[Mapping[Code, CodeInfo]] = MappingProxyType({
     Code.INPUT_UNIT_UNKNOWN: _error(Stage.INPUTS, "an input's unit is not a UCUM code"),
     Code.INPUT_UNIT_INCOMPATIBLE: _error(Stage.INPUTS, "an accepted unit measures something else"),
     Code.INPUT_PLAUSIBLE_RANGE: _error(Stage.INPUTS, "an input's plausible `min` is above its `max`"),
+    Code.INPUT_DEFAULT_REQUIRED: _error(Stage.INPUTS, "a required input has a `default:`"),
+    Code.INPUT_DEFAULT_INVALID: _error(
+        Stage.INPUTS, "an input's `default:` is not a value the input accepts (type, range, list)"
+    ),
     Code.DERIVED_CYCLE: _error(Stage.INPUTS, "derived values depend on each other in a circle"),
     # -- scores
     Code.SCORE_UNKNOWN_INPUT: _error(Stage.INPUTS, "a score item names no declared input"),

@@ -16,6 +16,7 @@ from typing import Any, Literal
 __all__ = [
     "ACTION_TEXT_FIELDS",
     "ActionResult",
+    "AssumedValue",
     "BranchTrace",
     "CannotDecide",
     "CautionResult",
@@ -268,6 +269,25 @@ class NeededFact:
 
 
 @dataclass(frozen=True, slots=True)
+class AssumedValue:
+    """A value assumed for an absent fact: the input's ``default:`` (docs/language.md, "Defaults")."""
+
+    fact: str
+    #: as in ``facts``: a decimal string, true/false, a word, or a list of words
+    value: Any
+    unit: str | None
+    #: why it was assumed: "not given" or "given as null"
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"fact": self.fact, "value": self.value}
+        if self.unit is not None:
+            out["unit"] = self.unit
+        out["reason"] = self.reason
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class UnrecognizedFact:
     name: str
     suggestion: str | None = None
@@ -403,6 +423,8 @@ class Result:
     scores: tuple[ScoreResult, ...] = ()
     #: recommendations that applied but are superseded by another that applied (not in ``recommendations``)
     superseded: tuple[SupersededResult, ...] = ()
+    #: the values assumed for absent facts (inputs' defaults), by fact name
+    assumed: tuple[AssumedValue, ...] = ()
 
     def __eq__(self, other: object) -> bool:
         """Equal when every field and the trace are equal (two results with different traces differ)."""
@@ -414,8 +436,9 @@ class Result:
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled with its trace built (the lazy builder refers to compiled code, which does not pickle)."""
-        return (_result, (*(getattr(self, f) for f in _RESULT_FIELDS[:-4]), dict(self.facts),
-                          self.disclaimer, self.trace, self.scores, self.superseded))
+        state = {f: getattr(self, f) for f in _RESULT_FIELDS}
+        state["facts"] = dict(self.facts)
+        return (_result, (state, self.trace))
 
     @property
     def trace(self) -> tuple[TraceStep, ...]:
@@ -446,6 +469,8 @@ class Result:
         } | ({"scores": [sc.to_json() for sc in self.scores]} if self.scores else {})
         if self.superseded:  # absent when nothing was superseded (results of guidelines without precedence)
             d["superseded"] = [s.to_json() for s in self.superseded]
+        if self.assumed:  # absent when no default was used
+            d["assumed"] = [a.to_json() for a in self.assumed]
         return d
 
 
@@ -463,6 +488,7 @@ _RESULT_FIELDS = (
     "disclaimer",
     "scores",
     "superseded",
+    "assumed",
 )
 
 
@@ -489,33 +515,8 @@ def _branch_trace(
     return BranchTrace(index, condition, outcome, MappingProxyType(values), label, decided_over)
 
 
-def _result(  # noqa: PLR0913, PLR0917  (the pickled fields, in order)
-    guideline: GuidelineInfo,
-    as_of: datetime,
-    status: Any,
-    recommendations: tuple[RecommendationResult, ...],
-    cautions: tuple[CautionResult, ...],
-    cannot_decide: tuple[CannotDecide, ...],
-    needed_facts: tuple[NeededFact, ...],
-    unrecognized_facts: tuple[UnrecognizedFact, ...],
-    facts: dict[str, Any],
-    disclaimer: str | None,
-    trace: tuple[TraceStep, ...],
-    scores: tuple[ScoreResult, ...] = (),
-    superseded: tuple[SupersededResult, ...] = (),
-) -> Result:
-    return Result(
-        guideline,
-        as_of,
-        status,
-        recommendations,
-        cautions,
-        cannot_decide,
-        needed_facts,
-        unrecognized_facts,
-        MappingProxyType(facts),
-        _BuiltTrace(trace),
-        disclaimer,
-        scores,
-        superseded,
-    )
+def _result(state: dict[str, Any], trace: tuple[TraceStep, ...]) -> Result:
+    """Unpickle a ``Result``: its fields by name (``facts`` as a plain dict) and its built trace."""
+    fields = dict(state)
+    fields["facts"] = MappingProxyType(fields["facts"])
+    return Result(**fields, trace_source=_BuiltTrace(trace))

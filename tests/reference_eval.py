@@ -318,6 +318,8 @@ def _comparison(op: str) -> Callable[[object, object], object]:
             return test(_exact(a, unit), _exact(b, unit))
         if isinstance(a, datetime) and isinstance(b, datetime):
             return test(a.astimezone(UTC), b.astimezone(UTC))
+        if type(a) is date and type(b) is date:  # two whole days
+            return test(a.toordinal(), b.toordinal())
         if isinstance(a, str) and isinstance(b, str) and op in ("==", "!="):
             return test(a, b)
         raise OracleBug(f"{a!r} {op} {b!r}")
@@ -327,11 +329,14 @@ def _comparison(op: str) -> Callable[[object, object], object]:
 
 def _membership(negate: bool) -> Callable[[object, object], object]:
     def member(a: object, items: object) -> object:
-        if a is UNKNOWN:
+        if a is UNKNOWN or items is UNKNOWN:
             return UNKNOWN
+        if isinstance(items, set | frozenset):  # a set-of-codes input: the words it holds
+            items = sorted(items)
         if not isinstance(a, str) or not isinstance(items, list | tuple):
             raise OracleBug(f"{a!r} in {items!r}")
-        return (a not in items) if negate else (a in items)
+        found = any(a == item for item in items)
+        return (not found) if negate else found
 
     return member
 
@@ -453,6 +458,41 @@ def _datetime(t: object) -> datetime:
     return t
 
 
+def _days_since(now: datetime, t: object) -> object:
+    """Elapsed days in d: by instant for a time, whole calendar days for a date (the as-of date minus it)."""
+    if type(t) is date:
+        return Quantity(Decimal(now.date().toordinal() - t.toordinal()), "d")
+    return Quantity(_per(_seconds_between(_datetime(t), now), 86_400), "d")
+
+
+def _day(now: datetime, t: object) -> date:
+    """The calendar date of a date or a time, in the calendar of the as-of time."""
+    if isinstance(t, datetime):
+        return t.astimezone(now.tzinfo).date()
+    if type(t) is date:
+        return t
+    raise OracleBug(f"not a date or time: {t!r}")
+
+
+def _month_length(year: int, month: int) -> int:
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return (following - date(year, month, 1)).days
+
+
+def _whole_months(start: date, end: date) -> int:
+    """Whole calendar months from start to end, written from the rule in docs/language.md: start + m months
+    lands in end's month on day min(start.day, that month's length); it counts when that day is <= end.day."""
+    m = (end.year - start.year) * 12 + (end.month - start.month)
+    if end.day < min(start.day, _month_length(end.year, end.month)):
+        m -= 1
+    return m
+
+
+def _within(now: datetime, t: object, months: int) -> bool:
+    start, today = _day(now, t), now.date()
+    return start <= today and _whole_months(start, today) < months
+
+
 def _series(s: object) -> Series:
     if not isinstance(s, Series):
         raise OracleBug(f"not a series: {s!r}")
@@ -542,6 +582,17 @@ def _count_within(now: datetime, s: object, window: object) -> object:
     return Decimal(sum(1 for t, _ in series.points if 0 <= _seconds_between(t, now) <= width))
 
 
+def _words_in(pick: Callable[[Any], bool]) -> Callable[..., object]:
+    """any_of / all_of: the set (a set-of-codes input) against the quoted words after it."""
+
+    def fn(held: object, *words: object) -> object:
+        if not isinstance(held, set | frozenset) or not all(isinstance(w, str) for w in words):
+            raise OracleBug(f"{held!r} with {words!r}")
+        return pick([w in held for w in words])
+
+    return fn
+
+
 FUNCTIONS: Final[dict[str, _Fn]] = {
     "min": _Fn(_min_max(min)),
     "max": _Fn(_min_max(max)),
@@ -550,15 +601,25 @@ FUNCTIONS: Final[dict[str, _Fn]] = {
     "sqrt": _Fn(_sqrt),
     "q": _Fn(lambda v, u: Quantity(_numeric(v), u, literal=True)),  # type: ignore[arg-type]
     "bsa": _Fn(_bsa),
-    "hours_since": _Fn(lambda now, t: _per(_seconds_between(_datetime(t), now), 3600), needs_now=True),
-    "days_since": _Fn(lambda now, t: _per(_seconds_between(_datetime(t), now), 86_400), needs_now=True),
-    "hours_until": _Fn(lambda now, t: _per(_seconds_between(now, _datetime(t)), 3600), needs_now=True),
+    "hours_since": _Fn(
+        lambda now, t: Quantity(_per(_seconds_between(_datetime(t), now), 3600), "h"), needs_now=True
+    ),
+    "days_since": _Fn(_days_since, needs_now=True),
+    "hours_until": _Fn(
+        lambda now, t: Quantity(_per(_seconds_between(now, _datetime(t)), 3600), "h"), needs_now=True
+    ),
+    "months_since": _Fn(lambda now, t: Decimal(_whole_months(_day(now, t), now.date())), needs_now=True),
+    "years_since": _Fn(lambda now, t: Decimal(_whole_months(_day(now, t), now.date()) // 12), needs_now=True),
+    "within_months": _Fn(lambda now, t, n: _within(now, t, int(n)), needs_now=True),
+    "within_years": _Fn(lambda now, t, n: _within(now, t, 12 * int(n)), needs_now=True),
     "latest": _Fn(_latest),
     "count_within": _Fn(_count_within, needs_now=True),
     "consecutive_days_at_or_above": _Fn(_consecutive(False)),
     "consecutive_days_above": _Fn(_consecutive(True)),
     "at_or_above_on_days": _Fn(_on_days(False)),
     "above_on_days": _Fn(_on_days(True)),
+    "any_of": _Fn(_words_in(any)),
+    "all_of": _Fn(_words_in(all)),
 }
 
 

@@ -32,6 +32,7 @@ NOT_CODES = {
     "guideline-interpreter": "the distribution's name",
     "test-reports": "a kind of output format (output/registry.py)",
     "fhir-facts": "a command name (cli/fhir.py)",
+    "code-set": "an input type (several codes at once)",
 }
 
 #: Code prefixes and the stage each belongs to (codes without one of these prefixes are not checked here).

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,7 @@ def _inputs(spec: Mapping[str, Any]) -> dict[str, Input]:
             plausible_max=_dec(plaus.get("max")),
             values=tuple(d.get("values", ())),
             max_age=max_age or None,
+            time=d.get("time"),
         )
     return out
 
@@ -135,6 +136,10 @@ def _value(inp: Input, raw: Any) -> object:
         return datetime.fromisoformat(raw)
     if inp.type == "series":
         return tuple((datetime.fromisoformat(at), Decimal(str(v))) for at, v in raw)
+    if inp.type == "code-set":
+        return frozenset(raw)
+    if inp.type == "date":
+        return date.fromisoformat(raw)
     return raw
 
 

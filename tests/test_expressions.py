@@ -333,13 +333,17 @@ def compile_in(
     return compiled
 
 
+#: hours_since / hours_until are quantities in h, days_since in d (docs/language.md, "Calendar time")
+HOURS_T = ValueType("quantity", "h")
+
+
 def test_time_functions_are_by_instant_with_one_zoneinfo_across_dst() -> None:
     # both in America/New_York: Python would subtract them by wall clock (71.5 h instead of 72.5 h)
     now = datetime(2026, 11, 1, 3, 0, tzinfo=NY)
     t = datetime(2026, 10, 29, 3, 30, tzinfo=NY)
-    assert compile_in("hours_since(t)", TIME_ENV, NUMBER).evaluate({"t": t}, now) == Decimal("72.5")
-    assert compile_in("hours_until(t)", TIME_ENV, NUMBER).evaluate({"t": t}, now) == Decimal("-72.5")
-    days = compile_in("days_since(t)", TIME_ENV, NUMBER).evaluate({"t": t}, now)
+    assert compile_in("hours_since(t)", TIME_ENV, HOURS_T).evaluate({"t": t}, now) == Decimal("72.5")
+    assert compile_in("hours_until(t)", TIME_ENV, HOURS_T).evaluate({"t": t}, now) == Decimal("-72.5")
+    days = compile_in("days_since(t)", TIME_ENV, ValueType("quantity", "d")).evaluate({"t": t}, now)
     assert days == Decimal("72.5") / 24
     assert compile_in("hours_since(t) > 72", TIME_ENV).evaluate({"t": t}, now) is True
 
@@ -500,7 +504,7 @@ def test_evaluation_errors_echo_briefly() -> None:
 
 
 def test_time_functions_are_exact_whatever_the_thread_decimal_context() -> None:
-    c = compile_in("hours_since(t)", TIME_ENV, NUMBER)
+    c = compile_in("hours_since(t)", TIME_ENV, HOURS_T)
     t = datetime(2026, 11, 24, 8, 59, 59, 123456, tzinfo=UTC)
     with localcontext() as ctx:
         ctx.prec = 2

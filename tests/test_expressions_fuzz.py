@@ -213,8 +213,8 @@ def _num(dim: str) -> st.SearchStrategy[str]:
                 [
                     "age",
                     "ratio",
-                    "hours_since(chemo_end)",
-                    "days_since(chemo_end)",
+                    "hours_since(chemo_end) / q(1, 'h')",
+                    "days_since(chemo_end) / q(1, 'h')",
                     "count_within(anc_series, 'P7D')",
                     "consecutive_days_at_or_above(anc_series, 0.5)",
                     "consecutive_days_above(anc_series, q(500, '/uL'))",

@@ -14,7 +14,7 @@ from interpreter.errors import EvaluationError, FactsError, Location
 from interpreter.facts.checker import CheckedFacts, FactChecker, FactStatus
 from interpreter.facts.json import parse_facts_json
 from interpreter.lang.compile import compile_expression
-from interpreter.values.types import BOOLEAN, NUMBER, ValueType
+from interpreter.values.types import BOOLEAN, ValueType
 from interpreter.values.unknown import UNKNOWN
 
 L = Location("g.yaml", 1, 1)
@@ -320,7 +320,10 @@ def test_hours_since_a_zoneinfo_value_across_a_dst_change() -> None:
     as_of = datetime(2026, 11, 1, 3, 0, tzinfo=NY)
     checked = DST_CHECKER.check({"chemo_end": datetime(2026, 10, 29, 3, 30, tzinfo=NY)}, as_of)
     compiled, diags = compile_expression(
-        "hours_since(chemo_end)", {"chemo_end": ValueType("datetime")}, location=L, expect=NUMBER
+        "hours_since(chemo_end)",
+        {"chemo_end": ValueType("datetime")},
+        location=L,
+        expect=ValueType("quantity", "h"),
     )
     assert compiled is not None, diags
     assert compiled.evaluate(checked.values, as_of) == Decimal("72.5")

@@ -414,7 +414,9 @@ def test_huge_integer_key_is_described_not_printed() -> None:
     assert d.code == "fact-malformed" and d.message == "fact names must be text, not a int"
 
 
-def test_number_result_type_is_unaffected() -> None:
+def test_elapsed_days_are_a_quantity_in_days() -> None:
     compiled, _ = compile_expression("days_since(when)", ENV, location=L, expect=NUMBER)
+    assert compiled is None  # a duration is not a plain number (docs/language.md, "Calendar time")
+    compiled, _ = compile_expression("days_since(when) / q(1, 'd')", ENV, location=L, expect=NUMBER)
     assert compiled is not None and compiled.type == NUMBER
     assert ValueType("datetime") == INPUTS["when"].value_type

@@ -169,7 +169,8 @@ def test_key_not_allowed_for_this_kind_of_input() -> None:
                                                       ("schema-key-not-allowed", "plausible")]
     assert diags[0].location.line == line_of(text, "unit: 10*9/L")
     assert "'unit' is only allowed when type is quantity or series" in diags[0].message
-    assert "'plausible' is not allowed when type is boolean, code or datetime" in diags[1].message
+    want = "'plausible' is not allowed when type is boolean, code, datetime, code-set or date"
+    assert want in diags[1].message
 
 
 @pytest.mark.parametrize(("old", "new", "expected", "hint"), [

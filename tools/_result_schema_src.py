@@ -151,6 +151,25 @@ score = obj(
     },
     description="A score of the guideline: its value or bounds and each item's contribution.",
 )
+assumed = obj(
+    {
+        "fact": {"type": "string", "description": "The input's name."},
+        "value": {
+            "description": "The value assumed, as `facts` shows values: a decimal string in the input's "
+            "unit, true/false, a word, or a list of words.",
+            "anyOf": [
+                {"type": "string"},
+                {"type": "boolean"},
+                {"type": "array", "items": {"type": "string"}},
+            ],
+        },
+        "unit": {"type": "string", "description": "The input's unit (quantities only)."},
+        "reason": {"enum": ["not given", "given as null"], "description": "Why the default was used."},
+    },
+    required=["fact", "value", "reason"],
+    description="A value assumed for an absent fact: the input's `default:` in the guideline. A stale, "
+    "undated or refused value is never replaced by a default.",
+)
 step = obj(
     {
         "node": S,
@@ -213,6 +232,12 @@ schema = {
                 "type": "array",
                 "items": superseded,
                 "description": "Recommendations hidden by precedence (`supersedes`); absent when none.",
+            },
+            "assumed": {
+                "type": "array",
+                "items": assumed,
+                "description": "Present when a default was used: every value assumed for an absent fact. "
+                "The result can still be complete.",
             },
         },
         ["format", "guideline", "as_of", "status", "recommendations", "cautions", "cannot_decide",

@@ -165,10 +165,13 @@ input_schema = obj(
     {
         "type": {
             "type": "string",
-            "enum": ["number", "quantity", "boolean", "code", "datetime", "series"],
+            "enum": ["number", "quantity", "boolean", "code", "datetime", "series", "code-set", "date"],
             "description": "number: a plain number; quantity: a number with a UCUM unit; "
             "boolean: true/false; code: one of a closed list of values; "
+            "code-set: several values of a closed list at once (a list; [] is a known empty set), "
+            "tested with 'word' in name; "
             "datetime: an ISO 8601 time with a time zone; "
+            "date: a calendar date YYYY-MM-DD without a time of day (the whole day); "
             "series: timestamped quantities (e.g. daily ANC results).",
         },
         "description": desc(
@@ -196,7 +199,7 @@ input_schema = obj(
             "items": {"type": "string", "pattern": NAME},
             "minItems": 1,
             "uniqueItems": True,
-            "description": "For code: the closed list of values allowed.",
+            "description": "For code and code-set: the closed list of values allowed.",
         },
         "required": {
             "type": "boolean",
@@ -206,9 +209,23 @@ input_schema = obj(
         "time": {
             "type": "string",
             "enum": ["past", "future"],
-            "description": "For datetime: past - the time may not be after the as-of time (when the last "
+            "description": "For datetime and date (by calendar day): past - the time may not be after the "
+            "as-of time (when the last "
             "dose was given); future - it may not be before it (when the next dose is due). Otherwise the "
             "fact is refused as implausible.",
+        },
+        "default": {
+            "description": "For an optional number, quantity, boolean, code or code-set input: the value "
+            "assumed when the host does not send the fact (absent or null), written as the host would send "
+            "it (a number in `unit`, true/false, a word of `values`, a list of words). Never used for a "
+            "stale, undated or refused value. The result lists it under `assumed`. Checked at load like a "
+            "host's value (plausible range, list); not allowed with `required: true`.",
+            "anyOf": [
+                {"type": "number"},
+                {"type": "boolean"},
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}},
+            ],
         },
         "max_age": desc(
             DURATION,
@@ -240,15 +257,15 @@ input_schema = obj(
         },
         {"if": {"properties": {"type": {"const": "number"}}}, "then": {"required": ["plausible"]}},
         {
-            "if": {"properties": {"type": {"not": {"const": "datetime"}}}},
+            "if": {"properties": {"type": {"not": {"enum": ["datetime", "date"]}}}},
             "then": {"not": {"required": ["time"]}},
         },
         {
-            "if": {"properties": {"type": {"enum": ["boolean", "code", "datetime"]}}},
+            "if": {"properties": {"type": {"enum": ["boolean", "code", "datetime", "code-set", "date"]}}},
             "then": {"not": {"required": ["plausible"]}},
         },
         {
-            "if": {"properties": {"type": {"const": "code"}}},
+            "if": {"properties": {"type": {"enum": ["code", "code-set"]}}},
             "then": {"required": ["values"]},
             "else": {"not": {"required": ["values"]}},
         },

@@ -21,6 +21,7 @@ from ..analysis.registry import CheckInfo
 from ..codes import Code
 from ..errors import Diagnostic, Path
 from ..facts.checker import FactChecker
+from ..facts.defaults import default_diagnostics
 from ..lang.compile import CompiledExpression, compile_expression
 from ..lang.quantities import Threshold
 from ..loading.model import URGENCY_LEVELS, Action, Dose, GuidelineModel, Node, NodeKind, Recommendation
@@ -373,6 +374,10 @@ class GuidelineCompiler:
                         doses[action.path] = d
         units_ok = self.input_units()
         failed |= not units_ok
+        if units_ok:
+            bad_defaults = default_diagnostics(model.inputs, self.sm.at)
+            self.diagnostics.extend(bad_defaults)
+            failed |= bool(bad_defaults)
         try:
             facts = FactChecker(model.inputs) if units_ok else None
         except UnitError as exc:

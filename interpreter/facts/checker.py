@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final, Literal
@@ -40,6 +40,7 @@ from ..values import units
 from ..values.suggest import did_you_mean
 from ..values.types import Series
 from ..values.unknown import UNKNOWN
+from .defaults import usable_defaults
 from .kinds import CheckContext, KindCheck, NullValue, make_check
 from .values import BadFact, decimal_text, duration_text, evaluation_calendar, iso_text
 
@@ -73,6 +74,8 @@ class FactsLimits:
     max_facts: int = 10_000
     #: Most results in one series fact.
     max_series: int = 10_000
+    #: Most words in one set-of-codes fact (duplicates included).
+    max_code_set: int = 1000
     #: Most fact errors reported; the rest are counted in one final diagnostic.
     max_errors: int = 100
     #: Most unknown fact names that get a did-you-mean suggestion.
@@ -111,6 +114,8 @@ class CheckedFacts:
     unrecognized: tuple[tuple[str, str | None], ...]
     #: JSON-able account of every fact given: value (string, canonical unit), unit, given (if converted), at
     shown: Mapping[str, Any]
+    #: the defaults used for absent facts: (name, value as shown, unit, reason)
+    assumed: tuple[tuple[str, Any, str | None, str], ...] = ()
 
 
 #: What ``shown`` needs of one fact: (kind, value, unit, given, at, unknown reason).
@@ -143,6 +148,10 @@ class _ShownFacts(Mapping[str, Any]):
                 shown: object = decimal_text(value)
             elif isinstance(value, datetime):
                 shown = iso_text(value)
+            elif isinstance(value, date):
+                shown = value.isoformat()
+            elif isinstance(value, frozenset):
+                shown = sorted(value)
             else:
                 shown = value
             out = {"value": shown}
@@ -210,6 +219,8 @@ class FactChecker:
             )
             for name, inp in inputs.items()
         )
+        #: name -> run-time value of its default (only inputs with a valid one; see facts/defaults.py)
+        self._defaults: Mapping[str, object] = MappingProxyType(usable_defaults(inputs))
 
     # -- the hot path --------------------------------------------------------------------------------
     def check(
@@ -251,32 +262,40 @@ class FactChecker:
                     )
                 ]
             )
-        ctx = CheckContext(as_of, cal, limits.max_series)
+        ctx = CheckContext(as_of, cal, limits.max_series, limits.max_code_set)
         values: dict[str, object] = {}
         unknown: dict[str, FactStatus] = {}
         records: dict[str, _Record] = {}
         errors: list[Diagnostic] | None = None
+        assumed: list[tuple[str, Any, str | None, str]] | None = None
+        defaults = self._defaults
         get = raw.get
         for name, kind, unit, max_age, age_text, fn in self._checks:
             r = get(name)
-            if r is None:
-                values[name] = UNKNOWN
-                unknown[name] = _MISSING
-                continue
-            try:
-                value, at, given = fn(r, ctx)
-            except NullValue:
-                values[name] = UNKNOWN
-                unknown[name] = _NULL
-                continue
-            except BadFact as bad:
-                errors = errors or []
-                errors.append(_fact_error(name, bad.code, bad.message, file or self.file, bad.sub, bad.hint))
-                continue
-            except units.UnitError as exc:
-                errors = errors or []
-                code = units.unit_code(exc, Code.FACT_UNKNOWN_UNIT)
-                errors.append(_fact_error(name, code, exc.message, file or self.file, ("unit",)))
+            null = False
+            if r is not None:
+                try:
+                    value, at, given = fn(r, ctx)
+                except NullValue:
+                    null = True
+                except BadFact as bad:
+                    errors = errors or []
+                    errors.append(
+                        _fact_error(name, bad.code, bad.message, file or self.file, bad.sub, bad.hint)
+                    )
+                    continue
+                except units.UnitError as exc:
+                    errors = errors or []
+                    code = units.unit_code(exc, Code.FACT_UNKNOWN_UNIT)
+                    errors.append(_fact_error(name, code, exc.message, file or self.file, ("unit",)))
+                    continue
+            if r is None or null:
+                if name in defaults:  # absent (not sent, or null): the guideline's default
+                    values[name] = defaults[name]
+                    assumed = [*(assumed or ()), _assumed(name, defaults[name], unit, null or name in raw)]
+                else:
+                    values[name] = UNKNOWN
+                    unknown[name] = _NULL if null else _MISSING
                 continue
             if at is not None and kind != "series" and at > as_of:
                 errors = errors or []
@@ -335,8 +354,24 @@ class FactChecker:
         if errors:
             raise FactsError(bounded_errors(errors, limits.max_errors, where))
         return CheckedFacts(
-            MappingProxyType(values), MappingProxyType(unknown), unrecognized, _ShownFacts(records)
+            MappingProxyType(values),
+            MappingProxyType(unknown),
+            unrecognized,
+            _ShownFacts(records),
+            tuple(assumed) if assumed else (),
         )
+
+
+def _assumed(name: str, value: object, unit: str | None, null: bool) -> tuple[str, Any, str | None, str]:
+    """(name, value as ``facts`` shows it, unit, reason) of a default used (``null``: sent as null)."""
+    reason = "given as null" if null else "not given"
+    if isinstance(value, Decimal):
+        shown: Any = decimal_text(value)
+    elif isinstance(value, frozenset):
+        shown = sorted(value)
+    else:
+        shown = value
+    return name, shown, unit, reason
 
 
 _NULL: Final = FactStatus("missing", "given as null")

@@ -11,6 +11,11 @@ Units: a quantity fact is ``{"value": n, "unit": "UCUM"}``. The unit must be the
 ``10*9/L``). The value is converted with the exact factor and then checked against the plausible range,
 which is what catches 400 cells/uL sent as ``10*9/L``.
 
+Sets of codes: a list of words of the code list (``["chemotherapy", "clozapine"]``, or
+``{"value": [...], "at": ...}``), kept as a ``frozenset``: a word sent twice counts once, ``[]`` is a known
+empty set, an unknown word is refused (``fact-unknown-code``, naming the word, with a did-you-mean), and a
+list longer than ``max_code_set`` is refused before any word is read (``fact-too-large``).
+
 Series: a list of ``{value, unit, at}``, sorted by instant, value and what was given (never by list order);
 two results at the same instant keep one when their values are equal and are refused (``fact-malformed``)
 when they differ. A datetime input declared ``time: past`` refuses a value after the as-of time,
@@ -19,8 +24,9 @@ when they differ. A datetime input declared ``time: past`` refuses a value after
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
@@ -43,12 +49,13 @@ GivenAs = tuple[Decimal, str] | None
 class CheckContext:
     """What a per-input checker needs of one evaluation: the as-of time, the calendar, the series bound."""
 
-    __slots__ = ("as_of", "cal", "max_series")
+    __slots__ = ("as_of", "cal", "max_code_set", "max_series")
 
-    def __init__(self, as_of: datetime, cal: tzinfo, max_series: int) -> None:
+    def __init__(self, as_of: datetime, cal: tzinfo, max_series: int, max_code_set: int = 1000) -> None:
         self.as_of = as_of
         self.cal = cal
         self.max_series = max_series
+        self.max_code_set = max_code_set
 
 
 #: A per-input checker: (raw, ctx) -> (value, measurement time or None, given). Raises BadFact.
@@ -369,6 +376,51 @@ def _make_code(inp: Input) -> KindCheck:
     return check
 
 
+def _make_code_set(inp: Input) -> KindCheck:
+    """A list of words from the code list: a ``frozenset`` (duplicates count once; ``[]`` is a known empty
+    set). Every word is checked; the list is bounded (``FactsLimits.max_code_set``) before any is read."""
+    allowed = frozenset(inp.values)
+    listed = ", ".join(inp.values)
+
+    def check(raw: object, ctx: CheckContext) -> tuple[object, datetime | None, Any]:
+        if isinstance(raw, list | tuple):
+            value: object = raw
+            at: object = None
+        else:
+            value, _, at, _ = _split_fact(raw, False)
+        if not isinstance(value, list | tuple):
+            raise BadFact(
+                Code.FACT_WRONG_TYPE,
+                f"{echo_given(value)} is not a list of quoted values from: {listed}",
+                hint='send a list, e.g. ["' + inp.values[0] + '"], or [] for none',
+            )
+        if len(value) > ctx.max_code_set:
+            raise BadFact(
+                Code.FACT_TOO_LARGE,
+                f"{len(value)} values; a set of codes has at most {ctx.max_code_set}",
+                hint="send each value once",
+            )
+        for i, word in enumerate(value):
+            if type(word) is str and word in allowed:
+                continue
+            if not isinstance(word, str):
+                raise BadFact(
+                    Code.FACT_WRONG_TYPE,
+                    f"item {i}: {echo_given(word)} is not one of the quoted values {listed}",
+                    (i,),
+                )
+            close = did_you_mean(word, inp.values)
+            raise BadFact(
+                Code.FACT_UNKNOWN_CODE,
+                f"item {i}: {echo_given(word)} is not one of: {listed}",
+                (i,),
+                hint=f"did you mean '{close}'?" if close else None,
+            )
+        return frozenset(value), _measured_at(at, ctx.cal), None
+
+    return check
+
+
 def _make_datetime(inp: Input) -> KindCheck:
     when = inp.time
 
@@ -393,6 +445,53 @@ def _make_datetime(inp: Input) -> KindCheck:
     return check
 
 
+_DATE_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _make_date(inp: Input) -> KindCheck:
+    """A date without a time of day, ``"2026-11-24"``: the whole day. ``time: past`` refuses a day after the
+    as-of date, ``time: future`` a day before it (the as-of date is both). With ``max_age`` and no ``at``, the
+    date itself is the time of the fact, from the first instant of the day (at the as-of time's offset): the
+    fact is stale as soon as any part of the day is older than ``max_age``."""
+    when = inp.time
+    dated = inp.max_age is not None
+
+    def check(raw: object, ctx: CheckContext) -> tuple[object, datetime | None, Any]:
+        value, _, at, _ = _split_fact(raw, False)
+        if not isinstance(value, str) or not _DATE_RE.fullmatch(value):
+            raise BadFact(
+                Code.FACT_BAD_TIME,
+                f"{echo_given(value)} is not a date YYYY-MM-DD (a date input has no time of day)",
+                hint='send the date alone, e.g. "2026-11-24"',
+            )
+        try:
+            d = date.fromisoformat(value)
+        except ValueError:
+            raise BadFact(
+                Code.FACT_BAD_TIME, f"{echo_given(value)} is not a real calendar date", hint="check the date"
+            ) from None
+        today = ctx.as_of.date()
+        if when == "past" and d > today:
+            raise BadFact(
+                Code.FACT_IMPLAUSIBLE,
+                f"{d.isoformat()} is after the as-of date {today.isoformat()}; it must be a past date",
+                hint="check the date",
+            )
+        if when == "future" and d < today:
+            raise BadFact(
+                Code.FACT_IMPLAUSIBLE,
+                f"{d.isoformat()} is before the as-of date {today.isoformat()}; it must be a future date",
+                hint="check the date",
+            )
+        t = _measured_at(at, ctx.cal)
+        if t is None and dated:
+            # the first instant of the day, with the as-of time's own tzinfo (no overflow in year 1 or 9999)
+            t = min(datetime(d.year, d.month, d.day, tzinfo=ctx.as_of.tzinfo), ctx.as_of)
+        return d, t, None
+
+    return check
+
+
 def _make_boolean(inp: Input) -> KindCheck:
     return _check_boolean
 
@@ -401,15 +500,21 @@ def _make_boolean(inp: Input) -> KindCheck:
 KindCheckFactory = Callable[[Input], KindCheck]
 
 
-class _KindTable(TypedDict):
-    """Every kind of ``Input.type`` -> its checker factory (mypy: every key is required)."""
-
-    number: KindCheckFactory
-    quantity: KindCheckFactory
-    series: KindCheckFactory
-    boolean: KindCheckFactory
-    code: KindCheckFactory
-    datetime: KindCheckFactory
+#: Every kind of ``Input.type`` -> its checker factory (mypy: every key is required; the functional form
+#: because ``code-set`` is not a Python name).
+_KindTable = TypedDict(
+    "_KindTable",
+    {
+        "number": KindCheckFactory,
+        "quantity": KindCheckFactory,
+        "series": KindCheckFactory,
+        "boolean": KindCheckFactory,
+        "code": KindCheckFactory,
+        "datetime": KindCheckFactory,
+        "code-set": KindCheckFactory,
+        "date": KindCheckFactory,
+    },
+)
 
 
 _TABLE: Final[_KindTable] = {
@@ -419,6 +524,8 @@ _TABLE: Final[_KindTable] = {
     "boolean": _make_boolean,
     "code": _make_code,
     "datetime": _make_datetime,
+    "code-set": _make_code_set,
+    "date": _make_date,
 }
 
 #: kind -> checker factory, for every kind of ``Input.type``

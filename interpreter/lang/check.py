@@ -72,6 +72,8 @@ def _boolean_hint(t: ValueType) -> str | None:
         return "compare it, e.g. `x < 0.5`; a number is never true or false by itself"
     if t.kind == "code":
         return "compare it with one of its values, e.g. `x == 'severe'`"
+    if t.kind == "code-set":
+        return "test one of its values, e.g. `'clozapine' in x`, or several with any_of(x, 'a', 'b')"
     if t.kind == "series":
         return "use a series function, e.g. `latest(x) < 0.5`"
     return None
@@ -331,6 +333,8 @@ class ExpressionChecker(QuantityChecker):
                 hint = (
                     "use hours_since(t) or days_since(t)"
                     if side.type.kind == "datetime"
+                    else "use days_since(d), months_since(d) or within_months(d, n)"
+                    if side.type.kind == "date"
                     else "use latest(series)"
                     if side.type.kind == "series"
                     else None
@@ -428,9 +432,21 @@ class ExpressionChecker(QuantityChecker):
             orig_l, orig_r = left, right
             left, right, _unit = self.unify(left, right, node, desc, arithmetic=False)
             self.record_threshold(op, orig_l, orig_r, left, right, node)
-        elif (lk == "boolean" and rk == "boolean") or (lk == "datetime" and rk == "datetime"):
+        elif (lk == "boolean" and rk == "boolean") or (lk == rk and lk in ("datetime", "date")):
             if lk == "boolean" and op not in ("==", "!="):
                 return self.error(Code.EXPR_TYPE, f"{desc} cannot order true/false values", node)
+        elif lk == "code-set" or rk == "code-set":
+            set_t, other = (left, right) if lk == "code-set" else (right, left)
+            name = set_t.name or "the set"
+            word = "'word'"
+            if other.is_const and other.type.kind == "string":
+                word = f"'{echo(str(other.const))}'"
+            return self.error(
+                Code.EXPR_TYPE,
+                f"{desc}: {name} is a set of codes (several values at once); it is never equal to one value",
+                node,
+                hint=f"test membership: `{word} in {name}`, or any_of({name}, 'a', 'b')",
+            )
         elif lk == "code" or rk == "code":
             if op not in ("==", "!="):
                 return self.error(Code.EXPR_TYPE, f"{desc} cannot order codes; use == or `in`", node)
@@ -463,6 +479,9 @@ class ExpressionChecker(QuantityChecker):
             if lk == "string" and rk == "string":
                 msg = f"{desc}: comparing two strings is not allowed"
                 hint = "strings are only used as code values, units and durations"
+            elif {lk, rk} == {"date", "datetime"}:
+                msg = f"{desc}: a date (a whole day) cannot be compared with a time"
+                hint = "compare whole days, e.g. days_since(d) >= 1, or declare both as dates"
             elif "series" in (lk, rk):
                 msg = f"{desc}: a series cannot be compared"
                 hint = "use latest(series) or consecutive_days_at_or_above(series, threshold)"
@@ -489,10 +508,14 @@ class ExpressionChecker(QuantityChecker):
             raise Refused
         lst = node.comparators[0]
         if not isinstance(lst, ast.List | ast.Tuple):
+            return self.set_membership(node, left, lst, negate)
+        if left.type.kind == "code-set":
+            name = left.name or "the set"
             return self.error(
-                Code.EXPR_NOT_ALLOWED,
-                f"`{word}` needs a literal list of quoted values, e.g. ['moderate', 'severe']",
-                lst,
+                Code.EXPR_TYPE,
+                f"`{word}` with a list needs one code on the left; {name} is a set of codes",
+                node.left,
+                hint=f"test overlap with any_of({name}, 'a', 'b') or inclusion with all_of({name}, 'a', 'b')",
             )
         if len(lst.elts) > self.limits.max_list_items:
             return self.error(
@@ -530,6 +553,55 @@ class ExpressionChecker(QuantityChecker):
             lambda r: ast.Compare(r[0], [op_node], [self.builder.bind(members, "_s")]),
         )
         return CheckedNode(BOOLEAN, code, left.nullable)
+
+    def set_membership(
+        self, node: ast.Compare, left: CheckedNode, right_node: ast.expr, negate: bool
+    ) -> CheckedNode:
+        """``'word' in causes`` / ``cause in causes`` / ``not in``: membership in a set of codes."""
+        word = "not in" if negate else "in"
+        right = self.visit(right_node)
+        if right.type is ERROR_TYPE:
+            raise Refused
+        if right.type.kind != "code-set":
+            return self.error(
+                Code.EXPR_NOT_ALLOWED,
+                f"`{word}` needs a literal list of quoted values, e.g. ['moderate', 'severe'], "
+                f"or a set-of-codes input; not {right.type.describe()}",
+                right_node,
+            )
+        values = right.type.values or frozenset()
+        name = right.name or "the set"
+        if left.type.kind == "string" and left.is_const:
+            item = str(left.const)
+            if item not in values:
+                close = did_you_mean(item, sorted(values))
+                return self.error(
+                    Code.EXPR_UNKNOWN_CODE,
+                    f"'{echo(item)}' is not one of the values of {name}: {', '.join(sorted(values))}",
+                    node.left,
+                    hint=f"did you mean '{close}'?" if close else None,
+                )
+        elif left.type.kind == "code":
+            if not (values & (left.type.values or frozenset())):
+                return self.error(
+                    Code.EXPR_TYPE,
+                    f"{left.name or 'this code'} and {name} have no value in common; it is never in it",
+                    node,
+                )
+        else:
+            return self.error(
+                Code.EXPR_TYPE,
+                f"`{word} {name}` needs a quoted value of its list or a code on the left, "
+                f"not {left.type.describe()}",
+                node.left,
+                hint=f"e.g. `'{sorted(values)[0] if values else 'word'}' {word} {name}`",
+            )
+        op_node: ast.cmpop = ast.NotIn() if negate else ast.In()
+        code = self.builder.guarded(
+            [(left.code, left.nullable), (right.code, right.nullable)],
+            lambda r: ast.Compare(r[0], [op_node], [r[1]]),
+        )
+        return CheckedNode(BOOLEAN, code, left.nullable or right.nullable)
 
     # -- calls -------------------------------------------------------------------------------------
     def call(self, node: ast.Call) -> CheckedNode:

@@ -90,7 +90,7 @@ class Coding:
 @dataclass(frozen=True, slots=True)
 class Input:
     name: str
-    type: Literal["number", "quantity", "boolean", "code", "datetime", "series"]
+    type: Literal["number", "quantity", "boolean", "code", "datetime", "series", "code-set", "date"]
     description: str
     location: Location
     path: Path
@@ -104,11 +104,16 @@ class Input:
     max_age: timedelta | None = None
     max_age_text: str | None = None
     codes: tuple[Coding, ...] = ()
-    #: for datetime inputs: "past" (not after the as-of time), "future" (not before it), or None
+    #: for datetime inputs: "past" (not after the as-of time), "future" (not before it), or None; for date
+    #: inputs the same by calendar day (the as-of date itself is both)
     time: Literal["past", "future"] | None = None
     #: the FHIR R4 binding (the input's `fhir:` mapping, deep-frozen: mappings read-only, lists as tuples), or
     #: None; checked by analysis/fhir_bindings.py and read by interpreter/ext/fhir
     fhir: Mapping[str, Any] | None = None
+    #: ``default:`` as written (the host's form); None when not given (see ``has_default``)
+    default: Any = None
+    #: whether ``default:`` was written at all
+    has_default: bool = False
 
     @property
     def value_type(self) -> ValueType:
@@ -385,6 +390,8 @@ class _Builder:
             codes=tuple(Coding(c["system"], c["code"], c.get("display")) for c in d.get("codes", ())),
             time=d.get("time"),
             fhir=deep_freeze(d["fhir"]) if "fhir" in d else None,
+            default=d.get("default"),
+            has_default="default" in d,
         )
 
     def derived(self, name: str, d: Mapping[str, Any]) -> Derived:

@@ -176,8 +176,14 @@ def guideline_markdown(model: GuidelineModel, options: FormatOptions = PLAIN) ->
         plaus = f"{i.plausible_min}-{i.plausible_max}" if i.plausible_min is not None else ""
         if i.values:
             plaus = ", ".join(i.values)
+        described = i.description
+        if i.has_default:  # an assumption the reviewer signs off: shown beside the input
+            shown = ", ".join(i.default) if isinstance(i.default, list) else str(i.default)
+            if isinstance(i.default, bool):
+                shown = "true" if i.default else "false"
+            described += f" **Assumed when not sent: {shown or '(none)'}{' ' + i.unit if i.unit else ''}.**"
         cells = [md_code(i.name).replace("|", "\\|"), md_cell(i.type), md_cell(unit), md_cell(plaus),
-                 md_cell(i.max_age_text or ""), md_cell(i.description)]
+                 md_cell(i.max_age_text or ""), md_cell(described)]
         out.append("| " + " | ".join(cells) + " |")
     if model.derived:
         out += ["", "## Derived values", ""]

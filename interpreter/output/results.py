@@ -101,9 +101,9 @@ def result_text(result: Result, options: FormatOptions = PLAIN) -> str:
         for cd in result.cannot_decide:
             needs = _s(", ".join(cd.needs))
             out.append(f"  ? {_s(cd.node)}: cannot decide `{_s(cd.condition)}` without {needs}")
+    out.extend(_assumed_lines(result))
     if result.unrecognized_facts:
-        out.append("")
-        out.append("UNRECOGNIZED FACTS (ignored)")
+        out.extend(("", "UNRECOGNIZED FACTS (ignored)"))
         for u in result.unrecognized_facts:
             hint = f" - did you mean '{_s(u.suggestion)}'?" if u.suggestion else ""
             out.append(f"  ~ {_s(u.name)}{hint}")
@@ -160,6 +160,23 @@ def _superseded_lines(result: Result) -> list[str]:
         for by, reason in sup.by:
             why = f": {_b(reason, '      ')}" if reason else ""
             out.append(f"  - {head}[{_s(sup.id)}] superseded by [{_s(by)}]{why}")
+    return out
+
+
+def _assumed_lines(result: Result) -> list[str]:
+    """The ``ASSUMED`` section: every default used for an absent fact (none: no section)."""
+    if not result.assumed:
+        return []
+    out = ["", "ASSUMED - defaults of the guideline for facts not sent"]
+    for av in result.assumed:
+        if isinstance(av.value, list):
+            value = ", ".join(av.value) or "(none)"
+        elif isinstance(av.value, bool):
+            value = "true" if av.value else "false"
+        else:
+            value = str(av.value)
+        unit = f" {av.unit}" if av.unit else ""
+        out.append(f"  = {_s(av.fact)}: {_s(value)}{_s(unit)} ({_s(av.reason)})")
     return out
 
 

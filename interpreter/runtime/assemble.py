@@ -22,6 +22,7 @@ from typing import Any
 from ..compiler.guideline import CompiledGuideline
 from ..facts.checker import CheckedFacts
 from ..result import (
+    AssumedValue,
     CautionResult,
     NeededFact,
     RecommendationResult,
@@ -96,6 +97,7 @@ def assemble(
         disclaimer=g.model.disclaimer,
         scores=scores,
         superseded=superseded,
+        assumed=tuple(AssumedValue(*a) for a in checked.assumed),
     )
 
 

@@ -11,7 +11,8 @@ domain* (``DOMAINS``, one function per input type):
   the plausible range into intervals on which every comparison is constant. When the input is used in any
   other way (arithmetic, a function, compared with another input, behind a derived value), it has no domain
   and the condition stays unknown;
-* datetime and series: no domain (the condition stays unknown);
+* code-set: every subset of its words, when it has at most 10 words (else no domain);
+* datetime, date and series: no domain (the condition stays unknown);
 * a score with unknown items: every sum its items can still reach (``runtime/scores.py``).
 
 A derived value that reads an unknown input is computed again for each completion. The condition is
@@ -89,6 +90,20 @@ def _number_domain(inp: Input, thresholds: Sequence[Decimal] | None) -> Domain |
     return tuple(out)
 
 
+#: A code-set input is completed over every subset of its words only when it has at most this many words
+#: (2**10 = 1,024 subsets, the bound of one condition); with more words the condition stays unknown.
+MAX_CODE_SET_WORDS_COMPLETED = 10
+
+
+def _code_set_domain(inp: Input, thresholds: Sequence[Decimal] | None) -> Domain | None:
+    """Every subset of the input's words (exact: a finite set), when there are few enough of them."""
+    words = tuple(inp.values)
+    if not words or len(words) > MAX_CODE_SET_WORDS_COMPLETED:
+        return None
+    subsets = itertools.chain.from_iterable(itertools.combinations(words, k) for k in range(len(words) + 1))
+    return tuple(frozenset(s) for s in subsets)
+
+
 def _no_domain(inp: Input, thresholds: Sequence[Decimal] | None) -> Domain | None:
     return None
 
@@ -100,7 +115,9 @@ DOMAINS: Mapping[str, Callable[[Input, Sequence[Decimal] | None], Domain | None]
     "code": _code_domain,
     "number": _number_domain,
     "quantity": _number_domain,
+    "code-set": _code_set_domain,
     "datetime": _no_domain,
+    "date": _no_domain,
     "series": _no_domain,
 }
 

@@ -9,7 +9,9 @@ number     ``decimal.Decimal`` (never float, never bool)
 quantity   ``decimal.Decimal`` in the declared ``unit`` (converted at the boundary)
 boolean    ``bool``
 code       ``str``, one of ``values``
+code-set   ``frozenset[str]``, each one of ``values`` (possibly empty: a known empty set)
 datetime   timezone-aware ``datetime.datetime``
+date       ``datetime.date`` (a whole calendar day, no time of day)
 series     ``Series``: a tuple of ``(datetime, Decimal)`` sorted by time, values in ``unit``
 string     ``str`` (only string literals inside expressions)
 =========  ==========================================================
@@ -26,7 +28,9 @@ from typing import Literal
 
 __all__ = ["BOOLEAN", "NUMBER", "STRING", "Kind", "Series", "ValueType"]
 
-Kind = Literal["number", "quantity", "boolean", "code", "datetime", "series", "string"]
+Kind = Literal[
+    "number", "quantity", "boolean", "code", "datetime", "series", "string", "code-set", "date"
+]
 
 #: A time series of quantities, oldest first, values in the input's canonical unit.
 Series = tuple[tuple[datetime, Decimal], ...]
@@ -43,8 +47,8 @@ class ValueType:
     def describe(self) -> str:
         if self.kind in ("quantity", "series") and self.unit:
             return f"{self.kind} [{self.unit}]"
-        if self.kind == "code" and self.values:
-            return "code (" + ", ".join(sorted(self.values)) + ")"
+        if self.kind in ("code", "code-set") and self.values:
+            return f"{self.kind} (" + ", ".join(sorted(self.values)) + ")"
         return self.kind
 
 

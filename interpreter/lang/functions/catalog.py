@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from . import arithmetic, quantities, series, time
+from . import arithmetic, codes, quantities, series, time
 from .registry import Function, registered
 
 __all__ = ["REGISTRY"]
 
 #: The groups, in the registry's order.
-_GROUPS = (arithmetic, quantities, time, series)
+_GROUPS = (arithmetic, quantities, time, series, codes)
 _ORDER = {group.__name__: i for i, group in enumerate(_GROUPS)}
 
 #: name -> Function; read only.
