@@ -20,6 +20,8 @@ __all__ = [
     "CannotDecide",
     "CautionResult",
     "Citation",
+    "ConditionalAdvice",
+    "ConditionalAlternative",
     "DoseResult",
     "GuidelineInfo",
     "NeededFact",
@@ -27,6 +29,7 @@ __all__ = [
     "Result",
     "TraceStep",
     "UnrecognizedFact",
+    "display_decimal",
     "format_decimal",
 ]
 
@@ -47,6 +50,24 @@ def brief_decimal(value: Decimal) -> str:
     (``about 3.52e+102``, ``about 23.4667``): an error message never prints a number of 100 digits."""
     text = format_decimal(value)
     return text if len(text) <= 20 else f"about {value:.6g}"
+
+
+def display_decimal(value: Decimal, digits: int = 3, finest: int | None = None) -> str:
+    """A computed number as a person reads it (docs/api.md, "Display of computed numbers"): rounded half
+    even to ``digits`` significant digits, never dropping a whole digit (``503.455...`` -> ``503``), and no
+    place finer than ``10**finest`` when ``finest`` is given; prefixed ``~`` when that changed the number
+    (``~2.01``). The exact value stays in the JSON."""
+    if not value.is_finite() or value.is_zero():
+        return str(value) if not value.is_finite() else "0"
+    if value.adjusted() >= 28:  # beyond any measurement: never 1,000 digits
+        return f"~{value:.{digits}g}"
+    # whole digits are kept: 503.455 -> 503, 2.0138 -> 2.01, 0.045671 -> 0.0457
+    place = 0 if value.adjusted() >= digits - 1 else value.adjusted() - digits + 1
+    if finest is not None:
+        place = max(place, finest)
+    shown = value.quantize(Decimal(1).scaleb(place), context=_FORMAT_CONTEXT)
+    text = format_decimal(shown)
+    return text if shown == value else f"~{text}"
 
 
 def _num(value: Decimal) -> float | int:
@@ -225,6 +246,68 @@ class CannotDecide:
 
 
 @dataclass(frozen=True, slots=True)
+class ConditionalAlternative:
+    """One way an undecided node can go once its facts are known: the condition that selects it (as written;
+    ``otherwise`` when no condition holds), and what would then apply, computed from the known facts."""
+
+    #: the branch index, -1 for ``otherwise``
+    branch: int
+    #: the condition as written in the guideline, or "otherwise"
+    when: str
+    label: str | None
+    recommendations: tuple[RecommendationResult, ...] = ()
+    cautions: tuple[CautionResult, ...] = ()
+    #: the nodes under this alternative that the known facts cannot decide either
+    conditional: tuple[ConditionalAdvice, ...] = ()
+    #: why something under this alternative is not shown (a limit reached, a condition or dose that fails
+    #: for these facts); None when everything is shown
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "branch": self.branch,
+            "when": self.when,
+            "label": self.label,
+            "recommendations": [r.to_json() for r in self.recommendations],
+            "cautions": [c.to_json() for c in self.cautions],
+            "conditional": [c.to_json() for c in self.conditional],
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionalAdvice:
+    """An undecided node made useful: its possible alternatives (those the known facts leave open), each with
+    what it would recommend. Never part of the firm recommendations."""
+
+    node: str
+    #: the node's title: the question it answers
+    question: str | None
+    #: "first": the first alternative whose condition holds applies (a choice node); "each": every one whose
+    #: condition holds applies (a collect node)
+    selects: Literal["first", "each"]
+    #: the facts that would decide it
+    needs: tuple[str, ...]
+    via: tuple[str, ...]
+    alternatives: tuple[ConditionalAlternative, ...]
+    #: alternatives not shown (a limit was reached; see ``note``)
+    omitted: int = 0
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "node": self.node,
+            "question": self.question,
+            "selects": self.selects,
+            "needs": list(self.needs),
+            "via": list(self.via),
+            "alternatives": [a.to_json() for a in self.alternatives],
+            "omitted": self.omitted,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class NeededFact:
     name: str
     reason: Literal["missing", "stale", "undated", "insufficient"]
@@ -258,11 +341,15 @@ class BranchTrace:
     outcome: Literal["true", "false", "unknown", "otherwise"]
     values: Mapping[str, Any]
     label: str | None = None
+    #: each value as a clinician reads it (text output only; the exact ``values`` go to JSON):
+    #: ``true``/``false``, quantities with their unit, derived numbers rounded (docs/api.md, "Display of
+    #: computed numbers")
+    shown: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (
             _branch_trace,
-            (self.index, self.condition, self.outcome, dict(self.values), self.label),
+            (self.index, self.condition, self.outcome, dict(self.values), self.label, dict(self.shown)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -310,6 +397,8 @@ class Result:
     #: builds the trace on first read (see ``trace``); None when the evaluation ran without a trace
     trace_source: Callable[[], tuple[TraceStep, ...]] | None = field(default=None, repr=False, compare=False)
     disclaimer: str | None = None
+    #: advice that depends on facts not known: one entry per undecided node (never firm recommendations)
+    conditional: tuple[ConditionalAdvice, ...] = ()
 
     def __eq__(self, other: object) -> bool:
         """Equal when every field and the trace are equal (two results with different traces differ)."""
@@ -321,8 +410,8 @@ class Result:
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled with its trace built (the lazy builder refers to compiled code, which does not pickle)."""
-        return (_result, (*(getattr(self, f) for f in _RESULT_FIELDS[:-2]), dict(self.facts), self.disclaimer,
-                          self.trace))
+        fields = tuple(getattr(self, f) for f in _RESULT_FIELDS[:-3])
+        return (_result, (fields, dict(self.facts), self.disclaimer, self.trace, self.conditional))
 
     @property
     def trace(self) -> tuple[TraceStep, ...]:
@@ -344,6 +433,7 @@ class Result:
             "status": self.status,
             "recommendations": [r.to_json() for r in self.recommendations],
             "cautions": [c.to_json() for c in self.cautions],
+            "conditional": [c.to_json() for c in self.conditional],
             "cannot_decide": [c.to_json() for c in self.cannot_decide],
             "needed_facts": [n.to_json() for n in self.needed_facts],
             "unrecognized_facts": [u.to_json() for u in self.unrecognized_facts],
@@ -365,6 +455,7 @@ _RESULT_FIELDS = (
     "unrecognized_facts",
     "facts",
     "disclaimer",
+    "conditional",
 )
 
 
@@ -385,24 +476,23 @@ def _action_result(type_: str, fields: dict[str, str], dose: DoseResult | None) 
 
 
 def _branch_trace(
-    index: int, condition: str, outcome: Any, values: dict[str, Any], label: str | None
+    index: int, condition: str, outcome: Any, values: dict[str, Any], label: str | None,
+    shown: dict[str, str] | None = None,
 ) -> BranchTrace:
-    return BranchTrace(index, condition, outcome, MappingProxyType(values), label)
+    return BranchTrace(index, condition, outcome, MappingProxyType(values), label,
+                       MappingProxyType(shown or {}))
 
 
 def _result(
-    guideline: GuidelineInfo,
-    as_of: datetime,
-    status: Any,
-    recommendations: tuple[RecommendationResult, ...],
-    cautions: tuple[CautionResult, ...],
-    cannot_decide: tuple[CannotDecide, ...],
-    needed_facts: tuple[NeededFact, ...],
-    unrecognized_facts: tuple[UnrecognizedFact, ...],
+    fields: tuple[Any, ...],
     facts: dict[str, Any],
     disclaimer: str | None,
     trace: tuple[TraceStep, ...],
+    conditional: tuple[ConditionalAdvice, ...],
 ) -> Result:
+    """A ``Result`` from its pickled state: ``fields`` are the first eight fields, guideline to
+    unrecognized_facts."""
+    guideline, as_of, status, recommendations, cautions, cannot_decide, needed_facts, unrecognized = fields
     return Result(
         guideline,
         as_of,
@@ -411,8 +501,9 @@ def _result(
         cautions,
         cannot_decide,
         needed_facts,
-        unrecognized_facts,
+        unrecognized,
         MappingProxyType(facts),
         _BuiltTrace(trace),
         disclaimer,
+        conditional,
     )

@@ -18,6 +18,7 @@ from ..result import (
     UnrecognizedFact,
 )
 from ..values.unknown import UNKNOWN
+from .conditional import conditional_advice
 from .doses import action_result
 from .walker import Walker
 
@@ -69,6 +70,7 @@ def assemble(
         facts=checked.shown,
         trace_source=trace_source,
         disclaimer=g.model.disclaimer,
+        conditional=conditional_advice(g, values, as_of, walk.undecided, checked.shown),
     )
 
 

@@ -73,7 +73,7 @@ def evaluate(
         raise EvaluationError(Code.GUIDELINE_RETIRED, f"guideline {model.id} {model.version} is retired")
     checked = g.facts.check(facts, as_of, file=facts_source, time_zone=time_zone, limits=facts_limits)
     values: dict[str, Any] = dict(checked.values)
-    recording = RecordingTracer(values) if trace else None
+    recording = RecordingTracer(values, g) if trace else None
     if isinstance(tracer, NullTracer):
         tracer = None
     active = tracer if recording is None else recording if tracer is None else TeeTracer(recording, tracer)

@@ -39,7 +39,10 @@ class Walker:
     tree is ``MAX_STEPS``. Everything it records (recommendations applied and their ``via``, cannot-decide
     entries, the facts they need) comes in the depth-first pre-order of a recursive walk."""
 
-    __slots__ = ("_via_tuple", "applied", "as_of", "cannot", "g", "needs", "stack", "steps", "values", "via")
+    __slots__ = (
+        "_via_tuple", "applied", "as_of", "cannot", "g", "needs", "stack", "steps", "undecided", "values",
+        "via",
+    )
 
     def __init__(self, g: CompiledGuideline, values: dict[str, Any], as_of: datetime) -> None:
         self.g = g
@@ -50,6 +53,9 @@ class Walker:
         self.cannot: list[CannotDecide] = []
         #: fact name -> the nodes that could not decide without it
         self.needs: dict[str, list[str]] = {}
+        #: each undecided node with the path to it, once per undecided branch (``runtime.conditional`` turns
+        #: them into conditional advice)
+        self.undecided: list[tuple[CompiledNode, tuple[str, ...]]] = []
         self.steps = 0
         #: the node ids from the start to the node being visited
         self.via: list[str] = []
@@ -148,6 +154,7 @@ class Walker:
         for n in needs:
             self.needs.setdefault(n, []).append(node.id)
         self.cannot.append(CannotDecide(node.id, index, b.when.source, tuple(needs), b.label, node.unknown))
+        self.undecided.append((node, tuple(self.via)))
         self.push(node.unknown)
 
     # --- errors (built only when raised)
