@@ -136,8 +136,9 @@ def test_leukopenia_explanation_reads_true_false_and_units() -> None:
 
 
 def test_dose_calculation_shows_rounded_intermediate_numbers() -> None:
-    """The sargramostim dose from a body surface area of 28 digits: each intermediate number to the precision
-    of a dose (6 significant digits, at most 4 decimal places), marked ~; the dose itself is exact."""
+    """The sargramostim dose from a body surface area of 28 digits: an intermediate number of more than 10
+    digits to the precision of a dose (6 significant digits, at most 4 decimal places), marked ~; the dose
+    itself is computed exactly."""
     leuk = interpreter.load("leukopenia", version="1.0.0")
     facts = {
         "on_prophylaxis": False, "cause": "chemotherapy", "on_filgrastim": False, "aml": True,
@@ -158,7 +159,9 @@ def test_dose_calculation_shows_rounded_intermediate_numbers() -> None:
     )
     fil = next(x for x in r.recommendations if x.id == "gcsf-chemo").actions[0].dose
     assert fil is not None
-    assert fil.calculation[0] == "weight given as 176 [lb_av] = ~79.8323 kg"
+    # at most 10 significant digits: shown exactly
+    assert fil.calculation[:2] == ("weight given as 176 [lb_av] = 79.83225712 kg",
+                                   "5 ug/kg x 79.83225712 kg = 399.1612856 ug")
 
 
 def test_expression_number_precision_message_counts_the_digits(tmp_path: pathlib.Path) -> None:

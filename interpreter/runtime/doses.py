@@ -182,10 +182,18 @@ def _unrounded_total(
     return total
 
 
+#: An intermediate number of a dose calculation with at most this many significant digits is shown exactly
+#: (``69.85322498 kg``, ``349.2661249 ug``); a longer one is rounded for display.
+EXACT_DISPLAY_DIGITS = 10
+
+
 def _shown(value: Decimal) -> str:
-    """An intermediate number of a dose calculation as shown: to the precision of a dose number (6
-    significant digits, at most 4 decimal places), ``~`` when rounded for display (``~2.0138``); the dose
-    itself is computed from the exact value, and its rounding step shows every digit."""
+    """An intermediate number of a dose calculation as shown: exactly when it has at most
+    ``EXACT_DISPLAY_DIGITS`` significant digits, else to the precision of a dose number (6 significant digits,
+    at most 4 decimal places) with ``~`` (a body surface area of 28 digits shows as ``~2.0138``). The dose is
+    computed from the exact value, and its rounding step shows every digit it rounded."""
+    if len(value.normalize().as_tuple().digits) <= EXACT_DISPLAY_DIGITS:
+        return format_decimal(value)
     _, _, finest, digits = DOSE_NUMBER_BOUNDS["amount"]
     return display_decimal(value, digits, finest)
 
