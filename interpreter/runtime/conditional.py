@@ -34,6 +34,7 @@ from ..result import (
     RecommendationResult,
 )
 from ..values.unknown import UNKNOWN
+from .completion import Completer
 from .doses import action_result
 from .locate import insufficient
 from .walker import Walker
@@ -74,9 +75,9 @@ class _HypotheticalWalker(Walker):
 
     def __init__(
         self, g: CompiledGuideline, values: dict[str, Any], as_of: datetime, budget: _Budget,
-        via: tuple[str, ...],
+        via: tuple[str, ...], completer: Completer,
     ) -> None:
-        super().__init__(g, values, as_of)
+        super().__init__(g, values, as_of, completer)
         self.budget = budget
         self.via = list(via)
 
@@ -94,12 +95,15 @@ def conditional_advice(
     as_of: datetime,
     undecided: Sequence[tuple[CompiledNode, tuple[str, ...]]],
     shown: Mapping[str, Any],
+    completer: Completer | None = None,
 ) -> tuple[ConditionalAdvice, ...]:
     """The conditional advice of the ``undecided`` nodes of a walk over ``values`` (``shown``: the facts as
-    the result shows them, for doses). Run it in the evaluation's Decimal context."""
+    the result shows them, for doses; ``completer``: the walk's, so that a condition every completion of its
+    unknown facts decides is decided here too, within the same budget). Run it in the evaluation's Decimal
+    context."""
     if not undecided:
         return ()
-    return _Builder(g, values, as_of, shown).advice(undecided, 1)
+    return _Builder(g, values, as_of, shown, completer or Completer(g, values, as_of)).advice(undecided, 1)
 
 
 #: One possible alternative before it is explored: (branch index or -1, condition text, label, targets).
@@ -107,11 +111,13 @@ _Open = tuple[int, str, str | None, tuple[str, ...]]
 
 
 class _Builder:
-    __slots__ = ("as_of", "budget", "g", "shown", "values")
+    __slots__ = ("as_of", "budget", "completer", "g", "shown", "values")
 
     def __init__(
-        self, g: CompiledGuideline, values: dict[str, Any], as_of: datetime, shown: Mapping[str, Any]
+        self, g: CompiledGuideline, values: dict[str, Any], as_of: datetime, shown: Mapping[str, Any],
+        completer: Completer,
     ) -> None:
+        self.completer = completer
         self.g = g
         self.values = values
         self.as_of = as_of
@@ -161,6 +167,10 @@ class _Builder:
                 err = evaluation_error(exc, b.when.source)
                 return open_, needs, (f"the alternatives from `{b.when.source}` on cannot be shown: the "
                                       f"condition fails for these facts ({err.code}: {err.message})")
+            if r is UNKNOWN:  # decided when every value of its unknown facts gives the same answer
+                settled = self.completer.settle(b.when)
+                if settled is not None:
+                    r = settled[0]
             if r is True:
                 held = True
                 if choice:  # the first that holds ends the list: later branches cannot be taken
@@ -182,7 +192,7 @@ class _Builder:
     ) -> ConditionalAlternative:
         """What alternative ``then`` leads to for the known facts."""
         g = self.g
-        walk = _HypotheticalWalker(g, self.values, self.as_of, self.budget, via)
+        walk = _HypotheticalWalker(g, self.values, self.as_of, self.budget, via, self.completer)
         try:
             for tid in then:
                 walk.run(tid)

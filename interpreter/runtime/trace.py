@@ -116,11 +116,16 @@ class RecordingTracer:
     builds the ``TraceStep`` objects (once). With ``g``, each value also gets its display text (units of
     inputs and derived values, derived numbers rounded)."""
 
-    __slots__ = ("_built", "_g", "_raw", "_values", "step")
+    __slots__ = ("_built", "_g", "_raw", "_settled", "_values", "step")
 
-    def __init__(self, values: Mapping[str, Any], g: CompiledGuideline | None = None) -> None:
+    def __init__(
+        self, values: Mapping[str, Any], settled: Mapping[tuple[str, int], tuple[str, ...]] | None = None,
+        g: CompiledGuideline | None = None,
+    ) -> None:
         self._raw: list[StepRecord] = []
         self._values = values
+        #: (node id, branch index) -> the unknown facts a condition was decided over (``completion.py``)
+        self._settled = settled if settled is not None else {}
         self._g = g
         self._built: tuple[TraceStep, ...] | None = None
         #: the walk's records are kept as they come: one list append per node, no Python call
@@ -150,6 +155,7 @@ class RecordingTracer:
                 "true" if r is True else "false" if r is False else "unknown",
                 {n: _show(values.get(n, UNKNOWN)) for n in sorted(b.when.names)},
                 b.label,
+                self._settled.get((node.id, b.index), ()) if r is True or r is False else (),
                 MappingProxyType({n: self._display(n) for n in sorted(b.when.names)}),
             )
             for b, r in zip(node.branches, outcomes, strict=False)

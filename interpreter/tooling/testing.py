@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from ..analysis.conflicts import find_conflicts
 from ..codes import Code
 from ..compiler.guideline import CompiledGuideline
 from ..compiler.loader import load_guideline_file
@@ -44,6 +45,8 @@ class CaseOutcome:
     passed: bool
     #: readable differences, one per line ("expected ..., got ...")
     diff: tuple[str, ...] = ()
+    #: the unresolved conflicts (``recommendation-conflict``) whose two recommendations both applied
+    conflicts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)
@@ -56,6 +59,14 @@ class FileOutcome:
     @property
     def ok(self) -> bool:
         return not self.diagnostics and all(c.passed for c in self.cases)
+
+    def conflicts_reached(self) -> dict[tuple[str, str], list[str]]:
+        """Each conflict pair the cases reached, with the names of those cases (in order)."""
+        out: dict[tuple[str, str], list[str]] = {}
+        for c in self.cases:
+            for pair in c.conflicts:
+                out.setdefault(pair, []).append(c.name)
+        return out
 
 
 @dataclass(slots=True)
@@ -247,6 +258,7 @@ def run_test_file(
     cov = None
     if coverage is not None:
         cov = coverage.setdefault(g.model.file, CoverageTracer(g))
+    pairs = tuple((c.first.id, c.second.id) for c in find_conflicts(g.model))
     seen: set[str] = set()
     for i, case in enumerate(doc["cases"]):
         cpath: Path = ("cases", i)
@@ -260,7 +272,7 @@ def run_test_file(
         seen.add(name)
         if names is not None and name not in names:
             continue
-        outcome.cases.append(_run_case(g, case, doc.get("at"), sm, cpath, cov))
+        outcome.cases.append(_run_case(g, case, doc.get("at"), sm, cpath, cov, pairs))
     return outcome
 
 
@@ -271,6 +283,7 @@ def _run_case(
     sm: SourceMap,
     cpath: Path,
     cov: CoverageTracer | None,
+    pairs: tuple[tuple[str, str], ...] = (),
 ) -> CaseOutcome:
     where = sm.at(cpath)
     expect = case["expect"]
@@ -288,7 +301,9 @@ def _run_case(
         diff = _compare_error(expect, exc)
         return CaseOutcome(case["name"], where, not diff, tuple(diff))
     diff = compare(expect, result)
-    return CaseOutcome(case["name"], where, not diff, tuple(diff))
+    applied = {*result.recommendation_ids(), *(s.id for s in result.superseded)}
+    reached = tuple(p for p in pairs if p[0] in applied and p[1] in applied)
+    return CaseOutcome(case["name"], where, not diff, tuple(diff), reached)
 
 
 def run_tests(paths: Iterable[str | pathlib.Path]) -> TestReport:
