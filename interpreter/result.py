@@ -21,6 +21,8 @@ __all__ = [
     "CannotDecide",
     "CautionResult",
     "Citation",
+    "ConditionalAdvice",
+    "ConditionalAlternative",
     "DoseResult",
     "GuidelineInfo",
     "NeededFact",
@@ -31,6 +33,7 @@ __all__ = [
     "SupersededResult",
     "TraceStep",
     "UnrecognizedFact",
+    "display_decimal",
     "format_decimal",
 ]
 
@@ -51,6 +54,24 @@ def brief_decimal(value: Decimal) -> str:
     (``about 3.52e+102``, ``about 23.4667``): an error message never prints a number of 100 digits."""
     text = format_decimal(value)
     return text if len(text) <= 20 else f"about {value:.6g}"
+
+
+def display_decimal(value: Decimal, digits: int = 3, finest: int | None = None) -> str:
+    """A computed number as a person reads it (docs/api.md, "Display of computed numbers"): rounded half
+    even to ``digits`` significant digits, never dropping a whole digit (``503.455...`` -> ``503``), and no
+    place finer than ``10**finest`` when ``finest`` is given; prefixed ``~`` when that changed the number
+    (``~2.01``). The exact value stays in the JSON."""
+    if not value.is_finite() or value.is_zero():
+        return str(value) if not value.is_finite() else "0"
+    if value.adjusted() >= 28:  # beyond any measurement: never 1,000 digits
+        return f"~{value:.{digits}g}"
+    # whole digits are kept: 503.455 -> 503, 2.0138 -> 2.01, 0.045671 -> 0.0457
+    place = 0 if value.adjusted() >= digits - 1 else value.adjusted() - digits + 1
+    if finest is not None:
+        place = max(place, finest)
+    shown = value.quantize(Decimal(1).scaleb(place), context=_FORMAT_CONTEXT)
+    text = format_decimal(shown)
+    return text if shown == value else f"~{text}"
 
 
 def _num(value: Decimal) -> float | int:
@@ -251,6 +272,68 @@ class CannotDecide:
 
 
 @dataclass(frozen=True, slots=True)
+class ConditionalAlternative:
+    """One way an undecided node can go once its facts are known: the condition that selects it (as written;
+    ``otherwise`` when no condition holds), and what would then apply, computed from the known facts."""
+
+    #: the branch index, -1 for ``otherwise``
+    branch: int
+    #: the condition as written in the guideline, or "otherwise"
+    when: str
+    label: str | None
+    recommendations: tuple[RecommendationResult, ...] = ()
+    cautions: tuple[CautionResult, ...] = ()
+    #: the nodes under this alternative that the known facts cannot decide either
+    conditional: tuple[ConditionalAdvice, ...] = ()
+    #: why something under this alternative is not shown (a limit reached, a condition or dose that fails
+    #: for these facts); None when everything is shown
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "branch": self.branch,
+            "when": self.when,
+            "label": self.label,
+            "recommendations": [r.to_json() for r in self.recommendations],
+            "cautions": [c.to_json() for c in self.cautions],
+            "conditional": [c.to_json() for c in self.conditional],
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionalAdvice:
+    """An undecided node made useful: its possible alternatives (those the known facts leave open), each with
+    what it would recommend. Never part of the firm recommendations."""
+
+    node: str
+    #: the node's title: the question it answers
+    question: str | None
+    #: "first": the first alternative whose condition holds applies (a choice node); "each": every one whose
+    #: condition holds applies (a collect node)
+    selects: Literal["first", "each"]
+    #: the facts that would decide it
+    needs: tuple[str, ...]
+    via: tuple[str, ...]
+    alternatives: tuple[ConditionalAlternative, ...]
+    #: alternatives not shown (a limit was reached; see ``note``)
+    omitted: int = 0
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "node": self.node,
+            "question": self.question,
+            "selects": self.selects,
+            "needs": list(self.needs),
+            "via": list(self.via),
+            "alternatives": [a.to_json() for a in self.alternatives],
+            "omitted": self.omitted,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class NeededFact:
     name: str
     reason: Literal["missing", "stale", "undated", "insufficient"]
@@ -364,11 +447,16 @@ class BranchTrace:
     label: str | None = None
     #: decided although these facts are unknown: the same outcome for every value of them
     decided_over: tuple[str, ...] = ()
+    #: each value as a clinician reads it (text output only; the exact ``values`` go to JSON):
+    #: ``true``/``false``, quantities with their unit, derived numbers rounded (docs/api.md, "Display of
+    #: computed numbers")
+    shown: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (
             _branch_trace,
-            (self.index, self.condition, self.outcome, dict(self.values), self.label, self.decided_over),
+            (self.index, self.condition, self.outcome, dict(self.values), self.label, self.decided_over,
+             dict(self.shown)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -425,6 +513,8 @@ class Result:
     superseded: tuple[SupersededResult, ...] = ()
     #: the values assumed for absent facts (inputs' defaults), by fact name
     assumed: tuple[AssumedValue, ...] = ()
+    #: advice that depends on facts not known: one entry per undecided node (never firm recommendations)
+    conditional: tuple[ConditionalAdvice, ...] = ()
 
     def __eq__(self, other: object) -> bool:
         """Equal when every field and the trace are equal (two results with different traces differ)."""
@@ -460,6 +550,7 @@ class Result:
             "status": self.status,
             "recommendations": [r.to_json() for r in self.recommendations],
             "cautions": [c.to_json() for c in self.cautions],
+            "conditional": [c.to_json() for c in self.conditional],
             "cannot_decide": [c.to_json() for c in self.cannot_decide],
             "needed_facts": [n.to_json() for n in self.needed_facts],
             "unrecognized_facts": [u.to_json() for u in self.unrecognized_facts],
@@ -489,6 +580,7 @@ _RESULT_FIELDS = (
     "scores",
     "superseded",
     "assumed",
+    "conditional",
 )
 
 
@@ -511,8 +603,10 @@ def _action_result(type_: str, fields: dict[str, str], dose: DoseResult | None) 
 def _branch_trace(
     index: int, condition: str, outcome: Any, values: dict[str, Any], label: str | None,
     decided_over: tuple[str, ...] = (),
+    shown: dict[str, str] | None = None,
 ) -> BranchTrace:
-    return BranchTrace(index, condition, outcome, MappingProxyType(values), label, decided_over)
+    return BranchTrace(index, condition, outcome, MappingProxyType(values), label, decided_over,
+                       MappingProxyType(shown or {}))
 
 
 def _result(state: dict[str, Any], trace: tuple[TraceStep, ...]) -> Result:

@@ -75,8 +75,8 @@ def test_evaluate_reads_stdin(tmp_path: pathlib.Path) -> None:
 def test_explain_shows_every_condition_with_its_values(tmp_path: pathlib.Path) -> None:
     code, out, _ = run("evaluate", str(MINI), facts_file(tmp_path, GOOD), "--at", AT, "--explain")
     assert code == 0
-    assert "false: febrile and anc < 0.5   [anc=0.7, febrile=False]" in out
-    assert "true: anc < 1.0   [anc=0.7]" in out
+    assert "false: febrile and anc < 0.5   [anc=0.7 10*9/L, febrile=false]" in out
+    assert "true: anc < 1.0   [anc=0.7 10*9/L]" in out
     assert "FACTS USED" in out
     assert "  anc: 0.7 10*9/L (given 700 /uL, at 2026-11-24T06:00:00Z)" in out
     assert "  weight: 69.85322498 kg (given 154 [lb_av])" in out

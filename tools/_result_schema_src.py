@@ -99,6 +99,49 @@ cannot = obj(
     {"node": S, "branch": {"type": "integer"}, "label": NS, "condition": S, "needs": SL, "applied": SL},
     description="A decision that could not be made because a condition was unknown.",
 )
+alternative = obj(
+    {
+        "branch": {"type": "integer", "description": "The branch index; -1 for `otherwise`."},
+        "when": {"type": "string", "description": "The condition that selects it, as written; `otherwise`."},
+        "label": NS,
+        "recommendations": {
+            "type": "array",
+            "items": recommendation,
+            "description": "What it would recommend, in the shape of firm recommendations (doses computed "
+            "where the known facts allow).",
+        },
+        "cautions": {"type": "array", "items": caution},
+        "conditional": {
+            "type": "array",
+            "items": {"$ref": "#/$defs/conditional"},
+            "description": "Nodes under this alternative that the known facts cannot decide either.",
+        },
+        "note": {
+            "type": ["string", "null"],
+            "description": "Why something under it is not shown (a limit, a condition or dose that fails).",
+        },
+    },
+    description="One alternative the known facts leave open (an alternative whose condition is false for "
+    "the known facts is left out).",
+)
+conditional = obj(
+    {
+        "node": S,
+        "question": NS,
+        "selects": {
+            "enum": ["first", "each"],
+            "description": "first: the first alternative whose condition holds applies (a choice node); "
+            "each: every alternative whose condition holds applies (a collect node).",
+        },
+        "needs": SL,
+        "via": SL,
+        "alternatives": {"type": "array", "items": alternative},
+        "omitted": {"type": "integer", "minimum": 0, "description": "Alternatives not shown (a limit)."},
+        "note": NS,
+    },
+    description="Conditional advice of an undecided node: never part of the firm recommendations; the result "
+    "stays incomplete.",
+)
 needed = obj(
     {
         "name": S,
@@ -205,6 +248,12 @@ schema = {
             },
             "recommendations": {"type": "array", "items": recommendation},
             "cautions": {"type": "array", "items": caution},
+            "conditional": {
+                "type": "array",
+                "items": {"$ref": "#/$defs/conditional"},
+                "description": "Advice that depends on facts not known: one entry per undecided node, with "
+                "the alternatives its known facts leave open.",
+            },
             "cannot_decide": {"type": "array", "items": cannot},
             "needed_facts": {"type": "array", "items": needed},
             "unrecognized_facts": {"type": "array", "items": obj({"name": S, "suggestion": NS})},
@@ -240,10 +289,11 @@ schema = {
                 "The result can still be complete.",
             },
         },
-        ["format", "guideline", "as_of", "status", "recommendations", "cautions", "cannot_decide",
-         "needed_facts", "unrecognized_facts", "facts", "trace", "disclaimer"],
+        ["format", "guideline", "as_of", "status", "recommendations", "cautions", "conditional",
+         "cannot_decide", "needed_facts", "unrecognized_facts", "facts", "trace", "disclaimer"],
         description="What the guideline recommends for these facts, and why.",
     ),
+    "$defs": {"conditional": conditional},
 }
 
 # `fhir` is there only for results read from FHIR (issue 10)

@@ -38,9 +38,12 @@ def _number_problem(value: Decimal, bounds: tuple[Decimal, Decimal, int, int]) -
     _, digit_tuple, exponent = value.normalize().as_tuple()
     assert isinstance(exponent, int)
     if exponent < finest:
-        return f"must not be finer than {Decimal(1).scaleb(finest):f}"
+        return (f"has a digit in the {Decimal(1).scaleb(exponent):f} place; it must not be finer than "
+                f"{Decimal(1).scaleb(finest):f}")
     if len(digit_tuple) > digits:
-        return f"must have at most {digits} significant digits"
+        counted = "".join(map(str, digit_tuple[:40])) + ("..." if len(digit_tuple) > 40 else "")
+        return (f"has {len(digit_tuple)} significant digits ({counted}); it must have at most {digits} "
+                "significant digits")
     return None
 
 

@@ -199,7 +199,8 @@ class ExpressionChecker(QuantityChecker):
         if digits > self.limits.max_number_digits:
             return self.error(
                 Code.EXPR_BAD_NUMBER,
-                f"'{echo(text)}' has more than {self.limits.max_number_digits} significant digits",
+                f"'{echo(text)}' has {digits} significant digits, more than "
+                f"{self.limits.max_number_digits}",
                 node,
             )
         if d and abs(d.adjusted()) > self.limits.max_number_exponent:

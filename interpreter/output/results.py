@@ -13,7 +13,7 @@ from ..textsafe import escape_surrogates, safe_block, safe_line
 from .options import PLAIN, FormatOptions
 
 if TYPE_CHECKING:
-    from ..result import BranchTrace, Result
+    from ..result import BranchTrace, ConditionalAdvice, RecommendationResult, Result
 
 _s = safe_line
 _b = safe_block
@@ -50,38 +50,7 @@ def result_text(result: Result, options: FormatOptions = PLAIN) -> str:
     if not result.recommendations:
         out.append("  (none)")
     for i, r in enumerate(result.recommendations, 1):
-        head = f"{_s(r.title)}: " if r.title else ""
-        out.append(f"{i:>2}. {head}{_b(r.text, '    ')}  [{_s(r.id)}]")
-        for a in r.actions:
-            if a.type == "caution":
-                continue
-            f = a.fields
-            if a.type == "medication":
-                dose = f" {_s(a.dose.display)}" if a.dose else ""
-                parts = [f"{_s(f.get('drug'))}{dose}", _s(f.get("route", "")), _s(f.get("frequency", ""))]
-                line = " ".join(p for p in parts if p)
-                for k in ("timing", "infusion", "until", "target"):
-                    if k in f:
-                        line += f"; {k.replace('_', ' ')}: {_s(f[k])}"
-                out.append(f"      - give {line}")
-                if a.dose is not None:
-                    for step in a.dose.calculation:
-                        out.append(f"          dose: {_s(step)}")
-                    for w in a.dose.warnings:
-                        out.append(f"          WARNING: {_s(w)}")
-            elif a.type == "monitoring":
-                until = f" until {_s(f['until'])}" if "until" in f else ""
-                out.append(f"      - monitor {_s(f.get('test'))} {_s(f.get('interval'))}{until}")
-            elif a.type == "stop-drug":
-                resume = f"; resume: {_s(f['resume_when'])}" if "resume_when" in f else ""
-                out.append(f"      - {_s(f.get('mode'))} {_s(f.get('drug'))}{resume}")
-            else:
-                timing = f" ({_s(f['timing'])})" if "timing" in f else ""
-                out.append(f"      - {_s(a.type)}: {_s(f.get('name'))}{timing}")
-            if "note" in f:
-                out.append(f"          note: {_b(f['note'], ' ' * 16)}")
-        cites = ", ".join(f"[{_s(c.key)}]" for c in r.citations)
-        out.append(f"      sources: {cites}")
+        out.extend(_recommendation_lines(r, f"{i:>2}. ", ""))
     out.extend(_scores_text(result))
     out.extend(_superseded_lines(result))
     if result.cautions:
@@ -90,6 +59,13 @@ def result_text(result: Result, options: FormatOptions = PLAIN) -> str:
         for c in result.cautions:
             cites = ", ".join(f"[{_s(x.key)}]" for x in c.citations)
             out.append(f"  ! {_b(c.text, '    ')} {cites}")
+    if result.conditional:
+        out.append("")
+        out.append("IF ... - CONDITIONAL ADVICE: depends on facts that are missing; not part of the "
+                   "recommendations above")
+        firm = {r.id for r in result.recommendations}
+        for advice in result.conditional:
+            out.extend(_advice_lines(advice, "  ", firm))
     if result.cannot_decide or result.needed_facts:
         out.append("")
         out.append("MISSING - cannot decide")
@@ -115,6 +91,8 @@ def result_text(result: Result, options: FormatOptions = PLAIN) -> str:
         out.append(f"  {_s(tstep.node)}{title}: {_s(tstep.outcome)} -> {taken}")
         if explain:
             for b in tstep.branches:
+                if b.index < 0:  # the node's line already says "otherwise -> ..."
+                    continue
                 out.extend(_branch_text(b))
     if explain and result.facts:
         out.append("")
@@ -127,10 +105,94 @@ def result_text(result: Result, options: FormatOptions = PLAIN) -> str:
     return "\n".join(out) + "\n"
 
 
+def _recommendation_lines(r: RecommendationResult, head: str, pre: str) -> list[str]:
+    """One recommendation: ``head`` (its number) and the title and text, then its actions and sources, every
+    line after the first indented by ``pre`` more."""
+    out: list[str] = []
+    title = f"{_s(r.title)}: " if r.title else ""
+    out.append(f"{pre}{head}{title}{_b(r.text, pre + '    ')}  [{_s(r.id)}]")
+    for a in r.actions:
+        if a.type == "caution":
+            continue
+        f = a.fields
+        if a.type == "medication":
+            dose = f" {_s(a.dose.display)}" if a.dose else ""
+            parts = [f"{_s(f.get('drug'))}{dose}", _s(f.get("route", "")), _s(f.get("frequency", ""))]
+            line = " ".join(p for p in parts if p)
+            for k in ("timing", "infusion", "until", "target"):
+                if k in f:
+                    line += f"; {k.replace('_', ' ')}: {_s(f[k])}"
+            out.append(f"{pre}      - give {line}")
+            if a.dose is not None:
+                for step in a.dose.calculation:
+                    out.append(f"{pre}          dose: {_s(step)}")
+                for w in a.dose.warnings:
+                    out.append(f"{pre}          WARNING: {_s(w)}")
+        elif a.type == "monitoring":
+            until = f" until {_s(f['until'])}" if "until" in f else ""
+            out.append(f"{pre}      - monitor {_s(f.get('test'))} {_s(f.get('interval'))}{until}")
+        elif a.type == "stop-drug":
+            resume = f"; resume: {_s(f['resume_when'])}" if "resume_when" in f else ""
+            out.append(f"{pre}      - {_s(f.get('mode'))} {_s(f.get('drug'))}{resume}")
+        else:
+            timing = f" ({_s(f['timing'])})" if "timing" in f else ""
+            out.append(f"{pre}      - {_s(a.type)}: {_s(f.get('name'))}{timing}")
+        if "note" in f:
+            out.append(f"{pre}          note: {_b(f['note'], pre + ' ' * 16)}")
+    cites = ", ".join(f"[{_s(c.key)}]" for c in r.citations)
+    out.append(f"{pre}      sources: {cites}")
+    return out
+
+
+def _advice_lines(advice: ConditionalAdvice, pre: str, firm: set[str]) -> list[str]:
+    """One undecided node: what it needs, then each alternative it leaves open ("If", "Else if",
+    "Otherwise" for a choice node; "If" each for a collect node) with what it would recommend."""
+    out: list[str] = []
+    title = f" ({_s(advice.question)})" if advice.question else ""
+    needs = _s(", ".join(advice.needs)) or "facts that are not enough"
+    rule = "the first that holds applies" if advice.selects == "first" else "each that holds applies"
+    out.append(f"{pre}{_s(advice.node)}{title}: cannot decide without {needs}; {rule}:")
+    for k, alt in enumerate(advice.alternatives):
+        label = f" ({_s(alt.label)})" if alt.label else ""
+        if alt.branch < 0:
+            head = "Otherwise" if advice.selects == "first" else "If none of the above holds"
+        else:
+            word = "Else if" if advice.selects == "first" and k > 0 else "If"
+            head = f"{word} `{_s(alt.when)}`{label}"
+        out.append(f"{pre}  {head}:")
+        inner = pre + "    "
+        if not alt.recommendations and not alt.conditional and alt.note is None:
+            out.append(f"{inner}(nothing further)")
+        for r in alt.recommendations:
+            if r.id in firm:
+                title_ = f"{_s(r.title)} " if r.title else ""
+                out.append(f"{inner}- {title_}[{_s(r.id)}] (already recommended above)")
+            else:
+                out.extend(_recommendation_lines(r, "- ", inner))
+        for c in alt.cautions:
+            cites = ", ".join(f"[{_s(x.key)}]" for x in c.citations)
+            out.append(f"{inner}! {_b(c.text, inner + '  ')} {cites}")
+        for nested in alt.conditional:
+            out.extend(_advice_lines(nested, inner, firm))
+        if alt.note is not None:
+            out.append(f"{inner}note: {_b(alt.note, inner + '      ')}")
+    if advice.note is not None:
+        out.append(f"{pre}  note: {_b(advice.note, pre + '        ')}")
+    return out
+
+
+def _plain(value: object) -> str:
+    """A trace value without its display text (a result built without a guideline): booleans as
+    ``true``/``false``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def _branch_text(b: BranchTrace) -> list[str]:
     """One branch of the explanation: outcome, condition, the values it read, and (when it was decided with
     facts unknown) for which unknowns it holds whatever their value."""
-    vals = ", ".join(f"{_s(k)}={_s(v)}" for k, v in b.values.items())
+    vals = ", ".join(f"{_s(k)}={_s(b.shown.get(k, _plain(v)))}" for k, v in b.values.items())
     vals = f"   [{vals}]" if vals else ""
     out = [f"      {_s(b.outcome):>9}: {_s(b.condition)}{vals}"]
     if b.decided_over:

@@ -33,6 +33,7 @@ from ..result import (
     UnrecognizedFact,
 )
 from ..values.unknown import UNKNOWN
+from .conditional import conditional_advice
 from .doses import action_result
 from .walker import Walker
 
@@ -98,6 +99,7 @@ def assemble(
         scores=scores,
         superseded=superseded,
         assumed=tuple(AssumedValue(*a) for a in checked.assumed),
+        conditional=conditional_advice(g, values, as_of, walk.undecided, checked.shown, walk.completer),
     )
 
 

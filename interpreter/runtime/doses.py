@@ -18,7 +18,7 @@ from ..compiler.guideline import CompiledDose, CompiledGuideline
 from ..errors import EvaluationError, Path
 from ..lang.compile import CompiledExpression
 from ..loading.model import Action
-from ..result import ActionResult, DoseResult, brief_decimal, format_decimal
+from ..result import ActionResult, DoseResult, brief_decimal, display_decimal, format_decimal
 from ..values.unknown import UNKNOWN
 from .locate import insufficient_present, locate
 
@@ -170,18 +170,32 @@ def _unrounded_total(
         basis = values[m.basis]
         given = shown.get(m.basis)
         if isinstance(given, dict) and "given" in given:
-            steps.append(f"{m.basis} given as {given['given']} = {format_decimal(basis)} {d.basis_unit}")
+            steps.append(f"{m.basis} given as {given['given']} = {_shown(basis)} {d.basis_unit}")
         basis_in = basis * d.basis_factor
         if d.basis_factor != 1:
-            steps.append(
-                f"{m.basis} {format_decimal(basis)} {d.basis_unit} = {format_decimal(basis_in)} {d.per_unit}"
-            )
+            steps.append(f"{m.basis} {_shown(basis)} {d.basis_unit} = {_shown(basis_in)} {d.per_unit}")
         total = amount * basis_in
         steps.append(
-            f"{format_decimal(amount)} {m.unit} x {format_decimal(basis_in)} {d.per_unit} = "
-            f"{format_decimal(total)} {d.total_unit}"
+            f"{format_decimal(amount)} {m.unit} x {_shown(basis_in)} {d.per_unit} = "
+            f"{_shown(total)} {d.total_unit}"
         )
     return total
+
+
+#: An intermediate number of a dose calculation with at most this many significant digits is shown exactly
+#: (``69.85322498 kg``, ``349.2661249 ug``); a longer one is rounded for display.
+EXACT_DISPLAY_DIGITS = 10
+
+
+def _shown(value: Decimal) -> str:
+    """An intermediate number of a dose calculation as shown: exactly when it has at most
+    ``EXACT_DISPLAY_DIGITS`` significant digits, else to the precision of a dose number (6 significant digits,
+    at most 4 decimal places) with ``~`` (a body surface area of 28 digits shows as ``~2.0138``). The dose is
+    computed from the exact value, and its rounding step shows every digit it rounded."""
+    if len(value.normalize().as_tuple().digits) <= EXACT_DISPLAY_DIGITS:
+        return format_decimal(value)
+    _, _, finest, digits = DOSE_NUMBER_BOUNDS["amount"]
+    return display_decimal(value, digits, finest)
 
 
 def _rounded(d: CompiledDose, total: Decimal, steps: list[str]) -> Decimal:

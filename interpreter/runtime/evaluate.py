@@ -76,7 +76,7 @@ def evaluate(
     checked = g.facts.check(facts, as_of, file=facts_source, time_zone=time_zone, limits=facts_limits)
     values: dict[str, Any] = dict(checked.values)
     completer = Completer(g, values, as_of)
-    recording = RecordingTracer(values, completer.settled) if trace else None
+    recording = RecordingTracer(values, completer.settled, g) if trace else None
     if isinstance(tracer, NullTracer):
         tracer = None
     active = tracer if recording is None else recording if tracer is None else TeeTracer(recording, tracer)

@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from ..compiler.guideline import CompiledGuideline, CompiledNode
-from ..result import BranchTrace, TraceStep, format_decimal
+from ..result import BranchTrace, TraceStep, display_decimal, format_decimal
 from ..values.unknown import UNKNOWN
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "StepRecord",
     "TeeTracer",
     "Tracer",
+    "display_value",
 ]
 
 #: One node visited, as the walk reports it: (node, the outcome of each branch tested, in order; whether the
@@ -84,19 +86,47 @@ def _show(value: Any) -> Any:
     return str(value)
 
 
+#: The most results of a series an explanation shows (the newest ones).
+SHOWN_SERIES_RESULTS = 10
+
+
+def display_value(value: Any, unit: str | None, derived: bool) -> str:
+    """A value as an explanation shows it to a clinician: ``true``/``false``, ``unknown``, a number with its
+    unit (a derived one rounded by ``display_decimal``: ``~1.82 m2``), a series as its newest results by
+    calendar date."""
+    if value is UNKNOWN:
+        return "unknown"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    suffix = f" {unit}" if unit else ""
+    if isinstance(value, Decimal):
+        return (display_decimal(value) if derived else format_decimal(value)) + suffix
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):  # a series: (time, value) pairs, oldest first
+        items = [f"{t.date().isoformat()}: {format_decimal(v)}" for t, v in value[-SHOWN_SERIES_RESULTS:]]
+        more = len(value) - len(items)
+        head = f"{more} earlier, " if more > 0 else ""
+        return f"[{head}{', '.join(items)}]{suffix}" if items else "[no results]"
+    return str(value)
+
+
 class RecordingTracer:
     """The trace of one evaluation over ``values``, and the ``trace_source`` of its ``Result``: called, it
-    builds the ``TraceStep`` objects (once)."""
+    builds the ``TraceStep`` objects (once). With ``g``, each value also gets its display text (units of
+    inputs and derived values, derived numbers rounded)."""
 
-    __slots__ = ("_built", "_raw", "_settled", "_values", "step")
+    __slots__ = ("_built", "_g", "_raw", "_settled", "_values", "step")
 
     def __init__(
-        self, values: Mapping[str, Any], settled: Mapping[tuple[str, int], tuple[str, ...]] | None = None
+        self, values: Mapping[str, Any], settled: Mapping[tuple[str, int], tuple[str, ...]] | None = None,
+        g: CompiledGuideline | None = None,
     ) -> None:
         self._raw: list[StepRecord] = []
         self._values = values
         #: (node id, branch index) -> the unknown facts a condition was decided over (``completion.py``)
         self._settled = settled if settled is not None else {}
+        self._g = g
         self._built: tuple[TraceStep, ...] | None = None
         #: the walk's records are kept as they come: one list append per node, no Python call
         self.step: Callable[[StepRecord], None] = self._raw.append
@@ -126,12 +156,25 @@ class RecordingTracer:
                 {n: _show(values.get(n, UNKNOWN)) for n in sorted(b.when.names)},
                 b.label,
                 self._settled.get((node.id, b.index), ()) if r is True or r is False else (),
+                MappingProxyType({n: self._display(n) for n in sorted(b.when.names)}),
             )
             for b, r in zip(node.branches, outcomes, strict=False)
         ]
         if otherwise:
             branches.append(BranchTrace(-1, "otherwise", "otherwise", {}, None))
         return TraceStep(node.id, node.kind, tuple(branches), outcome, tuple(taken), node.title)
+
+
+    def _display(self, name: str) -> str:
+        value = self._values.get(name, UNKNOWN)
+        g = self._g
+        if g is None:
+            return display_value(value, None, False)
+        inp = g.model.inputs.get(name)
+        if inp is not None:
+            return display_value(value, inp.unit, False)
+        d = g.model.derived.get(name)
+        return display_value(value, d.unit if d is not None else None, True)
 
 
 class CoverageTracer:

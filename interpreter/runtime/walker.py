@@ -41,7 +41,8 @@ class Walker:
     entries, the facts they need) comes in the depth-first pre-order of a recursive walk."""
 
     __slots__ = (
-        "_via_tuple", "applied", "as_of", "cannot", "completer", "g", "needs", "stack", "steps", "values",
+        "_via_tuple", "applied", "as_of", "cannot", "completer", "g", "needs", "stack", "steps", "undecided",
+        "values",
         "via",
     )
 
@@ -59,6 +60,9 @@ class Walker:
         self.cannot: list[CannotDecide] = []
         #: fact name -> the nodes that could not decide without it
         self.needs: dict[str, list[str]] = {}
+        #: each undecided node with the path to it, once per undecided branch (``runtime.conditional`` turns
+        #: them into conditional advice)
+        self.undecided: list[tuple[CompiledNode, tuple[str, ...]]] = []
         self.steps = 0
         #: the node ids from the start to the node being visited
         self.via: list[str] = []
@@ -170,6 +174,7 @@ class Walker:
         for n in needs:
             self.needs.setdefault(n, []).append(node.id)
         self.cannot.append(CannotDecide(node.id, index, b.when.source, tuple(needs), b.label, node.unknown))
+        self.undecided.append((node, tuple(self.via)))
         self.push(node.unknown)
 
     # --- errors (built only when raised)
