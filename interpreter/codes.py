@@ -110,6 +110,9 @@ class Code(StrEnum):
     THRESHOLD_GAP = "threshold-gap"
     THRESHOLD_OVERLAP = "threshold-overlap"
     THRESHOLD_IMPOSSIBLE = "threshold-impossible"
+    THRESHOLD_IMPLAUSIBLE = "threshold-implausible"
+    CONDITION_CONSTANT = "condition-constant"
+    CHAINED_EQUALITY = "chained-equality"
     # expression
     EXPR_SYNTAX = "expr-syntax"
     EXPR_NOT_ALLOWED = "expr-not-allowed"
@@ -250,7 +253,11 @@ CODES: Final[Mapping[Code, CodeInfo]] = MappingProxyType({
     # -- thresholds
     Code.THRESHOLD_GAP: _warning(Stage.THRESHOLDS, "a choice's thresholds leave values no branch takes"),
     Code.THRESHOLD_OVERLAP: _warning(Stage.THRESHOLDS, "a choice's thresholds overlap"),
-    Code.THRESHOLD_IMPOSSIBLE: _warning(Stage.THRESHOLDS, "a condition no value can satisfy"),
+    Code.THRESHOLD_IMPOSSIBLE: _error(Stage.THRESHOLDS, "a condition no value can satisfy"),
+    Code.THRESHOLD_IMPLAUSIBLE: _error(
+        Stage.THRESHOLDS, "a threshold is outside the plausible range of the input it is compared with"),
+    Code.CONDITION_CONSTANT: _error(Stage.THRESHOLDS, "a condition is always true or always false"),
+    Code.CHAINED_EQUALITY: _error(Stage.THRESHOLDS, "a chained comparison mixes `==` and `!=`"),
     # -- expression
     Code.EXPR_SYNTAX: _error(Stage.EXPRESSION, "an expression is not valid syntax"),
     Code.EXPR_NOT_ALLOWED: _error(Stage.EXPRESSION, "a construct the expression language does not allow"),
