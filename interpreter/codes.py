@@ -189,6 +189,8 @@ class Code(StrEnum):
     USAGE_ERROR = "usage-error"
     # test files
     TEST_DUPLICATE_NAME = "test-duplicate-name"
+    TEST_UNKNOWN_FACT = "test-unknown-fact"
+    TEST_UNKNOWN_ID = "test-unknown-id"
 
 
 def _error(stage: Stage, summary: str, *, internal: bool = False) -> CodeInfo:
@@ -338,6 +340,9 @@ CODES: Final[Mapping[Code, CodeInfo]] = MappingProxyType({
     Code.USAGE_ERROR: _error(Stage.CLI, "the command line is wrong"),
     # -- test files
     Code.TEST_DUPLICATE_NAME: _error(Stage.TEST_FILE, "two cases of one test file have the same name"),
+    Code.TEST_UNKNOWN_FACT: _error(Stage.TEST_FILE, "a case names a fact the guideline does not declare"),
+    Code.TEST_UNKNOWN_ID: _error(
+        Stage.TEST_FILE, "a case expects a recommendation, node or error code that does not exist"),
 })
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ..codes import Code
+from ..codes import CODES, Code
 from ..compiler.guideline import CompiledGuideline
 from ..compiler.loader import load_guideline_file
 from ..errors import Diagnostic, EvaluationError, FactsError, GuidelineError, InterpreterError, Location, Path
@@ -23,6 +23,8 @@ from ..loading.source import SourceMap, load_yaml, read_capped
 from ..result import Result, format_decimal
 from ..runtime.evaluate import evaluate
 from ..runtime.trace import CoverageTracer
+from ..values.suggest import did_you_mean_hint
+from ..values.text import echo
 from .validate import skipped
 
 __all__ = [
@@ -150,6 +152,8 @@ def compare(expect: Mapping[str, Any], result: Result) -> list[str]:
         )
     if "needs" in expect:
         diff += _set_diff("needs", expect["needs"], [n.name for n in result.needed_facts])
+    if "unrecognized" in expect:
+        diff += _set_diff("unrecognized", expect["unrecognized"], [u.name for u in result.unrecognized_facts])
     if "cannot_decide" in expect:
         diff += _set_diff(
             "cannot_decide",
@@ -260,8 +264,73 @@ def run_test_file(
         seen.add(name)
         if names is not None and name not in names:
             continue
+        unknown = unknown_names(g, case, sm, cpath)
+        if unknown:  # a misspelled fact or id would make the case pass (or fail) for the wrong reason
+            outcome.diagnostics.extend(unknown)
+            outcome.cases.append(CaseOutcome(name, where, False, tuple(d.message for d in unknown)))
+            continue
         outcome.cases.append(_run_case(g, case, doc.get("at"), sm, cpath, cov))
     return outcome
+
+
+#: The keys of ``expect`` that list ids, and what the ids name: ``recommendation``, ``node`` or ``input``.
+_ID_LISTS: dict[str, str] = {
+    "recommendations": "recommendation", "includes": "recommendation", "excludes": "recommendation",
+    "cautions": "recommendation", "needs": "input", "cannot_decide": "node",
+}
+
+
+def unknown_names(
+    g: CompiledGuideline, case: Mapping[str, Any], sm: SourceMap, cpath: Path
+) -> list[Diagnostic]:
+    """Every fact name, recommendation id, node id and error code of a case that the guideline (or the code
+    registry) does not know, each located at its place in the test file with a did-you-mean hint."""
+    model = g.model
+    known = {
+        "input": list(model.inputs),
+        "recommendation": [r.id for r in model.recommendations],
+        "node": [n.id for n in model.nodes],
+    }
+    out: list[Diagnostic] = []
+
+    def check(word: object, kind: str, path: Path, code: str) -> None:
+        choices = known[kind]
+        if isinstance(word, str) and word in choices:
+            return
+        text = echo(str(word), 80)
+        out.append(Diagnostic(code, f"'{text}' is not {'an' if kind[0] in 'aeiou' else 'a'} {kind} of "
+                              f"guideline '{model.id}'", sm.key_at(path) if kind == "input" and
+                              path[-2] == "facts" else sm.at(path), path=path,
+                              hint=did_you_mean_hint(str(word), choices)))
+
+    facts = case.get("facts")
+    expect = case.get("expect")
+    extra = set(expect.get("unrecognized") or ()) if isinstance(expect, Mapping) else set()
+    if isinstance(facts, Mapping):
+        for name in facts:
+            if name not in extra:
+                check(name, "input", (*cpath, "facts", name), Code.TEST_UNKNOWN_FACT)
+    if not isinstance(expect, Mapping):
+        return out
+    for key, kind in _ID_LISTS.items():
+        for j, word in enumerate(expect.get(key) or ()):
+            check(word, kind, (*cpath, "expect", key, j),
+                  Code.TEST_UNKNOWN_FACT if kind == "input" else Code.TEST_UNKNOWN_ID)
+    for j, dose in enumerate(expect.get("doses") or ()):
+        if isinstance(dose, Mapping) and "recommendation" in dose:
+            check(dose["recommendation"], "recommendation", (*cpath, "expect", "doses", j, "recommendation"),
+                  Code.TEST_UNKNOWN_ID)
+    error = expect.get("error")
+    if isinstance(error, Mapping):
+        if "fact" in error:
+            check(error["fact"], "input", (*cpath, "expect", "error", "fact"), Code.TEST_UNKNOWN_FACT)
+        code = error.get("code")
+        if isinstance(code, str) and code not in CODES:
+            out.append(Diagnostic(Code.TEST_UNKNOWN_ID, f"'{echo(code, 80)}' is no diagnostic or error code",
+                                  sm.at((*cpath, "expect", "error", "code")),
+                                  path=(*cpath, "expect", "error", "code"),
+                                  hint=did_you_mean_hint(code, list(CODES))))
+    return out
 
 
 def _run_case(
