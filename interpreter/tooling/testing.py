@@ -10,7 +10,7 @@ import pathlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from ..codes import CODES, Code
@@ -22,9 +22,11 @@ from ..loading.schema import validate_with
 from ..loading.source import SourceMap, load_yaml, read_capped
 from ..result import Result, format_decimal
 from ..runtime.evaluate import evaluate
-from ..runtime.trace import CoverageTracer
+from ..runtime.trace import CoverageTracer, TeeTracer, Tracer
+from ..values.numbers import DECIMAL_CONTEXT
 from ..values.suggest import did_you_mean_hint
 from ..values.text import echo
+from .condition_coverage import ConditionCoverage
 from .validate import skipped
 
 __all__ = [
@@ -64,6 +66,8 @@ class FileOutcome:
 class TestReport:
     files: list[FileOutcome] = field(default_factory=list)
     coverage: dict[str, CoverageTracer] = field(default_factory=dict)
+    #: condition coverage by guideline file; filled only when asked for (``run_tests(..., conditions=True)``)
+    conditions: dict[str, ConditionCoverage] = field(default_factory=dict)
 
     @property
     def passed(self) -> int:
@@ -217,10 +221,12 @@ def run_test_file(
     coverage: dict[str, CoverageTracer] | None = None,
     names: Sequence[str] | None = None,
     guidelines: dict[pathlib.Path, CompiledGuideline] | None = None,
+    conditions: dict[str, ConditionCoverage] | None = None,
 ) -> FileOutcome:
     """Run every case of one test file (or only those named). Load problems become diagnostics.
 
     ``guidelines`` caches loaded guidelines across the files of one run (several files may test one).
+    ``conditions``, when given, gathers condition coverage per guideline (its atoms are compiled then).
     """
     outcome = FileOutcome(str(path))
     raw, problem = read_capped(path)  # at most max_bytes + 1 bytes; only regular files
@@ -251,6 +257,11 @@ def run_test_file(
     cov = None
     if coverage is not None:
         cov = coverage.setdefault(g.model.file, CoverageTracer(g))
+    ccov = None
+    if conditions is not None:
+        ccov = conditions.get(g.model.file)
+        if ccov is None:
+            ccov = conditions[g.model.file] = ConditionCoverage(g)
     seen: set[str] = set()
     for i, case in enumerate(doc["cases"]):
         cpath: Path = ("cases", i)
@@ -269,7 +280,7 @@ def run_test_file(
             outcome.diagnostics.extend(unknown)
             outcome.cases.append(CaseOutcome(name, where, False, tuple(d.message for d in unknown)))
             continue
-        outcome.cases.append(_run_case(g, case, doc.get("at"), sm, cpath, cov))
+        outcome.cases.append(_run_case(g, case, doc.get("at"), sm, cpath, cov, ccov))
     return outcome
 
 
@@ -340,6 +351,7 @@ def _run_case(
     sm: SourceMap,
     cpath: Path,
     cov: CoverageTracer | None,
+    ccov: ConditionCoverage | None = None,
 ) -> CaseOutcome:
     where = sm.at(cpath)
     expect = case["expect"]
@@ -352,18 +364,33 @@ def _run_case(
         return CaseOutcome(case["name"], exc.location, False, (str(exc),))
     try:
         # coverage is a tracer: it counts what a case reached only when its evaluation succeeds
-        result = evaluate(g, case["facts"], as_of, trace=False, tracer=cov)
+        tracer: Tracer | None = cov if ccov is None else ccov if cov is None else TeeTracer(cov, ccov)
+        result = evaluate(g, case["facts"], as_of, trace=False, tracer=tracer)
     except InterpreterError as exc:
         diff = _compare_error(expect, exc)
         return CaseOutcome(case["name"], where, not diff, tuple(diff))
+    if ccov is not None:
+        ccov.record(_values(g, case["facts"], as_of), as_of)
     diff = compare(expect, result)
     return CaseOutcome(case["name"], where, not diff, tuple(diff))
 
 
-def run_tests(paths: Iterable[str | pathlib.Path]) -> TestReport:
-    """Discover and run every test file under ``paths``; coverage is gathered per guideline."""
+def _values(g: CompiledGuideline, facts: Mapping[str, Any], as_of: datetime) -> dict[str, Any]:
+    """The values an evaluation of ``facts`` used (checked facts and derived values), for condition
+    coverage; called only after that evaluation succeeded, so it cannot fail."""
+    values: dict[str, Any] = dict(g.facts.check(facts, as_of).values)
+    with localcontext(DECIMAL_CONTEXT):
+        for name, expr in g.derived:
+            values[name] = expr.evaluate(values, as_of)
+    return values
+
+
+def run_tests(paths: Iterable[str | pathlib.Path], *, conditions: bool = False) -> TestReport:
+    """Discover and run every test file under ``paths``; coverage is gathered per guideline, and condition
+    coverage too when ``conditions``."""
     report = TestReport()
     loaded: dict[pathlib.Path, CompiledGuideline] = {}
     for f in discover_test_files(paths):
-        report.files.append(run_test_file(f, report.coverage, guidelines=loaded))
+        report.files.append(run_test_file(f, report.coverage, guidelines=loaded,
+                                          conditions=report.conditions if conditions else None))
     return report
