@@ -278,7 +278,8 @@ def run_test_file(
         unknown = unknown_names(g, case, sm, cpath)
         if unknown:  # a misspelled fact or id would make the case pass (or fail) for the wrong reason
             outcome.diagnostics.extend(unknown)
-            outcome.cases.append(CaseOutcome(name, where, False, tuple(d.message for d in unknown)))
+            outcome.cases.append(CaseOutcome(
+                name, where, False, tuple(d.message + (f" ({d.hint})" if d.hint else "") for d in unknown)))
             continue
         outcome.cases.append(_run_case(g, case, doc.get("at"), sm, cpath, cov, ccov))
     return outcome
