@@ -99,6 +99,11 @@ class Code(StrEnum):
     INPUT_UNIT_INCOMPATIBLE = "input-unit-incompatible"
     INPUT_PLAUSIBLE_RANGE = "input-plausible-range"
     DERIVED_CYCLE = "derived-cycle"
+    # scores
+    SCORE_UNKNOWN_INPUT = "score-unknown-input"
+    SCORE_ITEM_TYPE = "score-item-type"
+    SCORE_UNKNOWN_CODE = "score-unknown-code"
+    SCORE_NAME_TAKEN = "score-name-taken"
     # doses
     DOSE_UNKNOWN_BASIS = "dose-unknown-basis"
     DOSE_BASIS_NOT_QUANTITY = "dose-basis-not-quantity"
@@ -191,6 +196,12 @@ class Code(StrEnum):
     TEST_DUPLICATE_NAME = "test-duplicate-name"
     TEST_UNKNOWN_FACT = "test-unknown-fact"
     TEST_UNKNOWN_ID = "test-unknown-id"
+    # FHIR bindings (issue 10)
+    INPUT_FHIR_BINDING = "input-fhir-binding"
+    # precedence between recommendations (structure)
+    SUPERSEDES_UNKNOWN = "supersedes-unknown"
+    SUPERSEDES_CYCLE = "supersedes-cycle"
+    RECOMMENDATION_CONFLICT = "recommendation-conflict"
 
 
 def _error(stage: Stage, summary: str, *, internal: bool = False) -> CodeInfo:
@@ -245,6 +256,11 @@ CODES: Final[Mapping[Code, CodeInfo]] = MappingProxyType({
     Code.INPUT_UNIT_INCOMPATIBLE: _error(Stage.INPUTS, "an accepted unit measures something else"),
     Code.INPUT_PLAUSIBLE_RANGE: _error(Stage.INPUTS, "an input's plausible `min` is above its `max`"),
     Code.DERIVED_CYCLE: _error(Stage.INPUTS, "derived values depend on each other in a circle"),
+    # -- scores
+    Code.SCORE_UNKNOWN_INPUT: _error(Stage.INPUTS, "a score item names no declared input"),
+    Code.SCORE_ITEM_TYPE: _error(Stage.INPUTS, "a score item's points do not fit its input's type"),
+    Code.SCORE_UNKNOWN_CODE: _error(Stage.INPUTS, "a score item gives points to a word the input lacks"),
+    Code.SCORE_NAME_TAKEN: _error(Stage.INPUTS, "a score has the name of an input or derived value"),
     # -- doses
     Code.DOSE_UNKNOWN_BASIS: _error(Stage.DOSES, "a dose's basis names no input or derived value"),
     Code.DOSE_BASIS_NOT_QUANTITY: _error(Stage.DOSES, "a dose's basis is not a quantity"),
@@ -343,6 +359,13 @@ CODES: Final[Mapping[Code, CodeInfo]] = MappingProxyType({
     Code.TEST_UNKNOWN_FACT: _error(Stage.TEST_FILE, "a case names a fact the guideline does not declare"),
     Code.TEST_UNKNOWN_ID: _error(
         Stage.TEST_FILE, "a case expects a recommendation, node or error code that does not exist"),
+    # -- FHIR bindings
+    Code.INPUT_FHIR_BINDING: _error(Stage.INPUTS, "an input's `fhir:` binding does not fit its type"),
+    # -- precedence between recommendations
+    Code.SUPERSEDES_UNKNOWN: _error(Stage.STRUCTURE, "`supersedes` names no recommendation"),
+    Code.SUPERSEDES_CYCLE: _error(Stage.STRUCTURE, "recommendations supersede each other in a cycle"),
+    Code.RECOMMENDATION_CONFLICT: _warning(
+        Stage.STRUCTURE, "recommendations that can apply together conflict, and no precedence is declared"),
 })
 
 

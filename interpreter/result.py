@@ -25,6 +25,9 @@ __all__ = [
     "NeededFact",
     "RecommendationResult",
     "Result",
+    "ScoreItemResult",
+    "ScoreResult",
+    "SupersededResult",
     "TraceStep",
     "UnrecognizedFact",
     "format_decimal",
@@ -169,9 +172,11 @@ class RecommendationResult:
     title: str | None = None
     strength: str | None = None
     category: str | None = None
+    #: the urgency the guideline declares (None: not declared, routine)
+    urgency: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
             "text": self.text,
@@ -180,6 +185,26 @@ class RecommendationResult:
             "citations": [c.to_json() for c in self.citations],
             "actions": [a.to_json() for a in self.actions if a.type != "caution"],
             "via": list(self.via),
+        }
+        if self.urgency is not None:
+            d["urgency"] = self.urgency
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class SupersededResult:
+    """A recommendation that applied but is not shown, because another one that applied supersedes it."""
+
+    id: str
+    title: str | None
+    #: (superseding recommendation id, the author's reason or None), in the order of the result
+    by: tuple[tuple[str, str | None], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "superseded_by": [{"id": i, "reason": r} for i, r in self.by],
         }
 
 
@@ -252,27 +277,91 @@ class UnrecognizedFact:
 
 
 @dataclass(frozen=True, slots=True)
+class ScoreItemResult:
+    """One item of a score: its points, or (unknown) the least and most it can give and the facts it needs."""
+
+    label: str
+    points: Decimal | None
+    min: Decimal
+    max: Decimal
+    needs: tuple[str, ...] = ()
+    #: when unknown: every number of points it can still give, ascending
+    possible: tuple[Decimal, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"label": self.label}
+        if self.points is not None:
+            d["points"] = _num(self.points)
+        else:
+            d["points"] = None
+            d["min"] = _num(self.min)
+            d["max"] = _num(self.max)
+            d["possible"] = [_num(p) for p in self.possible]
+            d["needs"] = list(self.needs)
+        return d
+
+    def display(self) -> str:
+        if self.points is not None:
+            return format_decimal(self.points)
+        needs = ", ".join(self.needs)
+        return f"unknown: {format_decimal(self.min)}-{format_decimal(self.max)} (needs {needs})"
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreResult:
+    """A score: its value when every item is known, else its minimum and maximum; each item's part."""
+
+    name: str
+    value: Decimal | None
+    min: Decimal
+    max: Decimal
+    items: tuple[ScoreItemResult, ...]
+    needs: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "value": None if self.value is None else _num(self.value),
+            "min": _num(self.min),
+            "max": _num(self.max),
+            "needs": list(self.needs),
+            "items": [i.to_json() for i in self.items],
+        }
+
+    def display(self) -> str:
+        if self.value is not None:
+            return format_decimal(self.value)
+        return (f"unknown, between {format_decimal(self.min)} and {format_decimal(self.max)}; "
+                f"needs {', '.join(self.needs)}")
+
+
+@dataclass(frozen=True, slots=True)
 class BranchTrace:
     index: int  # -1 for "otherwise"
     condition: str
     outcome: Literal["true", "false", "unknown", "otherwise"]
     values: Mapping[str, Any]
     label: str | None = None
+    #: decided although these facts are unknown: the same outcome for every value of them
+    decided_over: tuple[str, ...] = ()
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (
             _branch_trace,
-            (self.index, self.condition, self.outcome, dict(self.values), self.label),
+            (self.index, self.condition, self.outcome, dict(self.values), self.label, self.decided_over),
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "index": self.index,
             "label": self.label,
             "condition": self.condition,
             "outcome": self.outcome,
             "values": dict(self.values),
         }
+        if self.decided_over:
+            d["decided_for_every_value_of"] = list(self.decided_over)
+        return d
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +399,10 @@ class Result:
     #: builds the trace on first read (see ``trace``); None when the evaluation ran without a trace
     trace_source: Callable[[], tuple[TraceStep, ...]] | None = field(default=None, repr=False, compare=False)
     disclaimer: str | None = None
+    #: the guideline's scores (empty when it has none)
+    scores: tuple[ScoreResult, ...] = ()
+    #: recommendations that applied but are superseded by another that applied (not in ``recommendations``)
+    superseded: tuple[SupersededResult, ...] = ()
 
     def __eq__(self, other: object) -> bool:
         """Equal when every field and the trace are equal (two results with different traces differ)."""
@@ -321,8 +414,8 @@ class Result:
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled with its trace built (the lazy builder refers to compiled code, which does not pickle)."""
-        return (_result, (*(getattr(self, f) for f in _RESULT_FIELDS[:-2]), dict(self.facts), self.disclaimer,
-                          self.trace))
+        return (_result, (*(getattr(self, f) for f in _RESULT_FIELDS[:-4]), dict(self.facts),
+                          self.disclaimer, self.trace, self.scores, self.superseded))
 
     @property
     def trace(self) -> tuple[TraceStep, ...]:
@@ -337,7 +430,7 @@ class Result:
         return [r.id for r in self.recommendations]
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "format": RESULT_FORMAT,
             "guideline": self.guideline.to_json(),
             "as_of": self.as_of.isoformat(),
@@ -350,7 +443,10 @@ class Result:
             "facts": dict(self.facts),
             "trace": [t.to_json() for t in self.trace],
             "disclaimer": self.disclaimer,
-        }
+        } | ({"scores": [sc.to_json() for sc in self.scores]} if self.scores else {})
+        if self.superseded:  # absent when nothing was superseded (results of guidelines without precedence)
+            d["superseded"] = [s.to_json() for s in self.superseded]
+        return d
 
 
 #: The fields of ``Result`` compared and pickled (``trace_source`` is replaced by the built trace).
@@ -365,6 +461,8 @@ _RESULT_FIELDS = (
     "unrecognized_facts",
     "facts",
     "disclaimer",
+    "scores",
+    "superseded",
 )
 
 
@@ -385,12 +483,13 @@ def _action_result(type_: str, fields: dict[str, str], dose: DoseResult | None) 
 
 
 def _branch_trace(
-    index: int, condition: str, outcome: Any, values: dict[str, Any], label: str | None
+    index: int, condition: str, outcome: Any, values: dict[str, Any], label: str | None,
+    decided_over: tuple[str, ...] = (),
 ) -> BranchTrace:
-    return BranchTrace(index, condition, outcome, MappingProxyType(values), label)
+    return BranchTrace(index, condition, outcome, MappingProxyType(values), label, decided_over)
 
 
-def _result(
+def _result(  # noqa: PLR0913, PLR0917  (the pickled fields, in order)
     guideline: GuidelineInfo,
     as_of: datetime,
     status: Any,
@@ -402,6 +501,8 @@ def _result(
     facts: dict[str, Any],
     disclaimer: str | None,
     trace: tuple[TraceStep, ...],
+    scores: tuple[ScoreResult, ...] = (),
+    superseded: tuple[SupersededResult, ...] = (),
 ) -> Result:
     return Result(
         guideline,
@@ -415,4 +516,6 @@ def _result(
         MappingProxyType(facts),
         _BuiltTrace(trace),
         disclaimer,
+        scores,
+        superseded,
     )

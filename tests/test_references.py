@@ -152,7 +152,7 @@ def test_cli_an_id_that_is_also_a_file_here_is_refused_as_ambiguous(impostor_dir
 
 def test_cli_bundled_and_dot_slash_say_which_one(impostor_dir: pathlib.Path) -> None:
     code, out, _ = run("evaluate", "--bundled", "leukopenia", str(EXAMPLE), "--at", AT)
-    assert code == 0 and "guideline leukopenia 1.0.0" in out
+    assert code == 0 and "guideline leukopenia 1.1.0" in out
     code, out, _ = run("evaluate", "./leukopenia", str(EXAMPLE), "--at", AT)
     assert code in (0, 1) and "guideline mini-neutropenia" in out
     code, _, err = run("evaluate", "--bundled", "./leukopenia", str(EXAMPLE), "--at", AT)
@@ -162,7 +162,7 @@ def test_cli_bundled_and_dot_slash_say_which_one(impostor_dir: pathlib.Path) -> 
 def test_cli_a_folder_named_like_the_id_does_not_hide_bundled(impostor_dir: pathlib.Path) -> None:
     os.chdir(impostor_dir / "sub")
     code, out, _ = run("evaluate", "leukopenia", str(EXAMPLE), "--at", AT)
-    assert code == 0 and "guideline leukopenia 1.0.0" in out
+    assert code == 0 and "guideline leukopenia 1.1.0" in out
     code, out, _ = run("render", "leukopenia")
     assert code == 0 and "Leukopenia and neutropenia" in out
 

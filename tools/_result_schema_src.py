@@ -67,8 +67,28 @@ recommendation = obj(
         "citations": {"type": "array", "items": citation, "minItems": 1},
         "actions": {"type": "array", "items": action},
         "via": SL,
+        "urgency": {
+            "enum": ["immediate", "urgent", "routine"],
+            "description": "The urgency the guideline declares (absent: not declared, routine). "
+            "Recommendations are listed by urgency, then in the order of the walk.",
+        },
     },
+    ["id", "title", "text", "strength", "category", "citations", "actions", "via"],
     description="A recommendation that applies.",
+)
+superseded = obj(
+    {
+        "id": S,
+        "title": NS,
+        "superseded_by": {
+            "type": "array",
+            "minItems": 1,
+            "items": obj(
+                {"id": S, "reason": NS}, description="A recommendation that applied and supersedes it."
+            ),
+        },
+    },
+    description="A recommendation that applied but is not shown: another one that applied supersedes it.",
 )
 caution = obj(
     {"recommendation": S, "text": S, "citations": {"type": "array", "items": citation}, "note": S},
@@ -96,8 +116,40 @@ branch = obj(
         "condition": S,
         "outcome": {"enum": ["true", "false", "unknown", "otherwise"]},
         "values": {"type": "object"},
+        "decided_for_every_value_of": {
+            **SL,
+            "description": "Present when the condition was decided although facts were unknown: the same "
+            "outcome for every value of these (a score is shown with the range it can still reach).",
+        },
     },
+    ["index", "label", "condition", "outcome", "values"],
     description="One condition evaluated, with the values it read.",
+)
+NUM = {"type": "number"}
+score_item = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["label", "points"],
+    "properties": {
+        "label": S,
+        "points": {"type": ["number", "null"], "description": "The item's points; null when unknown."},
+        "min": {**NUM, "description": "When unknown: the least points it can still give."},
+        "max": {**NUM, "description": "When unknown: the most points it can still give."},
+        "possible": {"type": "array", "items": NUM, "description": "When unknown: every points value left."},
+        "needs": {**SL, "description": "When unknown: the facts that would settle it."},
+    },
+    "description": "One item of a score: its points, or (unknown) its range and the facts it needs.",
+}
+score = obj(
+    {
+        "name": S,
+        "value": {"type": ["number", "null"], "description": "The sum; null when an item is unknown."},
+        "min": {**NUM, "description": "The least the score can be (the value when known)."},
+        "max": {**NUM, "description": "The most the score can be (the value when known)."},
+        "needs": {**SL, "description": "The facts of the unknown items."},
+        "items": {"type": "array", "items": score_item},
+    },
+    description="A score of the guideline: its value or bounds and each item's contribution.",
 )
 step = obj(
     {
@@ -140,10 +192,37 @@ schema = {
             "facts": {"type": "object", "description": "The facts as checked and converted."},
             "trace": {"type": "array", "items": step},
             "disclaimer": NS,
+            "scores": {"type": "array", "items": score,
+                       "description": "Present when the guideline has scores (docs/language.md, Scores)."},
+            # issue 10: present only when the facts came from FHIR (interpreter/ext/fhir)
+            "fhir": {
+                "type": "object",
+                "description": "Where the facts came from when they were read from FHIR R4: the hash of the "
+                "bindings in effect, each fact's source resources, and why resources were dropped.",
+                "required": ["bindings_hash", "provenance", "notes"],
+                "properties": {
+                    "bindings_hash": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
+                    "site_file": NS,
+                    "provenance": {"type": "object"},
+                    "notes": {"type": "array", "items": {"type": "object"}},
+                    "asserted": SL,
+                    "missing": SL,
+                },
+            },
+            "superseded": {
+                "type": "array",
+                "items": superseded,
+                "description": "Recommendations hidden by precedence (`supersedes`); absent when none.",
+            },
         },
+        ["format", "guideline", "as_of", "status", "recommendations", "cautions", "cannot_decide",
+         "needed_facts", "unrecognized_facts", "facts", "trace", "disclaimer"],
         description="What the guideline recommends for these facts, and why.",
     ),
 }
+
+# `fhir` is there only for results read from FHIR (issue 10)
+schema["required"] = [k for k in schema["required"] if k != "fhir"]
 
 if __name__ == "__main__":
     out = pathlib.Path(__file__).resolve().parent.parent / "schema" / "result.schema.json"

@@ -102,6 +102,65 @@ plausible = obj(
     "The range of physiologically plausible values; anything outside is refused as an error.",
 )
 
+# FHIR R4 bindings of an input (issue 10; interpreter/ext/fhir reads them, analysis/fhir_bindings.py checks
+# that each fits its input's type). Code systems are FHIR URIs (http://loinc.org, http://snomed.info/sct,
+# http://www.nlm.nih.gov/research/umls/rxnorm).
+FHIR_URI = {"type": "string", "pattern": r"^(https?://|urn:oid:|urn:uuid:)[^\s]{1,240}$", "maxLength": 256}
+fhir_coding = obj(
+    {
+        "system": desc(FHIR_URI, "The code system, as a FHIR URI, e.g. http://loinc.org."),
+        "code": {"type": "string", "pattern": r"^[^\s]+( [^\s]+)*$", "maxLength": 256,
+                 "description": "The code in that system."},
+        "display": desc(TEXT, "The human-readable name of the code."),
+    },
+    ["system", "code"],
+    "A FHIR Coding: a code and the URI of its system.",
+)
+# At most 200 codes per list (analysis/fhir_bindings.py; the fast schema path has no maxItems).
+FHIR_CODES = {"type": "array", "items": fhir_coding, "minItems": 1}
+FHIR_RESOURCES = ["Observation", "Patient", "MedicationRequest", "MedicationStatement", "Condition"]
+fhir_binding = obj(
+    {
+        "resource": {
+            "description": "Where the fact is found: Observation (quantity, series: valueQuantity), Patient "
+            "(an age quantity from birthDate), MedicationRequest / MedicationStatement (active ones; a list "
+            "of both for either), Condition (active ones).",
+            "anyOf": [
+                {"type": "string", "enum": FHIR_RESOURCES},
+                {
+                    "type": "array",
+                    "items": {"type": "string", "enum": ["MedicationRequest", "MedicationStatement"]},
+                    "minItems": 1,
+                    "uniqueItems": True,
+                },
+            ],
+        },
+        "codes": desc(FHIR_CODES, "The codes that identify the resource (Observation.code, the medication, "
+                      "Condition.code); any one of them matches."),
+        "values": {
+            "type": "object",
+            "propertyNames": {"pattern": NAME},
+            "additionalProperties": FHIR_CODES,
+            "minProperties": 1,
+            "description": "For a code input: each value with the codes that mean it (a Condition or an "
+            "active medication in that list).",
+        },
+        "count": {"type": "number", "minimum": 1, "maximum": 1000,
+                  "description": "Observations: how many of the newest results the prefetch query asks for "
+                  "(`_count`, a whole number); default 1 for a quantity, 100 for a series."},
+        "window": desc(DURATION, "Series: only results this recent count (default: every result; the "
+                       "input's max_age still applies to the newest)."),
+        "absent_is_false": {"type": "boolean", "description": "Boolean inputs: no matching resource "
+                            "means false (default: the fact is missing)."},
+        "asserted": {"type": "boolean", "description": "true: no FHIR query answers this input, the user "
+                     "asserts it (false is refused: leave the key out)."},
+        "note": desc(TEXT, "Why the binding is what it is."),
+    },
+    description="How the input is found in FHIR R4 (docs/integration.md). Either `resource` or "
+    "`asserted: true`.",
+    oneOf=[{"required": ["resource"]}, {"required": ["asserted"]}],
+)
+
 input_schema = obj(
     {
         "type": {
@@ -161,6 +220,7 @@ input_schema = obj(
             "items": coding,
             "description": "Terminology codes (LOINC, SNOMED CT, RxNorm).",
         },
+        "fhir": fhir_binding,
     },
     ["type", "description"],
     "One fact the host sends: its type, unit, plausible range and age limit.",
@@ -193,6 +253,59 @@ input_schema = obj(
             "else": {"not": {"required": ["values"]}},
         },
     ],
+)
+
+POINTS = {"type": "number", "minimum": -1000, "maximum": 1000,
+          "description": "Points (at most 1000 either way)."}
+score_band = obj(
+    {
+        "when": desc(EXPR, "The condition of this band, e.g. `sbp < 90` (unit-checked like any condition)."),
+        "points": desc(POINTS, "The points when this band is the first whose condition holds."),
+    },
+    ["when", "points"],
+    "One band of a numeric item: the first band whose condition holds gives its points.",
+)
+score_item = obj(
+    {
+        "label": desc(TEXT, "What the item is, shown in the result (default: the input or condition)."),
+        "input": {"type": "string", "pattern": NAME,
+                  "description": "A boolean input (points when true) or a code input (points per word)."},
+        "when": desc(EXPR, "A condition: the item gives `points` when it holds, 0 when it does not."),
+        "points": {
+            "description": "For a boolean input or `when`: the points when true. For a code input: a "
+                           "mapping word -> points; words not listed give 0; each word must be one of the "
+                           "input's values.",
+            "type": ["number", "object"],
+            "minimum": -1000,
+            "maximum": 1000,
+            "propertyNames": {"pattern": NAME},
+            "additionalProperties": POINTS,
+            "minProperties": 1,
+        },
+        "bands": {"type": "array", "items": score_band, "minItems": 1,
+                  "description": "Numeric bands, in order: the first band whose condition holds counts."},
+        "otherwise": desc(POINTS, "With `bands`: the points when no band holds (default 0)."),
+    },
+    (),
+    "One item of a score: `input` with `points`, `when` with `points`, or `bands` (with `otherwise`).",
+    oneOf=[
+        {"required": ["input", "points"], "not": {"anyOf": [{"required": ["when"]}, {"required": ["bands"]},
+                                                             {"required": ["otherwise"]}]}},
+        {"required": ["when", "points"], "not": {"anyOf": [{"required": ["input"]}, {"required": ["bands"]},
+                                                            {"required": ["otherwise"]}]}},
+        {"required": ["bands"], "not": {"anyOf": [{"required": ["input"]}, {"required": ["when"]},
+                                                   {"required": ["points"]}]}},
+    ],
+)
+score = obj(
+    {
+        "description": desc(TEXT, "What the score measures and where it comes from."),
+        "items": {"type": "array", "items": score_item, "minItems": 1,
+                  "description": "The items whose points are added."},
+    },
+    ["description", "items"],
+    "A points-based score: the sum of its items' points, used in conditions by its name as a number. With "
+    "items unknown it has a known minimum and maximum; a comparison the bounds decide is decided.",
 )
 
 derived = obj(
@@ -427,6 +540,25 @@ ACTION = {
     ],
 }
 
+SUPERSEDES_ONE = {
+    "description": "A recommendation this one supersedes: its id, or {id, reason}.",
+    "type": ["string", "object"],
+    "pattern": ID,
+    "additionalProperties": False,
+    "properties": {
+        "id": desc(TARGET_ONE, "The id of the recommendation superseded."),
+        "reason": desc(TEXT, "Why this one takes precedence; shown with the result."),
+    },
+    "required": ["id"],
+}
+SUPERSEDES = {
+    "type": "array",
+    "items": SUPERSEDES_ONE,
+    "minItems": 1,
+    "description": "Recommendations this one supersedes: when both apply, the superseded one is not shown "
+    "among the recommendations; the result lists it under `superseded` (see docs/language.md).",
+}
+
 recommendation = obj(
     {
         "id": {
@@ -460,6 +592,13 @@ recommendation = obj(
             "description": "Keys of `references` that support this.",
         },
         "actions": {"type": "array", "items": ACTION, "description": "Structured actions."},
+        "supersedes": SUPERSEDES,
+        "urgency": {
+            "type": "string",
+            "enum": ["immediate", "urgent", "routine"],
+            "description": "How soon this must be done (default routine). Results list immediate "
+            "recommendations first, then urgent, then routine; within a level, in the order of the walk.",
+        },
     },
     ["id", "text", "cite"],
     "What the guideline recommends; a leaf of the tree.",
@@ -531,6 +670,12 @@ schema = obj(
             "propertyNames": {"pattern": NAME},
             "additionalProperties": derived,
         },
+        "scores": {
+            "type": "object",
+            "description": "Named points-based scores (see docs/language.md, Scores).",
+            "propertyNames": {"pattern": NAME},
+            "additionalProperties": score,
+        },
         "start": desc(TARGET_ONE, "The id of the first node."),
         "nodes": {"type": "array", "items": node, "minItems": 1, "description": "The decision nodes."},
         "recommendations": {
@@ -564,7 +709,40 @@ schema = {
     **schema,
 }
 
+# A site's FHIR binding file (interpreter/ext/fhir/bindings.py, docs/integration.md): bindings that override
+# the guideline's, for one guideline, and the site's table of non-UCUM unit texts.
+fhir_bindings_schema = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://example.org/guideline-interpreter/fhir-bindings.schema.json",
+    "title": "Site FHIR bindings",
+    "description": "A site's FHIR R4 bindings for one guideline, overriding the guideline's own, and its "
+    "table of unit texts that are not UCUM.",
+    **obj(
+        {
+            "guideline": desc(TARGET_ONE, "The id of the guideline these bindings are for."),
+            "version": desc(TEXT, "Only this version of it (default: every version)."),
+            "bindings": {
+                "type": "object",
+                "propertyNames": {"pattern": NAME},
+                "additionalProperties": fhir_binding,
+                "description": "Input name -> its binding (replaces the guideline's binding of that input).",
+            },
+            "unit_aliases": {
+                "type": "object",
+                "propertyNames": {"minLength": 1, "maxLength": 64},
+                "additionalProperties": UNIT,
+                "description": "A unit text as labs send it (K/uL) -> the UCUM code it means (10*3/uL).",
+            },
+            "note": desc(TEXT, "Who maintains this file and why."),
+        },
+        ["guideline"],
+    ),
+}
+
 if __name__ == "__main__":
     out = pathlib.Path(__file__).resolve().parent.parent / "schema" / "guideline.schema.json"
     out.write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
+    out = out.with_name("fhir-bindings.schema.json")
+    out.write_text(json.dumps(fhir_bindings_schema, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {out}")

@@ -258,6 +258,13 @@ def _expression_paths(model: GuidelineModel) -> list[tuple[Path, str]]:
         for a in r.actions:
             if a.dose is not None and isinstance(a.dose.amount, str):
                 out.append(((*a.dose.path, "amount"), a.dose.amount))
+    for s in model.scores.values():
+        for it in s.items:
+            if it.input is not None:
+                out.append(((*it.path, "input"), it.input))
+            if it.when is not None:
+                out.append(((*it.path, "when"), it.when))
+            out.extend(((*b.path, "when"), b.when) for b in it.bands)
     return out
 
 

@@ -59,13 +59,14 @@ def main() -> None:
 def _add_commands() -> None:
     from .evaluate import evaluate
     from .examples import examples_cmd
+    from .fhir import fhir_facts
     from .listing import list_cmd  # (not list.py: a submodule named list would shadow the builtin here)
     from .lock import lock
     from .render import render
     from .test import test_cmd
     from .validate import validate
 
-    for command in (validate, evaluate, test_cmd, lock, render, list_cmd, examples_cmd):
+    for command in (validate, evaluate, test_cmd, lock, render, list_cmd, examples_cmd, fhir_facts):
         main.add_command(command)
 
 

@@ -25,15 +25,22 @@ from .common import (
     print_diagnostics,
     refuse,
 )
-from .options import at_options, bundled_option, format_option
+from .options import at_options, bundled_option
 
 
 @click.command()
 @click.argument("guideline_ref", metavar="GUIDELINE")
-@click.argument("facts_file", metavar="FACTS", type=click.File("rb"))
+@click.argument("facts_file", metavar="FACTS", type=click.File("rb"), required=False)
 @click.option("--version", "version", default=None, help="Pin the guideline version (bundled ids).")
+@click.option("--fhir", "fhir_bundle", type=click.Path(dir_okay=False, allow_dash=True, exists=True),
+              default=None, help="Read the facts from this FHIR R4 Bundle (FACTS, if given, holds the facts "
+              "the user asserts).")
+@click.option("--bindings", "bindings_file", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="With --fhir: a site binding file.")
 @at_options
-@format_option(RESULT_FORMATS)
+@click.option("--format", "fmt", type=click.Choice([*RESULT_FORMATS.names, "fhir"]), default="text",
+              show_default=True, help="Output format (fhir: a Bundle of GuidanceResponse, RequestGroup and "
+              "draft MedicationRequests).")
 @click.option("--explain", is_flag=True, help="Show why: every decision with the values it used.")
 @bundled_option
 @internal_errors
@@ -41,6 +48,8 @@ def evaluate(
     guideline_ref: str,
     facts_file: Any,
     version: str | None,
+    fhir_bundle: str | None,
+    bindings_file: str | None,
     at: str | None,
     time_zone: str | None,
     fmt: str,
@@ -59,12 +68,25 @@ def evaluate(
     from ..facts.json import read_facts
 
     as_of = parse_at(at, time_zone)
+    if facts_file is None and fhir_bundle is None:
+        raise click.UsageError("give FACTS, or --fhir BUNDLE")
     g = load_reference(guideline_ref, version, bundled=bundled, fmt=fmt, command="evaluate")
     name = getattr(facts_file, "name", "<stdin>")
     fname = "<stdin>" if name in ("-", "<stdin>") else str(name)
+    evaluation: Any = None
+    bindings: Any = None
     try:
-        facts = read_facts(facts_file, file=fname)  # bounded: never reads past the size limit
-        result = g.evaluate(facts, as_of, trace=True, facts_source=fname, time_zone=time_zone)
+        facts = read_facts(facts_file, file=fname) if facts_file is not None else {}
+        if fhir_bundle is not None:
+            from ..ext.fhir import evaluate_fhir
+            from .fhir import read_bindings, read_bundle
+
+            bindings = read_bindings(g, bindings_file, fmt, "evaluate")
+            resources = read_bundle(fhir_bundle, fmt, "evaluate")
+            evaluation = evaluate_fhir(bindings, resources, as_of, asserted=facts, time_zone=time_zone)
+            result = evaluation.result
+        else:
+            result = g.evaluate(facts, as_of, trace=True, facts_source=fname, time_zone=time_zone)
     except FactsError as exc:
         # the count of the errors not shown ("... and N more") comes last
         diags = sorted(exc.diagnostics, key=lambda d: d.code == Code.FACT_TOO_MANY_ERRORS)
@@ -87,5 +109,16 @@ def evaluate(
         else:
             click.echo(safe_line(f"evaluation failed: {exc}"), err=True)
         sys.exit(code)
-    click.echo(RESULT_FORMATS[fmt](result, FormatOptions(explain=explain)), nl=False)
+    if fmt == "fhir":
+        import json
+
+        from ..ext.fhir.outputs import fhir_bundle as to_fhir
+
+        click.echo(json.dumps(to_fhir(result, bindings), indent=2))
+    elif fmt == "json" and evaluation is not None:
+        import json
+
+        click.echo(json.dumps(evaluation.to_json(), indent=2, sort_keys=True))
+    else:
+        click.echo(RESULT_FORMATS[fmt](result, FormatOptions(explain=explain)), nl=False)
     sys.exit(EXIT_OK if result.complete else EXIT_FINDINGS)

@@ -9,7 +9,7 @@ basis and the exact conversion factors are computed; the fact checker is built; 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from graphlib import CycleError, TopologicalSorter
@@ -23,12 +23,13 @@ from ..errors import Diagnostic, Path
 from ..facts.checker import FactChecker
 from ..lang.compile import CompiledExpression, compile_expression
 from ..lang.quantities import Threshold
-from ..loading.model import Action, Dose, GuidelineModel, Node, NodeKind, Recommendation
+from ..loading.model import URGENCY_LEVELS, Action, Dose, GuidelineModel, Node, NodeKind, Recommendation
 from ..result import ACTION_TEXT_FIELDS, ActionResult, CautionResult, Citation, GuidelineInfo, brief_decimal
 from ..values.graphs import depth_first
 from ..values.suggest import did_you_mean
 from ..values.types import BOOLEAN, NUMBER, ValueType
 from ..values.units import UnitError, check_unit, conversion_factor, unit_code
+from .scores import CompiledScore, compile_scores
 
 __all__ = ["CompiledBranch", "CompiledDose", "CompiledGuideline", "CompiledNode", "compile_guideline"]
 
@@ -94,6 +95,16 @@ class CompiledGuideline:
     #: the effective period as instants: [start, end) in UTC
     effective_from: datetime
     effective_until: datetime | None
+    #: the scores, in declaration order (computed after the derived values)
+    scores: tuple[CompiledScore, ...] = ()
+    #: name -> the inputs it depends on (inputs, derived values and scores), for the completion of conditions
+    deps: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
+    #: recommendation id -> (the id of a recommendation that supersedes it, the author's reason), in the
+    #: order of the guideline's recommendations; only recommendations that something supersedes
+    superseded_by: Mapping[str, tuple[tuple[str, str | None], ...]] = field(
+        default_factory=lambda: MappingProxyType({}))
+    #: recommendation id -> its urgency's rank (0 immediate, 1 urgent, 2 routine), for those that declare one
+    urgency_rank: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
 
 _UCUM_HINT = "write a UCUM code: 10*9/L, /uL, {cells}/uL, kg, [lb_av], cm, m2, ug (not mcg), mg, mL, h, d, a"
@@ -344,8 +355,9 @@ class GuidelineCompiler:
     def run(self) -> CompiledGuideline | None:
         model = self.model
         derived, deps = self.derived()
+        scores, scores_ok = compile_scores(self, deps)
         nodes: dict[str, CompiledNode] = {}
-        failed = False
+        failed = not scores_ok
         for node in model.nodes:
             c = self.node(node, deps)
             if c is None:
@@ -431,7 +443,25 @@ class GuidelineCompiler:
                 if model.effective_end is not None
                 else None
             ),
+            scores=scores,
+            deps=MappingProxyType(dict(deps)),
+            superseded_by=MappingProxyType(_superseded_by(model)),
+            urgency_rank=MappingProxyType(
+                {r.id: URGENCY_LEVELS.index(r.urgency) for r in model.recommendations if r.urgency}
+            ),
         )
+
+
+def _superseded_by(model: GuidelineModel) -> dict[str, tuple[tuple[str, str | None], ...]]:
+    """Recommendation id -> every (superseding id, reason) naming it (checked: ids are recommendations,
+    no cycle)."""
+    out: dict[str, list[tuple[str, str | None]]] = {}
+    for r in model.recommendations:
+        for s in r.supersedes:
+            by = out.setdefault(s.id, [])
+            if all(i != r.id for i, _ in by):
+                by.append((r.id, s.reason))
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _action_fields(a: Action) -> Mapping[str, str]:

@@ -23,6 +23,7 @@ from ..values.types import ValueType
 from .source import SourceMap
 
 __all__ = [
+    "URGENCY_LEVELS",
     "Action",
     "Branch",
     "Coding",
@@ -34,8 +35,14 @@ __all__ = [
     "Person",
     "Recommendation",
     "Reference",
+    "Score",
+    "ScoreBand",
+    "ScoreItem",
+    "Supersedes",
+    "Urgency",
     "build_model",
     "content_hash",
+    "deep_freeze",
 ]
 
 Status = Literal["draft", "in-review", "approved", "retired"]
@@ -45,6 +52,15 @@ NodeKind = Literal["choice", "collect"]
 
 def _frozen(d: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(d))
+
+
+def deep_freeze(value: Any) -> Any:
+    """Plain data made read-only: mappings become read-only mappings, lists tuples (for the `fhir:` key)."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: deep_freeze(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(deep_freeze(v) for v in value)
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +106,9 @@ class Input:
     codes: tuple[Coding, ...] = ()
     #: for datetime inputs: "past" (not after the as-of time), "future" (not before it), or None
     time: Literal["past", "future"] | None = None
+    #: the FHIR R4 binding (the input's `fhir:` mapping, deep-frozen: mappings read-only, lists as tuples), or
+    #: None; checked by analysis/fhir_bindings.py and read by interpreter/ext/fhir
+    fhir: Mapping[str, Any] | None = None
 
     @property
     def value_type(self) -> ValueType:
@@ -109,6 +128,46 @@ class Derived:
     @property
     def value_type(self) -> ValueType:
         return ValueType(self.type, self.unit)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreBand:
+    """One band of a score item: ``points`` when ``when`` holds (the first band that holds counts)."""
+
+    index: int
+    when: str
+    points: Decimal
+    location: Location
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreItem:
+    """One item of a score: exactly one of ``input`` (a boolean fact with ``points``, or a code fact with
+    ``code_points``), ``when`` (a condition with ``points``) or ``bands`` (with ``otherwise``)."""
+
+    index: int
+    label: str
+    location: Location
+    path: Path
+    input: str | None = None
+    when: str | None = None
+    points: Decimal | None = None
+    #: for a code input: word -> points (words not listed give 0)
+    code_points: tuple[tuple[str, Decimal], ...] = ()
+    bands: tuple[ScoreBand, ...] = ()
+    otherwise: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """A points-based score: the sum of its items' points, usable in expressions as a number."""
+
+    name: str
+    description: str
+    items: tuple[ScoreItem, ...]
+    location: Location
+    path: Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +235,21 @@ class Action:
     note: str | None = None
 
 
+#: How soon a recommendation must be acted on; results list them in this order (then in the walk's order).
+Urgency = Literal["immediate", "urgent", "routine"]
+URGENCY_LEVELS: tuple[Urgency, ...] = ("immediate", "urgent", "routine")
+
+
+@dataclass(frozen=True, slots=True)
+class Supersedes:
+    """One entry of a recommendation's ``supersedes``: the id superseded and the author's reason."""
+
+    id: str
+    location: Location
+    path: Path
+    reason: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Recommendation:
     id: str
@@ -187,6 +261,10 @@ class Recommendation:
     title: str | None = None
     strength: str | None = None
     category: str | None = None
+    #: the recommendations this one supersedes when both apply
+    supersedes: tuple[Supersedes, ...] = ()
+    #: as written; None when not given (routine)
+    urgency: Urgency | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +293,7 @@ class GuidelineModel:
     reviewers: tuple[Person, ...] = ()
     audience: str | None = None
     disclaimer: str | None = None
+    scores: Mapping[str, Score] = field(default_factory=lambda: MappingProxyType({}))
 
     def node_by_id(self) -> dict[str, Node]:
         return {n.id: n for n in self.nodes}
@@ -305,6 +384,7 @@ class _Builder:
             max_age_text=max_age,
             codes=tuple(Coding(c["system"], c["code"], c.get("display")) for c in d.get("codes", ())),
             time=d.get("time"),
+            fhir=deep_freeze(d["fhir"]) if "fhir" in d else None,
         )
 
     def derived(self, name: str, d: Mapping[str, Any]) -> Derived:
@@ -312,6 +392,28 @@ class _Builder:
         return Derived(
             name, d["description"], d["type"], d["expr"], self.sm.key_at(path), path, d.get("unit")
         )
+
+    def score(self, name: str, d: Mapping[str, Any]) -> Score:
+        path: Path = ("scores", name)
+        items: list[ScoreItem] = []
+        for i, it in enumerate(d["items"]):
+            ipath: Path = (*path, "items", i)
+            points = it.get("points")
+            code_points: tuple[tuple[str, Decimal], ...] = ()
+            scalar: Decimal | None = None
+            if isinstance(points, Mapping):
+                code_points = tuple((str(k), _dec(v) or Decimal(0)) for k, v in points.items())
+            elif points is not None:
+                scalar = _dec(points)
+            bands = tuple(
+                ScoreBand(j, b["when"], _dec(b["points"]) or Decimal(0), self.loc((*ipath, "bands", j)),
+                          (*ipath, "bands", j))
+                for j, b in enumerate(it.get("bands", ()))
+            )
+            label = it.get("label") or it.get("input") or it.get("when") or f"item {i + 1}"
+            items.append(ScoreItem(i, label, self.loc(ipath), ipath, it.get("input"), it.get("when"), scalar,
+                                   code_points, bands, _dec(it.get("otherwise")) or Decimal(0)))
+        return Score(name, d["description"], tuple(items), self.sm.key_at(path), path)
 
     def node(self, i: int, d: Mapping[str, Any]) -> Node:
         path: Path = ("nodes", i)
@@ -375,6 +477,16 @@ class _Builder:
             title=d.get("title"),
             strength=d.get("strength"),
             category=d.get("category"),
+            supersedes=tuple(
+                Supersedes(
+                    s if isinstance(s, str) else s["id"],
+                    self.loc((*path, "supersedes", j)),
+                    (*path, "supersedes", j),
+                    None if isinstance(s, str) else s.get("reason"),
+                )
+                for j, s in enumerate(d.get("supersedes", ()))
+            ),
+            urgency=d.get("urgency"),
         )
 
 
@@ -424,5 +536,6 @@ def build_model(
         reviewers=_people(data.get("reviewers")),
         audience=data.get("audience"),
         disclaimer=data.get("disclaimer"),
+        scores=_frozen({k: b.score(k, v) for k, v in (data.get("scores") or {}).items()}),
     )
     return model, b.diagnostics

@@ -13,7 +13,7 @@ from ..textsafe import escape_surrogates, safe_block, safe_line
 from .options import PLAIN, FormatOptions
 
 if TYPE_CHECKING:
-    from ..result import Result
+    from ..result import BranchTrace, Result
 
 _s = safe_line
 _b = safe_block
@@ -46,8 +46,7 @@ def result_text(result: Result, options: FormatOptions = PLAIN) -> str:
             "RESULT: INCOMPLETE - some decisions could not be made; see MISSING below. "
             "Do not read the list as complete."
         )
-    out.append("")
-    out.append("RECOMMENDATIONS")
+    out.extend(("", "RECOMMENDATIONS"))
     if not result.recommendations:
         out.append("  (none)")
     for i, r in enumerate(result.recommendations, 1):
@@ -83,6 +82,8 @@ def result_text(result: Result, options: FormatOptions = PLAIN) -> str:
                 out.append(f"          note: {_b(f['note'], ' ' * 16)}")
         cites = ", ".join(f"[{_s(c.key)}]" for c in r.citations)
         out.append(f"      sources: {cites}")
+    out.extend(_scores_text(result))
+    out.extend(_superseded_lines(result))
     if result.cautions:
         out.append("")
         out.append("CAUTIONS")
@@ -114,9 +115,7 @@ def result_text(result: Result, options: FormatOptions = PLAIN) -> str:
         out.append(f"  {_s(tstep.node)}{title}: {_s(tstep.outcome)} -> {taken}")
         if explain:
             for b in tstep.branches:
-                vals = ", ".join(f"{_s(k)}={_s(v)}" for k, v in b.values.items())
-                vals = f"   [{vals}]" if vals else ""
-                out.append(f"      {_s(b.outcome):>9}: {_s(b.condition)}{vals}")
+                out.extend(_branch_text(b))
     if explain and result.facts:
         out.append("")
         out.append("FACTS USED")
@@ -126,6 +125,42 @@ def result_text(result: Result, options: FormatOptions = PLAIN) -> str:
         out.append("")
         out.append(_b(result.disclaimer, "  "))
     return "\n".join(out) + "\n"
+
+
+def _branch_text(b: BranchTrace) -> list[str]:
+    """One branch of the explanation: outcome, condition, the values it read, and (when it was decided with
+    facts unknown) for which unknowns it holds whatever their value."""
+    vals = ", ".join(f"{_s(k)}={_s(v)}" for k, v in b.values.items())
+    vals = f"   [{vals}]" if vals else ""
+    out = [f"      {_s(b.outcome):>9}: {_s(b.condition)}{vals}"]
+    if b.decided_over:
+        over = _s(", ".join(b.decided_over))
+        out.append(f"                 decided: {_s(b.outcome)} for every value of {over}")
+    return out
+
+
+def _scores_text(result: Result) -> list[str]:
+    """The SCORES section: each score's value (or bounds) and each item's points (or what it needs)."""
+    if not result.scores:
+        return []
+    out = ["", "SCORES"]
+    for sc in result.scores:
+        out.append(f"  {_s(sc.name)} = {_s(sc.display())}")
+        out.extend(f"      {_s(item.display())}: {_s(item.label)}" for item in sc.items)
+    return out
+
+
+def _superseded_lines(result: Result) -> list[str]:
+    """The SUPERSEDED section: each recommendation hidden by precedence, by whom and why."""
+    if not result.superseded:
+        return []
+    out = ["", "SUPERSEDED (applied, but not shown: a recommendation above takes precedence)"]
+    for sup in result.superseded:
+        head = f"{_s(sup.title)} " if sup.title else ""
+        for by, reason in sup.by:
+            why = f": {_b(reason, '      ')}" if reason else ""
+            out.append(f"  - {head}[{_s(sup.id)}] superseded by [{_s(by)}]{why}")
+    return out
 
 
 def _fact_text(shown: object) -> str:

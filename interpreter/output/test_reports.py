@@ -61,6 +61,13 @@ def text_report(report: TestReport, options: FormatOptions = PLAIN) -> str:
             if not c.passed:
                 lines.append(f"FAIL {safe_line(c.location)}: {safe_line(c.name)}")
                 lines.extend(f"    {safe_line(line)}" for line in c.diff)
+    for f in report.files:
+        for (first, second), names in f.conflicts_reached().items():
+            lines.append(
+                f"conflict reached: {safe_line(first)} / {safe_line(second)} (recommendation-conflict) in "
+                f"{len(names)} case(s) of {safe_line(f.file)}: {safe_line(', '.join(names[:3]))}"
+                + (", ..." if len(names) > 3 else "")
+            )
     if options.show_coverage:
         for cov in report.coverage.values():
             lines.extend(_coverage_lines(cov))
@@ -93,6 +100,10 @@ def json_report(report: TestReport, options: FormatOptions = PLAIN) -> str:
                 "cases": [
                     {"name": c.name, "passed": c.passed, "line": c.location.line, "diff": list(c.diff)}
                     for c in f.cases
+                ],
+                "conflicts_reached": [
+                    {"recommendations": list(pair), "cases": names}
+                    for pair, names in f.conflicts_reached().items()
                 ],
             }
             for f in report.files

@@ -1,5 +1,17 @@
 """Build the ``Result`` of one evaluation from its walk: recommendations with their actions and doses,
-cautions, cannot-decide entries, the facts needed and the status."""
+cautions, cannot-decide entries, the facts needed and the status.
+
+Precedence, in this order:
+
+1. **Superseded.** A recommendation that applied is not shown when another one that applied names it in
+   ``supersedes`` (decided on every recommendation that applied, before any is hidden: if ``a`` supersedes
+   ``b`` and ``b`` supersedes ``c`` and all three apply, only ``a`` is shown). It is listed under
+   ``superseded`` with every recommendation that superseded it and the author's reasons; its actions, dose
+   and cautions are not shown, and its dose is not computed (a fact only its dose needs is not asked for).
+2. **Urgency.** The recommendations shown are ordered by urgency (immediate, urgent, routine; routine when
+   not declared), and within one level in the order of the walk (a stable sort).
+3. **Cautions.** In the order of the recommendations shown, each caution text once (the first kept).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +26,8 @@ from ..result import (
     NeededFact,
     RecommendationResult,
     Result,
+    ScoreResult,
+    SupersededResult,
     TraceStep,
     UnrecognizedFact,
 )
@@ -31,6 +45,7 @@ def assemble(
     as_of: datetime,
     walk: Walker,
     trace_source: Callable[[], tuple[TraceStep, ...]] | None,
+    scores: tuple[ScoreResult, ...] = (),
 ) -> Result:
     """The result of ``walk`` (finished) over ``values`` (the checked facts and the derived values).
 
@@ -40,7 +55,10 @@ def assemble(
     cautions: list[CautionResult] = []
     dose_needs: dict[str, list[str]] = {}
     doses_missing = False  # a dose that could not be computed keeps the result incomplete
-    for rid, via in walk.applied.items():
+    applied = walk.applied
+    superseded, shown = _precedence(g, applied)
+    for rid in shown:
+        via = applied[rid]
         rec = g.recommendations[rid]
         cites = g.citations[rid]
         actions = g.rec_actions.get(rid)
@@ -53,8 +71,15 @@ def assemble(
                         dose_needs.setdefault(n, []).append(rid)
         cautions.extend(g.rec_cautions[rid])
         recs.append(
-            RecommendationResult(rid, rec.text, cites, actions, via, rec.title, rec.strength, rec.category)
+            RecommendationResult(
+                rid, rec.text, cites, actions, via, rec.title, rec.strength, rec.category, rec.urgency
+            )
         )
+    if len(cautions) > 1:  # each caution text once, at its first place
+        once: dict[str, CautionResult] = {}
+        for c in cautions:
+            once.setdefault(c.text, c)
+        cautions = list(once.values())
     needed = _needed_facts(g, checked, values, walk.needs, dose_needs)
     incomplete = bool(walk.cannot or needed or doses_missing)
     return Result(
@@ -69,7 +94,30 @@ def assemble(
         facts=checked.shown,
         trace_source=trace_source,
         disclaimer=g.model.disclaimer,
+        scores=scores,
+        superseded=superseded,
     )
+
+
+def _precedence(
+    g: CompiledGuideline, applied: dict[str, tuple[str, ...]]
+) -> tuple[tuple[SupersededResult, ...], list[str]]:
+    """The recommendations superseded (in the walk's order) and the ids shown, ordered by urgency then by
+    the walk (see the module's doc)."""
+    superseded: list[SupersededResult] = []
+    shown: list[str] = []
+    by_map, ranks = g.superseded_by, g.urgency_rank
+    for rid in applied:
+        by = by_map.get(rid)
+        if by is not None:
+            active = tuple((i, reason) for i, reason in by if i in applied)
+            if active:
+                superseded.append(SupersededResult(rid, g.recommendations[rid].title, active))
+                continue
+        shown.append(rid)
+    if ranks:
+        shown.sort(key=lambda rid: ranks.get(rid, 2))
+    return tuple(superseded), shown
 
 
 def _needed_facts(

@@ -21,7 +21,9 @@ from ..facts.values import evaluation_calendar, host_offset
 from ..result import Result
 from ..values.numbers import DECIMAL_CONTEXT
 from .assemble import assemble
+from .completion import Completer
 from .locate import locate
+from .scores import compute_scores
 from .trace import NullTracer, RecordingTracer, TeeTracer, Tracer
 from .walker import TracedWalker, Walker
 
@@ -73,7 +75,8 @@ def evaluate(
         raise EvaluationError(Code.GUIDELINE_RETIRED, f"guideline {model.id} {model.version} is retired")
     checked = g.facts.check(facts, as_of, file=facts_source, time_zone=time_zone, limits=facts_limits)
     values: dict[str, Any] = dict(checked.values)
-    recording = RecordingTracer(values) if trace else None
+    completer = Completer(g, values, as_of)
+    recording = RecordingTracer(values, completer.settled) if trace else None
     if isinstance(tracer, NullTracer):
         tracer = None
     active = tracer if recording is None else recording if tracer is None else TeeTracer(recording, tracer)
@@ -88,12 +91,17 @@ def evaluate(
                     (*model.derived[name].path, "expr"),
                     f"derived:{name}",
                 ) from exc
+        scores = compute_scores(g, completer) if g.scores else ()
         # the walker is chosen once: without a tracer, it makes no tracer call at all
-        walk = Walker(g, values, as_of) if active is None else TracedWalker(g, values, as_of, active)
+        walk = (
+            Walker(g, values, as_of, completer)
+            if active is None
+            else TracedWalker(g, values, as_of, active, completer)
+        )
         if active is not None:
             active.begin()
         walk.run(model.start)
-        result = assemble(g, checked, values, as_of, walk, recording)
+        result = assemble(g, checked, values, as_of, walk, recording, scores)
     if active is not None:
         active.end(walk.applied)
     return result

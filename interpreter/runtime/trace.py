@@ -88,11 +88,15 @@ class RecordingTracer:
     """The trace of one evaluation over ``values``, and the ``trace_source`` of its ``Result``: called, it
     builds the ``TraceStep`` objects (once)."""
 
-    __slots__ = ("_built", "_raw", "_values", "step")
+    __slots__ = ("_built", "_raw", "_settled", "_values", "step")
 
-    def __init__(self, values: Mapping[str, Any]) -> None:
+    def __init__(
+        self, values: Mapping[str, Any], settled: Mapping[tuple[str, int], tuple[str, ...]] | None = None
+    ) -> None:
         self._raw: list[StepRecord] = []
         self._values = values
+        #: (node id, branch index) -> the unknown facts a condition was decided over (``completion.py``)
+        self._settled = settled if settled is not None else {}
         self._built: tuple[TraceStep, ...] | None = None
         #: the walk's records are kept as they come: one list append per node, no Python call
         self.step: Callable[[StepRecord], None] = self._raw.append
@@ -121,6 +125,7 @@ class RecordingTracer:
                 "true" if r is True else "false" if r is False else "unknown",
                 {n: _show(values.get(n, UNKNOWN)) for n in sorted(b.when.names)},
                 b.label,
+                self._settled.get((node.id, b.index), ()) if r is True or r is False else (),
             )
             for b, r in zip(node.branches, outcomes, strict=False)
         ]

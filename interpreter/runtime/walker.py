@@ -22,6 +22,7 @@ from ..errors import EvaluationError
 from ..lang.codegen import EVALUATION_EXCEPTIONS, evaluation_error
 from ..result import CannotDecide
 from ..values.unknown import UNKNOWN
+from .completion import Completer
 from .locate import insufficient, locate, node_path
 from .trace import StepRecord, Tracer
 
@@ -39,10 +40,18 @@ class Walker:
     tree is ``MAX_STEPS``. Everything it records (recommendations applied and their ``via``, cannot-decide
     entries, the facts they need) comes in the depth-first pre-order of a recursive walk."""
 
-    __slots__ = ("_via_tuple", "applied", "as_of", "cannot", "g", "needs", "stack", "steps", "values", "via")
+    __slots__ = (
+        "_via_tuple", "applied", "as_of", "cannot", "completer", "g", "needs", "stack", "steps", "values",
+        "via",
+    )
 
-    def __init__(self, g: CompiledGuideline, values: dict[str, Any], as_of: datetime) -> None:
+    def __init__(
+        self, g: CompiledGuideline, values: dict[str, Any], as_of: datetime,
+        completer: Completer | None = None,
+    ) -> None:
         self.g = g
+        #: decides an unknown condition when every value of its unknown facts gives the same answer
+        self.completer = completer if completer is not None else Completer(g, values, as_of)
         self.values = values
         self.as_of = as_of
         #: recommendation id -> the node ids that led to it, in the order applied
@@ -109,15 +118,26 @@ class Walker:
                 r = b.test(values, as_of)
             except EVALUATION_EXCEPTIONS as exc:
                 raise self.failed(node, b, exc) from exc
+            if r is not True and r is not False:
+                if r is not UNKNOWN:
+                    raise self.not_boolean(node, b, r)
+                r = self.complete(node, b)
             if r is True:
                 self.push(b.then)
                 return
             if r is not False:
-                if r is not UNKNOWN:
-                    raise self.not_boolean(node, b, r)
                 self.unknown(node, b.index)
                 return
         self.push(node.otherwise)
+
+    def complete(self, node: CompiledNode, b: CompiledBranch) -> object:
+        """An unknown condition, decided when every value of its unknown facts gives the same answer
+        (``completion.py``; only reached when the three-valued evaluation gave unknown)."""
+        settled = self.completer.settle(b.when)
+        if settled is None:
+            return UNKNOWN
+        self.completer.settled[(node.id, b.index)] = settled[1]
+        return settled[0]
 
     def collect(self, node: CompiledNode) -> None:
         """Every branch whose condition holds is taken; ``otherwise`` when none holds and none is unknown."""
@@ -129,11 +149,13 @@ class Walker:
                 r = b.test(values, as_of)
             except EVALUATION_EXCEPTIONS as exc:
                 raise self.failed(node, b, exc) from exc
+            if r is not True and r is not False:
+                if r is not UNKNOWN:
+                    raise self.not_boolean(node, b, r)
+                r = self.complete(node, b)
             if r is True:
                 taken.extend(b.then)
             elif r is not False:
-                if r is not UNKNOWN:
-                    raise self.not_boolean(node, b, r)
                 undecided.append(b.index)
         if not taken and not undecided and node.otherwise:
             taken.extend(node.otherwise)
@@ -195,8 +217,11 @@ class TracedWalker(Walker):
 
     __slots__ = ("record",)
 
-    def __init__(self, g: CompiledGuideline, values: dict[str, Any], as_of: datetime, tracer: Tracer) -> None:
-        super().__init__(g, values, as_of)
+    def __init__(
+        self, g: CompiledGuideline, values: dict[str, Any], as_of: datetime, tracer: Tracer,
+        completer: Completer | None = None,
+    ) -> None:
+        super().__init__(g, values, as_of, completer)
         #: the tracer's ``step``, looked up once
         self.record = tracer.step
 
@@ -208,14 +233,16 @@ class TracedWalker(Walker):
                 r = b.test(values, as_of)
             except EVALUATION_EXCEPTIONS as exc:
                 raise self.failed(node, b, exc) from exc
+            if r is not True and r is not False:
+                if r is not UNKNOWN:
+                    raise self.not_boolean(node, b, r)
+                r = self.complete(node, b)
             outcomes.append(r)
             if r is True:
                 self.record((node, outcomes, False, "branch", b.then))
                 self.push(b.then)
                 return
             if r is not False:
-                if r is not UNKNOWN:
-                    raise self.not_boolean(node, b, r)
                 self.record((node, outcomes, False, "cannot-decide", node.unknown))
                 self.unknown(node, b.index)
                 return
@@ -232,12 +259,14 @@ class TracedWalker(Walker):
                 r = b.test(values, as_of)
             except EVALUATION_EXCEPTIONS as exc:
                 raise self.failed(node, b, exc) from exc
+            if r is not True and r is not False:
+                if r is not UNKNOWN:
+                    raise self.not_boolean(node, b, r)
+                r = self.complete(node, b)
             outcomes.append(r)
             if r is True:
                 taken.extend(b.then)
             elif r is not False:
-                if r is not UNKNOWN:
-                    raise self.not_boolean(node, b, r)
                 undecided.append(b.index)
         record: StepRecord
         if taken:

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal, localcontext
 from typing import Any
 
+from ..analysis.conflicts import find_conflicts
 from ..codes import CODES, Code
 from ..compiler.guideline import CompiledGuideline
 from ..compiler.loader import load_guideline_file
@@ -48,6 +49,8 @@ class CaseOutcome:
     passed: bool
     #: readable differences, one per line ("expected ..., got ...")
     diff: tuple[str, ...] = ()
+    #: the unresolved conflicts (``recommendation-conflict``) whose two recommendations both applied
+    conflicts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)
@@ -60,6 +63,14 @@ class FileOutcome:
     @property
     def ok(self) -> bool:
         return not self.diagnostics and all(c.passed for c in self.cases)
+
+    def conflicts_reached(self) -> dict[tuple[str, str], list[str]]:
+        """Each conflict pair the cases reached, with the names of those cases (in order)."""
+        out: dict[tuple[str, str], list[str]] = {}
+        for c in self.cases:
+            for pair in c.conflicts:
+                out.setdefault(pair, []).append(c.name)
+        return out
 
 
 @dataclass(slots=True)
@@ -262,6 +273,7 @@ def run_test_file(
         ccov = conditions.get(g.model.file)
         if ccov is None:
             ccov = conditions[g.model.file] = ConditionCoverage(g)
+    pairs = tuple((c.first.id, c.second.id) for c in find_conflicts(g.model))
     seen: set[str] = set()
     for i, case in enumerate(doc["cases"]):
         cpath: Path = ("cases", i)
@@ -281,7 +293,7 @@ def run_test_file(
             outcome.cases.append(CaseOutcome(
                 name, where, False, tuple(d.message + (f" ({d.hint})" if d.hint else "") for d in unknown)))
             continue
-        outcome.cases.append(_run_case(g, case, doc.get("at"), sm, cpath, cov, ccov))
+        outcome.cases.append(_run_case(g, case, doc.get("at"), sm, cpath, cov, pairs, ccov))
     return outcome
 
 
@@ -352,6 +364,7 @@ def _run_case(
     sm: SourceMap,
     cpath: Path,
     cov: CoverageTracer | None,
+    pairs: tuple[tuple[str, str], ...] = (),
     ccov: ConditionCoverage | None = None,
 ) -> CaseOutcome:
     where = sm.at(cpath)
@@ -373,7 +386,9 @@ def _run_case(
     if ccov is not None:
         ccov.record(_values(g, case["facts"], as_of), as_of)
     diff = compare(expect, result)
-    return CaseOutcome(case["name"], where, not diff, tuple(diff))
+    applied = {*result.recommendation_ids(), *(s.id for s in result.superseded)}
+    reached = tuple(p for p in pairs if p[0] in applied and p[1] in applied)
+    return CaseOutcome(case["name"], where, not diff, tuple(diff), reached)
 
 
 def _values(g: CompiledGuideline, facts: Mapping[str, Any], as_of: datetime) -> dict[str, Any]:

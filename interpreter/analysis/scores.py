@@ -1,0 +1,48 @@
+"""Score checks: the numeric bands of a score item are checked for gaps and overlaps like the branches of a
+choice node (the first band that holds counts), with the same codes (``threshold-gap``,
+``threshold-overlap``, ``threshold-impossible``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..codes import Code
+from ..errors import Diagnostic, Path
+from ..loading.model import Branch, GuidelineModel, Node
+from .intervals import Interval
+from .registry import CheckInfo, report, rule
+from .rules import words_in
+from .thresholds import _choice_overlaps, _gaps, branch_interval
+
+__all__: list[str] = []
+
+
+@rule(Code.THRESHOLD_OVERLAP)
+def _score_bands(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
+    for score in model.scores.values():
+        for item in score.items:
+            if not item.bands:
+                continue
+            label = f"score {score.name}, item {item.index + 1}"
+            branches = tuple(Branch(b.index, b.when, (), b.location, b.path) for b in item.bands)
+            node = Node(label, "choice", branches, item.location, item.path, otherwise=("0",))
+            analysed: dict[str, list[tuple[Branch, Interval]]] = {}
+            opaque: set[str] = set()
+            for b in branches:
+                when_path: Path = (*b.path, "when")
+                found = branch_interval(b.when, info.thresholds.get(when_path))
+                if found is None:
+                    names = info.expr_names.get(when_path)
+                    opaque |= set(names) if names is not None else words_in(b.when)
+                    continue
+                name, interval = found
+                if interval.empty:
+                    yield report(model, Code.THRESHOLD_IMPOSSIBLE,
+                                 f"in {label}, the band `{b.when}` can never be true", when_path,
+                                 "check the comparison signs and numbers")
+                    continue
+                analysed.setdefault(name, []).append((b, interval))
+            for name, items in analysed.items():
+                if name not in opaque:
+                    yield from _gaps(model, node, name, items)
+                yield from _choice_overlaps(model, node, name, items)

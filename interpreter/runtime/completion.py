@@ -1,0 +1,261 @@
+"""Completion: a condition is decided whenever every value of its unknown facts gives the same answer.
+
+The walk calls this only when the normal three-valued evaluation of a condition gave unknown (the hot path
+is unchanged). The unknown facts the condition reads become variables, each with a finite *completion
+domain* (``DOMAINS``, one function per input type):
+
+* boolean: true and false; code: every word of the input's ``values`` (both exact: finite sets);
+* number and quantity: the plausible minimum and maximum, every threshold the condition compares the input
+  with (inside the plausible range), and a point strictly between each two neighbours. This is exact when
+  the input appears in the condition only as ``input OP constant`` (chains included): the thresholds split
+  the plausible range into intervals on which every comparison is constant. When the input is used in any
+  other way (arithmetic, a function, compared with another input, behind a derived value), it has no domain
+  and the condition stays unknown;
+* datetime and series: no domain (the condition stays unknown);
+* a score with unknown items: every sum its items can still reach (``runtime/scores.py``).
+
+A derived value that reads an unknown input is computed again for each completion. The condition is
+evaluated for every combination (the Cartesian product of the domains): when all give the same ``True`` or
+``False`` the condition is decided, and the variables are recorded for the explanation ("decided: true for
+every value of fungal"); any unknown, any run-time error or two different answers leave it unknown.
+
+Bounds: at most ``MAX_COMPLETIONS_PER_CONDITION`` combinations for one condition and
+``MAX_COMPLETIONS_PER_EVALUATION`` in one evaluation; a condition whose product exceeds what is left is not
+tried at all and stays unknown (never a guess). Over-approximating the domains (e.g. a score's variable
+treated as independent of the inputs it sums) can only leave a condition unknown, never decide it wrongly.
+
+No global state: one ``Completer`` per evaluation.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal, localcontext
+from typing import Any
+
+from ..compiler.guideline import CompiledGuideline
+from ..errors import EvaluationError
+from ..lang.codegen import EVALUATION_EXCEPTIONS
+from ..lang.compile import CompiledExpression
+from ..loading.model import Input
+from ..values.numbers import DECIMAL_CONTEXT
+from ..values.unknown import UNKNOWN
+
+__all__ = [
+    "DOMAINS",
+    "MAX_COMPLETIONS_PER_CONDITION",
+    "MAX_COMPLETIONS_PER_EVALUATION",
+    "Completer",
+    "direct_thresholds",
+]
+
+#: The most combinations of unknown values tried for one condition.
+MAX_COMPLETIONS_PER_CONDITION = 1024
+#: The most combinations tried in one evaluation (over every condition and score item).
+MAX_COMPLETIONS_PER_EVALUATION = 8192
+
+Domain = tuple[object, ...]
+
+
+def _boolean_domain(inp: Input, thresholds: Sequence[Decimal] | None) -> Domain | None:
+    return (False, True)
+
+
+def _code_domain(inp: Input, thresholds: Sequence[Decimal] | None) -> Domain | None:
+    return tuple(inp.values) or None
+
+
+def _number_domain(inp: Input, thresholds: Sequence[Decimal] | None) -> Domain | None:
+    """The plausible bounds, the thresholds inside them and a point strictly between each two neighbours;
+    None without a plausible range or when the input is not only compared with constants (``thresholds``
+    None)."""
+    low, high = inp.plausible_min, inp.plausible_max
+    if thresholds is None or low is None or high is None:
+        return None
+    points = sorted({low, high, *(t for t in thresholds if low <= t <= high)})
+    out: list[Decimal] = []
+    with localcontext(DECIMAL_CONTEXT):
+        for a, b in itertools.pairwise(points):
+            out.append(a)
+            middle = (a + b) / 2
+            if a < middle < b:
+                out.append(middle)
+            else:  # neighbours closer than 28 digits can tell apart: not exact, refuse
+                return None
+    out.append(points[-1])
+    return tuple(out)
+
+
+def _no_domain(inp: Input, thresholds: Sequence[Decimal] | None) -> Domain | None:
+    return None
+
+
+#: One function per input type: its completion domain (None: the condition cannot be completed over it).
+#: A new input type adds its function here.
+DOMAINS: Mapping[str, Callable[[Input, Sequence[Decimal] | None], Domain | None]] = {
+    "boolean": _boolean_domain,
+    "code": _code_domain,
+    "number": _number_domain,
+    "quantity": _number_domain,
+    "datetime": _no_domain,
+    "series": _no_domain,
+}
+
+
+def direct_thresholds(expr: CompiledExpression, name: str) -> tuple[Decimal, ...] | None:
+    """The constants ``name`` is compared with, when every use of ``name`` in ``expr`` is a comparison with a
+    constant (recorded in ``expr.thresholds``); None when it is used any other way."""
+    uses = 0
+    for node in ast.walk(expr.tree):
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            for k, operand in enumerate(operands):
+                if isinstance(operand, ast.Name) and operand.id == name:
+                    uses += (k > 0) + (k < len(node.ops))
+        elif isinstance(node, ast.Call):
+            if any(isinstance(a, ast.Name) and a.id == name for a in node.args):
+                return None
+        elif isinstance(node, ast.BinOp | ast.UnaryOp | ast.BoolOp):
+            children = (
+                [node.left, node.right] if isinstance(node, ast.BinOp)
+                else [node.operand] if isinstance(node, ast.UnaryOp) else node.values
+            )
+            if any(isinstance(a, ast.Name) and a.id == name for a in children):
+                return None
+    if isinstance(expr.tree.body, ast.Name) and expr.tree.body.id == name:
+        return None
+    found = tuple(t.value for t in expr.thresholds if t.name == name)
+    return found if uses and len(found) == uses else None
+
+
+class Completer:
+    """The completions of one evaluation: its budget and the conditions it decided (for explanations)."""
+
+    __slots__ = ("as_of", "budget", "g", "score_domains", "settled", "values")
+
+    def __init__(self, g: CompiledGuideline, values: dict[str, Any], as_of: datetime) -> None:
+        self.g = g
+        self.values = values
+        self.as_of = as_of
+        self.budget = MAX_COMPLETIONS_PER_EVALUATION
+        #: score name -> every sum it can still reach (set by ``runtime/scores.py`` for unknown scores)
+        self.score_domains: dict[str, Domain] = {}
+        #: (node id, branch index) -> the unknown names a decided condition was completed over
+        self.settled: dict[tuple[str, int], tuple[str, ...]] = {}
+
+    def variables(
+        self, exprs: Sequence[CompiledExpression]
+    ) -> tuple[list[tuple[str, Domain]], list[str]] | None:
+        """The unknown names ``exprs`` read, as (name, domain), and the derived values to compute again per
+        completion; None when some unknown has no domain."""
+        g, values = self.g, self.values
+        inputs = g.model.inputs
+        derived_names = {n for n, _ in g.derived}
+        direct: set[str] = set()
+        behind: set[str] = set()
+        redo: set[str] = set()
+        scores: set[str] = set()
+        for expr in exprs:
+            for n in expr.names:
+                if values.get(n, UNKNOWN) is not UNKNOWN:
+                    continue
+                if n in self.score_domains:
+                    scores.add(n)
+                elif n in inputs:
+                    direct.add(n)
+                elif n in derived_names:
+                    redo.add(n)
+                    unknown_inputs = {i for i in g.deps.get(n, ()) if values.get(i) is UNKNOWN}
+                    if not unknown_inputs:
+                        return None  # unknown for another reason (e.g. too short a series)
+                    behind |= unknown_inputs
+                else:
+                    return None  # a score without a domain
+        out: list[tuple[str, Domain]] = []
+        for n in sorted(direct | behind):
+            inp = inputs[n]
+            thresholds: tuple[Decimal, ...] | None = ()
+            if inp.type in ("number", "quantity"):
+                if n in behind:
+                    return None
+                found: list[Decimal] = []
+                for expr in exprs:
+                    if n not in expr.names:
+                        continue
+                    t = direct_thresholds(expr, n)
+                    if t is None:
+                        return None
+                    found.extend(t)
+                thresholds = tuple(found)
+            domain = DOMAINS[inp.type](inp, thresholds)
+            if domain is None:
+                return None
+            out.append((n, domain))
+        out.extend((n, self.score_domains[n]) for n in sorted(scores))
+        order = [n for n, _ in g.derived if n in redo or any(i in behind for i in g.deps.get(n, ()))]
+        return out, order
+
+    def trials(
+        self, exprs: Sequence[CompiledExpression]
+    ) -> tuple[Iterator[dict[str, Any]], tuple[str, ...]] | None:
+        """Every completion of the unknowns of ``exprs`` (values with them filled in and the derived values
+        computed again), and the names completed; None when they have no domain or exceed the bounds."""
+        found = self.variables(exprs)
+        if found is None:
+            return None
+        variables, order = found
+        if not variables:
+            return None
+        total = 1
+        for _, domain in variables:
+            total *= len(domain)
+            if total > MAX_COMPLETIONS_PER_CONDITION or total > self.budget:
+                return None
+        self.budget -= total
+        names = tuple(n for n, _ in variables)
+        derived = dict(self.g.derived)
+        base, as_of = self.values, self.as_of
+
+        def generate() -> Iterator[dict[str, Any]]:
+            for combination in itertools.product(*(d for _, d in variables)):
+                trial = dict(base)
+                trial.update(zip(names, combination, strict=True))
+                for n in order:
+                    trial[n] = derived[n].evaluate(trial, as_of)
+                yield trial
+
+        return generate(), names
+
+    def settle(self, expr: CompiledExpression) -> tuple[bool, tuple[str, ...]] | None:
+        """(the answer, the names completed) when every completion of ``expr``'s unknowns gives the same
+        ``True`` or ``False``; None otherwise."""
+        found = self.trials((expr,))
+        if found is None:
+            return None
+        trials, names = found
+        answer: object = UNKNOWN
+        fn, as_of = expr.fn, self.as_of
+        try:
+            for trial in trials:
+                r = fn(trial, as_of)
+                if r is not True and r is not False:
+                    return None
+                if answer is UNKNOWN:
+                    answer = r
+                elif r is not answer:
+                    return None
+        except (*EVALUATION_EXCEPTIONS, EvaluationError):
+            return None
+        shown = tuple(
+            f"{n} (from {_text(self.score_domains[n][0])} to {_text(self.score_domains[n][-1])})"
+            if n in self.score_domains else n
+            for n in names
+        )
+        return (answer is True), shown
+
+
+def _text(value: object) -> str:
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
