@@ -115,3 +115,10 @@ def test_leukopenia_condition_coverage_is_measured() -> None:
     g = load_guideline_file(ROOT / "guidelines" / "leukopenia" / "leukopenia.guideline.yaml")
     cc = ConditionCoverage(g)
     assert len(cc.all_atoms()) > 30
+
+
+def test_conditions_on_scores_are_atoms_and_are_covered() -> None:
+    report = run_tests([ROOT / "guidelines" / "khorana"], conditions=True)
+    [cc] = report.conditions.values()
+    assert {a.text for a in cc.all_atoms()} == {"khorana >= 3", "khorana >= 1"}
+    assert cc.percent == 100.0, cc.missed()

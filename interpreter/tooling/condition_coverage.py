@@ -28,7 +28,7 @@ from ..errors import EvaluationError, Location
 from ..lang.compile import CompiledExpression, compile_expression
 from ..runtime.trace import StepRecord
 from ..values.numbers import DECIMAL_CONTEXT
-from ..values.types import BOOLEAN
+from ..values.types import BOOLEAN, NUMBER
 from ..values.unknown import UNKNOWN
 
 __all__ = ["OUTCOMES", "Atom", "ConditionCoverage"]
@@ -103,6 +103,7 @@ class ConditionCoverage:
         self.guideline = g.model.file
         env = {n: i.value_type for n, i in g.model.inputs.items()}
         env.update({n: d.value_type for n, d in g.model.derived.items()})
+        env.update(dict.fromkeys(g.model.scores, NUMBER))  # a score is a number in expressions
         self.atoms: dict[tuple[str, int], list[Atom]] = {}
         for node in g.nodes.values():
             for b in node.branches:

@@ -18,11 +18,14 @@ from ..codes import CODES, Code
 from ..compiler.guideline import CompiledGuideline
 from ..compiler.loader import load_guideline_file
 from ..errors import Diagnostic, EvaluationError, FactsError, GuidelineError, InterpreterError, Location, Path
+from ..facts.values import evaluation_calendar
 from ..loading.lock import lock_refusals
 from ..loading.schema import validate_with
 from ..loading.source import SourceMap, load_yaml, read_capped
 from ..result import Result, format_decimal
+from ..runtime.completion import Completer
 from ..runtime.evaluate import evaluate
+from ..runtime.scores import compute_scores
 from ..runtime.trace import CoverageTracer, TeeTracer, Tracer
 from ..values.numbers import DECIMAL_CONTEXT
 from ..values.suggest import did_you_mean_hint
@@ -394,10 +397,15 @@ def _run_case(
 def _values(g: CompiledGuideline, facts: Mapping[str, Any], as_of: datetime) -> dict[str, Any]:
     """The values an evaluation of ``facts`` used (checked facts and derived values), for condition
     coverage; called only after that evaluation succeeded, so it cannot fail."""
+    # the steps of runtime.evaluate.evaluate before the walk (the same calendar, derived values, scores)
+    as_of, _ = evaluation_calendar(as_of, None)
     values: dict[str, Any] = dict(g.facts.check(facts, as_of).values)
+    completer = Completer(g, values, as_of)
     with localcontext(DECIMAL_CONTEXT):
         for name, expr in g.derived:
             values[name] = expr.evaluate(values, as_of)
+        if g.scores:
+            compute_scores(g, completer)
     return values
 
 
