@@ -117,6 +117,9 @@ class Code(StrEnum):
     THRESHOLD_GAP = "threshold-gap"
     THRESHOLD_OVERLAP = "threshold-overlap"
     THRESHOLD_IMPOSSIBLE = "threshold-impossible"
+    THRESHOLD_IMPLAUSIBLE = "threshold-implausible"
+    CONDITION_CONSTANT = "condition-constant"
+    CHAINED_EQUALITY = "chained-equality"
     # expression
     EXPR_SYNTAX = "expr-syntax"
     EXPR_NOT_ALLOWED = "expr-not-allowed"
@@ -193,6 +196,8 @@ class Code(StrEnum):
     USAGE_ERROR = "usage-error"
     # test files
     TEST_DUPLICATE_NAME = "test-duplicate-name"
+    TEST_UNKNOWN_FACT = "test-unknown-fact"
+    TEST_UNKNOWN_ID = "test-unknown-id"
     # FHIR bindings (issue 10)
     INPUT_FHIR_BINDING = "input-fhir-binding"
     # precedence between recommendations (structure)
@@ -272,7 +277,11 @@ CODES: Final[Mapping[Code, CodeInfo]] = MappingProxyType({
     # -- thresholds
     Code.THRESHOLD_GAP: _warning(Stage.THRESHOLDS, "a choice's thresholds leave values no branch takes"),
     Code.THRESHOLD_OVERLAP: _warning(Stage.THRESHOLDS, "a choice's thresholds overlap"),
-    Code.THRESHOLD_IMPOSSIBLE: _warning(Stage.THRESHOLDS, "a condition no value can satisfy"),
+    Code.THRESHOLD_IMPOSSIBLE: _error(Stage.THRESHOLDS, "a condition no value can satisfy"),
+    Code.THRESHOLD_IMPLAUSIBLE: _error(
+        Stage.THRESHOLDS, "a threshold is outside the plausible range of the input it is compared with"),
+    Code.CONDITION_CONSTANT: _error(Stage.THRESHOLDS, "a condition is always true or always false"),
+    Code.CHAINED_EQUALITY: _error(Stage.THRESHOLDS, "a chained comparison mixes `==` and `!=`"),
     # -- expression
     Code.EXPR_SYNTAX: _error(Stage.EXPRESSION, "an expression is not valid syntax"),
     Code.EXPR_NOT_ALLOWED: _error(Stage.EXPRESSION, "a construct the expression language does not allow"),
@@ -353,6 +362,9 @@ CODES: Final[Mapping[Code, CodeInfo]] = MappingProxyType({
     Code.USAGE_ERROR: _error(Stage.CLI, "the command line is wrong"),
     # -- test files
     Code.TEST_DUPLICATE_NAME: _error(Stage.TEST_FILE, "two cases of one test file have the same name"),
+    Code.TEST_UNKNOWN_FACT: _error(Stage.TEST_FILE, "a case names a fact the guideline does not declare"),
+    Code.TEST_UNKNOWN_ID: _error(
+        Stage.TEST_FILE, "a case expects a recommendation, node or error code that does not exist"),
     # -- FHIR bindings
     Code.INPUT_FHIR_BINDING: _error(Stage.INPUTS, "an input's `fhir:` binding does not fit its type"),
     # -- precedence between recommendations

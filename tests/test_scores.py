@@ -158,7 +158,9 @@ def test_the_outcome_no_longer_depends_on_how_the_formula_is_written(tmp_path: P
 
 
 @pytest.mark.parametrize(("cond", "decided"), [
-    ("anc < 0.5 or anc >= 0.5", True),          # a tautology over the plausible range
+    # a tautology in anc over the plausible range (the whole condition is not constant: a constant
+    # condition is refused at load, condition-constant)
+    ("(anc < 0.5 or anc >= 0.5) and type == 'solid'", True),
     ("anc < 0.5 or anc > 0.5", False),          # 0.5 itself differs
     ("anc >= 0 and fungal", None),              # anc always >= 0 (plausible min): decided by fungal
     ("anc * 2 < 1 or anc * 2 >= 1", False),     # arithmetic: no domain, stays unknown

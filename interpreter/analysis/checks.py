@@ -5,6 +5,7 @@ The rules live by subject, each registered once with ``@rule`` (``registry.py``)
 * ``rules.py``: identity and references, the node graph, choice completeness, lifecycle, ``unused-input``;
 * ``thresholds.py``: ``threshold-gap``, ``threshold-overlap``, ``threshold-impossible`` (on ``intervals.py``);
 * ``doses.py``: ``dose-number-range``;
+* ``conditions.py``: ``threshold-implausible``, ``condition-constant``, ``chained-equality``;
 * ``fhir_bindings.py``: ``input-fhir-binding`` (an input's FHIR binding fits its type).
 * ``precedence.py``: ``supersedes-unknown``, ``supersedes-cycle``;
 * ``conflicts.py``: ``recommendation-conflict``.
@@ -17,13 +18,13 @@ from __future__ import annotations
 
 from ..errors import Diagnostic, sort_diagnostics
 from ..loading.model import GuidelineModel
-from . import conflicts, doses, fhir_bindings, precedence, rules, scores, thresholds
+from . import conditions, conflicts, doses, fhir_bindings, precedence, rules, scores, thresholds
 from .registry import RULES, CheckInfo
 
 __all__ = ["run_checks"]
 
 #: The modules whose rules ``run_checks`` runs (importing them registers their rules in ``RULES``).
-RULE_MODULES = (rules, thresholds, doses, scores, precedence, conflicts, fhir_bindings)
+RULE_MODULES = (rules, thresholds, doses, scores, precedence, conflicts, fhir_bindings, conditions)
 
 
 def run_checks(model: GuidelineModel, info: CheckInfo) -> list[Diagnostic]:

@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 from ..codes import CODES, Code
 from ..errors import Diagnostic, Location, Path, Severity
+from ..lang.compile import CompiledExpression
 from ..lang.quantities import Threshold
 from ..loading.model import GuidelineModel
 
@@ -32,6 +33,9 @@ class CheckInfo:
     #: fills it for every expression; for a path absent here (a ``CheckInfo`` built by hand, as in tests and
     #: benchmarks) the threshold check compiles the condition itself, reading every name as a plain number.
     thresholds: Mapping[Path, tuple[Threshold, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    #: Every successfully compiled expression, by the same paths (for ``conditions.py``: constant conditions
+    #: are found by evaluating them). A path absent here is not analysed by those rules.
+    compiled: Mapping[Path, CompiledExpression] = field(default_factory=lambda: MappingProxyType({}))
 
 
 Rule = Callable[[GuidelineModel, CheckInfo], Iterator[Diagnostic]]

@@ -121,6 +121,7 @@ class GuidelineCompiler:
             self.env[n] = d.value_type
         self.expr_names: dict[Path, frozenset[str]] = {}
         self.thresholds: dict[Path, tuple[Threshold, ...]] = {}
+        self.compiled: dict[Path, CompiledExpression] = {}
 
     def expr(self, source: str, path: Path, expect: ValueType | None) -> CompiledExpression | None:
         sm = self.sm
@@ -136,6 +137,7 @@ class GuidelineCompiler:
         self.thresholds[path] = compiled.thresholds if compiled is not None else ()  # () is opaque
         if compiled is not None:
             self.expr_names[path] = compiled.names
+            self.compiled[path] = compiled
         return compiled
 
     def error(self, code: str, message: str, path: Path, hint: str | None = None) -> None:
@@ -392,7 +394,8 @@ class GuidelineCompiler:
             failed = True
         self.diagnostics.extend(
             run_checks(model, CheckInfo(MappingProxyType(dict(self.expr_names)),
-                                        MappingProxyType(dict(self.thresholds))))
+                                        MappingProxyType(dict(self.thresholds)),
+                                        MappingProxyType(dict(self.compiled))))
         )
         if failed or facts is None or any(d.is_error for d in self.diagnostics):
             return None

@@ -38,6 +38,7 @@ from ..values import units
 from ..values.numbers import CONVERSION_CONTEXT, DECIMAL_CONTEXT
 from ..values.suggest import did_you_mean
 from ..values.text import echo, echo_number
+from ..values.ucum_spelling import ucum_spelling
 from .values import BadFact, echo_given, fact_number, fact_time, iso_text, range_text
 
 __all__ = ["KIND_CHECKERS", "CheckContext", "KindCheck", "NullValue", "UnitConversion", "make_check"]
@@ -45,6 +46,12 @@ __all__ = ["KIND_CHECKERS", "CheckContext", "KindCheck", "NullValue", "UnitConve
 #: What was given, when it was converted: (value as given, unit as given).
 GivenAs = tuple[Decimal, str] | None
 
+
+
+def _spelling_hint(unit: str) -> str | None:
+    """``did you mean '10*3/uL'?`` for a common near-miss of a UCUM code (``K/uL``), else None."""
+    spelling = ucum_spelling(unit)
+    return f"did you mean '{spelling}'? (the UCUM spelling)" if spelling else None
 
 class CheckContext:
     """What a per-input checker needs of one evaluation: the as-of time, the calendar, the series bound."""
@@ -97,7 +104,8 @@ class UnitConversion:
             raise  # reported as unit-library-failed by the caller, naming the fact
         except units.UnitError:
             raise BadFact(
-                Code.FACT_UNKNOWN_UNIT, f"'{echo(unit)}' is not a UCUM unit; accepted: {accepted}", ("unit",)
+                Code.FACT_UNKNOWN_UNIT, f"'{echo(unit)}' is not a UCUM unit; accepted: {accepted}", ("unit",),
+                hint=_spelling_hint(unit),
             ) from None
         try:
             ratio = units.exact_ratio(unit, self.unit)
@@ -109,6 +117,7 @@ class UnitConversion:
                 f"'{unit}' ({units.dimension(unit)}) cannot be converted to "
                 f"'{self.unit}' ({units.dimension(self.unit)}); accepted: {accepted}",
                 ("unit",),
+                hint=_spelling_hint(unit),
             ) from None
         for f in self.factors.values():
             # another spelling of an accepted unit (the same quantity: the same factor)

@@ -3,7 +3,8 @@
 * ``text``: a ``FAIL file:line:col: name`` line and the indented differences for each failed case, the
   coverage of each guideline (with ``show_coverage``), then ``N passed, M failed``. The diagnostics of test
   files that could not be run are not part of it: the CLI writes them on standard error.
-* ``json``: passed and failed counts, file errors, every case with its differences, and the coverage.
+* ``json``: passed and failed counts, file errors, every case with its differences, and the coverage
+  (``condition_coverage`` too when it was gathered).
 * ``junit``: JUnit XML, what CI systems read: ``testsuites`` > one ``testsuite`` per test file > one
   ``testcase`` per case, with a ``failure`` element (the differences) for a failed case; a test file that
   could not be run gets one ``testcase`` holding an ``error`` element (its diagnostics).
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from ..runtime.trace import CoverageTracer
+    from ..tooling.condition_coverage import ConditionCoverage
     from ..tooling.testing import FileOutcome, TestReport
 
 __all__ = ["below_minimum_text", "json_report", "junit_report", "text_report"]
@@ -40,6 +42,15 @@ def _coverage_lines(cov: CoverageTracer) -> list[str]:
     for kind, items in cov.missed().items():
         if items:
             lines.append(f"  not reached ({kind}): {safe_line(', '.join(items))}")
+    return lines
+
+
+def _condition_lines(cc: ConditionCoverage) -> list[str]:
+    atoms = cc.all_atoms()
+    lines = [f"condition coverage {cc.guideline}: {cc.percent:.1f}% ({cc.reached}/{cc.total} outcomes: "
+             f"{len(atoms)} atoms, each true, false and unknown)"]
+    for key, missing in cc.missed().items():
+        lines.append(f"  not seen {'/'.join(missing)}: {safe_line(key)}")
     return lines
 
 
@@ -60,6 +71,8 @@ def text_report(report: TestReport, options: FormatOptions = PLAIN) -> str:
     if options.show_coverage:
         for cov in report.coverage.values():
             lines.extend(_coverage_lines(cov))
+        for cc in report.conditions.values():
+            lines.extend(_condition_lines(cc))
     lines.append(
         f"{report.passed} passed, {report.failed} failed"
         + (f", {len(report.errors)} file errors" if report.errors else "")
@@ -67,10 +80,11 @@ def text_report(report: TestReport, options: FormatOptions = PLAIN) -> str:
     return "\n".join(lines) + "\n"
 
 
-def below_minimum_text(below: Iterable[CoverageTracer], minimum: float) -> str:
+def below_minimum_text(below: Iterable[CoverageTracer | ConditionCoverage], minimum: float,
+                       what: str = "coverage") -> str:
     """One line for each guideline whose coverage is below ``minimum`` (percent); empty when none is."""
     return "".join(
-        f"coverage of {cov.guideline} is {cov.percent:.1f}%, below the minimum {minimum:g}%\n"
+        f"{what} of {cov.guideline} is {cov.percent:.1f}%, below the minimum {minimum:g}%\n"
         for cov in below
     )
 
@@ -96,6 +110,8 @@ def json_report(report: TestReport, options: FormatOptions = PLAIN) -> str:
         ],
         "coverage": [c.to_json() for c in report.coverage.values()],
     }
+    if report.conditions:
+        data["condition_coverage"] = [c.to_json() for c in report.conditions.values()]
     return escape_surrogates(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
 
 
@@ -145,6 +161,12 @@ def junit_report(report: TestReport, options: FormatOptions = PLAIN) -> str:
         "failures": str(report.failed),
         "errors": str(sum(int(s.get("errors", "0")) for s in suites)),
     })
+    if report.conditions:  # JUnit has no coverage element: properties, which CI systems show
+        props = ElementTree.SubElement(root, "properties")
+        for cc in report.conditions.values():
+            ElementTree.SubElement(props, "property", {
+                "name": _xml_text(f"condition-coverage {cc.guideline}"), "value": f"{cc.percent:.1f}",
+            })
     root.extend(suites)
     ElementTree.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"

@@ -10,20 +10,27 @@ import pathlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from ..analysis.conflicts import find_conflicts
-from ..codes import Code
+from ..codes import CODES, Code
 from ..compiler.guideline import CompiledGuideline
 from ..compiler.loader import load_guideline_file
 from ..errors import Diagnostic, EvaluationError, FactsError, GuidelineError, InterpreterError, Location, Path
+from ..facts.values import evaluation_calendar
 from ..loading.lock import lock_refusals
 from ..loading.schema import validate_with
 from ..loading.source import SourceMap, load_yaml, read_capped
 from ..result import Result, format_decimal
+from ..runtime.completion import Completer
 from ..runtime.evaluate import evaluate
-from ..runtime.trace import CoverageTracer
+from ..runtime.scores import compute_scores
+from ..runtime.trace import CoverageTracer, TeeTracer, Tracer
+from ..values.numbers import DECIMAL_CONTEXT
+from ..values.suggest import did_you_mean_hint
+from ..values.text import echo
+from .condition_coverage import ConditionCoverage
 from .validate import skipped
 
 __all__ = [
@@ -73,6 +80,8 @@ class FileOutcome:
 class TestReport:
     files: list[FileOutcome] = field(default_factory=list)
     coverage: dict[str, CoverageTracer] = field(default_factory=dict)
+    #: condition coverage by guideline file; filled only when asked for (``run_tests(..., conditions=True)``)
+    conditions: dict[str, ConditionCoverage] = field(default_factory=dict)
 
     @property
     def passed(self) -> int:
@@ -161,6 +170,8 @@ def compare(expect: Mapping[str, Any], result: Result) -> list[str]:
         )
     if "needs" in expect:
         diff += _set_diff("needs", expect["needs"], [n.name for n in result.needed_facts])
+    if "unrecognized" in expect:
+        diff += _set_diff("unrecognized", expect["unrecognized"], [u.name for u in result.unrecognized_facts])
     if "cannot_decide" in expect:
         diff += _set_diff(
             "cannot_decide",
@@ -224,10 +235,12 @@ def run_test_file(
     coverage: dict[str, CoverageTracer] | None = None,
     names: Sequence[str] | None = None,
     guidelines: dict[pathlib.Path, CompiledGuideline] | None = None,
+    conditions: dict[str, ConditionCoverage] | None = None,
 ) -> FileOutcome:
     """Run every case of one test file (or only those named). Load problems become diagnostics.
 
     ``guidelines`` caches loaded guidelines across the files of one run (several files may test one).
+    ``conditions``, when given, gathers condition coverage per guideline (its atoms are compiled then).
     """
     outcome = FileOutcome(str(path))
     raw, problem = read_capped(path)  # at most max_bytes + 1 bytes; only regular files
@@ -258,6 +271,11 @@ def run_test_file(
     cov = None
     if coverage is not None:
         cov = coverage.setdefault(g.model.file, CoverageTracer(g))
+    ccov = None
+    if conditions is not None:
+        ccov = conditions.get(g.model.file)
+        if ccov is None:
+            ccov = conditions[g.model.file] = ConditionCoverage(g)
     pairs = tuple((c.first.id, c.second.id) for c in find_conflicts(g.model))
     seen: set[str] = set()
     for i, case in enumerate(doc["cases"]):
@@ -272,8 +290,74 @@ def run_test_file(
         seen.add(name)
         if names is not None and name not in names:
             continue
-        outcome.cases.append(_run_case(g, case, doc.get("at"), sm, cpath, cov, pairs))
+        unknown = unknown_names(g, case, sm, cpath)
+        if unknown:  # a misspelled fact or id would make the case pass (or fail) for the wrong reason
+            outcome.diagnostics.extend(unknown)
+            outcome.cases.append(CaseOutcome(
+                name, where, False, tuple(d.message + (f" ({d.hint})" if d.hint else "") for d in unknown)))
+            continue
+        outcome.cases.append(_run_case(g, case, doc.get("at"), sm, cpath, cov, pairs, ccov))
     return outcome
+
+
+#: The keys of ``expect`` that list ids, and what the ids name: ``recommendation``, ``node`` or ``input``.
+_ID_LISTS: dict[str, str] = {
+    "recommendations": "recommendation", "includes": "recommendation", "excludes": "recommendation",
+    "cautions": "recommendation", "needs": "input", "cannot_decide": "node",
+}
+
+
+def unknown_names(
+    g: CompiledGuideline, case: Mapping[str, Any], sm: SourceMap, cpath: Path
+) -> list[Diagnostic]:
+    """Every fact name, recommendation id, node id and error code of a case that the guideline (or the code
+    registry) does not know, each located at its place in the test file with a did-you-mean hint."""
+    model = g.model
+    known = {
+        "input": list(model.inputs),
+        "recommendation": [r.id for r in model.recommendations],
+        "node": [n.id for n in model.nodes],
+    }
+    out: list[Diagnostic] = []
+
+    def check(word: object, kind: str, path: Path, code: str) -> None:
+        choices = known[kind]
+        if isinstance(word, str) and word in choices:
+            return
+        text = echo(str(word), 80)
+        out.append(Diagnostic(code, f"'{text}' is not {'an' if kind[0] in 'aeiou' else 'a'} {kind} of "
+                              f"guideline '{model.id}'", sm.key_at(path) if kind == "input" and
+                              path[-2] == "facts" else sm.at(path), path=path,
+                              hint=did_you_mean_hint(str(word), choices)))
+
+    facts = case.get("facts")
+    expect = case.get("expect")
+    extra = set(expect.get("unrecognized") or ()) if isinstance(expect, Mapping) else set()
+    if isinstance(facts, Mapping):
+        for name in facts:
+            if name not in extra:
+                check(name, "input", (*cpath, "facts", name), Code.TEST_UNKNOWN_FACT)
+    if not isinstance(expect, Mapping):
+        return out
+    for key, kind in _ID_LISTS.items():
+        for j, word in enumerate(expect.get(key) or ()):
+            check(word, kind, (*cpath, "expect", key, j),
+                  Code.TEST_UNKNOWN_FACT if kind == "input" else Code.TEST_UNKNOWN_ID)
+    for j, dose in enumerate(expect.get("doses") or ()):
+        if isinstance(dose, Mapping) and "recommendation" in dose:
+            check(dose["recommendation"], "recommendation", (*cpath, "expect", "doses", j, "recommendation"),
+                  Code.TEST_UNKNOWN_ID)
+    error = expect.get("error")
+    if isinstance(error, Mapping):
+        if "fact" in error:
+            check(error["fact"], "input", (*cpath, "expect", "error", "fact"), Code.TEST_UNKNOWN_FACT)
+        code = error.get("code")
+        if isinstance(code, str) and code not in CODES:
+            out.append(Diagnostic(Code.TEST_UNKNOWN_ID, f"'{echo(code, 80)}' is no diagnostic or error code",
+                                  sm.at((*cpath, "expect", "error", "code")),
+                                  path=(*cpath, "expect", "error", "code"),
+                                  hint=did_you_mean_hint(code, list(CODES))))
+    return out
 
 
 def _run_case(
@@ -284,6 +368,7 @@ def _run_case(
     cpath: Path,
     cov: CoverageTracer | None,
     pairs: tuple[tuple[str, str], ...] = (),
+    ccov: ConditionCoverage | None = None,
 ) -> CaseOutcome:
     where = sm.at(cpath)
     expect = case["expect"]
@@ -296,20 +381,40 @@ def _run_case(
         return CaseOutcome(case["name"], exc.location, False, (str(exc),))
     try:
         # coverage is a tracer: it counts what a case reached only when its evaluation succeeds
-        result = evaluate(g, case["facts"], as_of, trace=False, tracer=cov)
+        tracer: Tracer | None = cov if ccov is None else ccov if cov is None else TeeTracer(cov, ccov)
+        result = evaluate(g, case["facts"], as_of, trace=False, tracer=tracer)
     except InterpreterError as exc:
         diff = _compare_error(expect, exc)
         return CaseOutcome(case["name"], where, not diff, tuple(diff))
+    if ccov is not None:
+        ccov.record(_values(g, case["facts"], as_of), as_of)
     diff = compare(expect, result)
     applied = {*result.recommendation_ids(), *(s.id for s in result.superseded)}
     reached = tuple(p for p in pairs if p[0] in applied and p[1] in applied)
     return CaseOutcome(case["name"], where, not diff, tuple(diff), reached)
 
 
-def run_tests(paths: Iterable[str | pathlib.Path]) -> TestReport:
-    """Discover and run every test file under ``paths``; coverage is gathered per guideline."""
+def _values(g: CompiledGuideline, facts: Mapping[str, Any], as_of: datetime) -> dict[str, Any]:
+    """The values an evaluation of ``facts`` used (checked facts and derived values), for condition
+    coverage; called only after that evaluation succeeded, so it cannot fail."""
+    # the steps of runtime.evaluate.evaluate before the walk (the same calendar, derived values, scores)
+    as_of, _ = evaluation_calendar(as_of, None)
+    values: dict[str, Any] = dict(g.facts.check(facts, as_of).values)
+    completer = Completer(g, values, as_of)
+    with localcontext(DECIMAL_CONTEXT):
+        for name, expr in g.derived:
+            values[name] = expr.evaluate(values, as_of)
+        if g.scores:
+            compute_scores(g, completer)
+    return values
+
+
+def run_tests(paths: Iterable[str | pathlib.Path], *, conditions: bool = False) -> TestReport:
+    """Discover and run every test file under ``paths``; coverage is gathered per guideline, and condition
+    coverage too when ``conditions``."""
     report = TestReport()
     loaded: dict[pathlib.Path, CompiledGuideline] = {}
     for f in discover_test_files(paths):
-        report.files.append(run_test_file(f, report.coverage, guidelines=loaded))
+        report.files.append(run_test_file(f, report.coverage, guidelines=loaded,
+                                          conditions=report.conditions if conditions else None))
     return report

@@ -43,6 +43,7 @@ from typing import Any
 from ..codes import Code
 from ._unit_table import UNIT_TABLE
 from .text import echo
+from .ucum_spelling import ucum_spelling
 
 __all__ = [
     "LIBRARY_FAILED",
@@ -210,7 +211,8 @@ def _parse_with_library(code: str) -> _Parsed:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             first = first.removeprefix(f"'{code}' is not a valid UCUM unit: ")
             raise UnitError(
-                Code.UNIT_UNKNOWN, f"'{echo(code)}' is not a UCUM unit ({echo(first, 80)})"
+                Code.UNIT_UNKNOWN,
+                f"'{echo(code)}' is not a UCUM unit ({echo(first, 80)}){_did_you_mean(code)}",
             ) from None
         try:
             if not hasattr(q, "units"):  # a plain number such as "1" or "10*3"
@@ -224,6 +226,16 @@ def _parse_with_library(code: str) -> _Parsed:
                 f"the UCUM unit library failed on '{echo(code)}' ({type(exc).__name__})"
             ) from None
         return _Parsed(code, magnitude, q.units, dims, tuple(sorted(_ARBITRARY.findall(code))))
+
+
+def _did_you_mean(*codes: str) -> str:
+    """``; did you mean 'mm[Hg]'?`` for the first of ``codes`` that is a common near-miss (``ucum_spelling``),
+    else ``""``."""
+    for code in codes:
+        spelling = ucum_spelling(code)
+        if spelling is not None:
+            return f"; did you mean '{spelling}'?"
+    return ""
 
 
 def check_unit(code: str) -> None:
@@ -276,7 +288,7 @@ def exact_ratio(from_code: str, to_code: str) -> Fraction:
         raise UnitError(
             Code.UNIT_INCOMPATIBLE,
             f"'{from_code}' ({dimension(from_code)}) cannot be converted to "
-            f"'{to_code}' ({dimension(to_code)})",
+            f"'{to_code}' ({dimension(to_code)}){_did_you_mean(from_code, to_code)}",
         )
     if from_code == to_code:
         return Fraction(1)
