@@ -191,8 +191,10 @@ def _check_one(order: Mapping[str, Any], drug: str, ev: FhirEvaluation, service:
                                 f"{a.fields.get('frequency')}")
             suggestions.append({"label": label, "uuid": str(uuid.uuid4()), "actions": [
                 {"type": "update", "description": label, "resource": _updated(order, a, patient_id, r.id)}]})
-        return _card(service, ev, f"Check this {drug} order: " + "; ".join(d.split(":")[0] for d in diffs)
-                     + " differ from the guideline", lines, "warning", r.id, suggestions)
+        what = [d.split(":")[0] for d in diffs]
+        return _card(service, ev, f"Check this {drug} order: its {', '.join(what)} "
+                     + ("differs" if len(what) == 1 else "differ") + " from the guideline", lines, "warning",
+                     r.id, suggestions)
     pending = [a for _r, a in applied if a.type == "medication"]
     if pending and pending[0].dose is not None and pending[0].dose.needs:
         why = f"the dose cannot be computed: it needs {', '.join(pending[0].dose.needs)}"
