@@ -26,14 +26,22 @@ ISS = "https://ehr.test.example/"
 
 
 def now_text(hours: float = -1) -> str:
-    return (datetime.now(UTC) + timedelta(hours=hours)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return (
+        (datetime.now(UTC) + timedelta(hours=hours)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    )
 
 
 def observation(oid: str, code: str, value: Any, unit: str, patient: str, **extra: Any) -> dict[str, Any]:
-    r = {"resourceType": "Observation", "id": oid, "meta": {"versionId": "1"}, "status": "final",
-         "subject": {"reference": f"Patient/{patient}"},
-         "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
-         "effectiveDateTime": now_text(), "valueQuantity": {"value": value, "system": UCUM, "code": unit}}
+    r = {
+        "resourceType": "Observation",
+        "id": oid,
+        "meta": {"versionId": "1"},
+        "status": "final",
+        "subject": {"reference": f"Patient/{patient}"},
+        "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+        "effectiveDateTime": now_text(),
+        "valueQuantity": {"value": value, "system": UCUM, "code": unit},
+    }
     r.update(extra)
     return r
 
@@ -47,10 +55,22 @@ def patient(pid: str, birth: str = "1970-05-05") -> dict[str, Any]:
 
 
 def prefetch(pid: str, anc: Any = 0.4, weight: Any = 70, chemo: bool = False) -> dict[str, Any]:
-    chemo_bundle = searchset({"resourceType": "MedicationRequest", "id": "chemo-1", "status": "active",
-                              "intent": "order", "subject": {"reference": f"Patient/{pid}"},
-                              "medicationCodeableConcept": {"coding": [
-                                  {"system": "http://example.org/chemo", "code": "chemo-now"}]}}) if chemo else None
+    chemo_bundle = (
+        searchset(
+            {
+                "resourceType": "MedicationRequest",
+                "id": "chemo-1",
+                "status": "active",
+                "intent": "order",
+                "subject": {"reference": f"Patient/{pid}"},
+                "medicationCodeableConcept": {
+                    "coding": [{"system": "http://example.org/chemo", "code": "chemo-now"}]
+                },
+            }
+        )
+        if chemo
+        else None
+    )
     return {
         "anc": searchset(observation("anc-1", "751-8", anc, "10*9/L", pid)),
         "weight": searchset(observation("wt-1", "29463-7", weight, "kg", pid)),
@@ -60,8 +80,11 @@ def prefetch(pid: str, anc: Any = 0.4, weight: Any = 70, chemo: bool = False) ->
 
 
 def hook_request(hook: str, pid: str, pre: dict[str, Any] | None, **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"hook": hook, "hookInstance": str(uuid.uuid4()),
-                            "context": {"patientId": pid, "userId": "Practitioner/1"}}
+    body: dict[str, Any] = {
+        "hook": hook,
+        "hookInstance": str(uuid.uuid4()),
+        "context": {"patientId": pid, "userId": "Practitioner/1"},
+    }
     if pre is not None:
         body["prefetch"] = pre
     body.update(extra)
@@ -80,8 +103,9 @@ def run_app(make_app: Callable[[str], Any]) -> Iterator[str]:
     """Serve ``make_app(base_url)`` under uvicorn on a loopback port; yields the base URL."""
     sock = _free_socket()
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(make_app(base), log_level="warning", access_log=False,
-                                           lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(make_app(base), log_level="warning", access_log=False, lifespan="off")
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -123,13 +147,18 @@ class FhirServer:
                 if "/" in path:
                     rid = path.split("/")[1]
                     found = [r for r in outer.resources.get(rtype, []) if r.get("id") == rid]
-                    self._send(200 if found else 404, found[0] if found else {"resourceType": "OperationOutcome"})
+                    self._send(
+                        200 if found else 404, found[0] if found else {"resourceType": "OperationOutcome"}
+                    )
                     return
                 pid = q.get("patient", [""])[0]
                 codes = {c.split("|")[-1] for c in q.get("code", [""])[0].split(",") if c}
-                hits = [r for r in outer.resources.get(rtype, [])
-                        if r.get("subject", {}).get("reference") == f"Patient/{pid}"
-                        and (not codes or codes & {c.get("code") for c in _codes(r)})]
+                hits = [
+                    r
+                    for r in outer.resources.get(rtype, [])
+                    if r.get("subject", {}).get("reference") == f"Patient/{pid}"
+                    and (not codes or codes & {c.get("code") for c in _codes(r)})
+                ]
                 self._send(200, searchset(*hits))
 
             def _send(self, status: int, doc: Any) -> None:
@@ -167,8 +196,18 @@ class Signer:
         public_jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.private.public_key()))
         self.jwks = {"keys": [public_jwk | {"kid": kid, "use": "sig", "alg": "ES384"}]}
 
-    def token(self, aud: str, *, iss: str = ISS, jku: str | None = None, exp_in: int = 120,
-              iat_shift: int = 0, jti: str | None = None, kid: str | None = None, alg: str = "ES384") -> str:
+    def token(
+        self,
+        aud: str,
+        *,
+        iss: str = ISS,
+        jku: str | None = None,
+        exp_in: int = 120,
+        iat_shift: int = 0,
+        jti: str | None = None,
+        kid: str | None = None,
+        alg: str = "ES384",
+    ) -> str:
         now = int(time.time()) + iat_shift
         payload = {"iss": iss, "aud": aud, "iat": now, "exp": now + exp_in, "jti": jti or str(uuid.uuid4())}
         headers: dict[str, Any] = {"kid": kid or self.kid, "typ": "JWT"}

@@ -32,7 +32,6 @@ from tests.cds_harness import (
     Signer,
     hook_request,
     observation,
-    patient,
     prefetch,
     run_app,
     searchset,
@@ -105,7 +104,8 @@ def test_discovery_lists_both_hooks_with_prefetch_from_the_bindings(env: Any) ->
     pv = services["gcsf-demo-patient-view"]
     assert pv["hook"] == "patient-view" and pv["description"]
     assert pv["prefetch"]["anc"] == (
-        "Observation?patient={{context.patientId}}&code=http://loinc.org|751-8&_sort=-date&_count=1")
+        "Observation?patient={{context.patientId}}&code=http://loinc.org|751-8&_sort=-date&_count=1"
+    )
     assert pv["prefetch"]["patient"] == "Patient/{{context.patientId}}"
     assert "sort:desc" not in json.dumps(pv)
     assert services["gcsf-demo-order-sign"]["hook"] == "order-sign"
@@ -138,7 +138,11 @@ def test_complete_prefetch_gives_one_card_per_recommendation_with_a_coded_draft_
     assert mr["subject"] == {"reference": f"Patient/{PID}"}
     assert "suggestions" not in by_rec["caution-bone-pain"]
     stored = env.storage.card(give["uuid"])
-    assert stored is not None and stored.guideline_id == "gcsf-demo" and stored.content_hash.startswith("sha256:")
+    assert (
+        stored is not None
+        and stored.guideline_id == "gcsf-demo"
+        and stored.content_hash.startswith("sha256:")
+    )
     assert stored.suggestions == (s["uuid"],)
 
 
@@ -165,9 +169,19 @@ def test_partial_prefetch_is_completed_from_the_fhir_server_with_the_token(env: 
     env.fhir.resources = {"Observation": [observation("wt-srv", "29463-7", 80, "kg", PID)]}
     pre = prefetch(PID)
     del pre["weight"]
-    body = hook_request("patient-view", PID, pre, fhirServer=env.fhir.base, fhirAuthorization={
-        "access_token": TOKEN, "token_type": "Bearer", "expires_in": 300, "scope": "user/Observation.read",
-        "subject": "cds"})
+    body = hook_request(
+        "patient-view",
+        PID,
+        pre,
+        fhirServer=env.fhir.base,
+        fhirAuthorization={
+            "access_token": TOKEN,
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "scope": "user/Observation.read",
+            "subject": "cds",
+        },
+    )
     r = call(env, PV, body)
     assert r.status_code == 200, r.text
     give = next(c for c in r.json()["cards"] if c["source"].get("topic", {}).get("code") == "give-gcsf")
@@ -186,8 +200,15 @@ def test_an_operation_outcome_in_prefetch_is_an_error_fetched_again(env: Any) ->
     assert [c["source"]["topic"]["code"] for c in r.json()["cards"]] == ["observe"]
 
 
-@pytest.mark.parametrize("case", ["missing key, no fhirServer", "OperationOutcome, no fhirServer",
-                                  "fhirServer fails", "fhirServer not https"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing key, no fhirServer",
+        "OperationOutcome, no fhirServer",
+        "fhirServer fails",
+        "fhirServer not https",
+    ],
+)
 def test_412_when_the_data_can_be_had_neither_way(env: Any, case: str) -> None:
     pre = prefetch(PID)
     extra: dict[str, Any] = {}
@@ -210,12 +231,15 @@ def test_412_when_the_data_can_be_had_neither_way(env: Any, case: str) -> None:
     assert r.json()["resourceType"] == "OperationOutcome"
 
 
-@pytest.mark.parametrize("body", [
-    {"hook": "patient-view"},
-    {"hook": "patient-view", "hookInstance": "x", "context": {"patientId": "../../etc"}},
-    {"hook": "order-sign", "hookInstance": "x", "context": {"patientId": "p"}},
-    {"hook": "patient-view", "hookInstance": "x", "context": {"patientId": "p"}, "prefetch": {"anc": 5}},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"hook": "patient-view"},
+        {"hook": "patient-view", "hookInstance": "x", "context": {"patientId": "../../etc"}},
+        {"hook": "order-sign", "hookInstance": "x", "context": {"patientId": "p"}},
+        {"hook": "patient-view", "hookInstance": "x", "context": {"patientId": "p"}, "prefetch": {"anc": 5}},
+    ],
+)
 def test_a_request_that_does_not_follow_the_spec_is_400(env: Any, body: dict[str, Any]) -> None:
     r = call(env, PV, body)
     assert r.status_code == 400 and r.json()["resourceType"] == "OperationOutcome"
@@ -223,12 +247,18 @@ def test_a_request_that_does_not_follow_the_spec_is_400(env: Any, body: dict[str
 
 def test_duplicate_keys_and_oversized_bodies_are_refused(env: Any) -> None:
     tok = env.signer.token(env.base + PV, jku=env.jwks.url)
-    r = env.client.post(PV, content=b'{"hook": "patient-view", "hook": "order-sign"}',
-                        headers={"Authorization": f"Bearer {tok}", "Content-Type": "application/json"})
+    r = env.client.post(
+        PV,
+        content=b'{"hook": "patient-view", "hook": "order-sign"}',
+        headers={"Authorization": f"Bearer {tok}", "Content-Type": "application/json"},
+    )
     assert r.status_code == 400
     tok = env.signer.token(env.base + PV, jku=env.jwks.url)
-    r = env.client.post(PV, content=b"[" * 10 + b" " * (5 * 1024 * 1024),
-                        headers={"Authorization": f"Bearer {tok}", "Content-Type": "application/json"})
+    r = env.client.post(
+        PV,
+        content=b"[" * 10 + b" " * (5 * 1024 * 1024),
+        headers={"Authorization": f"Bearer {tok}", "Content-Type": "application/json"},
+    )
     assert r.status_code == 413
 
 
@@ -240,16 +270,46 @@ def test_unknown_service_is_404(env: Any) -> None:
 
 
 def draft_order(dose: Any, unit: str = "ug", route: str = "34206005", freq: int = 1) -> dict[str, Any]:
-    return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {
-        "resourceType": "MedicationRequest", "id": "draft-1", "status": "draft", "intent": "order",
-        "subject": {"reference": f"Patient/{PID}"},
-        "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
-                                                  "code": "68442", "display": "filgrastim"}]},
-        "dosageInstruction": [{
-            "route": {"coding": [{"system": "http://snomed.info/sct", "code": route}]},
-            "timing": {"repeat": {"frequency": freq, "period": 1, "periodUnit": "d"}},
-            "doseAndRate": [{"doseQuantity": {"value": dose, "unit": unit, "system": "http://unitsofmeasure.org",
-                                              "code": unit}}]}]}}]}
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {
+                "resource": {
+                    "resourceType": "MedicationRequest",
+                    "id": "draft-1",
+                    "status": "draft",
+                    "intent": "order",
+                    "subject": {"reference": f"Patient/{PID}"},
+                    "medicationCodeableConcept": {
+                        "coding": [
+                            {
+                                "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                "code": "68442",
+                                "display": "filgrastim",
+                            }
+                        ]
+                    },
+                    "dosageInstruction": [
+                        {
+                            "route": {"coding": [{"system": "http://snomed.info/sct", "code": route}]},
+                            "timing": {"repeat": {"frequency": freq, "period": 1, "periodUnit": "d"}},
+                            "doseAndRate": [
+                                {
+                                    "doseQuantity": {
+                                        "value": dose,
+                                        "unit": unit,
+                                        "system": "http://unitsofmeasure.org",
+                                        "code": unit,
+                                    }
+                                }
+                            ],
+                        }
+                    ],
+                }
+            }
+        ],
+    }
 
 
 def order_sign(env: Any, order: dict[str, Any], **kw: Any) -> list[dict[str, Any]]:
@@ -310,14 +370,22 @@ def _cards(env: Any) -> list[dict[str, Any]]:
 def test_feedback_is_stored_once_and_counted(env: Any) -> None:
     give = next(c for c in _cards(env) if "suggestions" in c)
     before = env.storage.feedback_counts()
-    accepted = {"card": give["uuid"], "outcome": "accepted", "outcomeTimestamp": "2026-03-01T10:00:00Z",
-                "acceptedSuggestions": [{"id": give["suggestions"][0]["uuid"]}]}
+    accepted = {
+        "card": give["uuid"],
+        "outcome": "accepted",
+        "outcomeTimestamp": "2026-03-01T10:00:00Z",
+        "acceptedSuggestions": [{"id": give["suggestions"][0]["uuid"]}],
+    }
     r = call(env, PV + "/feedback", {"feedback": [accepted]})
     assert r.status_code == 200 and r.json() == {"stored": 1, "duplicates": 0}
     assert call(env, PV + "/feedback", {"feedback": [accepted]}).json() == {"stored": 0, "duplicates": 1}
     reason = give["overrideReasons"][0]
-    over = {"card": give["uuid"], "outcome": "overridden", "outcomeTimestamp": "2026-03-01T10:05:00Z",
-            "overrideReason": {"reason": reason, "userComment": f"patient {PID} declined"}}
+    over = {
+        "card": give["uuid"],
+        "outcome": "overridden",
+        "outcomeTimestamp": "2026-03-01T10:05:00Z",
+        "overrideReason": {"reason": reason, "userComment": f"patient {PID} declined"},
+    }
     assert call(env, PV + "/feedback", {"feedback": [over]}).json() == {"stored": 1, "duplicates": 0}
     after = env.storage.feedback_counts()
     assert after["total"] == before["total"] + 2
@@ -325,12 +393,17 @@ def test_feedback_is_stored_once_and_counted(env: Any) -> None:
     assert after["by_reason"][f"{reason['system']}|{reason['code']}"] >= 1
 
 
-@pytest.mark.parametrize("bad", ["unknown card", "unknown suggestion", "accepted without suggestions",
-                                 "bad timestamp"])
+@pytest.mark.parametrize(
+    "bad", ["unknown card", "unknown suggestion", "accepted without suggestions", "bad timestamp"]
+)
 def test_bad_feedback_stores_nothing(env: Any, bad: str) -> None:
     give = next(c for c in _cards(env) if "suggestions" in c)
-    item: dict[str, Any] = {"card": give["uuid"], "outcome": "accepted", "outcomeTimestamp": "2026-03-01T10:00:00Z",
-                            "acceptedSuggestions": [{"id": give["suggestions"][0]["uuid"]}]}
+    item: dict[str, Any] = {
+        "card": give["uuid"],
+        "outcome": "accepted",
+        "outcomeTimestamp": "2026-03-01T10:00:00Z",
+        "acceptedSuggestions": [{"id": give["suggestions"][0]["uuid"]}],
+    }
     if bad == "unknown card":
         item["card"] = str(uuid.uuid4())
     elif bad == "unknown suggestion":
@@ -347,8 +420,11 @@ def test_bad_feedback_stores_nothing(env: Any, bad: str) -> None:
 
 def test_concurrent_feedback_stores_each_row_exactly_once(env: Any) -> None:
     cards = [c for _ in range(3) for c in _cards(env)]
-    items = [{"card": c["uuid"], "outcome": "overridden", "outcomeTimestamp": f"2026-03-01T11:00:0{k}Z"}
-             for c in cards for k in range(2)]
+    items = [
+        {"card": c["uuid"], "outcome": "overridden", "outcomeTimestamp": f"2026-03-01T11:00:0{k}Z"}
+        for c in cards
+        for k in range(2)
+    ]
     before = env.storage.feedback_counts()["total"]
     # every item posted four times, from 16 threads at once
     posts = [items[i] for i in range(len(items)) for _ in range(4)]
@@ -389,7 +465,8 @@ def attack_token(env: Any, attack: str, aud: str) -> str:
         from cryptography.hazmat.primitives import serialization
 
         pem = env.signer.private.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         return _forge({"alg": "HS256", "typ": "JWT", "kid": env.signer.kid, "jku": env.jwks.url}, claims, pem)
     if attack == "wrong aud":
         return str(env.signer.token(env.base + "/cds-services/other-service", jku=env.jwks.url))
@@ -412,20 +489,37 @@ def jwt_without_kid(env: Any, aud: str) -> str:
     import jwt
 
     now = int(time.time())
-    return jwt.encode({"iss": ISS, "aud": aud, "iat": now, "exp": now + 60, "jti": str(uuid.uuid4())},
-                      env.signer.private, algorithm="ES384")
+    return jwt.encode(
+        {"iss": ISS, "aud": aud, "iat": now, "exp": now + 60, "jti": str(uuid.uuid4())},
+        env.signer.private,
+        algorithm="ES384",
+    )
 
 
-ATTACKS = ["none", "HS256 signed with the public key", "wrong aud", "expired", "unknown iss", "jku not pinned",
-           "signed by another key with the same kid", "no kid"]
+ATTACKS = [
+    "none",
+    "HS256 signed with the public key",
+    "wrong aud",
+    "expired",
+    "unknown iss",
+    "jku not pinned",
+    "signed by another key with the same kid",
+    "no kid",
+]
 
 
 @pytest.mark.parametrize("attack", ATTACKS)
 @pytest.mark.parametrize("path", ["/cds-services", PV, PV + "/feedback"])
 def test_jwt_attacks_get_401_without_detail(env: Any, attack: str, path: str) -> None:
-    body = None if path == "/cds-services" else (
-        {"feedback": [{"card": "x", "outcome": "overridden", "outcomeTimestamp": "2026-03-01T10:00:00Z"}]}
-        if path.endswith("feedback") else hook_request("patient-view", PID, prefetch(PID)))
+    body = (
+        None
+        if path == "/cds-services"
+        else (
+            {"feedback": [{"card": "x", "outcome": "overridden", "outcomeTimestamp": "2026-03-01T10:00:00Z"}]}
+            if path.endswith("feedback")
+            else hook_request("patient-view", PID, prefetch(PID))
+        )
+    )
     r = call(env, path, body, token=attack_token(env, attack, env.base + path))
     assert r.status_code == 401 and r.content == b""
 
@@ -459,22 +553,30 @@ def test_a_title_that_does_not_fit_a_summary_is_refused_at_load() -> None:
 
 
 def test_serve_without_the_extra_is_a_usage_error_naming_it(tmp_path: Path) -> None:
-    code = ("import sys; sys.modules['fastapi'] = None\nfrom interpreter.cli import main\n"
-            f"main(['serve', 'leukopenia', '--db', {str(tmp_path / 'x.sqlite')!r}, '--allow-unsigned'])")
+    code = (
+        "import sys; sys.modules['fastapi'] = None\nfrom interpreter.cli import main\n"
+        f"main(['serve', 'leukopenia', '--db', {str(tmp_path / 'x.sqlite')!r}, '--allow-unsigned'])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 2, out.stderr
     assert "guideline-interpreter[service]" in out.stderr
 
 
 def test_serve_refuses_to_start_without_trust_or_allow_unsigned(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "interpreter", "serve", "leukopenia", "--db",
-                          str(tmp_path / "x.sqlite")], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "interpreter", "serve", "leukopenia", "--db", str(tmp_path / "x.sqlite")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2 and "--trust" in out.stderr
 
 
 def test_guideline_help_does_not_import_the_service() -> None:
-    code = ("import sys, runpy\nsys.argv = ['guideline', '--help']\ntry:\n"
-            "    runpy.run_module('interpreter', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('fastapi', 'uvicorn', 'jwt', 'httpx', 'starlette') if m in sys.modules))")
+    code = (
+        "import sys, runpy\nsys.argv = ['guideline', '--help']\ntry:\n"
+        "    runpy.run_module('interpreter', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('fastapi', 'uvicorn', 'jwt', 'httpx', 'starlette') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -85,8 +85,10 @@ class _Problem(Exception):
 
 def outcome(status: int, code: str, text: str) -> JSONResponse:
     return JSONResponse(
-        {"resourceType": "OperationOutcome",
-         "issue": [{"severity": "error", "code": code, "details": {"text": text}}]},
+        {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": code, "details": {"text": text}}],
+        },
         status_code=status,
         media_type="application/fhir+json",
     )
@@ -116,8 +118,12 @@ class _Service:
         self.services = build_services(config.binding_sets)
         self.storage = config.storage
         self.base = config.public_url.rstrip("/")
-        self.verifier = Verifier(config.issuers, self.storage.first_use_of_jti, leeway_s=config.jwt_leeway_s,
-                                 cache=config.jwks_cache)
+        self.verifier = Verifier(
+            config.issuers,
+            self.storage.first_use_of_jti,
+            leeway_s=config.jwt_leeway_s,
+            cache=config.jwks_cache,
+        )
         self.hook_validator = Draft202012Validator(HOOK_REQUEST)
         self.feedback_validator = Draft202012Validator(FEEDBACK_REQUEST)
 
@@ -158,8 +164,11 @@ class _Service:
         error = next(iter(validator.iter_errors(doc)), None)
         if error is not None:
             where = "/".join(str(p) for p in error.absolute_path)[:200]
-            raise _Problem(400, "structure", f"the request does not follow CDS Hooks 2.0 at '{where}': "
-                           f"{error.validator} failed")
+            raise _Problem(
+                400,
+                "structure",
+                f"the request does not follow CDS Hooks 2.0 at '{where}': {error.validator} failed",
+            )
         return doc
 
     # ------------------------------------------------------------------------------------------ the hook
@@ -167,11 +176,23 @@ class _Service:
     def evaluate(self, service: Service, doc: Mapping[str, Any]) -> list[Card]:
         context = doc["context"]
         patient_id = context["patientId"]
-        gathered = gather(service, doc, patient_id, allow_http=self.config.allow_http_fhir,
-                          timeout_s=self.config.fetch_timeout_s, transport=self.config.fhir_transport)
+        gathered = gather(
+            service,
+            doc,
+            patient_id,
+            allow_http=self.config.allow_http_fhir,
+            timeout_s=self.config.fetch_timeout_s,
+            transport=self.config.fhir_transport,
+        )
         try:
-            ev = evaluate_fhir(service.bindings, dedupe(gathered.resources), datetime.now(UTC),
-                               time_zone=self.config.time_zone, patient_id=patient_id, trace=False)
+            ev = evaluate_fhir(
+                service.bindings,
+                dedupe(gathered.resources),
+                datetime.now(UTC),
+                time_zone=self.config.time_zone,
+                patient_id=patient_id,
+                trace=False,
+            )
         except (EvaluationError, FactsError) as exc:
             return [self.error_card(service, exc)]
         if service.hook == "order-sign":
@@ -189,13 +210,25 @@ class _Service:
             "uuid": __import__("uuid").uuid4().__str__(),
             "summary": fit_summary(f"{g.id} could not be applied to this patient's data ({code})"),
             "detail": f"The guideline {g.id} {g.version} could not be applied: `{code}`. No advice was "
-                      "given; nothing was guessed.",
+            "given; nothing was guessed.",
             "indicator": "warning",
             "source": {"label": f"{g.title} ({g.id} {g.version})"[:200]},
             "overrideReasons": override_reasons(),
         }
-        issued = IssuedCard(card["uuid"], service.id, service.hook, g.id, g.version, g.content_hash,
-                            service.bindings.hash, None, "error", "warning", (), ())
+        issued = IssuedCard(
+            card["uuid"],
+            service.id,
+            service.hook,
+            g.id,
+            g.version,
+            g.content_hash,
+            service.bindings.hash,
+            None,
+            "error",
+            "warning",
+            (),
+            (),
+        )
         return card, issued
 
     # -------------------------------------------------------------------------------------------- feedback
@@ -213,10 +246,21 @@ class _Service:
             try:
                 datetime.fromisoformat(f["outcomeTimestamp"].replace("Z", "+00:00"))
             except ValueError:
-                raise _Problem(400, "value", f"feedback[{i}]: outcomeTimestamp is not an ISO 8601 time") from None
+                raise _Problem(
+                    400, "value", f"feedback[{i}]: outcomeTimestamp is not an ISO 8601 time"
+                ) from None
             reason = (f.get("overrideReason") or {}).get("reason") or {}
-            items.append(FeedbackItem(card.uuid, f["outcome"], accepted, reason.get("system"), reason.get("code"),
-                                      (f.get("overrideReason") or {}).get("userComment"), f["outcomeTimestamp"]))
+            items.append(
+                FeedbackItem(
+                    card.uuid,
+                    f["outcome"],
+                    accepted,
+                    reason.get("system"),
+                    reason.get("code"),
+                    (f.get("overrideReason") or {}).get("userComment"),
+                    f["outcomeTimestamp"],
+                )
+            )
         stored, duplicates = self.storage.add_feedback(items)
         return {"stored": stored, "duplicates": duplicates}
 
@@ -253,26 +297,45 @@ def create_app(config: ServiceConfig) -> FastAPI:
                 return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
             return outcome(p.status, p.code, p.text)
         except PreconditionFailed as exc:
-            return outcome(412, "not-found", "the data this service needs could be had neither from the "
-                           "prefetch nor from fhirServer: " + "; ".join(exc.reasons))
+            return outcome(
+                412,
+                "not-found",
+                "the data this service needs could be had neither from the "
+                "prefetch nor from fhirServer: " + "; ".join(exc.reasons),
+            )
         except TimeoutError:
             log.warning("%s over the time limit of %ss", request.url.path, config.time_limit_s)
             return outcome(503, "timeout", f"no answer within {config.time_limit_s} s")
         log.info("%s %s in %.1f ms", request.method, request.url.path, (time.monotonic() - start) * 1000)
         return JSONResponse(result)
 
-    @app.get("/cds-services", responses={200: {"description": "The services",
-                                              "content": {"application/json": {"schema": DISCOVERY_RESPONSE}}},
-                                         401: {"description": "Authentication failed"}})
+    @app.get(
+        "/cds-services",
+        responses={
+            200: {
+                "description": "The services",
+                "content": {"application/json": {"schema": DISCOVERY_RESPONSE}},
+            },
+            401: {"description": "Authentication failed"},
+        },
+    )
     async def discovery(request: Request) -> Response:
         async def work() -> dict[str, Any]:
             return {"services": [s.discovery() for s in svc.services.values()]}
 
         return await guarded(request, work)
 
-    @app.post("/cds-services/{service_id}", openapi_extra=_json_body(HOOK_REQUEST, {
-        200: ("Cards", CARDS_RESPONSE), **_ERRORS,
-        412: ("The data can be had neither from the prefetch nor from fhirServer", OPERATION_OUTCOME)}))
+    @app.post(
+        "/cds-services/{service_id}",
+        openapi_extra=_json_body(
+            HOOK_REQUEST,
+            {
+                200: ("Cards", CARDS_RESPONSE),
+                **_ERRORS,
+                412: ("The data can be had neither from the prefetch nor from fhirServer", OPERATION_OUTCOME),
+            },
+        ),
+    )
     async def call(service_id: str, request: Request) -> Response:
         async def work() -> dict[str, Any]:
             service = svc.services.get(service_id)
@@ -286,8 +349,12 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
         return await guarded(request, work)
 
-    @app.post("/cds-services/{service_id}/feedback", openapi_extra=_json_body(FEEDBACK_REQUEST, {
-        200: ("Feedback stored (each item once)", FEEDBACK_RESPONSE), **_ERRORS}))
+    @app.post(
+        "/cds-services/{service_id}/feedback",
+        openapi_extra=_json_body(
+            FEEDBACK_REQUEST, {200: ("Feedback stored (each item once)", FEEDBACK_RESPONSE), **_ERRORS}
+        ),
+    )
     async def feedback(service_id: str, request: Request) -> Response:
         async def work() -> dict[str, Any]:
             service = svc.services.get(service_id)

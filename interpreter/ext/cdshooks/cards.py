@@ -8,7 +8,8 @@
 * A result that could not decide everything gives one more card, ``warning``, naming the facts needed (and
   which of them no FHIR query answers), the decisions left open, the adapter's notes on the resources
   dropped, and the conditional advice when the result has it.
-* A suggestion (a draft MedicationRequest, ``create``) only for a medication action whose dose was computed and
+* A suggestion (a draft MedicationRequest, ``create``) only for a medication action whose dose was computed
+  and
   which is coded (RxNorm drug, SNOMED CT route, a frequency with ``timing.repeat``); ``selectionBehavior``
   whenever there are suggestions; ``overrideReasons`` from HL7's non-adherence reason codes, each with its
   display.
@@ -30,7 +31,14 @@ from ..fhir.outputs import FREQUENCIES, ROUTES, medication_request
 from .services import Service
 from .storage import IssuedCard
 
-__all__ = ["OVERRIDE_REASONS", "SUMMARY_MAX", "Card", "cannot_decide_card", "cards_for", "recommendation_card"]
+__all__ = [
+    "OVERRIDE_REASONS",
+    "SUMMARY_MAX",
+    "Card",
+    "cannot_decide_card",
+    "cards_for",
+    "recommendation_card",
+]
 
 SUMMARY_MAX = 139
 #: http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes, as published with CDS Hooks 2.0
@@ -42,8 +50,11 @@ OVERRIDE_REASONS: tuple[tuple[str, str], ...] = (
     ("action-completed", "Recommended action was already completed"),
     ("risk-benefit-ratio", "Recipient assessment of risk/benefit ratio"),
     ("policy-contradicts", "Institutional policy/guideline contradicts the recommended action"),
-    ("need-more-info", "Could not address recommended action due to need for more information/pending results/"
-     "pending consult"),
+    (
+        "need-more-info",
+        "Could not address recommended action due to need for more information/pending results/"
+        "pending consult",
+    ),
     ("patient-refuses", "Patient refuses/declines (no context given)"),
 )
 TOPIC_SYSTEM = "urn:guideline-interpreter:recommendation"
@@ -94,11 +105,18 @@ def _action_md(a: ActionResult) -> list[str]:
             if f.get(k):
                 lines.append(f"  - {k}: {md_inline(f[k])}")
         return lines
-    label = {"monitoring": "Monitor", "stop-drug": "Stop", "procedure": "Procedure", "referral": "Refer",
-             "caution": "Caution"}.get(a.type, a.type)
+    label = {
+        "monitoring": "Monitor",
+        "stop-drug": "Stop",
+        "procedure": "Procedure",
+        "referral": "Refer",
+        "caution": "Caution",
+    }.get(a.type, a.type)
     main = f.get("test") or f.get("drug") or f.get("name") or f.get("text") or ""
     rest = [f"{k}: {v}" for k, v in f.items() if v and v != main and k != "rxnorm"]
-    return [f"- **{md_inline(label)}**: {md_inline(main)}" + (f" ({md_inline('; '.join(rest))})" if rest else "")]
+    return [
+        f"- **{md_inline(label)}**: {md_inline(main)}" + (f" ({md_inline('; '.join(rest))})" if rest else "")
+    ]
 
 
 def _fact_md(name: str, value: Any, ev: FhirEvaluation, service: Service) -> str:
@@ -161,8 +179,10 @@ def recommendation_card(
         mr = medication_request(a, patient_id, rec.id)
         assert mr is not None and a.dose is not None
         mr["id"] = str(uuid.uuid4())
-        label = f"Draft order: {a.fields.get('drug')} {a.dose.display} {a.fields.get('route')} " \
-                f"{a.fields.get('frequency')}"
+        label = (
+            f"Draft order: {a.fields.get('drug')} {a.dose.display} {a.fields.get('route')} "
+            f"{a.fields.get('frequency')}"
+        )
         suggestions.append(
             {
                 "label": fit_summary(label),
@@ -175,9 +195,8 @@ def recommendation_card(
         "summary": fit_summary(rec.title or rec.id),
         "detail": "\n".join(lines),
         "indicator": _indicator(rec),
-        "source": _source(service) | {
-            "topic": {"system": TOPIC_SYSTEM, "code": rec.id, "display": fit_summary(rec.title or rec.id)}
-        },
+        "source": _source(service)
+        | {"topic": {"system": TOPIC_SYSTEM, "code": rec.id, "display": fit_summary(rec.title or rec.id)}},
         "overrideReasons": override_reasons(),
     }
     if suggestions:
@@ -186,8 +205,9 @@ def recommendation_card(
     return card, _issued(card, service, ev, rec.id, "recommendation")
 
 
-def _issued(card: Mapping[str, Any], service: Service, ev: FhirEvaluation, rec: str | None, kind: str
-            ) -> IssuedCard:
+def _issued(
+    card: Mapping[str, Any], service: Service, ev: FhirEvaluation, rec: str | None, kind: str
+) -> IssuedCard:
     g = ev.result.guideline
     return IssuedCard(
         uuid=card["uuid"],
@@ -210,13 +230,16 @@ def _needed_md(ev: FhirEvaluation, service: Service) -> list[str]:
     for n in ev.result.needed_facts:
         b = service.bindings.bindings.get(n.name)
         if b is None or b.asserted:
-            how = "no FHIR query answers it (asserted by the user): enter it where your EHR records it, or " \
-                  "evaluate with the command line or API"
+            how = (
+                "no FHIR query answers it (asserted by the user): enter it where your EHR records it, or "
+                "evaluate with the command line or API"
+            )
         else:
             codes = ", ".join(f"{s}|{c}" for s, c in sorted(b.all_codes()))
             how = f"read from {'/'.join(b.resources)}" + (f" ({codes})" if codes else "")
-        lines.append(f"- `{md_inline(n.name)}` ({md_inline(n.reason)}): {md_inline(n.description)}; "
-                     f"{md_inline(how)}")
+        lines.append(
+            f"- `{md_inline(n.name)}` ({md_inline(n.reason)}): {md_inline(n.description)}; {md_inline(how)}"
+        )
         lines += [f"  - note: {md_inline(note.text())}" for note in ev.fhir.notes if note.input == n.name]
     return lines
 
@@ -224,7 +247,10 @@ def _needed_md(ev: FhirEvaluation, service: Service) -> list[str]:
 def _conditional_md(conditional: Sequence[Mapping[str, Any]]) -> list[str]:
     """The result's conditional advice (when it has a ``conditional`` section): each open question with its
     alternatives, set apart under "If ..." headings."""
-    lines = ["", "**Conditional advice** (not firm recommendations: which applies depends on the facts above):"]
+    lines = [
+        "",
+        "**Conditional advice** (not firm recommendations: which applies depends on the facts above):",
+    ]
     for item in conditional:
         question = item.get("question") or item.get("node") or ""
         lines.append(f"- {md_inline(question)}")
@@ -243,8 +269,12 @@ def cannot_decide_card(ev: FhirEvaluation, service: Service) -> Card:
     summary = f"Cannot decide all of {service.guideline.id}: needs {shown}"
     if len(summary) > SUMMARY_MAX:
         summary = f"Cannot decide all of {service.guideline.id}: {len(names)} facts needed (see details)"
-    lines = ["The guideline could not decide everything for this patient: the facts below are missing, stale "
-             "or could not be read. Nothing was guessed.", "", "**Facts needed**:"]
+    lines = [
+        "The guideline could not decide everything for this patient: the facts below are missing, stale "
+        "or could not be read. Nothing was guessed.",
+        "",
+        "**Facts needed**:",
+    ]
     lines += _needed_md(ev, service)
     if r.cannot_decide:
         lines += ["", "**Decisions left open**:"]

@@ -73,8 +73,11 @@ def _order_drug(order: Mapping[str, Any]) -> tuple[set[str], set[str]]:
 
 
 def _concerns(action: ActionResult | Any, codes: set[str], names: set[str]) -> bool:
-    fields = action.fields if isinstance(action, ActionResult) else {
-        "drug": getattr(action, "drug", None), "rxnorm": getattr(action, "rxnorm", None)}
+    fields = (
+        action.fields
+        if isinstance(action, ActionResult)
+        else {"drug": getattr(action, "drug", None), "rxnorm": getattr(action, "rxnorm", None)}
+    )
     rx = fields.get("rxnorm")
     drug = (fields.get("drug") or "").strip().lower()
     return bool((rx and rx in codes) or (drug and drug in names))
@@ -114,11 +117,14 @@ def _differences(order: Mapping[str, Any], action: ActionResult) -> list[str]:
         except UnitError:
             converted = None
         if converted is None or converted != want:
-            out.append(f"dose: ordered {format_decimal(value)} {unit}, the guideline computes "
-                       f"{action.dose.display}")
-    route = action.fields.get("route")
+            out.append(
+                f"dose: ordered {format_decimal(value)} {unit}, the guideline computes {action.dose.display}"
+            )
+    route = action.fields.get("route") or ""
     if route in ROUTES:
-        codes = {str(c.get("code")) for c in _codings(_dosage(order).get("route")) if c.get("system") == SNOMED}
+        codes = {
+            str(c.get("code")) for c in _codings(_dosage(order).get("route")) if c.get("system") == SNOMED
+        }
         if ROUTES[route][0] not in codes:
             out.append(f"route: the guideline gives it {route} (SNOMED CT {ROUTES[route][0]})")
     freq = (action.fields.get("frequency") or "").strip().lower()
@@ -132,8 +138,9 @@ def _differences(order: Mapping[str, Any], action: ActionResult) -> list[str]:
     return out
 
 
-def _updated(order: Mapping[str, Any], action: ActionResult, patient_id: str | None, rec_id: str
-             ) -> dict[str, Any]:
+def _updated(
+    order: Mapping[str, Any], action: ActionResult, patient_id: str | None, rec_id: str
+) -> dict[str, Any]:
     proposal = medication_request(action, patient_id, rec_id)
     assert proposal is not None
     new = copy.deepcopy(dict(order))
@@ -143,8 +150,13 @@ def _updated(order: Mapping[str, Any], action: ActionResult, patient_id: str | N
 
 
 def _card(
-    service: Service, ev: FhirEvaluation, summary: str, lines: list[str], indicator: str,
-    rec: str | None, suggestions: Sequence[dict[str, Any]] = (),
+    service: Service,
+    ev: FhirEvaluation,
+    summary: str,
+    lines: list[str],
+    indicator: str,
+    rec: str | None,
+    suggestions: Sequence[dict[str, Any]] = (),
 ) -> Card:
     card: dict[str, Any] = {
         "uuid": str(uuid.uuid4()),
@@ -160,41 +172,73 @@ def _card(
     return card, _issued(card, service, ev, rec, "order-check")
 
 
-def _check_one(order: Mapping[str, Any], drug: str, ev: FhirEvaluation, service: Service,
-               patient_id: str | None) -> Card | None:
+def _check_one(
+    order: Mapping[str, Any], drug: str, ev: FhirEvaluation, service: Service, patient_id: str | None
+) -> Card | None:
     codes, names = _order_drug(order)
     applied: list[tuple[RecommendationResult, ActionResult]] = [
-        (r, a) for r in ev.result.recommendations for a in r.actions if _concerns(a, codes, names)]
+        (r, a) for r in ev.result.recommendations for a in r.actions if _concerns(a, codes, names)
+    ]
     stops = [(r, a) for r, a in applied if a.type == "stop-drug"]
     if stops:
         r, a = stops[0]
-        lines = [f"The guideline says: {md_inline(r.title or r.id)}. {md_inline(r.text)}",
-                 "", f"- {md_inline(a.fields.get('mode', 'stop'))} {md_inline(drug)}"
-                 + (f"; resume: {md_inline(a.fields['resume_when'])}" if a.fields.get("resume_when") else "")]
-        return _card(service, ev, f"Do not sign this {drug} order now: {r.title or r.id}", lines, "critical",
-                     r.id)
-    meds = [(r, a) for r, a in applied if a.type == "medication" and a.dose is not None
-            and a.dose.value is not None]
+        lines = [
+            f"The guideline says: {md_inline(r.title or r.id)}. {md_inline(r.text)}",
+            "",
+            f"- {md_inline(a.fields.get('mode', 'stop'))} {md_inline(drug)}"
+            + (f"; resume: {md_inline(a.fields['resume_when'])}" if a.fields.get("resume_when") else ""),
+        ]
+        return _card(
+            service, ev, f"Do not sign this {drug} order now: {r.title or r.id}", lines, "critical", r.id
+        )
+    meds = [
+        (r, a)
+        for r, a in applied
+        if a.type == "medication" and a.dose is not None and a.dose.value is not None
+    ]
     for _r, a in meds:
         if not _differences(order, a):
             return None
     if meds:
         r, a = meds[0]
         diffs = _differences(order, a)
-        lines = [f"This draft {md_inline(drug)} order differs from the guideline's recommendation "
-                 f"\"{md_inline(r.title or r.id)}\":", *(f"- {md_inline(d)}" for d in diffs)]
+        lines = [
+            f"This draft {md_inline(drug)} order differs from the guideline's recommendation "
+            f'"{md_inline(r.title or r.id)}":',
+            *(f"- {md_inline(d)}" for d in diffs),
+        ]
         assert a.dose is not None
         lines += [f"- calculation: {md_inline(step)}" for step in a.dose.calculation]
         suggestions = []
         if coded(a) and isinstance(order.get("id"), str):
-            label = fit_summary(f"Set {drug} to {a.dose.display} {a.fields.get('route')} "
-                                f"{a.fields.get('frequency')}")
-            suggestions.append({"label": label, "uuid": str(uuid.uuid4()), "actions": [
-                {"type": "update", "description": label, "resource": _updated(order, a, patient_id, r.id)}]})
+            label = fit_summary(
+                f"Set {drug} to {a.dose.display} {a.fields.get('route')} {a.fields.get('frequency')}"
+            )
+            suggestions.append(
+                {
+                    "label": label,
+                    "uuid": str(uuid.uuid4()),
+                    "actions": [
+                        {
+                            "type": "update",
+                            "description": label,
+                            "resource": _updated(order, a, patient_id, r.id),
+                        }
+                    ],
+                }
+            )
         what = [d.split(":")[0] for d in diffs]
-        return _card(service, ev, f"Check this {drug} order: its {', '.join(what)} "
-                     + ("differs" if len(what) == 1 else "differ") + " from the guideline", lines, "warning",
-                     r.id, suggestions)
+        return _card(
+            service,
+            ev,
+            f"Check this {drug} order: its {', '.join(what)} "
+            + ("differs" if len(what) == 1 else "differ")
+            + " from the guideline",
+            lines,
+            "warning",
+            r.id,
+            suggestions,
+        )
     pending = [a for _r, a in applied if a.type == "medication"]
     if pending and pending[0].dose is not None and pending[0].dose.needs:
         why = f"the dose cannot be computed: it needs {', '.join(pending[0].dose.needs)}"
@@ -202,13 +246,19 @@ def _check_one(order: Mapping[str, Any], drug: str, ev: FhirEvaluation, service:
         why = "the guideline could not decide: it needs " + ", ".join(n.name for n in ev.result.needed_facts)
     else:
         why = f"the guideline recommends no {drug} for this patient now"
-    return _card(service, ev, f"This {drug} order cannot be confirmed: {why}",
-                 [f"This draft {md_inline(drug)} order cannot be confirmed against the guideline: "
-                  f"{md_inline(why)}."], "warning", None)
+    return _card(
+        service,
+        ev,
+        f"This {drug} order cannot be confirmed: {why}",
+        [f"This draft {md_inline(drug)} order cannot be confirmed against the guideline: {md_inline(why)}."],
+        "warning",
+        None,
+    )
 
 
-def order_sign_cards(ev: FhirEvaluation, service: Service, context: Mapping[str, Any],
-                     patient_id: str | None) -> list[Card]:
+def order_sign_cards(
+    ev: FhirEvaluation, service: Service, context: Mapping[str, Any], patient_id: str | None
+) -> list[Card]:
     model = service.guideline.compiled.model
     known = [a for r in model.recommendations for a in r.actions if a.type in ("medication", "stop-drug")]
     out = []

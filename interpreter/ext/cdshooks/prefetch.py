@@ -96,8 +96,6 @@ def _fetch(
         headers["Authorization"] = f"Bearer {token}"
     try:
         with client.stream("GET", url, headers=headers) as response:
-            if response.status_code == 404 and template.resource_type == "Patient":
-                return None
             if response.status_code != 200:
                 return None
             data = b""
@@ -140,15 +138,18 @@ def gather(
             continue
         try:
             out.resources.extend(_resources_of(value, t))
-        except FactsError:
-            raise PreconditionFailed([t.key], [f"prefetch '{t.key}' is not a Bundle or a {t.resource_type}"])
+        except FactsError:  # neither a Bundle nor the resource asked for: an error, as an OperationOutcome
+            to_fetch.append(t)
+            continue
         out.sources[t.key] = "prefetch"
     if not to_fetch:
         return out
     keys = [t.key for t in to_fetch]
     server = request.get("fhirServer")
     if server is None:
-        raise PreconditionFailed(keys, [f"prefetch '{k}' is missing or failed, and no fhirServer" for k in keys])
+        raise PreconditionFailed(
+            keys, [f"prefetch '{k}' is missing or failed, and no fhirServer" for k in keys]
+        )
     problem = fhir_server_problem(server, allow_http)
     if problem is not None:
         raise PreconditionFailed(keys, [problem])

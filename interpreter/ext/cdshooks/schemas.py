@@ -6,15 +6,24 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CARDS_RESPONSE", "DISCOVERY_RESPONSE", "FEEDBACK_REQUEST", "FEEDBACK_RESPONSE", "HOOK_REQUEST",
-           "OPERATION_OUTCOME"]
+__all__ = [
+    "CARDS_RESPONSE",
+    "DISCOVERY_RESPONSE",
+    "FEEDBACK_REQUEST",
+    "FEEDBACK_RESPONSE",
+    "HOOK_REQUEST",
+    "OPERATION_OUTCOME",
+]
 
 _STR = {"type": "string", "minLength": 1, "maxLength": 1024}
 _FHIR_ID = {"type": "string", "pattern": r"^[A-Za-z0-9\-.]{1,64}$"}
 CODING = {
     "type": "object",
-    "properties": {"system": {"type": "string", "maxLength": 1024}, "code": {"type": "string", "maxLength": 256},
-                   "display": {"type": "string", "maxLength": 1024}},
+    "properties": {
+        "system": {"type": "string", "maxLength": 1024},
+        "code": {"type": "string", "maxLength": 256},
+        "display": {"type": "string", "maxLength": 1024},
+    },
     "required": ["code"],
 }
 
@@ -53,8 +62,9 @@ HOOK_REQUEST: dict[str, Any] = {
         },
         "prefetch": {
             "type": "object",
-            "additionalProperties": {"anyOf": [{"type": "object", "required": ["resourceType"]},
-                                               {"type": "null"}]},
+            "additionalProperties": {
+                "anyOf": [{"type": "object", "required": ["resourceType"]}, {"type": "null"}]
+            },
         },
     },
 }
@@ -77,18 +87,26 @@ FEEDBACK_REQUEST: dict[str, Any] = {
                         "type": "array",
                         "minItems": 1,
                         "maxItems": 20,
-                        "items": {"type": "object", "required": ["id"],
-                                  "properties": {"id": {"type": "string", "minLength": 1, "maxLength": 64}}},
+                        "items": {
+                            "type": "object",
+                            "required": ["id"],
+                            "properties": {"id": {"type": "string", "minLength": 1, "maxLength": 64}},
+                        },
                     },
                     "overrideReason": {
                         "type": "object",
-                        "properties": {"reason": CODING, "userComment": {"type": "string", "maxLength": 4000}},
+                        "properties": {
+                            "reason": CODING,
+                            "userComment": {"type": "string", "maxLength": 4000},
+                        },
                     },
                     "outcomeTimestamp": {"type": "string", "minLength": 1, "maxLength": 64},
                 },
                 "allOf": [
-                    {"if": {"properties": {"outcome": {"const": "accepted"}}},
-                     "then": {"required": ["acceptedSuggestions"]}},
+                    {
+                        "if": {"properties": {"outcome": {"const": "accepted"}}},
+                        "then": {"required": ["acceptedSuggestions"]},
+                    },
                 ],
             },
         }
@@ -104,8 +122,12 @@ OPERATION_OUTCOME: dict[str, Any] = {
 _ACTION = {
     "type": "object",
     "required": ["type", "description"],
-    "properties": {"type": {"enum": ["create", "update", "delete"]}, "description": _STR,
-                   "resource": {"type": "object"}, "resourceId": _STR},
+    "properties": {
+        "type": {"enum": ["create", "update", "delete"]},
+        "description": _STR,
+        "resource": {"type": "object"},
+        "resourceId": _STR,
+    },
 }
 CARD: dict[str, Any] = {
     "type": "object",
@@ -119,14 +141,23 @@ CARD: dict[str, Any] = {
         "suggestions": {
             "type": "array",
             "minItems": 1,
-            "items": {"type": "object", "required": ["label", "uuid", "actions"],
-                      "properties": {"label": _STR, "uuid": {"type": "string", "format": "uuid"},
-                                     "isRecommended": {"type": "boolean"},
-                                     "actions": {"type": "array", "minItems": 1, "items": _ACTION}}},
+            "items": {
+                "type": "object",
+                "required": ["label", "uuid", "actions"],
+                "properties": {
+                    "label": _STR,
+                    "uuid": {"type": "string", "format": "uuid"},
+                    "isRecommended": {"type": "boolean"},
+                    "actions": {"type": "array", "minItems": 1, "items": _ACTION},
+                },
+            },
         },
         "selectionBehavior": {"enum": ["at-most-one", "any"]},
-        "overrideReasons": {"type": "array", "minItems": 1,
-                            "items": {**CODING, "required": ["code", "system", "display"]}},
+        "overrideReasons": {
+            "type": "array",
+            "minItems": 1,
+            "items": {**CODING, "required": ["code", "system", "display"]},
+        },
     },
     "dependentRequired": {"suggestions": ["selectionBehavior"]},
 }
@@ -144,9 +175,14 @@ DISCOVERY_RESPONSE: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "required": ["hook", "description", "id"],
-                "properties": {"hook": _STR, "title": _STR, "description": _STR, "id": _STR,
-                               "prefetch": {"type": "object", "additionalProperties": {"type": "string"}},
-                               "usageRequirements": _STR},
+                "properties": {
+                    "hook": _STR,
+                    "title": _STR,
+                    "description": _STR,
+                    "id": _STR,
+                    "prefetch": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "usageRequirements": _STR,
+                },
             },
         }
     },

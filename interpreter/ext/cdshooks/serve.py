@@ -52,7 +52,7 @@ def read_issuers(path: str) -> dict[str, Issuer]:
         doc = json.loads(f.read(1024 * 1024))
     items = doc.get("issuers") if isinstance(doc, dict) else None
     if not isinstance(items, list) or not items:
-        raise ValueError(f"{path}: expected {{\"issuers\": [{{\"iss\": ..., \"jku\": ...}}]}}")
+        raise ValueError(f'{path}: expected {{"issuers": [{{"iss": ..., "jku": ...}}]}}')
     out = {}
     for i, it in enumerate(items):
         if not isinstance(it, dict) or not isinstance(it.get("iss"), str):
@@ -81,7 +81,9 @@ def config_from(o: ServeOptions) -> ServiceConfig:
     if unused:
         raise ValueError(f"binding file {unused[0]} is for no guideline served")
     if not o.allow_unsigned and not o.trust_file:
-        raise ValueError("give --trust FILE (the issuers allowed to call), or --allow-unsigned for local testing")
+        raise ValueError(
+            "give --trust FILE (the issuers allowed to call), or --allow-unsigned for local testing"
+        )
     issuers = read_issuers(o.trust_file) if o.trust_file else {}
     key = load_or_create_key(o.key_file or o.db + ".key")
     return ServiceConfig(
@@ -113,10 +115,24 @@ def run(o: ServeOptions) -> None:
     log_config = None
     if o.workers > 1:
         os.environ[ENV] = json.dumps(asdict(o))
-        uvicorn.run("interpreter.ext.cdshooks.serve:app_factory", factory=True, host=o.host, port=o.port,
-                    workers=o.workers, log_config=log_config, access_log=False,
-                    limit_concurrency=1000, timeout_keep_alive=5)
+        uvicorn.run(
+            "interpreter.ext.cdshooks.serve:app_factory",
+            factory=True,
+            host=o.host,
+            port=o.port,
+            workers=o.workers,
+            log_config=log_config,
+            access_log=False,
+            limit_concurrency=1000,
+            timeout_keep_alive=5,
+        )
     else:
-        uvicorn.run(app, host=o.host, port=o.port, log_config=log_config, access_log=False,
-                    limit_concurrency=1000, timeout_keep_alive=5)
-
+        uvicorn.run(
+            app,
+            host=o.host,
+            port=o.port,
+            log_config=log_config,
+            access_log=False,
+            limit_concurrency=1000,
+            timeout_keep_alive=5,
+        )

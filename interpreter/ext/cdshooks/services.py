@@ -99,8 +99,11 @@ def prefetch_templates(bindings: BindingSet) -> tuple[PrefetchTemplate, ...]:
                 continue
             entry = by_query.setdefault(q, [None, resource, []])
             if entry[0] is None:
-                entry[0] = "patient" if resource == "Patient" else (
-                    name if len(b.resources) == 1 else f"{name}-{resource}")
+                entry[0] = (
+                    "patient"
+                    if resource == "Patient"
+                    else (name if len(b.resources) == 1 else f"{name}-{resource}")
+                )
             entry[2].append(name)
     return tuple(PrefetchTemplate(k, r, q, tuple(ins)) for q, (k, r, ins) in by_query.items())
 

@@ -146,9 +146,21 @@ class Storage:
         instance_h = self.keyed_hash("hookInstance|" + hook_instance)
         rows = [
             (
-                c.uuid, c.service, c.hook, c.guideline_id, c.guideline_version, c.content_hash,
-                c.bindings_hash, c.recommendation, c.kind, c.indicator, json.dumps(list(c.suggestions)),
-                json.dumps([list(r) for r in c.override_reasons]), patient_h, instance_h, now,
+                c.uuid,
+                c.service,
+                c.hook,
+                c.guideline_id,
+                c.guideline_version,
+                c.content_hash,
+                c.bindings_hash,
+                c.recommendation,
+                c.kind,
+                c.indicator,
+                json.dumps(list(c.suggestions)),
+                json.dumps([list(r) for r in c.override_reasons]),
+                patient_h,
+                instance_h,
+                now,
             )
             for c in cards
         ]
@@ -166,11 +178,10 @@ class Storage:
             ).fetchone()
         if row is None:
             return None
-        return IssuedCard(
-            *row[:10],
-            tuple(json.loads(row[10])),
-            tuple((s, c) for s, c in json.loads(row[11])),
-        )
+        fields: list[Any] = list(row[:10])
+        fields.append(tuple(json.loads(row[10])))
+        fields.append(tuple((s, c) for s, c in json.loads(row[11])))
+        return IssuedCard(*fields)
 
     # ------------------------------------------------------------------------------------------- feedback
 
@@ -188,8 +199,15 @@ class Storage:
                     comment_h = self.keyed_hash("comment|" + it.comment) if it.comment else None
                     dedup = hashlib.sha256(
                         json.dumps(
-                            [it.card, it.outcome, accepted, it.reason_system, it.reason_code, comment_h,
-                             it.outcome_timestamp],
+                            [
+                                it.card,
+                                it.outcome,
+                                accepted,
+                                it.reason_system,
+                                it.reason_code,
+                                comment_h,
+                                it.outcome_timestamp,
+                            ],
                             separators=(",", ":"),
                         ).encode()
                     ).hexdigest()
@@ -197,8 +215,17 @@ class Storage:
                         "INSERT OR IGNORE INTO feedback (dedup, card, outcome, accepted_suggestions, "
                         "reason_system, reason_code, comment_hash, outcome_timestamp, received_at) "
                         "VALUES (?,?,?,?,?,?,?,?,?)",
-                        (dedup, it.card, it.outcome, json.dumps(accepted), it.reason_system, it.reason_code,
-                         comment_h, it.outcome_timestamp, now),
+                        (
+                            dedup,
+                            it.card,
+                            it.outcome,
+                            json.dumps(accepted),
+                            it.reason_system,
+                            it.reason_code,
+                            comment_h,
+                            it.outcome_timestamp,
+                            now,
+                        ),
                     )
                     stored += cur.rowcount
                 db.execute("COMMIT")
@@ -211,7 +238,9 @@ class Storage:
         """Feedback rows by outcome, by override reason and by guideline recommendation."""
         with self._connect() as db:
             total = db.execute("SELECT COUNT(*) FROM feedback").fetchone()[0]
-            by_outcome = dict(db.execute("SELECT outcome, COUNT(*) FROM feedback GROUP BY outcome").fetchall())
+            by_outcome = dict(
+                db.execute("SELECT outcome, COUNT(*) FROM feedback GROUP BY outcome").fetchall()
+            )
             by_reason = {
                 f"{s}|{c}": n
                 for s, c, n in db.execute(
@@ -222,8 +251,8 @@ class Storage:
             by_rec = {
                 f"{g} {v} {r}|{o}": n
                 for g, v, r, o, n in db.execute(
-                    "SELECT c.guideline_id, c.guideline_version, COALESCE(c.recommendation, c.kind), f.outcome, "
-                    "COUNT(*) FROM feedback f JOIN cards c ON c.uuid = f.card GROUP BY 1, 2, 3, 4"
+                    "SELECT c.guideline_id, c.guideline_version, COALESCE(c.recommendation, c.kind), "
+                    "f.outcome, COUNT(*) FROM feedback f JOIN cards c ON c.uuid = f.card GROUP BY 1, 2, 3, 4"
                 ).fetchall()
             }
         return {"total": total, "by_outcome": by_outcome, "by_reason": by_reason, "by_recommendation": by_rec}
@@ -246,6 +275,6 @@ class Storage:
         with self._connect() as db:
             parts = []
             for table in ("cards", "feedback", "jwt_ids"):
-                for row in db.execute(f"SELECT * FROM {table}").fetchall():  # noqa: S608 - fixed names
+                for row in db.execute(f"SELECT * FROM {table}").fetchall():
                     parts.append(json.dumps(row))
         return "\n".join(parts)
