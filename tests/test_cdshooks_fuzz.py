@@ -51,7 +51,7 @@ def test_fuzz_no_5xx(base: str) -> None:
                 case.path_parameters["service_id"] = "gcsf-demo-patient-view"
             response = case.call(base_url=base)
             if response.status_code >= 500:
-                failures.append((operation.label, response.status_code, response.text[:200]))
+                failures.append((case.operation.label, response.status_code, response.text[:200]))
             case.validate_response(response, checks=[not_a_server_error])
 
         run()
