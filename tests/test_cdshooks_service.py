@@ -580,3 +580,18 @@ def test_guideline_help_does_not_import_the_service() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_indicator_follows_urgency_and_category() -> None:
+    from types import SimpleNamespace
+
+    from interpreter.ext.cdshooks.cards import _indicator
+
+    def rec(**kw: Any) -> Any:
+        return SimpleNamespace(**({"category": "treatment", "actions": ()} | kw))
+
+    assert _indicator(rec()) == "info"
+    assert _indicator(rec(category="caution")) == "warning"
+    assert _indicator(rec(urgency="urgent")) == "warning"
+    assert _indicator(rec(urgency="immediate")) == "critical"
+    assert _indicator(rec(actions=(SimpleNamespace(type="stop-drug"),))) == "warning"

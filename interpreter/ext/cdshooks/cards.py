@@ -72,7 +72,13 @@ def fit_summary(text: str) -> str:
 
 
 def _indicator(rec: RecommendationResult) -> str:
-    if rec.category == "caution" or any(a.type in ("stop-drug", "caution") for a in rec.actions):
+    """``critical`` for an ``urgency: immediate`` recommendation (where the guideline language has urgency),
+    ``warning`` for ``urgent``, a caution, or a stop/hold of a drug; else ``info``."""
+    urgency = getattr(rec, "urgency", None)
+    if urgency == "immediate":
+        return "critical"
+    if urgency == "urgent" or rec.category == "caution" \
+            or any(a.type in ("stop-drug", "caution") for a in rec.actions):
         return "warning"
     return "info"
 
