@@ -94,6 +94,7 @@ class Code(StrEnum):
     LIFECYCLE_DATES = "lifecycle-dates"
     INVALID_DATE = "invalid-date"
     UNUSED_INPUT = "unused-input"
+    RECOMMENDATION_TITLE_LONG = "recommendation-title-long"
     # inputs
     INPUT_UNIT_UNKNOWN = "input-unit-unknown"
     INPUT_UNIT_INCOMPATIBLE = "input-unit-incompatible"
@@ -253,6 +254,8 @@ CODES: Final[Mapping[Code, CodeInfo]] = MappingProxyType({
     Code.LIFECYCLE_DATES: _error(Stage.STRUCTURE, "the lifecycle dates are out of order"),
     Code.INVALID_DATE: _error(Stage.STRUCTURE, "a date has the form YYYY-MM-DD but is no real day"),
     Code.UNUSED_INPUT: _warning(Stage.STRUCTURE, "an input is read by no condition, derived value or dose"),
+    Code.RECOMMENDATION_TITLE_LONG: _warning(
+        Stage.STRUCTURE, "a recommendation title does not fit a one-line summary (CDS Hooks card)"),
     # -- inputs
     Code.INPUT_UNIT_UNKNOWN: _error(Stage.INPUTS, "an input's unit is not a UCUM code"),
     Code.INPUT_UNIT_INCOMPATIBLE: _error(Stage.INPUTS, "an accepted unit measures something else"),

@@ -293,3 +293,24 @@ def _unused_inputs(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnosti
                          f"input '{name}' is declared but no condition, derived value or dose reads it",
                          inp.path, "remove it, or use it; hosts would be asked for a fact nobody reads",
                          key=True)
+
+
+#: A card summary in CDS Hooks 2.0 is one sentence of fewer than 140 characters; the service shows a
+#: recommendation's title there (issue 10), so a title must fit.
+MAX_TITLE_CHARS = 139
+
+
+@rule(Code.RECOMMENDATION_TITLE_LONG)
+def _long_titles(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
+    for r in model.recommendations:
+        title = r.title
+        if title is None:
+            continue
+        if len(title) > MAX_TITLE_CHARS or "\n" in title:
+            yield report(model, Code.RECOMMENDATION_TITLE_LONG,
+                         f"recommendation '{r.id}': its title has {len(title)} characters"
+                         + (" and a line break" if "\n" in title else "")
+                         + f"; a summary holds one line of at most {MAX_TITLE_CHARS}",
+                         (*r.path, "title"),
+                         "shorten it (the text says the rest); the CDS Hooks service refuses to serve a "
+                         "guideline whose titles do not fit a card summary")

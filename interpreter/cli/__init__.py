@@ -63,10 +63,11 @@ def _add_commands() -> None:
     from .listing import list_cmd  # (not list.py: a submodule named list would shadow the builtin here)
     from .lock import lock
     from .render import render
+    from .serve import serve
     from .test import test_cmd
     from .validate import validate
 
-    for command in (validate, evaluate, test_cmd, lock, render, list_cmd, examples_cmd, fhir_facts):
+    for command in (validate, evaluate, test_cmd, lock, render, list_cmd, examples_cmd, fhir_facts, serve):
         main.add_command(command)
 
 
