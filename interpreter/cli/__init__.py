@@ -68,6 +68,10 @@ def _add_commands() -> None:
     for command in (validate, evaluate, test_cmd, lock, render, list_cmd, examples_cmd):
         main.add_command(command)
 
+    from .batch import batch  # the [batch] extra is imported inside the command (interpreter.ext.batch)
+
+    main.add_command(batch)
+
 
 _add_commands()
 
