@@ -1,4 +1,4 @@
-"""``guideline batch``: evaluate a guideline over a file of patients on Dask (interpreter.ext.batch, docs/batch.md).
+"""``guideline batch``: a guideline over a file of patients, on Dask (interpreter.ext.batch, docs/batch.md).
 
 The integration is imported inside the command: ``guideline --help`` loads neither Dask nor Arrow, and
 without the ``[batch]`` extra the command is a usage error naming the extra (exit 2).
@@ -17,7 +17,15 @@ from typing import Any
 import click
 
 from ..textsafe import safe_line
-from .common import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, internal_errors, load_reference, parse_at
+from .common import (
+    EXIT_FINDINGS,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_USAGE,
+    internal_errors,
+    load_reference,
+    parse_at,
+)
 from .options import at_options, bundled_option
 
 __all__ = ["batch", "need_extra"]
@@ -69,13 +77,8 @@ def need_extra(module: str, command: str) -> ModuleType:
               help="The summary on standard output.")
 @bundled_option
 @internal_errors
-def batch(
-    guideline_ref: str, input_path: str, output: str, version: str | None, at: str | None,
-    time_zone: str | None, input_format: str | None, output_format: str | None, workers: int | None,
-    scheduler: str | None, partition_rows: int, limit: int | None, sample: int | None, seed: int,
-    trace: bool, progress: bool | None, fmt: str, bundled: bool,
-) -> None:
-    """Evaluate GUIDELINE for every patient of INPUT (NDJSON or Parquet), writing one record per row to OUTPUT.
+def batch(guideline_ref: str, input_path: str, output: str, **opts: Any) -> None:
+    """Evaluate GUIDELINE for every patient of INPUT (NDJSON or Parquet); one record per row in OUTPUT.
 
     A row is {"id": ..., "facts": {...}, "as_of"?: "<ISO time>", "time_zone"?: "<IANA name>"}; a row without
     as_of is judged at --at (default: now). Each record is `ok` with the result or `error` with the coded
@@ -84,27 +87,29 @@ def batch(
     Exits 0 when every row was evaluated, 1 when some rows are errors, 2 for a usage error (an unreadable
     input, an OUTPUT that is not empty, a missing extra), 3 for an internal error, 130 when interrupted.
     """
-    as_of = parse_at(at, time_zone) or datetime.now(UTC)
+    time_zone: str | None = opts["time_zone"]
+    as_of = parse_at(opts["at"], time_zone) or datetime.now(UTC)
     engine: Any = need_extra("interpreter.ext.batch.engine", "batch")
     parts: Any = need_extra("interpreter.ext.batch.parts", "batch")
     rows: Any = need_extra("interpreter.ext.batch.rows", "batch")
     prog: Any = need_extra("interpreter.ext.batch.progress", "batch")
-    g = load_reference(guideline_ref, version, bundled=bundled, command="batch")
-    in_fmt = parts.input_format(input_path, input_format)
-    out_fmt = output_format or ("parquet" if output.rstrip("/").lower().endswith(".parquet") else "ndjson")
+    g = load_reference(guideline_ref, opts["version"], bundled=opts["bundled"], command="batch")
+    in_fmt = parts.input_format(input_path, opts["input_format"])
+    out_fmt = opts["output_format"] or (
+        "parquet" if output.rstrip("/").lower().endswith(".parquet") else "ndjson")
+    options = rows.RowOptions(at=as_of, time_zone=time_zone, trace=opts["trace"],
+                              source=os.path.basename(input_path))
     config = engine.BatchConfig(
-        input=input_path, output=output, input_format=in_fmt, output_format=out_fmt,
-        options=rows.RowOptions(at=as_of, time_zone=time_zone, trace=trace, source=os.path.basename(input_path)),
-        workers=workers or os.cpu_count() or 1, scheduler=scheduler, rows_per_part=partition_rows,
-        limit=limit, sample=sample, seed=seed,
+        input=input_path, output=output, input_format=in_fmt, output_format=out_fmt, options=options,
+        workers=opts["workers"] or os.cpu_count() or 1, scheduler=opts["scheduler"],
+        rows_per_part=opts["partition_rows"], limit=opts["limit"], sample=opts["sample"], seed=opts["seed"],
     )
-    stderr = click.get_text_stream("stderr")
     try:
-        run = engine.run_batch(g, config, prog.make_progress(stderr, bar=progress))
+        run = engine.run_batch(g, config, prog.make_progress(sys.stderr, bar=opts["progress"]))
     except parts.PlanError as exc:
         click.echo(safe_line(f"guideline batch: {exc}"), err=True)
         sys.exit(EXIT_USAGE)
-    if fmt == "json":
+    if opts["fmt"] == "json":
         click.echo(json.dumps(run.to_json(), indent=2))
     else:
         click.echo(engine.summary_text(run), nl=False)

@@ -14,7 +14,8 @@ from interpreter.facts.json import parse_facts_json
 AT = datetime(2026, 11, 24, 9, tzinfo=UTC)
 FACTS = {
     "anc": {"value": 400, "unit": "/uL", "at": "2026-11-24T06:00:00Z"},
-    "cause": "chemotherapy", "on_filgrastim": False,
+    "cause": "chemotherapy",
+    "on_filgrastim": False,
     "weight": {"value": 154, "unit": "[lb_av]", "at": "2026-11-20T08:00:00Z"},
 }
 
@@ -34,8 +35,9 @@ def test_an_ok_row_is_the_single_evaluation(g: interpreter.Guideline) -> None:
     assert rec == {"id": "p1", "row": 3, "outcome": "ok", "status": expected["status"], "result": expected}
     # the row's own as_of and time zone are used, and the trace when asked
     at = "2026-11-25T10:00:00+01:00"
-    rec = evaluate_line(g, _line(id=7, as_of=at, time_zone="Europe/Paris", facts=FACTS), 1,
-                        RowOptions(at=AT, trace=True))
+    rec = evaluate_line(
+        g, _line(id=7, as_of=at, time_zone="Europe/Paris", facts=FACTS), 1, RowOptions(at=AT, trace=True)
+    )
     expected = g.evaluate(FACTS, datetime.fromisoformat(at), time_zone="Europe/Paris").to_json()
     assert rec["result"] == expected and rec["id"] == 7 and expected["trace"]
 
@@ -46,7 +48,7 @@ def test_an_ok_row_is_the_single_evaluation(g: interpreter.Guideline) -> None:
         (b'{"id": "p1", "facts": {', "facts", "fact-malformed"),
         (b"[1, 2]", "facts", "fact-malformed"),
         (b'{"id": "p1", "id": "p2", "facts": {}}', "facts", "fact-duplicate-key"),
-        (b'\xff\xfe', "facts", "fact-encoding"),
+        (b"\xff\xfe", "facts", "fact-encoding"),
         (b'{"facts": {}}', "row", "batch-row-invalid"),
         (b'{"id": true, "facts": {}}', "row", "batch-row-invalid"),
         (b'{"id": "p1"}', "row", "batch-row-invalid"),
@@ -55,7 +57,11 @@ def test_an_ok_row_is_the_single_evaluation(g: interpreter.Guideline) -> None:
         (b'{"id": "p1", "as_of": "2026-11-24T09:00:00", "facts": {}}', "row", "batch-row-invalid"),
         (b'{"id": "p1", "as_of": "yesterday", "facts": {}}', "row", "batch-row-invalid"),
         (b'{"id": "p1", "facts": {"anc": {"value": 400, "unit": "10*9/L"}}}', "facts", "fact-implausible"),
-        (b'{"id": "p1", "as_of": "2020-01-01T00:00:00Z", "facts": {}}', "evaluation", "guideline-not-effective"),
+        (
+            b'{"id": "p1", "as_of": "2020-01-01T00:00:00Z", "facts": {}}',
+            "evaluation",
+            "guideline-not-effective",
+        ),
         (b'{"id": "p1", "time_zone": "Mars/Olympus", "facts": {}}', "evaluation", "eval-bad-time-zone"),
     ],
 )
@@ -66,7 +72,10 @@ def test_a_bad_row_is_an_error_record(g: interpreter.Guideline, line: bytes, kin
     assert rec["error"]["diagnostics"][0]["code"] == code
     json.loads(record_json(rec))
     if kind == "row":
-        assert rec["error"]["diagnostics"][0]["file"] == "in.ndjson" and rec["error"]["diagnostics"][0]["line"] == 5
+        assert (
+            rec["error"]["diagnostics"][0]["file"] == "in.ndjson"
+            and rec["error"]["diagnostics"][0]["line"] == 5
+        )
 
 
 def test_the_id_is_kept_when_the_facts_are_refused(g: interpreter.Guideline) -> None:

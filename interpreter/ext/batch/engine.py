@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import distributed  # noqa: F401  (imported here so that a missing [batch] extra fails on import)
+
 from ...api import Guideline
 from .parts import Format, Partition, PlanError, part_name, plan_partitions, process_partition
 from .rows import RowOptions, Tally
@@ -154,7 +156,7 @@ def client_for(config: BatchConfig) -> Iterator[Any]:
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
-            silence_logs=logging.ERROR,
+            silence_logs=logging.CRITICAL,
             worker_dashboard_address=None,
         )
         client = Client(cluster)
@@ -170,6 +172,14 @@ def _remove_temporary(out: str) -> None:
     for p in Path(out).glob(".part-*.tmp"):
         with suppress(OSError):
             p.unlink()
+
+
+def _remove_unaccounted(out: str, written: set[str]) -> None:
+    """Remove the parts whose tally never reached the client: the summary counts exactly the parts left."""
+    for p in Path(out).glob("part-*"):
+        if p.name not in written:
+            with suppress(OSError):
+                p.unlink()
 
 
 def run_batch(
@@ -207,6 +217,8 @@ def run_batch(
     finally:
         progress.close()
         _remove_temporary(config.output)
+        if run.interrupted:  # a task that was running when Ctrl-C came may have finished after it
+            _remove_unaccounted(config.output, set(run.written))
         run.seconds = time.perf_counter() - started
         _write_summary(run)
     return run
@@ -296,5 +308,5 @@ def summary_text(run: BatchRun) -> str:
     for f in s["failed_partitions"]:
         lines.append(f"  partition {f['partition']} (from row {f['first_row']}) failed: {f['error']}")
     if s["interrupted"]:
-        lines.append("  interrupted: the parts written are complete; the others were not started or removed")
+        lines.append("  interrupted: the parts listed are complete; unfinished partitions left no part")
     return "\n".join(lines) + "\n"
