@@ -69,8 +69,10 @@ def _add_commands() -> None:
         main.add_command(command)
 
     from .batch import batch  # the [batch] extra is imported inside the command (interpreter.ext.batch)
+    from .diff import diff
 
     main.add_command(batch)
+    main.add_command(diff)
 
 
 _add_commands()

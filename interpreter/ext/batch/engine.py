@@ -168,6 +168,15 @@ def client_for(config: BatchConfig) -> Iterator[Any]:
             cluster.close()
 
 
+@contextmanager
+def _given_or_new(client: Any, config: BatchConfig) -> Iterator[Any]:
+    if client is not None:
+        yield client
+        return
+    with client_for(config) as c:
+        yield c
+
+
 def _remove_temporary(out: str) -> None:
     for p in Path(out).glob(".part-*.tmp"):
         with suppress(OSError):
@@ -187,10 +196,13 @@ def run_batch(
     config: BatchConfig,
     progress: Progress | None = None,
     on_client: Callable[[Any], None] | None = None,
+    client: Any = None,
 ) -> BatchRun:
     """Plan, evaluate every partition on the cluster, merge the tallies, write ``_summary.json``.
 
-    Raises ``PlanError`` for an input or output that cannot be used (before any work).
+    ``client``: an open ``distributed.Client`` to use (several runs on one cluster); by default a cluster is
+    made for this run (``client_for``). Raises ``PlanError`` for an input or output that cannot be used
+    (before any work).
     """
     progress = progress or NoProgress()
     parts: list[Partition] = plan_partitions(
@@ -207,11 +219,11 @@ def run_batch(
     progress.start(sum(p.rows for p in parts))
     token = uuid.uuid4().hex[:12]
     try:
-        with client_for(config) as client:
+        with _given_or_new(client, config) as c:
             if on_client is not None:
-                on_client(client)
-            run.workers = len(client.scheduler_info().get("workers", {}))
-            _run_on(client, guideline, parts, config, run, progress, token)
+                on_client(c)
+            run.workers = len(c.scheduler_info().get("workers", {}))
+            _run_on(c, guideline, parts, config, run, progress, token)
     except KeyboardInterrupt:
         run.interrupted = True
     finally:
