@@ -56,25 +56,59 @@ def need_extra(module: str, command: str) -> ModuleType:
 @click.option("--out", "output", required=True, type=click.Path(), help="Output folder (new or empty).")
 @click.option("--version", "version", default=None, help="Pin the guideline version (bundled ids).")
 @at_options
-@click.option("--input-format", type=click.Choice(["ndjson", "parquet"]), default=None,
-              help="Default: parquet for a .parquet/.pq file, else ndjson.")
-@click.option("--output-format", type=click.Choice(["ndjson", "parquet"]), default=None,
-              help="Default: parquet when OUTPUT ends in .parquet, else ndjson.")
-@click.option("--workers", type=click.IntRange(1, 256), default=None,
-              help="Worker processes of the local cluster (one thread each; default: the CPU count).")
-@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
-              help="Run on this Dask scheduler instead of a local cluster.")
-@click.option("--partition-rows", type=click.IntRange(1, 1_000_000), default=5000, show_default=True,
-              help="Rows per partition (one task and one part file each).")
+@click.option(
+    "--input-format",
+    type=click.Choice(["ndjson", "parquet"]),
+    default=None,
+    help="Default: parquet for a .parquet/.pq file, else ndjson.",
+)
+@click.option(
+    "--output-format",
+    type=click.Choice(["ndjson", "parquet"]),
+    default=None,
+    help="Default: parquet when OUTPUT ends in .parquet, else ndjson.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Worker processes of the local cluster (one thread each; default: the CPU count).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="tcp://HOST:PORT",
+    help="Run on this Dask scheduler instead of a local cluster.",
+)
+@click.option(
+    "--partition-rows",
+    type=click.IntRange(1, 1_000_000),
+    default=None,
+    help="Rows per partition (one task and one part file each; default: at most 5000, and about "
+    "4 partitions per worker).",
+)
 @click.option("--limit", type=click.IntRange(1, None), default=None, help="Only the first N rows.")
-@click.option("--sample", type=click.IntRange(1, 10_000_000), default=None,
-              help="A random sample of N rows (of the first --limit rows), in file order.")
+@click.option(
+    "--sample",
+    type=click.IntRange(1, 10_000_000),
+    default=None,
+    help="A random sample of N rows (of the first --limit rows), in file order.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of --sample.")
 @click.option("--trace", is_flag=True, help="Include each result's trace (larger output).")
-@click.option("--progress/--no-progress", "progress", default=None,
-              help="A progress bar (default: when standard error is a terminal; else plain lines).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              help="The summary on standard output.")
+@click.option(
+    "--progress/--no-progress",
+    "progress",
+    default=None,
+    help="A progress bar (default: when standard error is a terminal; else plain lines).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="The summary on standard output.",
+)
 @bundled_option
 @internal_errors
 def batch(guideline_ref: str, input_path: str, output: str, **opts: Any) -> None:
@@ -96,13 +130,23 @@ def batch(guideline_ref: str, input_path: str, output: str, **opts: Any) -> None
     g = load_reference(guideline_ref, opts["version"], bundled=opts["bundled"], command="batch")
     in_fmt = parts.input_format(input_path, opts["input_format"])
     out_fmt = opts["output_format"] or (
-        "parquet" if output.rstrip("/").lower().endswith(".parquet") else "ndjson")
-    options = rows.RowOptions(at=as_of, time_zone=time_zone, trace=opts["trace"],
-                              source=os.path.basename(input_path))
+        "parquet" if output.rstrip("/").lower().endswith(".parquet") else "ndjson"
+    )
+    options = rows.RowOptions(
+        at=as_of, time_zone=time_zone, trace=opts["trace"], source=os.path.basename(input_path)
+    )
     config = engine.BatchConfig(
-        input=input_path, output=output, input_format=in_fmt, output_format=out_fmt, options=options,
-        workers=opts["workers"] or os.cpu_count() or 1, scheduler=opts["scheduler"],
-        rows_per_part=opts["partition_rows"], limit=opts["limit"], sample=opts["sample"], seed=opts["seed"],
+        input=input_path,
+        output=output,
+        input_format=in_fmt,
+        output_format=out_fmt,
+        options=options,
+        workers=opts["workers"] or os.cpu_count() or 1,
+        scheduler=opts["scheduler"],
+        rows_per_part=opts["partition_rows"],
+        limit=opts["limit"],
+        sample=opts["sample"],
+        seed=opts["seed"],
     )
     try:
         run = engine.run_batch(g, config, prog.make_progress(sys.stderr, bar=opts["progress"]))

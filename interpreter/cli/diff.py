@@ -36,12 +36,20 @@ def _load(ref: str) -> Any:
 @click.command()
 @click.argument("old_ref", metavar="OLD")
 @click.argument("new_ref", metavar="NEW")
-@click.option("--corpus", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="Patients to replay as well (NDJSON rows, as for guideline batch).")
+@click.option(
+    "--corpus",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="Patients to replay as well (NDJSON rows, as for guideline batch).",
+)
 @at_options
 @click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown")
-@click.option("--workers", type=click.IntRange(1, 256), default=None,
-              help="Worker processes of the local cluster (default: the CPU count).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Worker processes of the local cluster (default: the CPU count).",
+)
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT", help="Run on this Dask scheduler.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the generated corpus.")
 @internal_errors
@@ -64,9 +72,16 @@ def diff(old_ref: str, new_ref: str, **opts: Any) -> None:
         start = max(old.compiled.model.effective_start, new.compiled.model.effective_start)
         at = datetime.combine(start, time(9), UTC) + timedelta(days=1)
     try:
-        b = behaviour.behaviour_diff(old, new, as_of=at, corpus=opts["corpus"], seed=opts["seed"],
-                                     workers=opts["workers"] or os.cpu_count() or 1,
-                                     scheduler=opts["scheduler"], time_zone=time_zone)
+        b = behaviour.behaviour_diff(
+            old,
+            new,
+            as_of=at,
+            corpus=opts["corpus"],
+            seed=opts["seed"],
+            workers=opts["workers"] or os.cpu_count() or 1,
+            scheduler=opts["scheduler"],
+            time_zone=time_zone,
+        )
     except OSError as exc:
         click.echo(safe_line(f"guideline diff: {exc}"), err=True)
         sys.exit(EXIT_USAGE)

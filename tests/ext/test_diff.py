@@ -1,4 +1,4 @@
-"""guideline diff: the static diff, the corpus, and the behavioural diff of two versions on the batch engine."""
+"""guideline diff: the static diff, the corpus, and the behavioural diff of two versions (batch engine)."""
 
 from __future__ import annotations
 
@@ -58,8 +58,12 @@ def test_one_threshold_changes_exactly_the_patients_at_it_in_every_unit(tmp_path
         assert "moderate" in t.old["recommendations"] and "severe" in t.new["recommendations"]
         ex = t.example_trace
         assert _anc(ex["facts"]) == 1
-        assert ex["nodes"][0] == {"node": "severity", "why": "decided differently", "old": ["moderate"],
-                                  "new": ["severe", "supportive"]}
+        assert ex["nodes"][0] == {
+            "node": "severity",
+            "why": "decided differently",
+            "old": ["moderate"],
+            "new": ["severe", "supportive"],
+        }
 
 
 def test_static_diff_normalises_units() -> None:
@@ -73,10 +77,12 @@ def test_static_diff_normalises_units() -> None:
 def test_static_diff_of_written_changes(tmp_path: Path) -> None:
     text = V1.read_text()
     # the same threshold written in /mm3: a text change only; a dose, a route and a recommendation changed
-    changed = (text.replace("anc < 1.0", "anc < q(1000, '/mm3')")
-               .replace("amount: 5, unit: ug/kg", "amount: 10, unit: ug/kg")
-               .replace("route: subcutaneous", "route: intravenous")
-               .replace("text: Repeat the blood count.", "text: Repeat the blood count in 2 days."))
+    changed = (
+        text.replace("anc < 1.0", "anc < q(1000, '/mm3')")
+        .replace("amount: 5, unit: ug/kg", "amount: 10, unit: ug/kg")
+        .replace("route: subcutaneous", "route: intravenous")
+        .replace("text: Repeat the blood count.", "text: Repeat the blood count in 2 days.")
+    )
     (tmp_path / "v3.guideline.yaml").write_text(changed.replace('version: "1.0.0"', 'version: "1.2.0"'))
     d = static_diff(interpreter.load(V1), interpreter.load(tmp_path / "v3.guideline.yaml"))
     found = {(c.id, c.what, c.where): (c.old, c.new) for c in d.changes}
@@ -92,18 +98,37 @@ def test_corpus_covers_thresholds_units_and_unknowns() -> None:
     rows = list(corpus_rows(old, new, AT))
     assert len({json.dumps(r["facts"], sort_keys=True) for r in rows}) == len(rows)
     ancs = {(r["facts"]["anc"]["value"], r["facts"]["anc"]["unit"]) for r in rows if "anc" in r["facts"]}
-    for v, u in [(0.9, "10*9/L"), (1, "10*9/L"), (1.1, "10*9/L"), (1000, "/uL"), (900, "/mm3"), (1.5, "10*3/uL"),
-                 (1600, "/uL")]:
+    for v, u in [
+        (0.9, "10*9/L"),
+        (1, "10*9/L"),
+        (1.1, "10*9/L"),
+        (1000, "/uL"),
+        (900, "/mm3"),
+        (1.5, "10*3/uL"),
+        (1600, "/uL"),
+    ]:
         assert (v, u) in ancs
-    kinds = {("missing" if "anc" not in r["facts"] else "undated" if "at" not in r["facts"]["anc"]
-              else "stale" if r["facts"]["anc"]["at"] < "2026-01-01" else "fresh") for r in rows}
+    kinds = {
+        (
+            "missing"
+            if "anc" not in r["facts"]
+            else "undated"
+            if "at" not in r["facts"]["anc"]
+            else "stale"
+            if r["facts"]["anc"]["at"] < "2026-01-01"
+            else "fresh"
+        )
+        for r in rows
+    }
     assert kinds == {"missing", "undated", "stale", "fresh"}
     pairs = {(json.dumps(r["facts"].get("anc")), json.dumps(r["facts"].get("fever"))) for r in rows}
     assert len(pairs) >= 12 * 3  # every declared-unit anc variant with every fever variant
 
 
 def test_signature() -> None:
-    assert signature({"outcome": "error", "error": {"code": "fact-implausible"}}) == {"error": "fact-implausible"}
+    assert signature({"outcome": "error", "error": {"code": "fact-implausible"}}) == {
+        "error": "fact-implausible"
+    }
 
 
 def test_cli_markdown_json_and_exit_codes() -> None:

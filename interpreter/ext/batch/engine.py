@@ -35,6 +35,8 @@ __all__ = ["BatchConfig", "BatchRun", "Progress", "run_batch"]
 #: How many needed facts the summary lists.
 TOP_NEEDED = 10
 SUMMARY_FILE = "_summary.json"
+DEFAULT_ROWS_PER_PART = 5000
+TASKS_PER_WORKER = 4
 
 
 class Progress(Protocol):
@@ -63,7 +65,9 @@ class BatchConfig:
     options: RowOptions
     workers: int = 2
     scheduler: str | None = None
-    rows_per_part: int = 5000
+    #: rows per partition; None: at most ``DEFAULT_ROWS_PER_PART``, and small enough that every worker has
+    #: about ``TASKS_PER_WORKER`` partitions
+    rows_per_part: int | None = None
     limit: int | None = None
     sample: int | None = None
     seed: int = 0
@@ -152,6 +156,7 @@ def client_for(config: BatchConfig) -> Iterator[Any]:
         return
     with _sigint_ignored():
         cluster = LocalCluster(
+            host="127.0.0.1",
             n_workers=config.workers,
             threads_per_worker=1,
             processes=True,
@@ -208,11 +213,22 @@ def run_batch(
     parts: list[Partition] = plan_partitions(
         config.input,
         config.input_format,
-        rows_per_part=config.rows_per_part,
+        rows_per_part=config.rows_per_part or DEFAULT_ROWS_PER_PART,
         limit=config.limit,
         sample=config.sample,
         seed=config.seed,
     )
+    total = sum(p.rows for p in parts)
+    want = max(config.workers, 1) * TASKS_PER_WORKER
+    if config.rows_per_part is None and len(parts) < want and total > want:  # small input: spread it
+        parts = plan_partitions(
+            config.input,
+            config.input_format,
+            rows_per_part=-(-total // want),
+            limit=config.limit,
+            sample=config.sample,
+            seed=config.seed,
+        )
     _prepare_output(config.output)
     run = BatchRun(config, guideline, partitions=len(parts))
     started = time.perf_counter()

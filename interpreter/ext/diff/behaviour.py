@@ -89,8 +89,9 @@ def _records(out: Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
 
 
-def _write_corpus(path: Path, old: Guideline, new: Guideline, as_of: datetime, corpus: str | None,
-                  seed: int) -> tuple[int, int]:
+def _write_corpus(
+    path: Path, old: Guideline, new: Guideline, as_of: datetime, corpus: str | None, seed: int
+) -> tuple[int, int]:
     generated = given = 0
     with open(path, "w", encoding="utf-8") as out:
         for row in corpus_rows(old, new, as_of, seed=seed):
@@ -140,7 +141,11 @@ def _trace_steps(g: Guideline, facts: dict[str, Any], as_of: datetime, tz: str |
             "outcome": step.outcome,
             "taken": list(step.taken),
             "branches": [
-                {"condition": b.condition, "outcome": b.outcome, "values": {k: str(v) for k, v in b.values.items()}}
+                {
+                    "condition": b.condition,
+                    "outcome": b.outcome,
+                    "values": {k: str(v) for k, v in b.values.items()},
+                }
                 for b in step.branches
             ],
         }
@@ -148,8 +153,15 @@ def _trace_steps(g: Guideline, facts: dict[str, Any], as_of: datetime, tz: str |
 
 
 def behaviour_diff(
-    old: Guideline, new: Guideline, *, as_of: datetime, corpus: str | None = None, workers: int = 2,
-    scheduler: str | None = None, seed: int = 0, time_zone: str | None = None,
+    old: Guideline,
+    new: Guideline,
+    *,
+    as_of: datetime,
+    corpus: str | None = None,
+    workers: int = 2,
+    scheduler: str | None = None,
+    seed: int = 0,
+    time_zone: str | None = None,
 ) -> Behaviour:
     work = Path(tempfile.mkdtemp(prefix="guideline-diff-"))
     try:
@@ -157,8 +169,16 @@ def behaviour_diff(
         generated, given = _write_corpus(corpus_file, old, new, as_of, corpus, seed)
         options = RowOptions(at=as_of, time_zone=time_zone, source="corpus")
         configs = [
-            BatchConfig(str(corpus_file), str(work / name), "ndjson", "ndjson", options, workers=workers,
-                        scheduler=scheduler, rows_per_part=2000)
+            BatchConfig(
+                str(corpus_file),
+                str(work / name),
+                "ndjson",
+                "ndjson",
+                options,
+                workers=workers,
+                scheduler=scheduler,
+                rows_per_part=2000,
+            )
             for name in ("old", "new")
         ]
         with client_for(configs[0]) as client:
@@ -178,8 +198,11 @@ def behaviour_diff(
             t = found.get(key)
             if t is None:
                 t = found[key] = Transition(sa, sb)
-            facts_text = json.dumps((a.get("result") or {}).get("facts", {}), sort_keys=True) \
-                if a["outcome"] == "ok" else str(a["row"])
+            facts_text = (
+                json.dumps((a.get("result") or {}).get("facts", {}), sort_keys=True)
+                if a["outcome"] == "ok"
+                else str(a["row"])
+            )
             t.offer(a["row"], a["id"], facts_text)
         transitions = sorted(found.values(), key=lambda t: (-t.count, json.dumps([t.old, t.new])))
         rows = _row_facts(corpus_file, {t.example[1] for t in transitions if t.example})
@@ -189,8 +212,15 @@ def behaviour_diff(
             at = datetime.fromisoformat(at_text) if isinstance(at_text, str) else as_of
             old_steps = _trace_steps(old, facts, at, time_zone)
             new_steps = _trace_steps(new, facts, at, time_zone)
-            t.example_trace = {"id": row_id, "row": t.example[1], "as_of": at.isoformat(), "facts": plain(facts),
-                               "old": old_steps, "new": new_steps, "nodes": _deciding_nodes(old_steps, new_steps)}
+            t.example_trace = {
+                "id": row_id,
+                "row": t.example[1],
+                "as_of": at.isoformat(),
+                "facts": plain(facts),
+                "old": old_steps,
+                "new": new_steps,
+                "nodes": _deciding_nodes(old_steps, new_steps),
+            }
         behaviour.transitions = transitions
         return behaviour
     finally:
@@ -203,8 +233,9 @@ def _deciding_nodes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, 
     out = []
     for node in [n for n in a if n in b]:
         if (a[node]["outcome"], a[node]["taken"]) != (b[node]["outcome"], b[node]["taken"]):
-            out.append({"node": node, "why": "decided differently", "old": a[node]["taken"],
-                        "new": b[node]["taken"]})
+            out.append(
+                {"node": node, "why": "decided differently", "old": a[node]["taken"], "new": b[node]["taken"]}
+            )
     out += [{"node": n, "why": "reached only in the old version"} for n in a if n not in b]
     out += [{"node": n, "why": "reached only in the new version"} for n in b if n not in a]
     return out

@@ -95,8 +95,11 @@ def _canonical_points(guidelines: list[Guideline], name: str, inp: Input) -> lis
         hi = inp.plausible_max if inp.plausible_max is not None else lo + 100
         points += [lo + (hi - lo) / 10, lo + (hi - lo) / 4]
         points = [Decimal(f"{p:.3g}") for p in points]
-    seen: set[Decimal] = set()
-    return [p for p in points if _plausible(inp, p) and not (p in seen or seen.add(p))]
+    out: list[Decimal] = []
+    for p in points:
+        if _plausible(inp, p) and p not in out:
+            out.append(p)
+    return out
 
 
 def input_variants(
@@ -117,8 +120,12 @@ def input_variants(
                 if x is None:
                     continue
                 if inp.type == "series":  # the value on three consecutive days
-                    out.append([{"value": _num(x), "unit": u, "at": _time(as_of - timedelta(hours=1 + 24 * d))}
-                                for d in range(3)])
+                    out.append(
+                        [
+                            {"value": _num(x), "unit": u, "at": _time(as_of - timedelta(hours=1 + 24 * d))}
+                            for d in range(3)
+                        ]
+                    )
                 else:
                     out.append({"value": _num(x), "unit": u, "at": fresh})
     elif inp.type == "number":
@@ -137,15 +144,21 @@ def input_variants(
         first = out[0]
         stale_at = _time(as_of - inp.max_age - timedelta(hours=1))
         if isinstance(first, list):
-            out.append([{**r, "at": _time(as_of - inp.max_age - timedelta(hours=1 + 24 * d))}
-                        for d, r in enumerate(first)])
+            out.append(
+                [
+                    {**r, "at": _time(as_of - inp.max_age - timedelta(hours=1 + 24 * d))}
+                    for d, r in enumerate(first)
+                ]
+            )
         elif isinstance(first, dict):
             out.append({**first, "at": stale_at})
             out.append({k: v for k, v in first.items() if k != "at"})  # undated
     return out
 
 
-def corpus_rows(old: Guideline, new: Guideline, as_of: datetime, *, seed: int = 0) -> Iterator[dict[str, Any]]:
+def corpus_rows(
+    old: Guideline, new: Guideline, as_of: datetime, *, seed: int = 0
+) -> Iterator[dict[str, Any]]:
     """The generated patients ``{"id", "as_of", "facts"}``, without duplicates."""
     guidelines = [old, new]
     inputs: dict[str, Input] = {**old.inputs, **new.inputs}  # the new definition where both have one

@@ -41,7 +41,8 @@ def to_json(report: DiffReport) -> dict[str, Any]:
             "changed": b.changed,
             "changed_ids": b.changed_ids,
             "transitions": [
-                {"count": t.count, "old": t.old, "new": t.new, "example": t.example_trace} for t in b.transitions
+                {"count": t.count, "old": t.old, "new": t.new, "example": t.example_trace}
+                for t in b.transitions
             ],
         },
     }
@@ -66,7 +67,7 @@ def _outcome(sig: dict[str, Any]) -> str:
     if "error" in sig:
         return f"error {sig['error']}"
     parts = [sig["status"], ", ".join(sig["recommendations"]) or "no recommendation"]
-    for rec, drug, dose, route, freq in sig["medications"]:
+    for _rec, drug, dose, route, freq in sig["medications"]:
         parts.append(" ".join(str(x) for x in (drug, dose, route, freq) if x))
     if sig["needs"]:
         parts.append("needs " + ", ".join(sig["needs"]))
@@ -105,8 +106,12 @@ def _trace_table(example: dict[str, Any]) -> list[str]:
         return text
 
     for n in nodes:
-        mark = " **(differs)**" if (old.get(n) or {}).get("taken") != (new.get(n) or {}).get("taken") or \
-            (old.get(n) or {}).get("outcome") != (new.get(n) or {}).get("outcome") else ""
+        mark = (
+            " **(differs)**"
+            if (old.get(n) or {}).get("taken") != (new.get(n) or {}).get("taken")
+            or (old.get(n) or {}).get("outcome") != (new.get(n) or {}).get("outcome")
+            else ""
+        )
         lines.append(f"| {_cell(n)}{mark} | {_cell(side(old.get(n)))} | {_cell(side(new.get(n)))} |")
     for key in ("old", "new"):
         if "error" in example[key]:
@@ -117,40 +122,58 @@ def _trace_table(example: dict[str, Any]) -> list[str]:
 def to_markdown(report: DiffReport) -> str:
     o, n, b = report.old, report.new, report.behaviour
     out = [f"# Guideline diff: {_cell(o.id)} {_cell(o.version)} -> {_cell(n.id)} {_cell(n.version)}", ""]
-    out += [f"- old: `{_cell(o.file)}` ({o.content_hash[:19]})", f"- new: `{_cell(n.file)}` ({n.content_hash[:19]})",
-            ""]
+    out += [
+        f"- old: `{_cell(o.file)}` ({o.content_hash[:19]})",
+        f"- new: `{_cell(n.file)}` ({n.content_hash[:19]})",
+        "",
+    ]
     out += ["## Static changes", ""]
     if not report.static.changes:
         out += ["No change in inputs, derived values, nodes or recommendations.", ""]
     else:
         out += ["| kind | id | change | where | old | new |", "|---|---|---|---|---|---|"]
         for c in report.static.changes:
-            out.append(f"| {c.kind} | {_cell(c.id)} | {c.what} | {_cell(c.where or '')} | {_cell(c.old or '')} "
-                       f"| {_cell(c.new or '')} |")
+            out.append(
+                f"| {c.kind} | {_cell(c.id)} | {c.what} | {_cell(c.where or '')} | {_cell(c.old or '')} "
+                f"| {_cell(c.new or '')} |"
+            )
         out.append("")
     out += ["## Behaviour", ""]
     source = f"{b.generated} generated from the thresholds of both versions"
     if b.given:
         source += f", {b.given} from the corpus given"
-    out += [f"{b.patients} patients ({source}), evaluated at {_cell(b.as_of)} unless a row gives its own time.", ""]
+    out += [
+        f"{b.patients} patients ({source}), evaluated at {_cell(b.as_of)} unless a row gives its own time.",
+        "",
+    ]
     if not b.changed:
         out += ["**No patient's outcome changes.**", ""]
         return "\n".join(out)
     share = 100 * b.changed / b.patients if b.patients else 0
-    out += [f"**{b.changed} patients ({share:.2f}%) change outcome**, in {len(b.transitions)} transitions.", ""]
-    out += ["| # | patients | change | old outcome | new outcome | example | decided differently at |",
-            "|---|---|---|---|---|---|---|"]
+    out += [
+        f"**{b.changed} patients ({share:.2f}%) change outcome**, in {len(b.transitions)} transitions.",
+        "",
+    ]
+    out += [
+        "| # | patients | change | old outcome | new outcome | example | decided differently at |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for i, t in enumerate(b.transitions, 1):
         ex = t.example_trace
         nodes = ", ".join(d["node"] for d in ex.get("nodes", []) if d["why"] == "decided differently")
-        out.append(f"| {i} | {t.count} | {_cell(_changes(t.old, t.new))} | {_cell(_outcome(t.old))} | "
-                   f"{_cell(_outcome(t.new))} | {_cell(ex.get('id'))} | {_cell(nodes)} |")
+        out.append(
+            f"| {i} | {t.count} | {_cell(_changes(t.old, t.new))} | {_cell(_outcome(t.old))} | "
+            f"{_cell(_outcome(t.new))} | {_cell(ex.get('id'))} | {_cell(nodes)} |"
+        )
     out.append("")
     for i, t in enumerate(b.transitions, 1):
         ex = t.example_trace
         out += [f"### Transition {i}: {_cell(_changes(t.old, t.new))} ({t.count} patients)", ""]
-        out += [f"Example `{_cell(ex.get('id'))}` (row {ex.get('row')}, as of {_cell(ex.get('as_of'))}), the smallest "
-                "of its transition:", ""]
+        out += [
+            f"Example `{_cell(ex.get('id'))}` (row {ex.get('row')}, as of {_cell(ex.get('as_of'))}), "
+            "the smallest of its transition:",
+            "",
+        ]
         facts = escape_surrogates(json.dumps(ex.get("facts"), indent=1, ensure_ascii=True))
         fence = "```"
         while fence in facts:
@@ -159,5 +182,5 @@ def to_markdown(report: DiffReport) -> str:
         causes = [d for d in ex.get("nodes", [])]
         if causes:
             out += ["Caused at: " + "; ".join(f"{_code(d['node'])} ({d['why']})" for d in causes), ""]
-        out += _trace_table(ex) + [""]
+        out += [*_trace_table(ex), ""]
     return "\n".join(out)

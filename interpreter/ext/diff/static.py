@@ -37,8 +37,14 @@ class Change:
     where: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "id": self.id, "what": self.what, "old": self.old, "new": self.new,
-                "where": self.where}
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "what": self.what,
+            "old": self.old,
+            "new": self.new,
+            "where": self.where,
+        }
 
 
 @dataclass(slots=True)
@@ -80,11 +86,17 @@ def _units(g: Guideline) -> dict[str, str | None]:
 
 def _input_fields(i: Input) -> dict[str, str | None]:
     return {
-        "type": i.type, "unit": i.unit, "accepted_units": ", ".join(i.accepted_units) or None,
+        "type": i.type,
+        "unit": i.unit,
+        "accepted_units": ", ".join(i.accepted_units) or None,
         "plausible": f"{_dec(i.plausible_min)}..{_dec(i.plausible_max)}"
-        if i.plausible_min is not None or i.plausible_max is not None else None,
-        "values": ", ".join(i.values) or None, "required": str(i.required).lower(),
-        "max_age": i.max_age_text, "bare_number": str(i.bare_number).lower(), "time": i.time,
+        if i.plausible_min is not None or i.plausible_max is not None
+        else None,
+        "values": ", ".join(i.values) or None,
+        "required": str(i.required).lower(),
+        "max_age": i.max_age_text,
+        "bare_number": str(i.bare_number).lower(),
+        "time": i.time,
         "description": i.description,
     }
 
@@ -106,8 +118,14 @@ def _dose_text(d: Dose | None) -> str | None:
 def _action_diff(diff: StaticDiff, rec: str, i: int, a: Action | None, b: Action | None) -> None:
     where = f"action {i + 1}"
     if a is None or b is None:
-        diff.add("recommendation", rec, "action", None if a is None else a.type, None if b is None else b.type,
-                 where)
+        diff.add(
+            "recommendation",
+            rec,
+            "action",
+            None if a is None else a.type,
+            None if b is None else b.type,
+            where,
+        )
         return
     if a.type != b.type:
         diff.add("recommendation", rec, "action", a.type, b.type, where)
@@ -117,8 +135,20 @@ def _action_diff(diff: StaticDiff, rec: str, i: int, a: Action | None, b: Action
             diff.add("recommendation", rec, name, getattr(a, name), getattr(b, name), where)
     if _dose_text(a.dose) != _dose_text(b.dose):
         diff.add("recommendation", rec, "dose", _dose_text(a.dose), _dose_text(b.dose), where)
-    for name in ("timing", "infusion", "until", "target", "rxnorm", "test", "interval", "mode", "resume_when",
-                 "name", "text", "note"):
+    for name in (
+        "timing",
+        "infusion",
+        "until",
+        "target",
+        "rxnorm",
+        "test",
+        "interval",
+        "mode",
+        "resume_when",
+        "name",
+        "text",
+        "note",
+    ):
         if getattr(a, name) != getattr(b, name):
             diff.add("recommendation", rec, "text", getattr(a, name), getattr(b, name), f"{where} {name}")
 
@@ -130,8 +160,13 @@ def _recommendation_diff(diff: StaticDiff, a: Recommendation, b: Recommendation)
     if a.cite != b.cite:
         diff.add("recommendation", a.id, "text", ", ".join(a.cite), ", ".join(b.cite), "cite")
     for i in range(max(len(a.actions), len(b.actions))):
-        _action_diff(diff, a.id, i, a.actions[i] if i < len(a.actions) else None,
-                     b.actions[i] if i < len(b.actions) else None)
+        _action_diff(
+            diff,
+            a.id,
+            i,
+            a.actions[i] if i < len(a.actions) else None,
+            b.actions[i] if i < len(b.actions) else None,
+        )
 
 
 def _node_diff(diff: StaticDiff, old: Guideline, new: Guideline, a: Node, b: Node) -> None:
@@ -144,8 +179,14 @@ def _node_diff(diff: StaticDiff, old: Guideline, new: Guideline, a: Node, b: Nod
         ba = a.branches[i] if i < len(a.branches) else None
         bb = b.branches[i] if i < len(b.branches) else None
         if ba is None or bb is None:
-            diff.add("node", a.id, "condition", None if ba is None else ba.when, None if bb is None else bb.when,
-                     where)
+            diff.add(
+                "node",
+                a.id,
+                "condition",
+                None if ba is None else ba.when,
+                None if bb is None else bb.when,
+                where,
+            )
             continue
         ta = sorted(thresholds_in(t, units) for t in ca.branches[i].when.thresholds)
         tb = sorted(thresholds_in(t, units) for t in cb.branches[i].when.thresholds)
@@ -179,7 +220,9 @@ def static_diff(old: Guideline, new: Guideline) -> StaticDiff:
         fa, fb = _input_fields(a), _input_fields(b)
         for key in fa:
             if fa[key] != fb[key]:
-                diff.add("input", name, "text" if key == "description" else "definition", fa[key], fb[key], key)
+                diff.add(
+                    "input", name, "text" if key == "description" else "definition", fa[key], fb[key], key
+                )
     for name in sorted(set(mo.derived) | set(mn.derived)):
         da, db = mo.derived.get(name), mn.derived.get(name)
         if da is None or db is None:
