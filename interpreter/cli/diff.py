@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from ..textsafe import safe_line
-from .batch import need_extra
+from .batch import EXIT_INTERRUPTED, need_extra
 from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, internal_errors, load_reference, parse_at
 from .options import at_options
 
@@ -85,6 +85,9 @@ def diff(old_ref: str, new_ref: str, **opts: Any) -> None:
     except OSError as exc:
         click.echo(safe_line(f"guideline diff: {exc}"), err=True)
         sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        click.echo("guideline diff: interrupted; no report", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     r = report.DiffReport(old, new, static.static_diff(old, new), b)
     if opts["fmt"] == "json":
         click.echo(json.dumps(report.to_json(r), indent=2))

@@ -331,3 +331,21 @@ def test_arrow_partition_function_for_spark(g: interpreter.Guideline) -> None:
         assert rec["outcome"] == outcome
         if outcome == "ok":
             assert json.loads(rec["result"]) == expected
+
+
+def test_scheduler_address_runs_on_that_cluster(g: interpreter.Guideline, tmp_path: Path) -> None:
+    from distributed import LocalCluster
+
+    gen.write_ndjson(gen.generate(g, 60, seed=9, as_of=AT), tmp_path / "in.ndjson")
+    with LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster:
+        res = CliRunner().invoke(main, [
+            "batch", "leukopenia", str(tmp_path / "in.ndjson"), "--out", str(tmp_path / "o"),
+            "--at", "2026-11-24T09:00:00Z", "--scheduler", cluster.scheduler_address, "--format", "json",
+        ])
+        assert res.exit_code == 0, res.output
+        assert json.loads(res.stdout)["workers"] == 1
+        assert len(cluster.scheduler_info["workers"]) == 1  # the cluster is still up: not ours to close
+    records = _records(tmp_path / "o")
+    assert len(records) == 60
+    for row, rec in zip(gen.generate(g, 60, seed=9, as_of=AT), records, strict=True):
+        assert rec["result"] == _single(g, row)[1]

@@ -182,8 +182,12 @@ def behaviour_diff(
             for name in ("old", "new")
         ]
         with client_for(configs[0]) as client:
-            run_batch(old, configs[0], client=client)
-            run_batch(new, configs[1], client=client)
+            for g, config in zip((old, new), configs, strict=True):
+                run = run_batch(g, config, client=client)
+                if run.interrupted:
+                    raise KeyboardInterrupt
+                if run.failed:  # never compare a partial replay
+                    raise RuntimeError(f"the replay of {g.id} {g.version} failed: {run.failed[0]['error']}")
         found: dict[str, Transition] = {}
         behaviour = Behaviour(generated=generated, given=given, as_of=as_of.isoformat())
         for a, b in zip(_records(work / "old"), _records(work / "new"), strict=True):
