@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -20,9 +19,10 @@ import interpreter
 from interpreter.cli import main
 from interpreter.errors import EvaluationError, FactsError
 from interpreter.ext.batch.arrow import SPARK_SCHEMA, ArrowEvaluator
-from interpreter.ext.batch.engine import BatchConfig, run_batch
+from interpreter.ext.batch.engine import BatchConfig, client_for, run_batch
 from interpreter.ext.batch.parts import OUTPUT_COLUMNS, plan_partitions
 from interpreter.ext.batch.rows import RowOptions
+from interpreter.ext.batch.shipping import Shipped, compile_count, worker_guideline
 from interpreter.facts.json import parse_facts_json
 
 gen = tool("gen_patients")
@@ -102,31 +102,45 @@ def test_ten_thousand_patients_equal_single_evaluations(g: interpreter.Guideline
 
 
 def test_the_guideline_is_loaded_once_per_worker(g: interpreter.Guideline, tmp_path: Path) -> None:
-    gen.write_ndjson(gen.generate(g, 40, seed=1, as_of=AT), tmp_path / "in.ndjson")
-    seen: list[tuple[int, int]] = []
-
-    def probe(client: object) -> None:
-        future = client.scatter(g, broadcast=True, hash=False)  # type: ignore[attr-defined]
-        tasks = [
-            client.submit(lambda x, i: (os.getpid(), id(x)), future, i, pure=False)  # type: ignore[attr-defined]
-            for i in range(24)
-        ]
-        seen.extend(f.result() for f in tasks)
-
-    config = BatchConfig(
+    gen.write_ndjson(gen.generate(g, 48, seed=1, as_of=AT), tmp_path / "in.ndjson")
+    first = BatchConfig(
         str(tmp_path / "in.ndjson"),
-        str(tmp_path / "out"),
+        str(tmp_path / "a"),
         "ndjson",
         "ndjson",
         RowOptions(at=AT),
         workers=2,
-        rows_per_part=10,
+        rows_per_part=2,
     )
-    run_batch(g, config, on_client=probe)
-    by_pid: dict[int, set[int]] = {}
-    for pid, obj in seen:
-        by_pid.setdefault(pid, set()).add(obj)
-    assert len(by_pid) == 2 and all(len(objs) == 1 for objs in by_pid.values())
+    second = BatchConfig(
+        str(tmp_path / "in.ndjson"),
+        str(tmp_path / "b"),
+        "ndjson",
+        "ndjson",
+        RowOptions(at=AT),
+        workers=2,
+        rows_per_part=2,
+    )
+    with client_for(first) as client:
+        assert set(client.run(compile_count).values()) == {0}
+        run_batch(g, first, client=client)  # 24 tasks on 2 workers (a worker that got no task never compiles)
+        counts = list(client.run(compile_count).values())
+        assert len(counts) == 2 and max(counts) == 1
+        run_batch(g, second, client=client)  # a second run on the same workers: nothing compiled again
+        assert max(client.run(compile_count).values()) == 1
+    assert len(_records(tmp_path / "a")) == len(_records(tmp_path / "b")) == 48
+
+
+def test_a_shipped_guideline_is_compiled_once_per_process(g: interpreter.Guideline) -> None:
+    import pickle
+
+    shipped = pickle.dumps(Shipped(g))
+    before = compile_count()
+    a, b = pickle.loads(shipped), pickle.loads(shipped)
+    assert a is b and a == g and compile_count() - before <= 1
+    s = Shipped(g)
+    with pytest.raises(pickle.UnpicklingError):  # the payload's digest is checked before anything is compiled
+        worker_guideline("0" * 64, s.payload)
 
 
 def test_parquet_in_and_out_limit_and_sample(g: interpreter.Guideline, tmp_path: Path) -> None:
@@ -338,10 +352,22 @@ def test_scheduler_address_runs_on_that_cluster(g: interpreter.Guideline, tmp_pa
 
     gen.write_ndjson(gen.generate(g, 60, seed=9, as_of=AT), tmp_path / "in.ndjson")
     with LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster:
-        res = CliRunner().invoke(main, [
-            "batch", "leukopenia", str(tmp_path / "in.ndjson"), "--out", str(tmp_path / "o"),
-            "--at", "2026-11-24T09:00:00Z", "--scheduler", cluster.scheduler_address, "--format", "json",
-        ])
+        res = CliRunner().invoke(
+            main,
+            [
+                "batch",
+                "leukopenia",
+                str(tmp_path / "in.ndjson"),
+                "--out",
+                str(tmp_path / "o"),
+                "--at",
+                "2026-11-24T09:00:00Z",
+                "--scheduler",
+                cluster.scheduler_address,
+                "--format",
+                "json",
+            ],
+        )
         assert res.exit_code == 0, res.output
         assert json.loads(res.stdout)["workers"] == 1
         assert len(cluster.scheduler_info["workers"]) == 1  # the cluster is still up: not ours to close

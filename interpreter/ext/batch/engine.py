@@ -1,8 +1,9 @@
 """Run a batch on Dask (``distributed``): a ``LocalCluster`` of processes, one thread each, or a scheduler.
 
-The guideline is scattered to every worker once (``Client.scatter(..., broadcast=True)``): each worker
-unpickles it once (a ``Guideline`` pickles by its source and compiles again, checking its content hash) and
-every task on that worker uses that one object. One task per partition reads its rows, evaluates each with
+The guideline is scattered to every worker (``Client.scatter(Shipped(g), broadcast=True)``) and compiled
+once per worker process (``shipping``: a ``Guideline`` pickles by its source and compiles again, checking
+its content hash; a second arrival on the same worker finds the compiled one); every task on that worker
+uses that one object. One task per partition reads its rows, evaluates each with
 ``Guideline.evaluate`` and writes its own part file; only the small per-partition tallies come back.
 
 Ctrl-C: the workers are started with SIGINT ignored (so a terminal's Ctrl-C reaches only this process), the
@@ -29,6 +30,7 @@ import distributed  # noqa: F401  (imported here so that a missing [batch] extra
 from ...api import Guideline
 from .parts import Format, Partition, PlanError, part_name, plan_partitions, process_partition
 from .rows import RowOptions, Tally
+from .shipping import Shipped
 
 __all__ = ["BatchConfig", "BatchRun", "Progress", "run_batch"]
 
@@ -263,7 +265,7 @@ def _run_on(
 ) -> None:
     from distributed import as_completed
 
-    g = client.scatter(guideline, broadcast=True, hash=False)
+    g = client.scatter(Shipped(guideline), broadcast=True, hash=False)
     futures = {
         client.submit(
             process_partition,
