@@ -195,6 +195,7 @@ class Code(StrEnum):
     DOSE_NOT_POSITIVE = "dose-not-positive"
     # cli
     USAGE_ERROR = "usage-error"
+    BATCH_ROW_INVALID = "batch-row-invalid"
     # test files
     TEST_DUPLICATE_NAME = "test-duplicate-name"
     TEST_UNKNOWN_FACT = "test-unknown-fact"
@@ -363,6 +364,7 @@ CODES: Final[Mapping[Code, CodeInfo]] = MappingProxyType({
     Code.DOSE_NOT_POSITIVE: _error(Stage.EVALUATION, "a dose came out as zero or less"),
     # -- cli
     Code.USAGE_ERROR: _error(Stage.CLI, "the command line is wrong"),
+    Code.BATCH_ROW_INVALID: _error(Stage.CLI, "a batch input row lacks its id or facts, or has a bad as_of"),
     # -- test files
     Code.TEST_DUPLICATE_NAME: _error(Stage.TEST_FILE, "two cases of one test file have the same name"),
     Code.TEST_UNKNOWN_FACT: _error(Stage.TEST_FILE, "a case names a fact the guideline does not declare"),

@@ -70,6 +70,12 @@ def _add_commands() -> None:
     for command in (validate, evaluate, test_cmd, lock, render, list_cmd, examples_cmd, fhir_facts, serve):
         main.add_command(command)
 
+    from .batch import batch  # the [batch] extra is imported inside the command (interpreter.ext.batch)
+    from .diff import diff
+
+    main.add_command(batch)
+    main.add_command(diff)
+
 
 _add_commands()
 

@@ -1,0 +1,119 @@
+"""Benchmark ``guideline batch``: patients per minute on 1 and 2 Dask workers, against a single-process loop.
+
+    python tools/bench_batch.py                 # 20,000 generated leukopenia patients, 3 rounds
+    python tools/bench_batch.py -n 100000 --rounds 5 --guideline leukopenia
+
+Each round runs, interleaved (so that a change in the machine's load hits all three alike):
+- ``loop``: one process reads the NDJSON file and, for each row, does what a worker does
+  (``rows.evaluate_line``: parse, ``Guideline.evaluate``, the result as JSON) and writes the line;
+- ``dask-1`` and ``dask-2``: ``run_batch`` on a LocalCluster of 1 and 2 worker processes (one thread each),
+  started once before the rounds (``steady``: the run on a started cluster), plus the time to start a cluster
+  measured once (``startup``).
+Figures are medians over the rounds; the ratio is each engine's rate over the loop's rate in the same run.
+The target of issue 11 is 1,000,000 patients per minute on 2 cores for leukopenia with JSON output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import gen_patients
+
+import interpreter
+from interpreter.ext.batch.engine import BatchConfig, client_for, run_batch
+from interpreter.ext.batch.rows import RowOptions, evaluate_line, record_json
+
+TARGET_PER_MINUTE = 1_000_000
+
+
+def loop(g: interpreter.Guideline, path: Path, out: Path, options: RowOptions) -> int:
+    n = 0
+    with open(path, "rb") as f, open(out, "w", encoding="ascii") as w:
+        for row, line in enumerate(f, 1):
+            if line.strip():
+                w.write(record_json(evaluate_line(g, line, row, options)) + "\n")
+                n += 1
+    return n
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("-n", type=int, default=20_000)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--guideline", default="leukopenia")
+    p.add_argument("--partition-rows", type=int, default=2500)
+    args = p.parse_args(argv)
+    g = interpreter.load(args.guideline)
+    at = datetime(2026, 11, 24, 9, tzinfo=UTC)
+    work = Path(tempfile.mkdtemp(prefix="bench-batch-"))
+    try:
+        data = work / "patients.ndjson"
+        gen_patients.write_ndjson(gen_patients.generate(g, args.n, seed=1, as_of=at), data)
+        size = data.stat().st_size
+        options = RowOptions(at=at, source="patients.ndjson")
+        rates: dict[str, list[float]] = {"loop": [], "dask-1": [], "dask-2": []}
+        startup: dict[str, float] = {}
+        clients = {}
+        stack = []
+        for workers in (1, 2):
+            config = BatchConfig(str(data), "", "ndjson", "ndjson", options, workers=workers)
+            started = time.perf_counter()
+            cm = client_for(config)
+            clients[workers] = cm.__enter__()
+            stack.append(cm)
+            startup[f"dask-{workers}"] = time.perf_counter() - started
+        try:
+            for r in range(args.rounds):
+                t = time.perf_counter()
+                n = loop(g, data, work / "loop.ndjson", options)
+                rates["loop"].append(n / (time.perf_counter() - t) * 60)
+                for workers in (1, 2):
+                    out = work / f"out-{workers}-{r}"
+                    config = BatchConfig(
+                        str(data),
+                        str(out),
+                        "ndjson",
+                        "ndjson",
+                        options,
+                        workers=workers,
+                        rows_per_part=args.partition_rows,
+                    )
+                    t = time.perf_counter()
+                    run = run_batch(g, config, client=clients[workers])
+                    rates[f"dask-{workers}"].append(run.tally.rows / (time.perf_counter() - t) * 60)
+                    shutil.rmtree(out)
+        finally:
+            for cm in reversed(stack):
+                cm.__exit__(None, None, None)
+        med = {k: statistics.median(v) for k, v in rates.items()}
+        print(
+            f"{args.n} {args.guideline} patients ({size / args.n:.0f} bytes a row on average), "
+            f"{args.rounds} interleaved rounds, medians; {os.cpu_count()} CPUs; "
+            f"Python {sys.version.split()[0]}"
+        )
+        print(f"{'engine':<8} {'patients/min':>14} {'ratio to loop':>14} {'cluster start':>14}")
+        for k in ("loop", "dask-1", "dask-2"):
+            start = f"{startup[k]:.1f} s" if k in startup else "-"
+            print(f"{k:<8} {med[k]:>14,.0f} {med[k] / med['loop']:>14.2f} {start:>14}")
+        best = max(med["dask-1"], med["dask-2"])
+        print(
+            f"target {TARGET_PER_MINUTE:,}/min on 2 cores: at {best / TARGET_PER_MINUTE:.1%} of it "
+            f"(x{TARGET_PER_MINUTE / best:.1f} to go)"
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
