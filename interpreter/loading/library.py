@@ -109,8 +109,55 @@ class LibraryEntry:
     path: pathlib.Path
 
 
+#: A top-level ``id``, ``version`` or ``status`` line whose value is a simple scalar: plain, or quoted without
+#: escapes, then an optional comment.
+_HEADER_LINE = re.compile(
+    rb"^(id|version|status):[ ]+"
+    rb"""(?:"([^"\\\n]*)"|'([^'\n]*)'|([A-Za-z0-9][A-Za-z0-9._+-]*))"""
+    rb"[ ]*(?:[ ]\#[^\n]*)?$",
+    re.M,
+)
+_TOP_KEY = re.compile(rb"^(id|version|status)[ \t]*:", re.M)
+#: Plain scalars the strict loader reads as something other than text (numbers, booleans, null).
+_NOT_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false|null|~", re.I)
+
+
+def _quick_header(data: bytes) -> dict[str, str] | None:
+    """``id``, ``version`` and ``status`` read from their own top-level lines without parsing the file, or
+    None whenever that reading could differ from the strict loader's (then the file is parsed)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if re.search(rb"^(?:%|---|\.\.\.)|\t|\r", data, re.M):  # directives, documents, tabs, CR: parse
+        return None
+    first = re.search(rb"^[^#\s\n]", data, re.M)
+    if first is None or data[first.start():first.start() + 1] in b"{[-?&*!|>'\"":
+        return None
+    found: dict[str, str] = {}
+    for m in _HEADER_LINE.finditer(data):
+        rest = data[m.end():]
+        nxt = re.search(rb"^(?![ ]*(?:#|$)).", rest[1:], re.M)  # the next line with content
+        if nxt is not None and nxt.group(0) == b" ":  # an indented line: a continuation, or an error
+            return None
+        raw = m.group(2) if m.group(2) is not None else m.group(3) if m.group(3) is not None else m.group(4)
+        try:
+            value = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        if m.group(4) is not None and _NOT_TEXT.fullmatch(value):
+            return None
+        found[m.group(1).decode()] = value
+    keys = [k.decode() for k in _TOP_KEY.findall(data)]
+    if sorted(keys) != ["id", "status", "version"] or len(found) != 3:  # missing, duplicate or unusual
+        return None
+    return found
+
+
 def _header(path: pathlib.Path) -> LibraryEntry | None:
-    data, _, _diags = load_yaml(path.read_bytes(), str(path))
+    raw = path.read_bytes()
+    quick = _quick_header(raw)
+    if quick is not None:
+        return LibraryEntry(quick["id"], quick["version"], quick["status"], path)
+    data, _, _diags = load_yaml(raw, str(path))
     if not isinstance(data, dict):
         return None
     gid, version, status = data.get("id"), data.get("version"), data.get("status")
