@@ -162,7 +162,9 @@ def client_for(config: BatchConfig) -> Iterator[Any]:
             n_workers=config.workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            # the scheduler still serves its health routes: on a free loopback port, never 8787 (taken by any
+            # other Dask on the machine, which prints a warning into our progress output)
+            dashboard_address="127.0.0.1:0",
             silence_logs=logging.CRITICAL,
             worker_dashboard_address=None,
         )
