@@ -11,6 +11,7 @@ import subprocess
 import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from tests.cds_harness import (
     JwksServer,
     Signer,
     hook_request,
+    now_text,
     observation,
     prefetch,
     run_app,
@@ -53,7 +55,16 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Any:
     sets = (bindings_for(load(str(GCSF))),)
 
     def make(base: str) -> Any:
-        return create_app(ServiceConfig(sets, storage, base, issuers={ISS: Issuer(ISS, jku=jwks.url)}))
+        return create_app(
+            ServiceConfig(
+                sets,
+                storage,
+                base,
+                issuers={ISS: Issuer(ISS, jku=jwks.url)},
+                allow_http_fhir=True,  # the test FHIR server is plain http on loopback
+                allow_private_fhir=True,
+            )
+        )
 
     with FhirServer() as fhir, run_app(make) as base:
         client = httpx.Client(base_url=base, timeout=10)
@@ -373,17 +384,18 @@ def test_feedback_is_stored_once_and_counted(env: Any) -> None:
     accepted = {
         "card": give["uuid"],
         "outcome": "accepted",
-        "outcomeTimestamp": "2026-03-01T10:00:00Z",
+        "outcomeTimestamp": now_text(-1),
         "acceptedSuggestions": [{"id": give["suggestions"][0]["uuid"]}],
     }
     r = call(env, PV + "/feedback", {"feedback": [accepted]})
     assert r.status_code == 200 and r.json() == {"stored": 1, "duplicates": 0}
     assert call(env, PV + "/feedback", {"feedback": [accepted]}).json() == {"stored": 0, "duplicates": 1}
     reason = give["overrideReasons"][0]
+    other = next(c for c in _cards(env) if "suggestions" in c)  # one outcome per card: another card
     over = {
-        "card": give["uuid"],
+        "card": other["uuid"],
         "outcome": "overridden",
-        "outcomeTimestamp": "2026-03-01T10:05:00Z",
+        "outcomeTimestamp": now_text(-0.5),
         "overrideReason": {"reason": reason, "userComment": f"patient {PID} declined"},
     }
     assert call(env, PV + "/feedback", {"feedback": [over]}).json() == {"stored": 1, "duplicates": 0}
@@ -394,14 +406,24 @@ def test_feedback_is_stored_once_and_counted(env: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", ["unknown card", "unknown suggestion", "accepted without suggestions", "bad timestamp"]
+    "bad",
+    [
+        "unknown card",
+        "unknown suggestion",
+        "accepted without suggestions",
+        "bad timestamp",
+        "no offset",
+        "in the future",
+        "years ago",
+        "made-up override reason",
+    ],
 )
 def test_bad_feedback_stores_nothing(env: Any, bad: str) -> None:
     give = next(c for c in _cards(env) if "suggestions" in c)
     item: dict[str, Any] = {
         "card": give["uuid"],
         "outcome": "accepted",
-        "outcomeTimestamp": "2026-03-01T10:00:00Z",
+        "outcomeTimestamp": now_text(-1),
         "acceptedSuggestions": [{"id": give["suggestions"][0]["uuid"]}],
     }
     if bad == "unknown card":
@@ -410,6 +432,16 @@ def test_bad_feedback_stores_nothing(env: Any, bad: str) -> None:
         item["acceptedSuggestions"] = [{"id": str(uuid.uuid4())}]
     elif bad == "accepted without suggestions":
         del item["acceptedSuggestions"]
+    elif bad == "no offset":
+        item["outcomeTimestamp"] = now_text(-1).rstrip("Z")
+    elif bad == "in the future":
+        item["outcomeTimestamp"] = "2999-01-01T00:00:00Z"
+    elif bad == "years ago":
+        item["outcomeTimestamp"] = "2001-01-01T00:00:00Z"
+    elif bad == "made-up override reason":
+        del item["acceptedSuggestions"]
+        item["outcome"] = "overridden"
+        item["overrideReason"] = {"reason": {"system": "http://evil", "code": "made-up"}}
     else:
         item["outcomeTimestamp"] = "yesterday"
     before = env.storage.feedback_counts()["total"]
@@ -421,7 +453,7 @@ def test_bad_feedback_stores_nothing(env: Any, bad: str) -> None:
 def test_concurrent_feedback_stores_each_row_exactly_once(env: Any) -> None:
     cards = [c for _ in range(3) for c in _cards(env)]
     items = [
-        {"card": c["uuid"], "outcome": "overridden", "outcomeTimestamp": f"2026-03-01T11:00:0{k}Z"}
+        {"card": c["uuid"], "outcome": "overridden", "outcomeTimestamp": now_text(-1 - k / 60)}
         for c in cards
         for k in range(2)
     ]
@@ -433,6 +465,24 @@ def test_concurrent_feedback_stores_each_row_exactly_once(env: Any) -> None:
     assert sum(r["stored"] for r in results) == len(items)
     assert sum(r["duplicates"] for r in results) == 3 * len(items)
     assert env.storage.feedback_counts()["total"] == before + len(items)
+
+
+def test_one_instant_is_one_feedback_and_a_card_has_one_outcome(env: Any) -> None:
+    card = next(c for c in _cards(env) if "suggestions" in c)
+    utc = now_text(-2)  # ...Z; the same instant written at +01:00:
+    shifted = datetime.fromisoformat(utc).astimezone(timezone(timedelta(hours=1))).isoformat()
+    before = env.storage.feedback_counts()["total"]
+    items = [{"card": card["uuid"], "outcome": "overridden", "outcomeTimestamp": t} for t in (utc, shifted)]
+    r = call(env, PV + "/feedback", {"feedback": items})
+    assert r.json() == {"stored": 1, "duplicates": 1}
+    accepted = {
+        "card": card["uuid"],
+        "outcome": "accepted",
+        "outcomeTimestamp": now_text(-1),
+        "acceptedSuggestions": [{"id": card["suggestions"][0]["uuid"]}],
+    }
+    r = call(env, PV + "/feedback", {"feedback": [accepted]})
+    assert r.status_code == 409 and env.storage.feedback_counts()["total"] == before + 1
 
 
 def test_no_token_or_patient_identifier_is_stored_in_clear(env: Any) -> None:
