@@ -139,8 +139,11 @@ def checked_transport(allow_private: bool) -> httpx.HTTPTransport:
     return transport
 
 
-def fhir_server_problem(url: Any, allow_http: bool, allow_private: bool = False) -> str | None:
-    """Why ``url`` cannot be used as a FHIR base URL, or None (the host's addresses are checked too)."""
+def fhir_server_problem(
+    url: Any, allow_http: bool, allow_private: bool = False, *, resolve: bool = True
+) -> str | None:
+    """Why ``url`` cannot be used as a FHIR base URL, or None (with ``resolve``, the host's addresses are
+    checked too; the connection checks them again)."""
     if not isinstance(url, str) or len(url) > 2048:
         return "fhirServer is not a URL"
     parts = urlsplit(url)
@@ -154,6 +157,8 @@ def fhir_server_problem(url: Any, allow_http: bool, allow_private: bool = False)
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         return "fhirServer has a bad port"
+    if not resolve:
+        return None
     addresses = _resolve(parts.hostname, port)
     if not addresses:
         return "fhirServer's host cannot be resolved"
@@ -318,7 +323,8 @@ def gather(
         raise PreconditionFailed(
             keys, [f"prefetch '{k}' is missing or failed, and no fhirServer" for k in keys]
         )
-    problem = fhir_server_problem(server, allow_http, allow_private or transport is not None)
+    # an injected transport (tests) decides where requests go: no address to check
+    problem = fhir_server_problem(server, allow_http, allow_private, resolve=transport is None)
     if problem is not None:
         raise PreconditionFailed(keys, [problem])
     auth = request.get("fhirAuthorization")
