@@ -122,7 +122,7 @@ def test_discovery_lists_both_hooks_with_prefetch_from_the_bindings(env: Any) ->
     pv = services["gcsf-demo-patient-view"]
     assert pv["hook"] == "patient-view" and pv["description"]
     assert pv["prefetch"]["anc"] == (
-        "Observation?patient={{context.patientId}}&code=http://loinc.org|751-8&_sort=-date&_count=1"
+        "Observation?patient={{context.patientId}}&code=http://loinc.org|751-8&_sort=-date&_count=10"
     )
     assert pv["prefetch"]["patient"] == "Patient/{{context.patientId}}"
     assert "sort:desc" not in json.dumps(pv)
@@ -372,10 +372,35 @@ def test_order_sign_without_a_recommendation_for_the_drug_cannot_confirm_it(env:
     assert card["indicator"] == "warning" and "recommends no filgrastim" in card["summary"]
 
 
-def test_order_sign_ignores_drugs_the_guideline_does_not_name(env: Any) -> None:
-    order = draft_order(350)
-    order["entry"][0]["resource"]["medicationCodeableConcept"] = {"text": "paracetamol"}
-    assert order_sign(env, order) == []
+@pytest.mark.parametrize(
+    "concept",
+    [
+        {"text": "paracetamol"},
+        {
+            "coding": [
+                {
+                    "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                    "code": "1000001",
+                    "display": "filgrastim 0.3 MG/ML Injectable Solution",
+                }
+            ]
+        },
+        {
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "1000002"}],
+            "text": "Neupogen",
+        },
+    ],
+)
+def test_order_sign_never_stays_silent_on_an_order_it_cannot_match(env: Any, concept: dict) -> None:
+    # finding 4: a product-coded filgrastim order for 9999 mcg got no card at all
+    order = draft_order(9999)
+    order["entry"][0]["resource"]["medicationCodeableConcept"] = concept
+    [card] = order_sign(env, order)
+    check_card_rules(card)
+    assert card["indicator"] == "warning" and card["summary"].startswith("Cannot check this order")
+    assert "68442" in card["detail"]  # the codes the guideline matches are named
+    if "filgrastim" in json.dumps(concept):
+        assert "mentions filgrastim" in card["detail"]
 
 
 # ------------------------------------------------------------------------------------------ feedback
