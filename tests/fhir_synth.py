@@ -125,6 +125,14 @@ def to_bundle(
                     "medicationCodeableConcept": {"coding": [_coding(sorted(b.codes)[0])]},
                 }
             )
+    if not any(e["resourceType"] == "Patient" for e in entries):
+        entries.append({"resourceType": "Patient", "id": "p1"})
+    for e in entries:
+        if e["resourceType"] != "Patient":
+            e["subject"] = {"reference": "Patient/p1"}
+        if e["resourceType"] == "MedicationStatement" and e.get("status") == "active":
+            e.pop("intent", None)  # a MedicationStatement is current while its period covers the as-of time
+            e["effectivePeriod"] = {"start": (as_of - timedelta(days=30)).isoformat()}
     return {
         "resourceType": "Bundle",
         "type": "collection",

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from tests.cds_harness import (
     JwksServer,
     Signer,
     hook_request,
+    now_text,
     observation,
     prefetch,
     run_app,
@@ -52,8 +54,23 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Any:
     storage = Storage(str(tmp / "cds.sqlite"), b"k" * 32)
     sets = (bindings_for(load(str(GCSF))),)
 
+    apps: list[Any] = []
+
     def make(base: str) -> Any:
-        return create_app(ServiceConfig(sets, storage, base, issuers={ISS: Issuer(ISS, jku=jwks.url)}))
+        apps.append(make_app(base))
+        return apps[0]
+
+    def make_app(base: str) -> Any:
+        return create_app(
+            ServiceConfig(
+                sets,
+                storage,
+                base,
+                issuers={ISS: Issuer(ISS, jku=jwks.url)},
+                allow_http_fhir=True,  # the test FHIR server is plain http on loopback
+                allow_private_fhir=True,
+            )
+        )
 
     with FhirServer() as fhir, run_app(make) as base:
         client = httpx.Client(base_url=base, timeout=10)
@@ -63,6 +80,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
         e = Env()
         e.base, e.client, e.signer, e.jwks, e.fhir, e.storage = base, client, signer, jwks, fhir, storage
+        e.app_service = apps[0].state.service
         yield e
         client.close()
     jwks.close()
@@ -104,7 +122,7 @@ def test_discovery_lists_both_hooks_with_prefetch_from_the_bindings(env: Any) ->
     pv = services["gcsf-demo-patient-view"]
     assert pv["hook"] == "patient-view" and pv["description"]
     assert pv["prefetch"]["anc"] == (
-        "Observation?patient={{context.patientId}}&code=http://loinc.org|751-8&_sort=-date&_count=1"
+        "Observation?patient={{context.patientId}}&code=http://loinc.org|751-8&_sort=-date&_count=10"
     )
     assert pv["prefetch"]["patient"] == "Patient/{{context.patientId}}"
     assert "sort:desc" not in json.dumps(pv)
@@ -354,10 +372,35 @@ def test_order_sign_without_a_recommendation_for_the_drug_cannot_confirm_it(env:
     assert card["indicator"] == "warning" and "recommends no filgrastim" in card["summary"]
 
 
-def test_order_sign_ignores_drugs_the_guideline_does_not_name(env: Any) -> None:
-    order = draft_order(350)
-    order["entry"][0]["resource"]["medicationCodeableConcept"] = {"text": "paracetamol"}
-    assert order_sign(env, order) == []
+@pytest.mark.parametrize(
+    "concept",
+    [
+        {"text": "paracetamol"},
+        {
+            "coding": [
+                {
+                    "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                    "code": "1000001",
+                    "display": "filgrastim 0.3 MG/ML Injectable Solution",
+                }
+            ]
+        },
+        {
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "1000002"}],
+            "text": "Neupogen",
+        },
+    ],
+)
+def test_order_sign_never_stays_silent_on_an_order_it_cannot_match(env: Any, concept: dict) -> None:
+    # finding 4: a product-coded filgrastim order for 9999 mcg got no card at all
+    order = draft_order(9999)
+    order["entry"][0]["resource"]["medicationCodeableConcept"] = concept
+    [card] = order_sign(env, order)
+    check_card_rules(card)
+    assert card["indicator"] == "warning" and card["summary"].startswith("Cannot check this order")
+    assert "68442" in card["detail"]  # the codes the guideline matches are named
+    if "filgrastim" in json.dumps(concept):
+        assert "mentions filgrastim" in card["detail"]
 
 
 # ------------------------------------------------------------------------------------------ feedback
@@ -373,17 +416,18 @@ def test_feedback_is_stored_once_and_counted(env: Any) -> None:
     accepted = {
         "card": give["uuid"],
         "outcome": "accepted",
-        "outcomeTimestamp": "2026-03-01T10:00:00Z",
+        "outcomeTimestamp": now_text(-1),
         "acceptedSuggestions": [{"id": give["suggestions"][0]["uuid"]}],
     }
     r = call(env, PV + "/feedback", {"feedback": [accepted]})
     assert r.status_code == 200 and r.json() == {"stored": 1, "duplicates": 0}
     assert call(env, PV + "/feedback", {"feedback": [accepted]}).json() == {"stored": 0, "duplicates": 1}
     reason = give["overrideReasons"][0]
+    other = next(c for c in _cards(env) if "suggestions" in c)  # one outcome per card: another card
     over = {
-        "card": give["uuid"],
+        "card": other["uuid"],
         "outcome": "overridden",
-        "outcomeTimestamp": "2026-03-01T10:05:00Z",
+        "outcomeTimestamp": now_text(-0.5),
         "overrideReason": {"reason": reason, "userComment": f"patient {PID} declined"},
     }
     assert call(env, PV + "/feedback", {"feedback": [over]}).json() == {"stored": 1, "duplicates": 0}
@@ -394,14 +438,24 @@ def test_feedback_is_stored_once_and_counted(env: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", ["unknown card", "unknown suggestion", "accepted without suggestions", "bad timestamp"]
+    "bad",
+    [
+        "unknown card",
+        "unknown suggestion",
+        "accepted without suggestions",
+        "bad timestamp",
+        "no offset",
+        "in the future",
+        "years ago",
+        "made-up override reason",
+    ],
 )
 def test_bad_feedback_stores_nothing(env: Any, bad: str) -> None:
     give = next(c for c in _cards(env) if "suggestions" in c)
     item: dict[str, Any] = {
         "card": give["uuid"],
         "outcome": "accepted",
-        "outcomeTimestamp": "2026-03-01T10:00:00Z",
+        "outcomeTimestamp": now_text(-1),
         "acceptedSuggestions": [{"id": give["suggestions"][0]["uuid"]}],
     }
     if bad == "unknown card":
@@ -410,6 +464,16 @@ def test_bad_feedback_stores_nothing(env: Any, bad: str) -> None:
         item["acceptedSuggestions"] = [{"id": str(uuid.uuid4())}]
     elif bad == "accepted without suggestions":
         del item["acceptedSuggestions"]
+    elif bad == "no offset":
+        item["outcomeTimestamp"] = now_text(-1).rstrip("Z")
+    elif bad == "in the future":
+        item["outcomeTimestamp"] = "2999-01-01T00:00:00Z"
+    elif bad == "years ago":
+        item["outcomeTimestamp"] = "2001-01-01T00:00:00Z"
+    elif bad == "made-up override reason":
+        del item["acceptedSuggestions"]
+        item["outcome"] = "overridden"
+        item["overrideReason"] = {"reason": {"system": "http://evil", "code": "made-up"}}
     else:
         item["outcomeTimestamp"] = "yesterday"
     before = env.storage.feedback_counts()["total"]
@@ -421,7 +485,7 @@ def test_bad_feedback_stores_nothing(env: Any, bad: str) -> None:
 def test_concurrent_feedback_stores_each_row_exactly_once(env: Any) -> None:
     cards = [c for _ in range(3) for c in _cards(env)]
     items = [
-        {"card": c["uuid"], "outcome": "overridden", "outcomeTimestamp": f"2026-03-01T11:00:0{k}Z"}
+        {"card": c["uuid"], "outcome": "overridden", "outcomeTimestamp": now_text(-1 - k / 60)}
         for c in cards
         for k in range(2)
     ]
@@ -433,6 +497,24 @@ def test_concurrent_feedback_stores_each_row_exactly_once(env: Any) -> None:
     assert sum(r["stored"] for r in results) == len(items)
     assert sum(r["duplicates"] for r in results) == 3 * len(items)
     assert env.storage.feedback_counts()["total"] == before + len(items)
+
+
+def test_one_instant_is_one_feedback_and_a_card_has_one_outcome(env: Any) -> None:
+    card = next(c for c in _cards(env) if "suggestions" in c)
+    utc = now_text(-2)  # ...Z; the same instant written at +01:00:
+    shifted = datetime.fromisoformat(utc).astimezone(timezone(timedelta(hours=1))).isoformat()
+    before = env.storage.feedback_counts()["total"]
+    items = [{"card": card["uuid"], "outcome": "overridden", "outcomeTimestamp": t} for t in (utc, shifted)]
+    r = call(env, PV + "/feedback", {"feedback": items})
+    assert r.json() == {"stored": 1, "duplicates": 1}
+    accepted = {
+        "card": card["uuid"],
+        "outcome": "accepted",
+        "outcomeTimestamp": now_text(-1),
+        "acceptedSuggestions": [{"id": card["suggestions"][0]["uuid"]}],
+    }
+    r = call(env, PV + "/feedback", {"feedback": [accepted]})
+    assert r.status_code == 409 and env.storage.feedback_counts()["total"] == before + 1
 
 
 def test_no_token_or_patient_identifier_is_stored_in_clear(env: Any) -> None:
@@ -595,3 +677,182 @@ def test_the_indicator_follows_urgency_and_category() -> None:
     assert _indicator(rec(urgency="urgent")) == "warning"
     assert _indicator(rec(urgency="immediate")) == "critical"
     assert _indicator(rec(actions=(SimpleNamespace(type="stop-drug"),))) == "warning"
+
+
+# ------------------------------------------------------------------ adversarial review of issue 10 (findings)
+
+
+def test_a_subject_given_by_identifier_only_is_not_this_patient(env: Any) -> None:
+    # finding 2: an identifier-only subject read as this patient's ANC
+    pre = prefetch(PID)
+    pre["anc"] = searchset(
+        observation("anc-id", "751-8", 0.1, "10*9/L", PID, subject={"identifier": {"value": "MRN2"}})
+    )
+    [card] = call(env, PV, hook_request("patient-view", PID, pre)).json()["cards"]
+    assert "`anc` (missing)" in card["detail"] and "not a literal reference" in card["detail"]
+
+
+def test_a_partial_prefetch_page_never_gives_absence_or_a_cut_answer(env: Any) -> None:
+    # finding 6: a page with a next link (or total over its entries) is not the whole answer
+    pre = prefetch(PID)
+    pre["chemo_within_24h"] = searchset() | {"total": 3}
+    pre["anc"]["link"] = [{"relation": "next", "url": "https://ehr.example/fhir/Observation?page=2"}]
+    [card] = call(env, PV, hook_request("patient-view", PID, pre)).json()["cards"]
+    assert "`anc` (missing)" in card["detail"] and "may be incomplete" in card["detail"]
+
+
+def test_fetched_search_pages_are_followed_within_a_bound() -> None:
+    from interpreter.ext.cdshooks.prefetch import MAX_PAGES, gather
+
+    service = build_services((bindings_for(load(str(GCSF))),))["gcsf-demo-patient-view"]
+    pages = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        pages["n"] += 1
+        page = int(request.url.params.get("page", "1"))
+        oid = f"w{page}-{pages['n']}"
+        doc = searchset(observation(oid, "29463-7", 70, "kg", PID))
+        if page < limit:
+            doc["link"] = [
+                {"relation": "next", "url": f"https://ehr.example/fhir/Observation?page={page + 1}"}
+            ]
+        return httpx.Response(200, json=doc)
+
+    pre = prefetch(PID)
+    del pre["weight"]
+    body = hook_request("patient-view", PID, pre, fhirServer="https://ehr.example/fhir")
+    limit = 3
+    got = gather(service, body, PID, transport=httpx.MockTransport(handler))
+    assert pages["n"] == 3 and got.partial == {} and len(got.resources) > 3
+    limit, pages["n"] = MAX_PAGES + 5, 0
+    got = gather(service, body, PID, transport=httpx.MockTransport(handler))
+    assert pages["n"] == MAX_PAGES and "weight" in got.partial
+
+
+def test_fetch_on_miss_has_one_total_deadline_and_a_cap(tmp_path: Path) -> None:
+    # finding 5: a server dripping one byte at a time held a thread for minutes
+    import socket
+    import threading
+    import time
+
+    from interpreter.ext.cdshooks.prefetch import PreconditionFailed, gather
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    closed: list[float] = []
+
+    def drip() -> None:
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nContent-Length: 100000\r\n\r\n"
+        )
+        try:
+            for _ in range(200):
+                conn.sendall(b" ")
+                time.sleep(0.1)
+        except OSError:
+            closed.append(time.monotonic())
+        conn.close()
+
+    threading.Thread(target=drip, daemon=True).start()
+    service = build_services((bindings_for(load(str(GCSF))),))["gcsf-demo-patient-view"]
+    pre = prefetch(PID)
+    del pre["weight"]
+    base = f"http://127.0.0.1:{listener.getsockname()[1]}/fhir"
+    body = hook_request("patient-view", PID, pre, fhirServer=base)
+    start = time.monotonic()
+    with pytest.raises(Exception) as info:
+        gather(service, body, PID, allow_http=True, allow_private=True, deadline=start + 1.0, timeout_s=0.5)
+    assert type(info.value).__name__ in ("DeadlinePassed", "PreconditionFailed")
+    assert time.monotonic() - start < 2.0  # the per-read timeout never stretched the total
+    listener.close()
+    # the cap: no slot before the deadline, no fetch
+    slots = threading.BoundedSemaphore(1)
+    slots.acquire()
+    with pytest.raises(PreconditionFailed, match="too many"):
+        gather(
+            service,
+            body,
+            PID,
+            allow_http=True,
+            allow_private=True,
+            limiter=slots,
+            deadline=time.monotonic() + 0.2,
+        )
+
+
+def test_no_card_is_stored_after_the_deadline(env: Any) -> None:
+    import time
+
+    from interpreter.ext.cdshooks.prefetch import DeadlinePassed
+
+    svc = env.app_service
+    service = svc.services["gcsf-demo-patient-view"]
+    before = env.storage.dump_text().count("gcsf-demo-patient-view")
+    with pytest.raises(DeadlinePassed):
+        svc.evaluate(service, hook_request("patient-view", PID, prefetch(PID)), time.monotonic() - 0.001)
+    assert env.storage.dump_text().count("gcsf-demo-patient-view") == before
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://10.0.0.1/fhir",
+        "https://169.254.169.254/latest",
+        "https://127.0.0.1/fhir",
+        "https://[::1]/fhir",
+        "https://[::ffff:192.168.1.1]/fhir",
+        "https://100.64.0.1/fhir",
+        "http://127.0.0.1:8080/fhir",
+    ],
+)
+def test_fetch_on_miss_refuses_internal_addresses(url: str) -> None:
+    # finding 10: the fhirAuthorization token would be sent to an internal address
+    from interpreter.ext.cdshooks.prefetch import fhir_server_problem
+
+    assert fhir_server_problem(url, allow_http=False) is not None
+    if url.startswith("https"):
+        assert fhir_server_problem(url, allow_http=False, allow_private=True) is None
+
+
+def test_fetch_on_miss_to_loopback_is_refused_before_connecting(tmp_path: Path) -> None:
+    storage = Storage(str(tmp_path / "c.sqlite"), b"k" * 32)
+    sets = (bindings_for(load(str(GCSF))),)
+    with FhirServer() as fhir:
+        fhir.resources = {"Observation": [observation("wt-srv", "29463-7", 80, "kg", PID)]}
+
+        def make(url: str) -> Any:
+            return create_app(ServiceConfig(sets, storage, url, allow_unsigned=True, allow_http_fhir=True))
+
+        with run_app(make) as base:
+            pre = prefetch(PID)
+            del pre["weight"]
+            body = hook_request(
+                "patient-view",
+                PID,
+                pre,
+                fhirServer=fhir.base,
+                fhirAuthorization={
+                    "access_token": TOKEN,
+                    "token_type": "Bearer",
+                    "expires_in": 300,
+                    "scope": "s",
+                    "subject": "c",
+                },
+            )
+            r = httpx.post(base + PV, json=body, timeout=10)
+        assert r.status_code == 412 and "loopback" in r.text
+        assert fhir.seen == []  # nothing, and no token, was sent
+
+
+def test_auth_edges(env: Any) -> None:
+    # finding 12: the scheme is case-insensitive; /openapi.json is behind auth; no redirect before auth
+    tok = env.signer.token(env.base + "/cds-services", jku=env.jwks.url)
+    assert env.client.get("/cds-services", headers={"Authorization": f"bearer {tok}"}).status_code == 200
+    assert env.client.get("/openapi.json").status_code == 401
+    assert call(env, "/openapi.json").status_code == 200
+    r = env.client.get("/cds-services/")
+    assert r.status_code == 401 and "location" not in r.headers
+    assert call(env, "/cds-services/").json()["services"]

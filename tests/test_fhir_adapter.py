@@ -52,6 +52,7 @@ def obs(
         "id": rid,
         "meta": {"versionId": "3"},
         "status": status,
+        "subject": {"reference": "Patient/p1"},
         "code": {"coding": [{"system": LOINC, "code": code}]},
     }
     if value is not None:
@@ -66,6 +67,7 @@ def obs(
 
 
 def run(b: Any, *resources: dict, **kw: Any) -> Any:
+    kw.setdefault("patient_id", "p1")
     return facts_from_resources(b, list(resources), kw.pop("as_of", AS_OF), **kw)
 
 
@@ -127,11 +129,24 @@ def test_effective_instant_then_period_end_never_issued(demo: Any) -> None:
         issued="2026-11-24T08:00:00Z",
     )
     assert run(demo, o).facts["anc"]["at"] == "2026-11-23T06:00:00Z"
-    o = obs(at=None, issued="2026-11-24T08:00:00Z")  # only `issued`: undated, so stale-checked as unknown
+    o = obs(at=None, issued="2026-11-24T08:00:00Z")  # only `issued`: no measurement time, dropped
     out = run(demo, o)
-    assert "at" not in out.facts["anc"]
-    r = interpreter.load(DEMO).evaluate(out.facts, as_of=AS_OF)
-    assert [(n.name, n.reason) for n in r.needed_facts if n.name == "anc"] == [("anc", "undated")]
+    assert "anc" not in out.facts and "no effective[x]" in reasons(out, "anc")
+
+
+def test_an_observation_without_a_time_is_dropped_even_alone_and_without_max_age(demo: Any) -> None:
+    # weight has no max_age in the demo: an undated value was used before (finding 8)
+    out = run(demo, obs("29463-7", 70, "kg", at=None, issued="2020-06-10"))
+    assert "weight" not in out.facts and "no effective[x]" in reasons(out, "weight")
+    # an undated result next to a dated one may be the newest: the fact is missing, never guessed
+    out = run(demo, obs(rid="a"), obs(rid="b", value=Decimal("2.0"), at=None))
+    assert "anc" not in out.facts
+
+
+def test_two_effective_times_make_the_resource_bad(demo: Any) -> None:
+    o = obs(effectiveInstant="2026-11-24T05:00:00Z")  # and effectiveDateTime 06:00: invalid R4
+    out = run(demo, o)
+    assert "anc" not in out.facts and "more than one effective[x]" in reasons(out, "anc")
 
 
 def test_a_date_only_time_counts_only_when_the_whole_day_is_inside_max_age(demo: Any) -> None:
@@ -262,10 +277,10 @@ def test_age_is_calendar_exact(born: str, on: str, age: str) -> None:
 
 
 def test_age_from_birth_date_and_partial_birth_dates_are_missing(demo: Any) -> None:
-    out = run(demo, {"resourceType": "Patient", "id": "p", "birthDate": "1961-11-24"})
+    out = run(demo, {"resourceType": "Patient", "id": "p1", "birthDate": "1961-11-24"})
     assert out.facts["age"] == {"value": Decimal("65"), "unit": "a"}
     for partial in ("1961", "1961-11"):
-        out = run(demo, {"resourceType": "Patient", "id": "p", "birthDate": partial})
+        out = run(demo, {"resourceType": "Patient", "id": "p1", "birthDate": partial})
         assert "age" not in out.facts and "partial" in reasons(out, "age")
 
 
@@ -276,6 +291,7 @@ def med(status: str, code: str = "68442", rt: str = "MedicationRequest", **extra
         "id": f"m-{status}",
         "status": status,
         "intent": "order",
+        "subject": {"reference": "Patient/p1"},
         "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": code}]},
         **extra,
     }
@@ -283,7 +299,8 @@ def med(status: str, code: str = "68442", rt: str = "MedicationRequest", **extra
 
 def test_an_active_medication_request_or_statement_is_true(demo: Any) -> None:
     assert run(demo, med("active")).facts["on_filgrastim"] is True
-    assert run(demo, med("active", rt="MedicationStatement")).facts["on_filgrastim"] is True
+    current = {"start": "2026-11-01", "end": "2026-12-01"}
+    assert run(demo, med("active", rt="MedicationStatement", effectivePeriod=current)).facts["on_filgrastim"]
     assert run(demo, med("completed")).facts["on_filgrastim"] is False  # absent_is_false in the binding
     out = run(demo, med("unknown"))
     assert "on_filgrastim" not in out.facts
@@ -316,6 +333,7 @@ def test_conditions_give_booleans_and_codes(demo: Any) -> None:
         c: dict[str, Any] = {
             "resourceType": "Condition",
             "id": code,
+            "subject": {"reference": "Patient/p1"},
             "code": {"coding": [{"system": system, "code": code}]},
             "clinicalStatus": {"coding": [{"code": clinical}]},
         }
@@ -342,7 +360,7 @@ def test_asserted_inputs_are_listed_not_queried(demo: Any) -> None:
 
 def test_resources_about_another_patient_are_dropped(demo: Any) -> None:
     out = run(demo, obs(subject={"reference": "Patient/other"}), patient_id="p1")
-    assert "anc" not in out.facts and "another patient" in reasons(out, "anc")
+    assert "anc" not in out.facts and "another subject" in reasons(out, "anc")
 
 
 # ---------------------------------------------------------------- documents and limits
@@ -420,3 +438,132 @@ def test_a_site_binding_replaces_the_guideline_binding_and_changes_the_hash(tmp_
     assert b.bindings["anc"].origin == "site.yaml"
     assert "anc" not in run(b, obs()).facts and "anc" in run(b, obs(code="26499-4")).facts
     assert b.hash != bindings_for(g).hash
+
+
+# ---------------------------------------------------------------- adversarial review of issue 10 (findings)
+def test_the_patient_is_the_bundles_only_patient_and_others_are_dropped(demo: Any) -> None:
+    p1 = {"resourceType": "Patient", "id": "p1", "birthDate": "1961-11-24"}
+    mine = obs(rid="a", value=Decimal("3.0"), at="2026-11-24T06:00:00Z")
+    theirs = obs(
+        rid="b", value=Decimal("0.3"), at="2026-11-24T08:00:00Z", subject={"reference": "Patient/p2"}
+    )
+    out = facts_from_resources(demo, [p1, mine, theirs], AS_OF)  # no patient_id: the only Patient
+    assert out.patient_id == "p1" and out.facts["anc"]["value"] == Decimal("3.0")
+    assert "about another subject" in reasons(out, "anc")
+    # a lone Observation of another patient, or two Patients, or none: never read as someone's facts
+    with pytest.raises(FactsError, match="no Patient"):
+        facts_from_resources(demo, [theirs], AS_OF)
+    with pytest.raises(FactsError, match="2 Patient resources"):
+        facts_from_resources(demo, [p1, {"resourceType": "Patient", "id": "p2"}, mine], AS_OF)
+    out = facts_from_resources(
+        demo, [p1, {"resourceType": "Patient", "id": "p2"}, theirs], AS_OF, patient_id="p2"
+    )
+    assert out.facts["anc"]["value"] == Decimal("0.3") and "age" not in out.facts
+    with pytest.raises(FactsError, match="not a FHIR id"):
+        facts_from_resources(demo, [p1], AS_OF, patient_id="p1/../x")
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [None, {"identifier": {"value": "MRN2"}}, {"reference": 5}, {"reference": "Group/g1"}, "Patient/p1"],
+)
+def test_a_subject_that_is_not_a_reference_to_the_patient_is_dropped(demo: Any, subject: Any) -> None:
+    o = obs()
+    if subject is None:
+        del o["subject"]
+    else:
+        o["subject"] = subject
+    m = med("active")
+    m["subject"] = o.get("subject")
+    out = run(demo, o, m)
+    assert "anc" not in out.facts and "not known to be about Patient/p1" in reasons(out, "anc")
+    assert out.facts.get("on_filgrastim") is not True and "not known to be about" in reasons(
+        out, "on_filgrastim"
+    )
+
+
+def test_an_absolute_subject_counts_only_on_the_servers_base(demo: Any) -> None:
+    o = obs(subject={"reference": "https://ehr.example/fhir/Patient/p1"})
+    assert "anc" not in run(demo, o).facts
+    assert "anc" in run(demo, o, server_base="https://ehr.example/fhir/").facts
+    assert "anc" not in run(demo, o, server_base="https://other.example/fhir").facts
+
+
+@pytest.mark.parametrize(
+    ("extra", "why"),
+    [
+        ({"intent": "proposal"}, "not an order"),
+        ({"intent": "plan"}, "not an order"),
+        ({"doNotPerform": True}, "doNotPerform"),
+    ],
+)
+def test_a_medication_request_that_is_not_an_order_to_give_it_is_not_receiving(
+    demo: Any, extra: dict, why: str
+) -> None:
+    out = run(demo, med("active", **extra))
+    assert out.facts["on_filgrastim"] is False and why in reasons(out, "on_filgrastim")
+
+
+@pytest.mark.parametrize(
+    "intent", ["order", "original-order", "reflex-order", "filler-order", "instance-order"]
+)
+def test_every_order_intent_counts(demo: Any, intent: str) -> None:
+    assert run(demo, med("active", intent=intent)).facts["on_filgrastim"] is True
+
+
+def test_a_medication_statement_counts_only_while_its_period_covers_the_as_of_time(demo: Any) -> None:
+    def stmt(**extra: Any) -> dict:
+        return med("active", rt="MedicationStatement", **extra)
+
+    out = run(demo, stmt(effectivePeriod={"start": "2019-01-01", "end": "2020-01-01"}))
+    assert out.facts["on_filgrastim"] is False and "does not cover" in reasons(out, "on_filgrastim")
+    out = run(demo, stmt(effectivePeriod={"start": "2027-01-01"}))
+    assert out.facts["on_filgrastim"] is False
+    assert run(demo, stmt(effectivePeriod={"start": "2026-11-20T00:00:00Z"})).facts["on_filgrastim"] is True
+    for unsure in ({}, {"effectiveDateTime": "2026-11-20"}, {"effectivePeriod": {"end": "2027-01-01"}}):
+        out = run(demo, stmt(**unsure))
+        assert "on_filgrastim" not in out.facts, unsure  # not known to be current: missing, never false
+
+
+def test_a_unit_code_that_contradicts_the_unit_text_drops_the_result(demo: Any) -> None:
+    o = obs(value=1200, unit=None, valueQuantity={"value": 1200, "code": "10*9/L", "unit": "cells/uL"})
+    out = run(demo, o)
+    assert "anc" not in out.facts and "name different units" in reasons(out, "anc")
+    # the same unit spelled two ways is fine
+    o = obs(unit=None, valueQuantity={"value": Decimal("1.2"), "code": "10*3/uL", "unit": "K/uL"})
+    assert run(demo, o).facts["anc"]["value"] == Decimal("1.2")
+
+
+def test_of_two_versions_the_highest_version_wins_with_a_note(demo: Any) -> None:
+    v1 = obs(rid="o1", value=Decimal("1.2"), at="2026-11-24T06:00:00Z", meta={"versionId": "1"})
+    v2 = obs(
+        rid="o1", value=Decimal("5.0"), at="2026-11-24T05:00:00Z", status="corrected", meta={"versionId": "2"}
+    )
+    for order in ([v1, v2], [v2, v1]):
+        out = run(demo, *order)
+        assert out.facts["anc"]["value"] == Decimal("5.0") and out.facts["anc_history"] == [out.facts["anc"]]
+        assert any("2 versions of Observation/o1" in n.reason for n in out.notes)
+    # by lastUpdated when there is no numeric versionId
+    a = obs(rid="o1", value=Decimal("1.2"), meta={"lastUpdated": "2026-11-24T07:00:00Z"})
+    b = obs(rid="o1", value=Decimal("5.0"), meta={"lastUpdated": "2026-11-24T08:00:00Z"})
+    assert run(demo, a, b).facts["anc"]["value"] == Decimal("5.0")
+    # versions that cannot be ordered: none is used
+    c = obs(rid="o1", value=Decimal("1.2"), meta={})
+    out = run(demo, c, b)
+    assert "anc" not in out.facts and any("cannot be ordered" in n.reason for n in out.notes)
+    m1 = med("active", id="m1", meta={"versionId": "1"})
+    m2 = med("completed", id="m1", meta={"versionId": "2"})
+    assert run(demo, m1, m2).facts["on_filgrastim"] is False
+
+
+def test_a_partial_search_never_reads_absence_or_a_cut_series(demo: Any) -> None:
+    page = "the search page is partial (Bundle.link next)"
+    out = run(demo, med("completed"), partial={"on_filgrastim": page, "anc_history": page})
+    assert "on_filgrastim" not in out.facts and page in reasons(out, "on_filgrastim")
+    out = run(demo, obs(), partial={"anc_history": page})
+    assert "anc_history" not in out.facts and "anc" in out.facts
+    # a single value: kept only when the page reaches past the newest time
+    out = run(demo, obs(), partial={"anc": page})
+    assert "anc" not in out.facts
+    older = obs(rid="o0", value=Decimal("2.0"), at="2026-11-23T06:00:00Z")
+    assert run(demo, obs(), older, partial={"anc": page}).facts["anc"]["value"] == Decimal("0.4")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import pathlib
 
+import pytest
 from click.testing import CliRunner
 
 from interpreter.cli import main
@@ -23,6 +24,7 @@ def _bundle(tmp_path: pathlib.Path, anc: float = 0.4) -> str:
             "id": "anc1",
             "meta": {"versionId": "2"},
             "status": "final",
+            "subject": {"reference": "Patient/p1"},
             "code": {"coding": [{"system": LOINC, "code": "751-8"}]},
             "effectiveDateTime": "2026-11-24T06:00:00Z",
             "valueQuantity": {"value": anc, "system": UCUM, "code": "10*9/L"},
@@ -31,6 +33,7 @@ def _bundle(tmp_path: pathlib.Path, anc: float = 0.4) -> str:
             "resourceType": "Observation",
             "id": "bad",
             "status": "entered-in-error",
+            "subject": {"reference": "Patient/p1"},
             "code": {"coding": [{"system": LOINC, "code": "751-8"}]},
             "effectiveDateTime": "2026-11-24T07:00:00Z",
             "valueQuantity": {"value": 4, "system": UCUM, "code": "10*9/L"},
@@ -39,6 +42,7 @@ def _bundle(tmp_path: pathlib.Path, anc: float = 0.4) -> str:
             "resourceType": "Observation",
             "id": "w1",
             "status": "final",
+            "subject": {"reference": "Patient/p1"},
             "code": {"coding": [{"system": LOINC, "code": "29463-7"}]},
             "effectiveDateTime": "2026-11-20T08:00:00Z",
             "valueQuantity": {"value": 154, "unit": "lbs"},
@@ -135,6 +139,10 @@ def test_format_fhir_without_facts_is_data_required(tmp_path: pathlib.Path) -> N
     p = tmp_path / "empty.json"
     p.write_text('{"resourceType": "Bundle", "type": "collection", "entry": []}', encoding="utf-8")
     r = CliRunner().invoke(main, ["evaluate", DEMO, "--fhir", str(p), *AT, "--format", "fhir"])
+    assert r.exit_code == 2 and "--patient" in r.output  # no Patient: whose facts is not known
+    r = CliRunner().invoke(
+        main, ["evaluate", DEMO, "--fhir", str(p), "--patient", "p1", *AT, "--format", "fhir"]
+    )
     assert r.exit_code == 1
     gr = json.loads(r.output)["entry"][0]["resource"]
     assert gr["status"] == "data-required"
@@ -147,3 +155,49 @@ def test_format_fhir_without_facts_is_data_required(tmp_path: pathlib.Path) -> N
 def test_evaluate_needs_facts_or_fhir() -> None:
     r = CliRunner().invoke(main, ["evaluate", DEMO, *AT])
     assert r.exit_code == 2 and "--fhir" in r.output
+
+
+def _mixed(tmp_path: pathlib.Path, *patients: str) -> str:
+    """A Bundle with the given Patients, an ANC of 3.0 for p1 and a newer ANC of 0.3 for p2."""
+
+    def anc(oid: str, pid: str, value: float, at: str) -> dict:
+        return {
+            "resourceType": "Observation",
+            "id": oid,
+            "status": "final",
+            "subject": {"reference": f"Patient/{pid}"},
+            "code": {"coding": [{"system": LOINC, "code": "751-8"}]},
+            "effectiveDateTime": at,
+            "valueQuantity": {"value": value, "system": UCUM, "code": "10*9/L"},
+        }
+
+    entries = [{"resourceType": "Patient", "id": p, "birthDate": "1955-03-02"} for p in patients]
+    entries += [anc("a1", "p1", 3.0, "2026-11-24T06:00:00Z"), anc("a2", "p2", 0.3, "2026-11-24T08:00:00Z")]
+    p = tmp_path / "mixed.json"
+    p.write_text(json.dumps({"resourceType": "Bundle", "entry": [{"resource": r} for r in entries]}))
+    return str(p)
+
+
+def test_another_patients_resources_are_never_read_as_this_patients(tmp_path: pathlib.Path) -> None:
+    # finding 1: the Bundle's only Patient is p1; p2's newer ANC of 0.3 is dropped with a note
+    r = CliRunner().invoke(main, ["fhir-facts", DEMO, _mixed(tmp_path, "p1"), *AT, "--format", "json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    assert doc["patient"] == "p1" and doc["facts"]["anc"]["value"] == 3
+    assert any(n["resource"] == "Observation/a2" and "another subject" in n["reason"] for n in doc["notes"])
+    asserted = tmp_path / "asserted.json"
+    asserted.write_text('{"febrile": false}')
+    r = CliRunner().invoke(
+        main, ["evaluate", DEMO, str(asserted), "--fhir", _mixed(tmp_path, "p1"), *AT, "--format", "json"]
+    )
+    assert json.loads(r.output)["fhir"]["provenance"]["anc"] == [{"resourceType": "Observation", "id": "a1"}]
+
+
+@pytest.mark.parametrize("patients", [(), ("p1", "p2")])
+def test_no_patient_or_several_need_the_patient_option(tmp_path: pathlib.Path, patients: tuple) -> None:
+    bundle = _mixed(tmp_path, *patients)
+    for cmd in (["fhir-facts", DEMO, bundle], ["evaluate", DEMO, "--fhir", bundle]):
+        r = CliRunner().invoke(main, [*cmd, *AT])
+        assert r.exit_code == 2 and "--patient" in r.output and "Traceback" not in r.output, r.output
+    r = CliRunner().invoke(main, ["fhir-facts", DEMO, bundle, "--patient", "p2", *AT, "--format", "json"])
+    assert r.exit_code == 0 and json.loads(r.output)["facts"]["anc"]["value"] == 0.3

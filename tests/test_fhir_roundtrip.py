@@ -90,9 +90,15 @@ def _as_of(case: dict[str, Any], default: str) -> datetime:
 
 
 def _one_record(b: BindingSet, facts: dict[str, Any]) -> dict[str, Any]:
-    """The facts as one FHIR record gives them: a scalar result is also in the series bound to the same codes
+    """The facts as one FHIR record gives them: an undated measurement is not one (the adapter drops an
+    Observation without a time); a scalar result is also in the series bound to the same codes
     (FHIR gives `anc_history` today's `anc` too, where a few cases leave it out of a hand-written history)."""
     out = dict(facts)
+    for name, nb in b.bindings.items():  # an Observation without a time is dropped (never `issued`)
+        value = out.get(name)
+        dated = isinstance(value, dict) and "at" in value
+        if nb.resources == ("Observation",) and nb.input.type != "series" and value is not None and not dated:
+            del out[name]
     for scalar, sb in b.bindings.items():
         for series, rb in b.bindings.items():
             if (

@@ -37,6 +37,8 @@ from .options import at_options, bundled_option
               "the user asserts).")
 @click.option("--bindings", "bindings_file", type=click.Path(dir_okay=False, exists=True), default=None,
               help="With --fhir: a site binding file.")
+@click.option("--patient", default=None, help="With --fhir: the Patient.id whose facts are read (needed when "
+              "the Bundle holds no Patient or several); resources about anyone else are dropped.")
 @at_options
 @click.option("--format", "fmt", type=click.Choice([*RESULT_FORMATS.names, "fhir"]), default="text",
               show_default=True, help="Output format (fhir: a Bundle of GuidanceResponse, RequestGroup and "
@@ -50,6 +52,7 @@ def evaluate(
     version: str | None,
     fhir_bundle: str | None,
     bindings_file: str | None,
+    patient: str | None,
     at: str | None,
     time_zone: str | None,
     fmt: str,
@@ -83,7 +86,15 @@ def evaluate(
 
             bindings = read_bindings(g, bindings_file, fmt, "evaluate")
             resources = read_bundle(fhir_bundle, fmt, "evaluate")
-            evaluation = evaluate_fhir(bindings, resources, as_of, asserted=facts, time_zone=time_zone)
+            evaluation = evaluate_fhir(
+                bindings,
+                resources,
+                as_of,
+                asserted=facts,
+                time_zone=time_zone,
+                patient_id=patient,
+                file=fhir_bundle,
+            )
             result = evaluation.result
         else:
             result = g.evaluate(facts, as_of, trace=True, facts_source=fname, time_zone=time_zone)

@@ -55,7 +55,12 @@ def read_bundle(path: str, fmt: str, command: str) -> list[Any]:
     help="A site binding file (default: the guideline's own bindings, with the file shipped for a "
     "bundled guideline).",
 )
-@click.option("--patient", default=None, help="Only resources about Patient/ID.")
+@click.option(
+    "--patient",
+    default=None,
+    help="The Patient.id whose facts are read (default: the Bundle's only Patient; needed when it holds none "
+    "or several). Resources about anyone else are dropped with a note.",
+)
 @at_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @bundled_option
@@ -82,13 +87,18 @@ def fhir_facts(
     g = load_reference(guideline_ref, version, bundled=bundled, fmt=fmt, command="fhir-facts")
     b = read_bindings(g, bindings_file, fmt, "fhir-facts")
     resources = read_bundle(bundle, fmt, "fhir-facts")
-    out = facts_from_resources(b, resources, as_of, time_zone=time_zone, patient_id=patient)
+    try:
+        out = facts_from_resources(b, resources, as_of, time_zone=time_zone, patient_id=patient, file=bundle)
+    except FactsError as exc:
+        refuse(fmt, "facts", "the FHIR Bundle was refused; nothing was read:", exc.diagnostics, "fhir-facts")
+        raise  # pragma: no cover - refuse exits
     if fmt == "json":
         click.echo(json.dumps(out.to_json() | {"site_file": b.site_file}, indent=2, sort_keys=True))
         sys.exit(EXIT_OK)
     from ..textsafe import safe_line
 
     click.echo(f"bindings {b.hash}" + (f" (site file {safe_line(b.site_file)})" if b.site_file else ""))
+    click.echo(safe_line(f"patient Patient/{out.patient_id}"))
     for name, value in out.to_json()["facts"].items():
         sources = ", ".join(s.reference for s in out.provenance.get(name, ()))
         click.echo(safe_line(f"{name} = {json.dumps(value, sort_keys=True)}  <- {sources or 'no resource'}"))

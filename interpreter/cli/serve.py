@@ -57,7 +57,18 @@ EXTRA_HINT = "pip install 'guideline-interpreter[service]'"
     is_flag=True,
     help="Accept requests without a JWT. For local testing only: never with patient data.",
 )
-@click.option("--allow-http-fhir", is_flag=True, help="Accept a plain-http fhirServer that is not loopback.")
+@click.option("--allow-http-fhir", is_flag=True, help="Accept a plain-http fhirServer (tests only).")
+@click.option(
+    "--allow-private-fhir",
+    is_flag=True,
+    help="Let fetch-on-miss reach loopback, private and link-local addresses (tests, a FHIR server on this "
+    "host). Refused by default: the token would go there.",
+)
+@click.option(
+    "--public-openapi",
+    is_flag=True,
+    help="Serve /openapi.json without authentication (by default it needs a token, as every endpoint).",
+)
 @click.option(
     "--key-file",
     type=click.Path(dir_okay=False),

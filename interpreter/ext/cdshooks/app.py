@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -34,7 +35,14 @@ from ..fhir.evaluate import evaluate_fhir
 from .auth import AuthError, Issuer, JwksCache, Verifier
 from .cards import Card, cards_for, fit_summary, override_reasons
 from .ordersign import order_sign_cards
-from .prefetch import PreconditionFailed, dedupe, gather
+from .prefetch import (
+    FETCH_DEADLINE_S,
+    MAX_CONCURRENT_FETCHES,
+    DeadlinePassed,
+    PreconditionFailed,
+    dedupe,
+    gather,
+)
 from .schemas import (
     CARDS_RESPONSE,
     DISCOVERY_RESPONSE,
@@ -44,7 +52,7 @@ from .schemas import (
     OPERATION_OUTCOME,
 )
 from .services import Service, build_services
-from .storage import FeedbackItem, IssuedCard, Storage
+from .storage import FeedbackConflict, FeedbackItem, IssuedCard, Storage
 
 __all__ = ["ServiceConfig", "create_app"]
 
@@ -53,6 +61,9 @@ log = logging.getLogger("interpreter.cdshooks")
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_BODY_DEPTH = 64
 REQUEST_TIME_LIMIT_S = 10.0
+#: how far in the future an outcomeTimestamp may be (clock skew), and how far in the past
+FEEDBACK_FUTURE_LEEWAY = timedelta(minutes=5)
+FEEDBACK_MAX_AGE = timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -69,7 +80,14 @@ class ServiceConfig:
     max_body_bytes: int = MAX_BODY_BYTES
     time_limit_s: float = REQUEST_TIME_LIMIT_S
     fetch_timeout_s: float = 2.0
+    #: the total time for all the fetches of one call (within ``time_limit_s``)
+    fetch_deadline_s: float = FETCH_DEADLINE_S
+    max_concurrent_fetches: int = MAX_CONCURRENT_FETCHES
     allow_http_fhir: bool = False
+    #: fetch-on-miss to loopback, private and link-local addresses (tests, a FHIR server on the same host)
+    allow_private_fhir: bool = False
+    #: serve /openapi.json without authentication
+    public_openapi: bool = False
     jwt_leeway_s: int = 30
     time_zone: str | None = None
     jwks_cache: JwksCache | None = None
@@ -108,6 +126,7 @@ _ERRORS = {
     400: ("The request does not follow CDS Hooks", OPERATION_OUTCOME),
     401: ("Authentication failed", {"type": "object"}),
     404: ("No such service or card", OPERATION_OUTCOME),
+    409: ("The feedback contradicts the outcome given for a card", OPERATION_OUTCOME),
     413: ("The request is too large", OPERATION_OUTCOME),
 }
 
@@ -124,6 +143,7 @@ class _Service:
             leeway_s=config.jwt_leeway_s,
             cache=config.jwks_cache,
         )
+        self.fetch_slots = threading.BoundedSemaphore(config.max_concurrent_fetches)
         self.hook_validator = Draft202012Validator(HOOK_REQUEST)
         self.feedback_validator = Draft202012Validator(FEEDBACK_REQUEST)
 
@@ -173,7 +193,8 @@ class _Service:
 
     # ------------------------------------------------------------------------------------------ the hook
 
-    def evaluate(self, service: Service, doc: Mapping[str, Any]) -> list[Card]:
+    def evaluate(self, service: Service, doc: Mapping[str, Any], deadline: float) -> list[Card]:
+        """The cards of one call; ``DeadlinePassed`` (nothing stored) when ``deadline`` (monotonic) passes."""
         context = doc["context"]
         patient_id = context["patientId"]
         gathered = gather(
@@ -181,9 +202,13 @@ class _Service:
             doc,
             patient_id,
             allow_http=self.config.allow_http_fhir,
+            allow_private=self.config.allow_private_fhir,
             timeout_s=self.config.fetch_timeout_s,
+            deadline=min(deadline, time.monotonic() + self.config.fetch_deadline_s),
+            limiter=self.fetch_slots,
             transport=self.config.fhir_transport,
         )
+        server = doc.get("fhirServer")
         try:
             ev = evaluate_fhir(
                 service.bindings,
@@ -192,6 +217,8 @@ class _Service:
                 time_zone=self.config.time_zone,
                 patient_id=patient_id,
                 trace=False,
+                server_base=server if isinstance(server, str) else None,
+                partial=gathered.partial,
             )
         except (EvaluationError, FactsError) as exc:
             return [self.error_card(service, exc)]
@@ -199,6 +226,8 @@ class _Service:
             cards = order_sign_cards(ev, service, context, patient_id)
         else:
             cards = cards_for(ev, service, patient_id)
+        if time.monotonic() > deadline:
+            raise DeadlinePassed  # the caller has had its 503: the cards were never received, not stored
         if cards:
             self.storage.save_cards([c[1] for c in cards], patient_id, doc["hookInstance"])
         return cards
@@ -243,13 +272,14 @@ class _Service:
             unknown = [s for s in accepted if s not in card.suggestions]
             if unknown:
                 raise _Problem(400, "value", f"feedback[{i}]: the card has no suggestion {unknown[0][:64]!r}")
-            try:
-                datetime.fromisoformat(f["outcomeTimestamp"].replace("Z", "+00:00"))
-            except ValueError:
-                raise _Problem(
-                    400, "value", f"feedback[{i}]: outcomeTimestamp is not an ISO 8601 time"
-                ) from None
+            when = _outcome_time(f["outcomeTimestamp"], i)
             reason = (f.get("overrideReason") or {}).get("reason") or {}
+            if reason and (reason.get("system"), reason.get("code")) not in card.override_reasons:
+                raise _Problem(400, "value", f"feedback[{i}]: the override reason is not one of the card's")
+            if reason and f["outcome"] != "overridden":
+                raise _Problem(
+                    400, "value", f"feedback[{i}]: an override reason needs the outcome overridden"
+                )
             items.append(
                 FeedbackItem(
                     card.uuid,
@@ -258,11 +288,31 @@ class _Service:
                     reason.get("system"),
                     reason.get("code"),
                     (f.get("overrideReason") or {}).get("userComment"),
-                    f["outcomeTimestamp"],
+                    when,
                 )
             )
-        stored, duplicates = self.storage.add_feedback(items)
+        try:
+            stored, duplicates = self.storage.add_feedback(items)
+        except FeedbackConflict:
+            raise _Problem(
+                409, "conflict", "a card has one outcome: this feedback contradicts the outcome given for it"
+            ) from None
         return {"stored": stored, "duplicates": duplicates}
+
+
+def _outcome_time(text: str, i: int) -> str:
+    """``outcomeTimestamp`` as UTC text (so one instant is one text, whatever its offset): it must carry an
+    offset and lie between ``FEEDBACK_MAX_AGE`` ago and ``FEEDBACK_FUTURE_LEEWAY`` ahead."""
+    try:
+        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise _Problem(400, "value", f"feedback[{i}]: outcomeTimestamp is not an ISO 8601 time") from None
+    if t.tzinfo is None or t.utcoffset() is None:
+        raise _Problem(400, "value", f"feedback[{i}]: outcomeTimestamp has no time zone offset")
+    now = datetime.now(UTC)
+    if not now - FEEDBACK_MAX_AGE <= t <= now + FEEDBACK_FUTURE_LEEWAY:
+        raise _Problem(400, "value", f"feedback[{i}]: outcomeTimestamp is in the future or over a year old")
+    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def create_app(config: ServiceConfig) -> FastAPI:
@@ -274,6 +324,8 @@ def create_app(config: ServiceConfig) -> FastAPI:
         description="CDS Hooks 2.0: discovery, patient-view and order-sign services, feedback.",
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,  # served below, behind authentication unless public_openapi
+        redirect_slashes=False,  # no redirect answered before authentication
     )
     if config.allow_unsigned:
         log.warning("UNSIGNED MODE: every request is accepted without authentication; for local testing only")
@@ -303,11 +355,24 @@ def create_app(config: ServiceConfig) -> FastAPI:
                 "the data this service needs could be had neither from the "
                 "prefetch nor from fhirServer: " + "; ".join(exc.reasons),
             )
-        except TimeoutError:
+        except (TimeoutError, DeadlinePassed):
             log.warning("%s over the time limit of %ss", request.url.path, config.time_limit_s)
             return outcome(503, "timeout", f"no answer within {config.time_limit_s} s")
         log.info("%s %s in %.1f ms", request.method, request.url.path, (time.monotonic() - start) * 1000)
         return JSONResponse(result)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi(request: Request) -> Response:
+        async def work() -> dict[str, Any]:
+            return app.openapi()
+
+        if config.public_openapi:
+            return JSONResponse(app.openapi())
+        return await guarded(request, work)
+
+    @app.get("/cds-services/", include_in_schema=False)
+    async def discovery_slash(request: Request) -> Response:
+        return await discovery(request)
 
     @app.get(
         "/cds-services",
@@ -344,7 +409,10 @@ def create_app(config: ServiceConfig) -> FastAPI:
             doc = await svc.body(request, svc.hook_validator)
             if doc["hook"] != service.hook:
                 raise _Problem(400, "value", f"this service answers the hook '{service.hook}'")
-            cards = await run_in_threadpool(svc.evaluate, service, doc)
+            deadline = (
+                time.monotonic() + config.time_limit_s
+            )  # the thread stops by it, and stores nothing after
+            cards = await run_in_threadpool(svc.evaluate, service, doc, deadline)
             return {"cards": [c[0] for c in cards]}
 
         return await guarded(request, work)

@@ -135,9 +135,10 @@ class Verifier:
         self.cache = cache if cache is not None else JwksCache()
 
     def check(self, authorization: str | None, audience: str) -> dict[str, Any]:
-        if not authorization or not authorization.startswith("Bearer "):
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():  # the scheme is case-insensitive (RFC 7235)
             raise AuthError("no bearer token")
-        token = authorization[len("Bearer ") :].strip()
+        token = token.strip()
         if len(token) > MAX_TOKEN_BYTES:
             raise AuthError("token too large")
         try:

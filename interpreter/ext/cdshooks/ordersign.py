@@ -16,12 +16,18 @@ such an order, from the evaluation:
 * else (the guideline recommends no such drug now, or could not decide, or could not compute the dose): one
   ``warning`` card saying the order cannot be confirmed, and why.
 
-Orders for drugs the guideline does not name are not its business: no card.
+A draft order the guideline cannot match to one of its drugs (another RxNorm code, such as a product's
+SCD/SBD code, a brand name, free text) is never passed over in silence: it gets one ``warning`` card,
+"Cannot check this order", naming the RxNorm codes and names the guideline matches (and saying so when the
+order's name mentions one of its drugs as a word, as "filgrastim 0.3 MG/ML Injectable Solution" does).
+No product-to-ingredient table is shipped: a site that orders by product codes sees these cards until the
+guideline's actions carry those codes.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
@@ -256,6 +262,38 @@ def _check_one(
     )
 
 
+def _cannot_match(
+    order: Mapping[str, Any], known: Sequence[Any], ev: FhirEvaluation, service: Service
+) -> Card:
+    """The card for a draft order the guideline cannot match to one of its drugs."""
+    _codes, names = _order_drug(order)
+    drugs = sorted({(str(a.drug), str(getattr(a, "rxnorm", None) or "")) for a in known})
+    mentioned = sorted(
+        {d for d, _rx in drugs if any(re.search(rf"\b{re.escape(d.lower())}\b", n) for n in names)}
+    )
+    listed = "; ".join(f"{md_inline(d)} (RxNorm {md_inline(rx)})" if rx else md_inline(d) for d, rx in drugs)
+    lines = [
+        f"This draft order could not be matched to a drug of {md_inline(service.guideline.title)}, so it was "
+        "not checked: its dose, route, frequency and timing are unconfirmed.",
+        "",
+        "- the guideline matches an order by the RxNorm code of its drug, or by the drug's exact name: "
+        + listed,
+    ]
+    if mentioned:
+        lines.append(
+            f"- the order's name mentions {', '.join(md_inline(m) for m in mentioned)}, but its code is not "
+            "one the guideline names (a product or brand code): check it by hand"
+        )
+    return _card(
+        service,
+        ev,
+        f"Cannot check this order against {service.guideline.title}: its drug is not one the guideline codes",
+        lines,
+        "warning",
+        None,
+    )
+
+
 def order_sign_cards(
     ev: FhirEvaluation, service: Service, context: Mapping[str, Any], patient_id: str | None
 ) -> list[Card]:
@@ -266,6 +304,8 @@ def order_sign_cards(
         codes, names = _order_drug(order)
         ours = [a for a in known if _concerns(a, codes, names)]
         if not ours:
+            if known:  # never silence: an order the guideline cannot match is said to be unchecked
+                out.append(_cannot_match(order, known, ev, service))
             continue
         card = _check_one(order, str(ours[0].drug), ev, service, patient_id)
         if card is not None:

@@ -32,6 +32,8 @@ class ServeOptions:
     trust_file: str | None = None
     allow_unsigned: bool = False
     allow_http_fhir: bool = False
+    allow_private_fhir: bool = False
+    public_openapi: bool = False
     cors_origins: list[str] = field(default_factory=list)
     key_file: str | None = None
     workers: int = 1
@@ -96,6 +98,8 @@ def config_from(o: ServeOptions) -> ServiceConfig:
         max_body_bytes=o.max_body_bytes,
         time_limit_s=o.time_limit_s,
         allow_http_fhir=o.allow_http_fhir or o.allow_unsigned,
+        allow_private_fhir=o.allow_private_fhir,
+        public_openapi=o.public_openapi,
         time_zone=o.time_zone,
     )
 

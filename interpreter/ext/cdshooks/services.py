@@ -23,8 +23,10 @@ __all__ = ["HOOKS", "PrefetchTemplate", "Service", "build_services", "summary_pr
 
 HOOKS = ("patient-view", "order-sign")
 PATIENT_TOKEN = "{{context.patientId}}"
-#: _count of a search for one newest value, of a series, and of medications or conditions
-COUNT_ONE = 1
+#: _count of a search for one newest value, of a series, and of medications or conditions. A single value
+#: asks for 10, not 1: the adapter reads it only when the page reaches past the newest time (so a rival result
+#: at that time is on the page); a page that is partial otherwise leaves the fact missing.
+COUNT_ONE = 10
 COUNT_SERIES = 100
 COUNT_LIST = 50
 

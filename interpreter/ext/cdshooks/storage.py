@@ -22,7 +22,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["FeedbackItem", "IssuedCard", "Storage", "load_or_create_key"]
+__all__ = ["FeedbackConflict", "FeedbackItem", "IssuedCard", "Storage", "load_or_create_key"]
+
+
+class FeedbackConflict(Exception):
+    """Feedback that contradicts the outcome already stored for a card (one outcome per card)."""
+
+    def __init__(self, card: str) -> None:
+        super().__init__(card)
+        self.card = card
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cards (
@@ -188,12 +197,22 @@ class Storage:
     def add_feedback(self, items: Sequence[FeedbackItem]) -> tuple[int, int]:
         """Store each item once, in one transaction: (stored, duplicates ignored). A duplicate is the same
         card, outcome, accepted suggestions, reason and outcome time (CDS Hooks lets a client repeat
-        feedback; the repeat is not a second event)."""
+        feedback; the repeat is not a second event). A card has one outcome: feedback whose outcome differs
+        from one stored (or sent in the same batch) for the card raises ``FeedbackConflict`` and nothing of
+        the batch is stored."""
         now = time.time()
         stored = 0
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
+                outcomes: dict[str, set[str]] = {}
+                for it in items:
+                    if it.card not in outcomes:
+                        rows = db.execute("SELECT DISTINCT outcome FROM feedback WHERE card = ?", (it.card,))
+                        outcomes[it.card] = {r[0] for r in rows}
+                    outcomes[it.card].add(it.outcome)
+                    if len(outcomes[it.card]) > 1:
+                        raise FeedbackConflict(it.card)
                 for it in items:
                     accepted = sorted(set(it.accepted_suggestions))
                     comment_h = self.keyed_hash("comment|" + it.comment) if it.comment else None

@@ -38,6 +38,7 @@ from ...errors import Diagnostic, FactsError, Location
 from ...facts.checker import FactChecker
 from ...facts.values import evaluation_calendar, iso_text
 from ...values.jsonscan import nested_deeper
+from ...values.units import UnitError, exact_ratio
 from ...values.unknown import UNKNOWN
 from .bindings import UCUM_SYSTEM, Binding, BindingSet
 
@@ -49,6 +50,7 @@ __all__ = [
     "SourceRef",
     "facts_from_resources",
     "parse_bundle",
+    "patient_of",
     "resources_of_bundle",
 ]
 
@@ -59,6 +61,10 @@ MAX_RESOURCES = 10_000
 
 OBSERVATION_COUNTS = frozenset({"final", "amended", "corrected"})
 MEDICATION_ACTIVE = "active"
+#: the MedicationRequest intents that are orders (a proposal or a plan is not something the patient receives)
+MEDICATION_ORDER_INTENTS = frozenset(
+    {"order", "original-order", "reflex-order", "filler-order", "instance-order"}
+)
 CONDITION_ACTIVE = frozenset({"active", "recurrence", "relapse"})
 CONDITION_NOT_ACTIVE = frozenset({"inactive", "remission", "resolved"})
 CONDITION_UNSURE = frozenset({"unconfirmed", "provisional", "differential"})
@@ -123,6 +129,8 @@ class FhirFacts:
     unbound: tuple[str, ...] = ()
     #: bound inputs for which no resource was found or that came out missing
     missing: tuple[str, ...] = ()
+    #: the patient the facts are about (Patient.id)
+    patient_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -133,6 +141,7 @@ class FhirFacts:
             "missing": list(self.missing),
             "asserted": list(self.asserted),
             "unbound": list(self.unbound),
+            "patient": self.patient_id,
         }
 
 
@@ -295,8 +304,11 @@ def _period(text: Any, cal: tzinfo, what: str) -> tuple[datetime, datetime, bool
 
 
 def _effective(res: Mapping[str, Any], cal: tzinfo) -> tuple[datetime, datetime, bool] | None:
-    """The measurement time: effectiveDateTime, then effectiveInstant, then effectivePeriod.end (never
-    ``issued``); None when the resource has none."""
+    """The measurement time: effectiveDateTime, effectiveInstant or effectivePeriod.end (never ``issued``);
+    None when the resource has none. More than one ``effective[x]`` is invalid R4: ``_Bad``."""
+    present = sorted(k for k in res if isinstance(k, str) and k.startswith("effective"))
+    if len(present) > 1:
+        raise _Bad(f"more than one effective[x] ({', '.join(p[:40] for p in present[:3])}): invalid R4")
     if "effectiveDateTime" in res:
         return _period(res["effectiveDateTime"], cal, "effectiveDateTime")
     if "effectiveInstant" in res:
@@ -307,12 +319,32 @@ def _effective(res: Mapping[str, Any], cal: tzinfo) -> tuple[datetime, datetime,
     return None
 
 
-def _subject_ok(res: Mapping[str, Any], patient_id: str | None) -> bool:
-    if patient_id is None:
-        return True
-    subject = res.get("subject") or res.get("patient")
+def _same_unit(a: str, b: str) -> bool:
+    """True when the UCUM codes ``a`` and ``b`` are the same unit (ratio exactly 1); False when either is not
+    UCUM or they differ."""
+    try:
+        return exact_ratio(a, b) == 1
+    except (UnitError, ArithmeticError):
+        return False
+
+
+def subject_problem(res: Mapping[str, Any], patient_id: str, server_base: str | None = None) -> str | None:
+    """Why ``res`` is not known to be about ``Patient/{patient_id}`` (None: it is). Only a literal reference
+    counts: ``Patient/{id}``, or ``{server_base}/Patient/{id}`` when the FHIR server's base is known. A
+    subject given by identifier only, a missing subject, or another patient's reference is not
+    this patient."""
+    subject = res.get("subject")
+    if subject is None:
+        return "it has no subject"
     ref = subject.get("reference") if isinstance(subject, dict) else None
-    return not isinstance(ref, str) or ref in (f"Patient/{patient_id}", patient_id)
+    if not isinstance(ref, str):
+        return "its subject is not a literal reference (an identifier alone cannot be matched to the patient)"
+    wanted = f"Patient/{patient_id}"
+    if ref == wanted:
+        return None
+    if server_base and ref == server_base.rstrip("/") + "/" + wanted:
+        return None
+    return "it is about another subject"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -352,13 +384,20 @@ class _Adapter:
         resources: Sequence[Mapping[str, Any]],
         as_of: datetime,
         time_zone: str | None,
-        patient_id: str | None,
+        patient_id: str,
+        server_base: str | None = None,
+        partial: Mapping[str, str] | None = None,
     ) -> None:
         self.b = bindings
         self.as_of, self.cal = evaluation_calendar(as_of, time_zone)
         self.patient_id = patient_id
+        self.server_base = server_base
+        self.partial = dict(partial or {})
+        self.out = _Out()
+        #: (type, id) of resources given in versions that cannot be ordered: unusable, never guessed
+        self.conflicted: set[tuple[str, str]] = set()
         self.by_type: dict[str, list[Mapping[str, Any]]] = {}
-        for res in resources:
+        for res in self.latest_versions(resources):
             rt = res.get("resourceType")
             if isinstance(rt, str):
                 self.by_type.setdefault(rt, []).append(res)
@@ -367,8 +406,92 @@ class _Adapter:
             for r in self.by_type.get("Medication", ())
             if isinstance(r.get("id"), str)
         }
-        self.out = _Out()
         self.checkers: dict[str, FactChecker] = {}
+
+    def latest_versions(self, resources: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """One version per resource type and id: the highest ``meta.versionId`` (numeric), else the latest
+        ``meta.lastUpdated``, with a note. Versions that cannot be ordered are all kept and marked
+        conflicted (each reader then treats them as unusable)."""
+        groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+        order: list[Any] = []
+        for res in resources:
+            rt, rid = res.get("resourceType"), res.get("id")
+            if not (isinstance(rt, str) and isinstance(rid, str)):
+                order.append(res)
+                continue
+            key = (rt, rid)
+            if key not in groups:
+                groups[key] = []
+                order.append(key)
+            groups[key].append(res)
+        out: list[Mapping[str, Any]] = []
+        for item in order:
+            if not isinstance(item, tuple):
+                out.append(item)
+                continue
+            versions = groups[item]
+            distinct = list({json.dumps(v, sort_keys=True, default=str): v for v in versions}.values())
+            if len(distinct) == 1:
+                out.append(distinct[0])
+                continue
+            best = self.newest_version(distinct)
+            if best is None:
+                self.conflicted.add(item)
+                self.out.note(
+                    None,
+                    f"{len(distinct)} different versions of {item[0]}/{item[1][:64]} that cannot be ordered "
+                    "(by meta.versionId, else meta.lastUpdated): none is used",
+                    _ref(distinct[0]),
+                )
+                out.extend(distinct)
+                continue
+            src = _ref(best)
+            self.out.note(
+                None,
+                f"{len(distinct)} versions of {item[0]}/{item[1][:64]}: the newest version is used, the "
+                "others are superseded",
+                src,
+            )
+            out.append(best)
+        return out
+
+    @staticmethod
+    def newest_version(versions: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+        """The one newest of ``versions``: by numeric ``meta.versionId`` when all have one, else by exact
+        ``meta.lastUpdated`` when all have one; None when they cannot be ordered or two tie."""
+
+        def meta(v: Mapping[str, Any]) -> Mapping[str, Any]:
+            m = v.get("meta")
+            return m if isinstance(m, dict) else {}
+
+        keys: list[Any] = []
+        for v in versions:
+            vid = meta(v).get("versionId")
+            keys.append(int(vid) if isinstance(vid, str) and vid.isdigit() and len(vid) < 19 else None)
+        if None in keys:
+            keys = []
+            for v in versions:
+                try:
+                    t = _period(meta(v).get("lastUpdated"), UTC, "meta.lastUpdated")
+                except _Bad:
+                    return None
+                if not t[2]:
+                    return None
+                keys.append(t[0])
+        top = max(keys)
+        if keys.count(top) != 1:
+            return None
+        return versions[keys.index(top)]
+
+    def about_patient(self, name: str, rt: str, res: Mapping[str, Any], src: SourceRef) -> bool:
+        """True when ``res`` is about the patient; else a note says why it is dropped."""
+        problem = subject_problem(res, self.patient_id, self.server_base)
+        if problem is None:
+            return True
+        self.out.note(
+            name, f"dropped: the {rt} is not known to be about Patient/{self.patient_id[:64]}: {problem}", src
+        )
+        return False
 
     # ---- the guideline's own checks, one value at a time (without max_age: staleness is the evaluation's)
     def check_value(self, binding: Binding, raw: Any) -> Any:
@@ -424,11 +547,19 @@ class _Adapter:
         aliases = self.b.unit_aliases
         seen = {t for t in (code, unit) if isinstance(t, str)}
         mapped = {aliases[t] for t in seen if t in aliases}
-        if len(mapped) == 1:
-            return mapped.pop()
         if not mapped:
             shown = "/".join(sorted(seen))[:64] or "none"
             raise _Bad(f"the unit '{shown}' is not UCUM and not in the unit alias table (never guessed)")
+        if len(seen) == 2:
+            # both a code and a text: they must name the same unit, else one reading is wrong (never guess)
+            canon = [aliases.get(t, t) for t in (str(code), str(unit))]
+            if canon[0] != canon[1] and not _same_unit(canon[0], canon[1]):
+                raise _Bad(
+                    f"valueQuantity.code '{str(code)[:32]}' and .unit '{str(unit)[:32]}' name different "
+                    "units (no UCUM system to say which is meant)"
+                )
+        if len(mapped) == 1:
+            return mapped.pop()
         raise _Bad("valueQuantity.code and .unit name different units")
 
     def observation_candidate(self, binding: Binding, res: Mapping[str, Any]) -> _Candidate | None:
@@ -440,14 +571,23 @@ class _Adapter:
                 name, f"dropped: status '{str(status)[:40]}' (only final, amended or corrected count)", src
             )
             return None
-        if not _subject_ok(res, self.patient_id):
-            self.out.note(name, "dropped: the Observation is about another patient", src)
+        if not self.about_patient(name, "Observation", res, src):
             return None
+        if (str(res.get("resourceType")), str(res.get("id"))) in self.conflicted:
+            return _Candidate(None, None, "bad", src, reason="versions that cannot be ordered")
         try:
             when = _effective(res, self.cal)
         except _Bad as exc:
             return _Candidate(None, None, "bad", src, reason=str(exc))
-        lo, hi = (when[0], min(when[1], self.as_of) if not when[2] else when[1]) if when else (None, None)
+        if when is None:
+            return _Candidate(
+                None,
+                None,
+                "bad",
+                src,
+                reason="no effective[x]: the measurement time is unknown (never `issued`)",
+            )
+        lo, hi = when[0], (min(when[1], self.as_of) if not when[2] else when[1])
         if lo is not None and lo > self.as_of:
             return _Candidate(lo, lo, "bad", src, reason="measured after the as-of time")
         if "dataAbsentReason" in res:
@@ -503,9 +643,6 @@ class _Adapter:
             if c.kind == "bad":
                 self.out.note(name, f"dropped: {c.reason}", c.source)
         dated = [c for c in cands if c.lo is not None and c.kind != "bad"]
-        if len(cands) == 1 and cands[0].lo is None and cands[0].kind == "value":
-            self.emit(name, cands[0].raw, [cands[0]])
-            return
         if not dated:
             self.out.lack(name, "no usable, dated Observation")
             return
@@ -521,10 +658,23 @@ class _Adapter:
         if newest.kind != "value":
             self.out.lack(name, f"missing: {newest.reason}", newest.source)
             return
+        if name in self.partial and not any(c.lo is not None and c.lo < newest.lo for c in cands):
+            # the page (newest first) may end inside the newest time: a rival may be on the next page
+            self.out.lack(
+                name,
+                f"missing: {self.partial[name]}, and the page holds no result older than the newest, so "
+                "another result at the same time may be left out",
+            )
+            return
         self.emit(name, newest.raw, [newest, *rivals])
 
     def series(self, binding: Binding, cands: list[_Candidate]) -> None:
         name = binding.name
+        if name in self.partial:
+            self.out.lack(
+                name, f"missing: {self.partial[name]}; a series is never read with results left out"
+            )
+            return
         window = binding.window
         start = self.as_of - window if window is not None else None
         kept: dict[datetime, _Candidate] = {}
@@ -558,11 +708,7 @@ class _Adapter:
     # ---- Patient.birthDate -> age
     def age(self, binding: Binding) -> None:
         name = binding.name
-        patients = [
-            p
-            for p in self.by_type.get("Patient", ())
-            if self.patient_id is None or p.get("id") == self.patient_id
-        ]
+        patients = [p for p in self.by_type.get("Patient", ()) if p.get("id") == self.patient_id]
         if not patients:
             self.out.lack(name, "no Patient resource")
             return
@@ -591,7 +737,9 @@ class _Adapter:
         self.emit(name, {"value": years, "unit": "a"}, [_Candidate(None, None, "value", src)])
 
     # ---- MedicationRequest / MedicationStatement / Condition: presence of an active one
-    def presence_state(self, res: Mapping[str, Any]) -> Literal["active", "inactive", "unsure", "error"]:
+    def presence_state(  # noqa: PLR0911 - one return per FHIR state
+        self, res: Mapping[str, Any]
+    ) -> Literal["active", "inactive", "unsure", "error", "not-given", "not-an-order", "ended"]:
         rt = res.get("resourceType")
         if rt == "Condition":
             verification = _status_code(res.get("verificationStatus"))
@@ -606,9 +754,42 @@ class _Adapter:
         status = res.get("status")
         if status == ENTERED_IN_ERROR:
             return "error"
-        if status == MEDICATION_ACTIVE:
-            return "active"
-        return "unsure" if status == "unknown" or not isinstance(status, str) else "inactive"
+        if status == "unknown" or not isinstance(status, str):
+            return "unsure"
+        if status != MEDICATION_ACTIVE:
+            return "inactive"
+        if rt == "MedicationRequest":
+            if res.get("doNotPerform") is True:
+                return "not-given"
+            if "doNotPerform" in res and res.get("doNotPerform") is not False:
+                return "unsure"
+            intent = res.get("intent")
+            if intent in MEDICATION_ORDER_INTENTS:
+                return "active"
+            return "not-an-order" if isinstance(intent, str) else "unsure"
+        if rt == "MedicationStatement":
+            return self.statement_current(res)
+        return "active"
+
+    def statement_current(self, res: Mapping[str, Any]) -> Literal["active", "ended", "unsure"]:
+        """An active MedicationStatement counts when its ``effectivePeriod`` covers the as-of time; one that
+        ended before it (or starts after it) does not; any other time (none, a dateTime, unreadable) is
+        unsure."""
+        period = res.get("effectivePeriod")
+        if not isinstance(period, dict) or any(
+            k.startswith("effective") and k != "effectivePeriod" for k in res
+        ):
+            return "unsure"
+        try:
+            start = _period(period["start"], self.cal, "effectivePeriod.start") if "start" in period else None
+            end = _period(period["end"], self.cal, "effectivePeriod.end") if "end" in period else None
+        except _Bad:
+            return "unsure"
+        if start is None:
+            return "unsure"
+        if start[0] > self.as_of or (end is not None and end[1] <= self.as_of):
+            return "ended"
+        return "active"
 
     def codes_of(self, res: Mapping[str, Any]) -> list[tuple[str, str]] | None:
         """The codes that identify the medication or condition; None when a medication reference cannot be
@@ -633,6 +814,9 @@ class _Adapter:
 
     def presence(self, binding: Binding) -> None:
         name = binding.name
+        if name in self.partial:
+            self.out.lack(name, f"missing: {self.partial[name]}; absence is never read from part of a search")
+            return
         wanted = binding.all_codes()
         active: dict[str | None, list[SourceRef]] = {}
         unsure: list[SourceRef] = []
@@ -646,14 +830,28 @@ class _Adapter:
                     continue
                 if not wanted.intersection(codes):
                     continue
-                if not _subject_ok(res, self.patient_id):
-                    self.out.note(name, f"dropped: the {rt} is about another patient", src)
+                if not self.about_patient(name, rt, res, src):
+                    continue
+                if (rt, str(res.get("id"))) in self.conflicted:
+                    unsure.append(src)
                     continue
                 state = self.presence_state(res)
                 if state == "error":
                     self.out.note(name, "dropped: entered-in-error", src)
+                elif state == "not-given":
+                    self.out.note(name, "dropped: doNotPerform: an order not to give it", src)
+                elif state == "not-an-order":
+                    self.out.note(
+                        name,
+                        f"dropped: intent '{str(res.get('intent'))[:32]}' is not an order (only "
+                        + ", ".join(sorted(MEDICATION_ORDER_INTENTS))
+                        + " count)",
+                        src,
+                    )
+                elif state == "ended":
+                    self.out.note(name, "dropped: its effectivePeriod does not cover the as-of time", src)
                 elif state == "unsure":
-                    self.out.note(name, f"the {rt}'s status does not say whether it is active", src)
+                    self.out.note(name, f"the {rt} does not say whether it is active now", src)
                     unsure.append(src)
                 elif state == "active":
                     if binding.input.type == "boolean":
@@ -711,6 +909,45 @@ def exact_age(born: date, on: date) -> Decimal:
     return (Decimal(years) + frac).quantize(AGE_PLACES, rounding=ROUND_FLOOR).normalize()
 
 
+def patient_of(resources: Sequence[Mapping[str, Any]], patient_id: str | None, file: str = "<bundle>") -> str:
+    """The patient the facts are about: ``patient_id`` when given (checked as a FHIR id), else the id of the
+    only Patient among ``resources``. ``FactsError`` (``fact-malformed``) when there is no Patient or more
+    than one and no ``patient_id``: facts are never read without knowing whose they are."""
+    if patient_id is not None:
+        if not re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", patient_id):
+            raise FactsError(
+                [
+                    Diagnostic(
+                        Code.FACT_MALFORMED,
+                        f"the patient id '{patient_id[:64]}' is not a FHIR id",
+                        Location(file, 1, 1),
+                        hint="give the id of the Patient resource (letters, digits, '-', '.'; at most 64)",
+                    )
+                ]
+            )
+        return patient_id
+    ids = sorted(
+        {
+            str(r.get("id"))
+            for r in resources
+            if r.get("resourceType") == "Patient" and isinstance(r.get("id"), str)
+        }
+    )
+    if len(ids) == 1:
+        return ids[0]
+    what = "no Patient resource with an id" if not ids else f"{len(ids)} Patient resources"
+    raise FactsError(
+        [
+            Diagnostic(
+                Code.FACT_MALFORMED,
+                f"the Bundle holds {what}: whose facts to read is not known",
+                Location(file, 1, 1),
+                hint="give the patient (--patient ID, or patient_id=); resources about others are dropped",
+            )
+        ]
+    )
+
+
 def facts_from_resources(
     bindings: BindingSet,
     resources: Sequence[Mapping[str, Any]],
@@ -718,14 +955,21 @@ def facts_from_resources(
     *,
     time_zone: str | None = None,
     patient_id: str | None = None,
+    server_base: str | None = None,
+    partial: Mapping[str, str] | None = None,
+    file: str = "<bundle>",
 ) -> FhirFacts:
     """The facts of ``bindings.guideline`` found in ``resources`` at ``as_of`` (timezone-aware), with
-    provenance
-    and notes. ``patient_id`` (CDS Hooks ``context.patientId``) drops resources about another patient.
-    Never raises for the content of a resource."""
+    provenance and notes, about one patient: ``patient_id`` (CDS Hooks ``context.patientId``), else the only
+    Patient of ``resources`` (``FactsError`` when there is none or several; see ``patient_of``). A resource
+    whose subject is not a literal reference to that patient (``Patient/ID``, or ``{server_base}/Patient/ID``)
+    is dropped with a note. ``partial`` names the inputs whose search came back incomplete (a next page), with
+    why: series and presence inputs among them are missing, single values only when the page may cut the
+    newest time. Never raises for the content of a resource."""
     if as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=UTC)  # the evaluation refuses a naive time with its own error
-    adapter = _Adapter(bindings, resources, as_of, time_zone, patient_id)
+    pid = patient_of(resources, patient_id, file)
+    adapter = _Adapter(bindings, resources, as_of, time_zone, pid, server_base, partial)
     out = adapter.run()
     asserted = tuple(n for n, b in bindings.bindings.items() if b.asserted)
     return FhirFacts(
@@ -736,4 +980,5 @@ def facts_from_resources(
         asserted,
         bindings.unbound,
         tuple(dict.fromkeys(out.missing)),
+        pid,
     )

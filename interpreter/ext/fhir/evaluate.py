@@ -46,12 +46,25 @@ def evaluate_fhir(
     time_zone: str | None = None,
     patient_id: str | None = None,
     trace: bool = True,
+    server_base: str | None = None,
+    partial: Mapping[str, str] | None = None,
+    file: str = "<bundle>",
 ) -> FhirEvaluation:
     """Evaluate ``bindings.guideline`` on the facts found in ``resources`` and the ``asserted`` facts. A fact
     asserted for an input that FHIR answers is refused (``FactsError``, ``fact-malformed``): the record
-    decides."""
+    decides. ``patient_id``, ``server_base``, ``partial`` and ``file``: see ``facts_from_resources`` (without
+    ``patient_id``, the Bundle's only Patient; ``FactsError`` when there is none or several)."""
     as_of = as_of if as_of is not None else datetime.now(UTC)
-    fhir = facts_from_resources(bindings, resources, as_of, time_zone=time_zone, patient_id=patient_id)
+    fhir = facts_from_resources(
+        bindings,
+        resources,
+        as_of,
+        time_zone=time_zone,
+        patient_id=patient_id,
+        server_base=server_base,
+        partial=partial,
+        file=file,
+    )
     asserted = dict(asserted or {})
     clash = sorted(n for n in asserted if n in bindings.bindings and not bindings.bindings[n].asserted)
     if clash:
