@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pathlib
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -62,3 +63,36 @@ def test_m4_one_code_via_cause_assumes_no_further_cause_and_says_so() -> None:
     ids = [rec.id for rec in sent.recommendations]
     # the main cause is clozapine, the set adds chemotherapy: the G-CSF protocol is not picked silently
     assert "nc-second-gcsf-protocol" in ids and "gcsf-severe-standard" not in ids
+
+
+def _feeds_tool() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("leukopenia_feeds", REPO / "tools" / "leukopenia_feeds.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+#: the facts 1.1.0 may still ask of a realistic minimal feed: each changes an action (see the source map)
+ACTION_CHANGING = {"febrile", "anc_history", "long_term_gcsf", "long_acting_gcsf_this_cycle", "cbc_stable",
+                   "gcsf_response"}
+
+
+def test_realistic_minimal_feeds_rates_are_computed_and_bounded() -> None:
+    """tools/leukopenia_feeds.py (issue 9, "Done when"): the grid is fixed, 1.0.0 is frozen, and 1.1.0 may
+    not drift back: no refusal, incomplete at most 71.6%, only facts that change an action asked for, and
+    conditional advice for every undecided node of every incomplete result."""
+    tool = _feeds_tool()
+    feeds = tool.feeds()
+    assert len(feeds) == 612 and feeds == tool.feeds()
+    old, new = tool.rates("1.0.0"), tool.rates("1.1.0")
+    for r in (old, new):
+        assert r["feeds"] == 612 and 0 <= r["incomplete"] + r["refused"] <= r["feeds"]
+        assert r["incomplete_rate"] == round(r["incomplete"] / r["feeds"], 3)
+        assert r["incomplete_with_conditional_advice_for_every_undecided_node"] == r["incomplete"]
+    assert (old["incomplete"], old["refused"]) == (576, 36)  # frozen version, frozen figures
+    assert new["refused"] == 0 and new["incomplete_rate"] <= 0.716
+    assert set(new["needs"]) <= ACTION_CHANGING
+    assert not {"aml", "on_prophylaxis", "luq_or_shoulder_pain"} & set(new["needs"])
