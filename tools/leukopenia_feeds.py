@@ -71,8 +71,9 @@ def feeds() -> list[dict[str, Any]]:
 
 
 def rates(version: str) -> dict[str, Any]:
+    """Evaluate every feed of `feeds()` (a fixed grid: 612 feeds) against one bundled version."""
     g = interpreter.load("leukopenia", version=version)
-    total = incomplete = refused = 0
+    total = incomplete = refused = with_conditional = all_conditional = 0
     needs: collections.Counter[str] = collections.Counter()
     for facts in feeds():
         total += 1
@@ -84,8 +85,14 @@ def rates(version: str) -> dict[str, Any]:
         if r.status == "incomplete":
             incomplete += 1
             needs.update(n.name for n in r.needed_facts)
+            shown = {c.node for c in r.conditional}
+            with_conditional += bool(shown)
+            # every undecided node shows what each of its alternatives would recommend
+            all_conditional += {c.node for c in r.cannot_decide} <= shown
     return {"version": version, "feeds": total, "incomplete": incomplete, "refused": refused,
-            "incomplete_rate": round(incomplete / total, 3), "needs": dict(needs.most_common())}
+            "incomplete_rate": round(incomplete / total, 3), "needs": dict(needs.most_common()),
+            "incomplete_with_conditional_advice": with_conditional,
+            "incomplete_with_conditional_advice_for_every_undecided_node": all_conditional}
 
 
 def main() -> None:
@@ -100,6 +107,9 @@ def main() -> None:
         print(f"leukopenia {r['version']}: {r['feeds']} feeds, {r['incomplete']} incomplete "
               f"({100 * r['incomplete_rate']:.1f}%), {r['refused']} refused")
         print("  facts asked for: " + ", ".join(f"{k} {v}" for k, v in r["needs"].items()))
+        every = r["incomplete_with_conditional_advice_for_every_undecided_node"]
+        print(f"  incomplete results with conditional advice: {r['incomplete_with_conditional_advice']}"
+              f" (for every undecided node: {every})")
 
 
 if __name__ == "__main__":
