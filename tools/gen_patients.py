@@ -202,10 +202,16 @@ class Generator:
             if inp.time == "future" or (inp.time is None and rng.random() < 0.3):
                 return _time_text(as_of + timedelta(minutes=rng.randint(60, 60 * 24 * 21)), rng)
             return _time_text(as_of - timedelta(minutes=rng.randint(60, 60 * 24 * 30)), rng)
+        if inp.type == "date":  # a date-only fact: a calendar day, written without a time
+            days = rng.randint(0, 60)
+            day = (as_of + timedelta(days=days)) if inp.time == "future" else (as_of - timedelta(days=days))
+            return day.date().isoformat()
         if inp.type == "boolean":
             raw: Any = rng.random() < 0.3
         elif inp.type == "code":
             raw = rng.choice(inp.values)
+        elif inp.type == "code-set":  # mostly none or one word, sometimes several (a patient with two causes)
+            raw = rng.sample(list(inp.values), k=min(len(inp.values), rng.choice((0, 0, 1, 1, 1, 2, 3))))
         else:  # number
             raw = _num(_significant(self._canonical(name, inp, rng), 3))
         at, _ = self._measured(inp, as_of, rng)
