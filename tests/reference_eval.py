@@ -201,6 +201,15 @@ def in_unit(q: Quantity, unit: str) -> Decimal:
     return d
 
 
+def _convertible(x: Quantity, unit: str) -> Decimal | None:
+    """``x`` in ``unit`` exactly, or None: for a literal when its value converts to an exact decimal, for a
+    value when the unit's factor is an exact decimal (the unit of a sum never depends on a fact's value)."""
+    r = _ratio(x.unit, unit) or Fraction(0)
+    if not x.literal and _exact_decimal(r) is None:
+        return None
+    return _exact_decimal(Fraction(x.value) * r)
+
+
 def _exact(x: Decimal | Quantity, unit: str | None) -> Fraction:
     """A numeric operand as an exact rational, a bare number read in ``unit``."""
     if isinstance(x, Quantity):
@@ -244,9 +253,11 @@ def _additive(fn: Callable[[Decimal, Decimal], Decimal]) -> Callable[[object, ob
                 # the sum is in the unit of the value that is not written in the expression, as a
                 # threshold is read in the input's unit; between two values (or two literals), in the
                 # left one's unit; either way only by an exact decimal factor
+                # a literal converts when its value is exact in the other unit, a value (known only at
+                # evaluation) when the conversion factor is exact
                 to_b = a.literal and not b.literal
-                left_in_b = _exact_decimal(Fraction(a.value) * (_ratio(a.unit, b.unit) or Fraction(0)))
-                right_in_a = _exact_decimal(Fraction(b.value) * (_ratio(b.unit, a.unit) or Fraction(0)))
+                left_in_b = _convertible(a, b.unit)
+                right_in_a = _convertible(b, a.unit)
                 if (to_b and left_in_b is not None) or right_in_a is None:
                     a = Quantity(in_unit(a, b.unit), b.unit)
                 else:
