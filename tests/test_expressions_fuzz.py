@@ -449,7 +449,8 @@ UNIT_OF_A_SUM = [
     ("round(weight_lb + q(0, 'kg'), 0)", "100", "[lb_av]"),
     ("round(q(0, 'kg') + weight_lb, 0)", "100", "[lb_av]"),
     ("round(q(154, '[lb_av]') + q(0.45359237, 'kg'), 0)", "155", "[lb_av]"),
-    ("round(weight_lb + q(1, 'kg'), 0)", "46", "kg"),  # 1 kg is no exact decimal in pounds: the value converts
+    # 1 kg is no exact decimal in pounds: the value converts
+    ("round(weight_lb + q(1, 'kg'), 0)", "46", "kg"),
     ("round(weight_lb + weight, 0)", "115", "kg"),  # two values: the factor kg -> [lb_av] does not terminate
     ("round(weight + weight_lb, 0)", "115", "kg"),
 ]
