@@ -288,9 +288,12 @@ class ConditionalAlternative:
     #: why something under this alternative is not shown (a limit reached, a condition or dose that fails
     #: for these facts); None when everything is shown
     note: str | None = None
+    #: the recommendations it would apply that are superseded (by one of its own, a firm one or one of an
+    #: enclosing alternative), as in the firm result
+    superseded: tuple[SupersededResult, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "branch": self.branch,
             "when": self.when,
             "label": self.label,
@@ -299,6 +302,9 @@ class ConditionalAlternative:
             "conditional": [c.to_json() for c in self.conditional],
             "note": self.note,
         }
+        if self.superseded:  # only when something is superseded (the shape is otherwise unchanged)
+            d["superseded"] = [s.to_json() for s in self.superseded]
+        return d
 
 
 @dataclass(frozen=True, slots=True)

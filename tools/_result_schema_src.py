@@ -120,7 +120,14 @@ alternative = obj(
             "type": ["string", "null"],
             "description": "Why something under it is not shown (a limit, a condition or dose that fails).",
         },
+        "superseded": {
+            "type": "array",
+            "items": superseded,
+            "description": "Recommendations it would apply that are superseded (by one of its own, a firm "
+            "one or one of an enclosing alternative); present only when there are some.",
+        },
     },
+    ["branch", "when", "label", "recommendations", "cautions", "conditional", "note"],
     description="One alternative the known facts leave open (an alternative whose condition is false for "
     "the known facts is left out).",
 )

@@ -1,7 +1,7 @@
 """Build the ``Result`` of one evaluation from its walk: recommendations with their actions and doses,
 cautions, cannot-decide entries, the facts needed and the status.
 
-Precedence, in this order:
+Precedence, in this order (``precedence.apply_precedence``, shared with conditional advice):
 
 1. **Superseded.** A recommendation that applied is not shown when another one that applied names it in
    ``supersedes`` (decided on every recommendation that applied, before any is hidden: if ``a`` supersedes
@@ -28,13 +28,13 @@ from ..result import (
     RecommendationResult,
     Result,
     ScoreResult,
-    SupersededResult,
     TraceStep,
     UnrecognizedFact,
 )
 from ..values.unknown import UNKNOWN
 from .conditional import conditional_advice
 from .doses import action_result
+from .precedence import apply_precedence
 from .walker import Walker
 
 __all__ = ["assemble"]
@@ -58,7 +58,7 @@ def assemble(
     dose_needs: dict[str, list[str]] = {}
     doses_missing = False  # a dose that could not be computed keeps the result incomplete
     applied = walk.applied
-    superseded, shown = _precedence(g, applied)
+    superseded, shown = apply_precedence(g, applied)
     for rid in shown:
         via = applied[rid]
         rec = g.recommendations[rid]
@@ -99,29 +99,9 @@ def assemble(
         scores=scores,
         superseded=superseded,
         assumed=tuple(AssumedValue(*a) for a in checked.assumed),
-        conditional=conditional_advice(g, values, as_of, walk.undecided, checked.shown, walk.completer),
+        conditional=conditional_advice(g, values, as_of, walk.undecided, checked.shown, walk.completer,
+                                       firm=applied),
     )
-
-
-def _precedence(
-    g: CompiledGuideline, applied: dict[str, tuple[str, ...]]
-) -> tuple[tuple[SupersededResult, ...], list[str]]:
-    """The recommendations superseded (in the walk's order) and the ids shown, ordered by urgency then by
-    the walk (see the module's doc)."""
-    superseded: list[SupersededResult] = []
-    shown: list[str] = []
-    by_map, ranks = g.superseded_by, g.urgency_rank
-    for rid in applied:
-        by = by_map.get(rid)
-        if by is not None:
-            active = tuple((i, reason) for i, reason in by if i in applied)
-            if active:
-                superseded.append(SupersededResult(rid, g.recommendations[rid].title, active))
-                continue
-        shown.append(rid)
-    if ranks:
-        shown.sort(key=lambda rid: ranks.get(rid, 2))
-    return tuple(superseded), shown
 
 
 def _needed_facts(
