@@ -15,8 +15,9 @@ Precedence, in this order (``precedence.apply_precedence``, shared with conditio
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from ..compiler.guideline import CompiledGuideline
@@ -125,7 +126,45 @@ def _needed_facts(
         status = checked.unknown.get(name)
         inp = g.model.inputs[name]
         reason = status.reason if status is not None else "insufficient"
-        detail = "the value given is not enough (e.g. an empty series)" if status is None else status.detail
         needers = tuple(dict.fromkeys(needed_by[name]))
+        detail = "the value given is not enough (e.g. an empty series)" if status is None else status.detail
+        if status is None and inp.type == "series":
+            days = _missing_days(g, name, values.get(name), needers)
+            if days:
+                detail = f"{name} has no result on {', '.join(d.isoformat() for d in days)}"
         needed.append(NeededFact(name, reason, inp.description, detail, needers))
     return tuple(needed)
+
+
+_DAY_WINDOWS = frozenset({"at_or_above_on_days", "above_on_days"})
+
+
+def _missing_days(g: CompiledGuideline, name: str, series: object, needers: tuple[str, ...]) -> list[date]:
+    """The days without a result, in the windows the day-window calls on series ``name`` of the needing
+    nodes' conditions look at: the ``days`` consecutive dates ending at the newest date with results (as
+    ``lang/functions/series.py`` defines them). Empty when no such call needs it, or the series is empty."""
+    if not isinstance(series, tuple) or not series:
+        return []
+    derived = dict(g.derived)
+    trees = [b.when.tree for nid in needers if (node := g.nodes.get(nid)) is not None for b in node.branches]
+    read: set[str] = set()
+    longest = 0
+    while trees:  # the conditions, and the derived values they read (transitively)
+        tree = trees.pop()
+        for call in ast.walk(tree):
+            if isinstance(call, ast.Name) and call.id in derived and call.id not in read:
+                read.add(call.id)
+                trees.append(derived[call.id].tree)
+            if (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                    and call.func.id in _DAY_WINDOWS and len(call.args) == 3
+                    and isinstance(call.args[0], ast.Name) and call.args[0].id == name
+                    and isinstance(call.args[2], ast.Constant) and type(call.args[2].value) is int):
+                longest = max(longest, call.args[2].value)
+    seen = {at.date() for at, _ in series}  # dates in the evaluation's calendar, as the functions read them
+    newest = max(seen)
+    missing: list[date] = []
+    for k in range(min(longest, (newest - date.min).days + 1)):
+        day = newest - timedelta(days=k)
+        if day not in seen:
+            missing.append(day)
+    return sorted(missing)
