@@ -598,6 +598,21 @@ def _count_within(now: datetime, s: object, window: object) -> object:
     return Decimal(sum(1 for t, _ in series.points if 0 <= _seconds_between(t, now) <= width))
 
 
+def _time_after(t: object, duration: object) -> object:
+    """t plus the duration (exact seconds, then rounded half even to the microsecond); beyond the years 1
+    to 9999, expr-overflow."""
+    if t is UNKNOWN or duration is UNKNOWN:
+        return UNKNOWN
+    if not isinstance(t, datetime) or not isinstance(duration, Quantity):
+        raise OracleBug(f"time_after({t!r}, {duration!r})")
+    seconds = Fraction(duration.value) * (_ratio(duration.unit, "s") or Fraction(0))
+    micro = round(seconds * 1_000_000)  # Fraction.__round__: half to even
+    try:
+        return t + timedelta(microseconds=micro)
+    except OverflowError:
+        raise OracleError("expr-overflow") from None
+
+
 def _words_in(pick: Callable[[Any], bool]) -> Callable[..., object]:
     """any_of / all_of: the set (a set-of-codes input) against the quoted words after it."""
 
@@ -634,6 +649,7 @@ FUNCTIONS: Final[dict[str, _Fn]] = {
     "consecutive_days_above": _Fn(_consecutive(True)),
     "at_or_above_on_days": _Fn(_on_days(False)),
     "above_on_days": _Fn(_on_days(True)),
+    "time_after": _Fn(_time_after),
     "any_of": _Fn(_words_in(any)),
     "all_of": _Fn(_words_in(all)),
 }
