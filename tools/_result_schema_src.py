@@ -55,6 +55,18 @@ action = {
         "type": {"enum": ["medication", "monitoring", "stop-drug", "procedure", "referral"]},
         **{k: S for k in ACTION_TEXT_FIELDS},
         "dose": dose,
+        "not_before": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "The earliest start the action states (`not_before:`), computed for the patient: "
+            "ISO 8601 with the offset of the evaluation's calendar; null when its facts are unknown (the "
+            "result is then incomplete). Present only for an action that states one.",
+        },
+        "not_before_needs": {
+            "type": "array",
+            "items": S,
+            "description": "When `not_before` is null: the facts it needs.",
+        },
     },
 }
 recommendation = obj(

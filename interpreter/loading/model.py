@@ -258,6 +258,8 @@ class Action:
     name: str | None = None
     text: str | None = None
     note: str | None = None
+    #: medication and monitoring: the earliest start, an expression of datetime type (computed per patient)
+    not_before: str | None = None
 
 
 #: How soon a recommendation must be acted on; results list them in this order (then in the walk's order).

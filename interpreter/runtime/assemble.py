@@ -72,6 +72,10 @@ def assemble(
                     doses_missing = True
                     for n in a.dose.needs:
                         dose_needs.setdefault(n, []).append(rid)
+                if a.has_not_before and a.not_before is None:  # an earliest start that cannot be computed
+                    doses_missing = True
+                    for n in a.not_before_needs:
+                        dose_needs.setdefault(n, []).append(rid)
         cautions.extend(g.rec_cautions[rid])
         recs.append(
             RecommendationResult(
