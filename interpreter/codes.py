@@ -107,6 +107,7 @@ class Code(StrEnum):
     SCORE_ITEM_TYPE = "score-item-type"
     SCORE_UNKNOWN_CODE = "score-unknown-code"
     SCORE_NAME_TAKEN = "score-name-taken"
+    SCORE_TOO_LARGE = "score-too-large"
     # doses
     DOSE_UNKNOWN_BASIS = "dose-unknown-basis"
     DOSE_BASIS_NOT_QUANTITY = "dose-basis-not-quantity"
@@ -271,6 +272,7 @@ CODES: Final[Mapping[Code, CodeInfo]] = MappingProxyType({
     Code.SCORE_ITEM_TYPE: _error(Stage.INPUTS, "a score item's points do not fit its input's type"),
     Code.SCORE_UNKNOWN_CODE: _error(Stage.INPUTS, "a score item gives points to a word the input lacks"),
     Code.SCORE_NAME_TAKEN: _error(Stage.INPUTS, "a score has the name of an input or derived value"),
+    Code.SCORE_TOO_LARGE: _error(Stage.INPUTS, "too many scores, or too many items, bands or words in one"),
     # -- doses
     Code.DOSE_UNKNOWN_BASIS: _error(Stage.DOSES, "a dose's basis names no input or derived value"),
     Code.DOSE_BASIS_NOT_QUANTITY: _error(Stage.DOSES, "a dose's basis is not a quantity"),

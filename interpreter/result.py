@@ -169,9 +169,17 @@ class ActionResult:
     type: str
     fields: Mapping[str, str]
     dose: DoseResult | None = None
+    #: the earliest start (``not_before:``), in the evaluation's calendar; None when the action has none or
+    #: it could not be computed (then ``not_before_needs`` names the facts)
+    not_before: datetime | None = None
+    #: the facts the earliest start needs, when they are unknown (the result is then incomplete)
+    not_before_needs: tuple[str, ...] = ()
+    #: whether the action declares an earliest start
+    has_not_before: bool = False
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_action_result, (self.type, dict(self.fields), self.dose))
+        return (_action_result, (self.type, dict(self.fields), self.dose, self.not_before,
+                                 self.not_before_needs, self.has_not_before))
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"type": self.type}
@@ -180,6 +188,10 @@ class ActionResult:
                 d[k] = self.fields[k]
         if self.dose is not None:
             d["dose"] = self.dose.to_json()
+        if self.has_not_before:  # ISO 8601 with the offset of the evaluation's calendar; null: not computed
+            d["not_before"] = None if self.not_before is None else self.not_before.isoformat()
+            if self.not_before is None:
+                d["not_before_needs"] = list(self.not_before_needs)
         return d
 
 
@@ -288,9 +300,12 @@ class ConditionalAlternative:
     #: why something under this alternative is not shown (a limit reached, a condition or dose that fails
     #: for these facts); None when everything is shown
     note: str | None = None
+    #: the recommendations it would apply that are superseded (by one of its own, a firm one or one of an
+    #: enclosing alternative), as in the firm result
+    superseded: tuple[SupersededResult, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "branch": self.branch,
             "when": self.when,
             "label": self.label,
@@ -299,6 +314,9 @@ class ConditionalAlternative:
             "conditional": [c.to_json() for c in self.conditional],
             "note": self.note,
         }
+        if self.superseded:  # only when something is superseded (the shape is otherwise unchanged)
+            d["superseded"] = [s.to_json() for s in self.superseded]
+        return d
 
 
 @dataclass(frozen=True, slots=True)
@@ -596,8 +614,11 @@ class _BuiltTrace:
         return self.steps
 
 
-def _action_result(type_: str, fields: dict[str, str], dose: DoseResult | None) -> ActionResult:
-    return ActionResult(type_, MappingProxyType(fields), dose)
+def _action_result(
+    type_: str, fields: dict[str, str], dose: DoseResult | None, not_before: datetime | None = None,
+    not_before_needs: tuple[str, ...] = (), has_not_before: bool = False,
+) -> ActionResult:
+    return ActionResult(type_, MappingProxyType(fields), dose, not_before, not_before_needs, has_not_before)
 
 
 def _branch_trace(

@@ -35,6 +35,7 @@ A fresh ``ReferenceEvaluator`` is made for every evaluation (simpleeval instance
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -58,14 +59,18 @@ from interpreter.values import units  # exact conversion factors only (data, not
 
 __all__ = [
     "UNKNOWN",
+    "Completion",
+    "Decl",
     "OracleBug",
     "OracleError",
     "OracleUndefined",
     "Quantity",
     "ReferenceEvaluator",
+    "ScoreItem",
     "Series",
     "evaluate",
     "in_unit",
+    "score_items",
 ]
 
 
@@ -201,6 +206,15 @@ def in_unit(q: Quantity, unit: str) -> Decimal:
     return d
 
 
+def _convertible(x: Quantity, unit: str) -> Decimal | None:
+    """``x`` in ``unit`` exactly, or None: for a literal when its value converts to an exact decimal, for a
+    value when the unit's factor is an exact decimal (the unit of a sum never depends on a fact's value)."""
+    r = _ratio(x.unit, unit) or Fraction(0)
+    if not x.literal and _exact_decimal(r) is None:
+        return None
+    return _exact_decimal(Fraction(x.value) * r)
+
+
 def _exact(x: Decimal | Quantity, unit: str | None) -> Fraction:
     """A numeric operand as an exact rational, a bare number read in ``unit``."""
     if isinstance(x, Quantity):
@@ -244,9 +258,11 @@ def _additive(fn: Callable[[Decimal, Decimal], Decimal]) -> Callable[[object, ob
                 # the sum is in the unit of the value that is not written in the expression, as a
                 # threshold is read in the input's unit; between two values (or two literals), in the
                 # left one's unit; either way only by an exact decimal factor
+                # a literal converts when its value is exact in the other unit, a value (known only at
+                # evaluation) when the conversion factor is exact
                 to_b = a.literal and not b.literal
-                left_in_b = _exact_decimal(Fraction(a.value) * (_ratio(a.unit, b.unit) or Fraction(0)))
-                right_in_a = _exact_decimal(Fraction(b.value) * (_ratio(b.unit, a.unit) or Fraction(0)))
+                left_in_b = _convertible(a, b.unit)
+                right_in_a = _convertible(b, a.unit)
                 if (to_b and left_in_b is not None) or right_in_a is None:
                     a = Quantity(in_unit(a, b.unit), b.unit)
                 else:
@@ -582,6 +598,21 @@ def _count_within(now: datetime, s: object, window: object) -> object:
     return Decimal(sum(1 for t, _ in series.points if 0 <= _seconds_between(t, now) <= width))
 
 
+def _time_after(t: object, duration: object) -> object:
+    """t plus the duration (exact seconds, then rounded half even to the microsecond); beyond the years 1
+    to 9999, expr-overflow."""
+    if t is UNKNOWN or duration is UNKNOWN:
+        return UNKNOWN
+    if not isinstance(t, datetime) or not isinstance(duration, Quantity):
+        raise OracleBug(f"time_after({t!r}, {duration!r})")
+    seconds = Fraction(duration.value) * (_ratio(duration.unit, "s") or Fraction(0))
+    micro = round(seconds * 1_000_000)  # Fraction.__round__: half to even
+    try:
+        return t + timedelta(microseconds=micro)
+    except OverflowError:
+        raise OracleError("expr-overflow") from None
+
+
 def _words_in(pick: Callable[[Any], bool]) -> Callable[..., object]:
     """any_of / all_of: the set (a set-of-codes input) against the quoted words after it."""
 
@@ -618,6 +649,7 @@ FUNCTIONS: Final[dict[str, _Fn]] = {
     "consecutive_days_above": _Fn(_consecutive(True)),
     "at_or_above_on_days": _Fn(_on_days(False)),
     "above_on_days": _Fn(_on_days(True)),
+    "time_after": _Fn(_time_after),
     "any_of": _Fn(_words_in(any)),
     "all_of": _Fn(_words_in(all)),
 }
@@ -804,3 +836,237 @@ def bind(
         else:
             out[name] = v
     return out
+
+
+# -- scores and completion ----------------------------------------------------------------------------------
+#
+# Written from docs/language.md "Scores" and "When a fact is missing", by brute force and nothing cleverer: a
+# condition is decided when every value of its unknown inputs gives the same answer. The domains are the
+# documented ones (booleans both values, codes every word, code sets every subset of the words, numbers and
+# quantities the plausible bounds, every constant the input is compared with and a point between each two
+# neighbours, and nothing for other types or inputs used any other way). A score read by a condition is
+# computed again from its items for every joint value of all the inputs it and the condition read (the engine
+# completes a score over its reachable sums, independently of the condition's other inputs: where that is
+# less precise the corpus says so). No bound on the work: the corpus keeps its cases small.
+
+
+@dataclass(frozen=True)
+class Decl:
+    """What the oracle needs of an input to complete it."""
+
+    kind: str
+    unit: str | None = None
+    values: tuple[str, ...] = ()
+    low: Decimal | None = None
+    high: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ScoreItem:
+    #: (condition, points): the first that holds gives its points; none: ``otherwise``
+    rules: tuple[tuple[str, Decimal], ...]
+    otherwise: Decimal
+
+
+def score_items(spec: Mapping[str, Any], decls: Mapping[str, Decl]) -> tuple[ScoreItem, ...]:
+    """A score as a guideline writes it (``items:``), as (condition, points) rules of the oracle's own."""
+    out: list[ScoreItem] = []
+    for it in spec["items"]:
+        if "bands" in it:
+            rules = tuple((b["when"], Decimal(str(b["points"]))) for b in it["bands"])
+            out.append(ScoreItem(rules, Decimal(str(it.get("otherwise", 0)))))
+        elif "when" in it:
+            out.append(ScoreItem(((it["when"], Decimal(str(it["points"]))),), Decimal(0)))
+        elif decls[it["input"]].kind == "boolean":
+            out.append(ScoreItem(((it["input"], Decimal(str(it["points"]))),), Decimal(0)))
+        else:  # a code input: one rule per word, compared with ==
+            name = it["input"]
+            rules = tuple((f"{name} == '{w}'", Decimal(str(p))) for w, p in it["points"].items())
+            out.append(ScoreItem(rules, Decimal(0)))
+    return tuple(out)
+
+
+def _read_names(source: str) -> set[str]:
+    tree = ast.parse(f"(\n{source}\n)", mode="eval")
+    callees = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    return {
+        n.id for n in ast.walk(tree)
+        if isinstance(n, ast.Name) and n.id not in ("true", "false") and id(n) not in callees
+    }
+
+
+class Completion:
+    """Scores and completed conditions over one set of bindings (the oracle's values of every input)."""
+
+    def __init__(
+        self, decls: Mapping[str, Decl], scores: Mapping[str, tuple[ScoreItem, ...]], as_of: datetime
+    ) -> None:
+        self.decls, self.scores, self.as_of = decls, scores, as_of
+
+    # ---- plain evaluation
+    def _plain(self, source: str, names: Mapping[str, object]) -> object:
+        return evaluate(source, names, self.as_of)
+
+    def _item_plain(self, item: ScoreItem, names: Mapping[str, object]) -> object:
+        for cond, points in item.rules:
+            r = self._plain(cond, names)
+            if r is True:
+                return points
+            if r is not False:
+                return UNKNOWN
+        return item.otherwise
+
+    def _with_plain_scores(self, names: Mapping[str, object]) -> dict[str, object]:
+        out = dict(names)
+        for name, items in self.scores.items():
+            total: object = Decimal(0)
+            for item in items:
+                p = self._item_plain(item, names)
+                total = UNKNOWN if p is UNKNOWN or total is UNKNOWN else total + p  # type: ignore[operator]
+            out[name] = total
+        return out
+
+    # ---- domains
+    def _thresholds(self, name: str, sources: Sequence[str]) -> list[Decimal] | None:
+        """Every constant ``name`` is compared with in ``sources``; None when it is used any other way."""
+        decl = self.decls[name]
+        found: list[Decimal] = []
+        for source in sources:
+            text = f"(\n{source}\n)"
+            tree = ast.parse(text, mode="eval")
+            occurrences = sum(isinstance(n, ast.Name) and n.id == name for n in ast.walk(tree))
+            direct = 0
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Compare):
+                    continue
+                operands = [node.left, *node.comparators]
+                for k, operand in enumerate(operands):
+                    if not (isinstance(operand, ast.Name) and operand.id == name):
+                        continue
+                    neighbours = [operands[j] for j in (k - 1, k + 1) if 0 <= j < len(operands)]
+                    if not all(_constant(m) for m in neighbours):
+                        return None
+                    direct += 1
+                    for m in neighbours:
+                        segment = ast.get_source_segment(text, m)
+                        assert segment is not None
+                        v = evaluate(segment, {}, self.as_of)
+                        if isinstance(v, Quantity):
+                            try:
+                                v = in_unit(v, decl.unit or v.unit)
+                            except OracleBug:
+                                return None  # no exact value in the input's unit
+                        if not isinstance(v, Decimal):
+                            return None
+                        found.append(v)
+            if direct != occurrences:
+                return None
+        return found
+
+    def _domain(self, name: str, sources: Sequence[str]) -> list[object] | None:
+        d = self.decls[name]
+        if d.kind == "boolean":
+            return [False, True]
+        if d.kind == "code":
+            return list(d.values) or None
+        if d.kind == "code-set":
+            words = list(d.values)
+            return [
+                frozenset(w for i, w in enumerate(words) if mask >> i & 1) for mask in range(2 ** len(words))
+            ]
+        if d.kind not in ("number", "quantity") or d.low is None or d.high is None:
+            return None
+        found = self._thresholds(name, sources)
+        if found is None:
+            return None
+        points = sorted({d.low, d.high, *(t for t in found if d.low <= t <= d.high)})
+        out: list[Decimal] = []
+        for a, b in itertools.pairwise(points):
+            middle = _exact_decimal((Fraction(a) + Fraction(b)) / 2)
+            assert middle is not None  # half of a sum of two terminating decimals terminates
+            out += [a, middle]
+        out.append(points[-1])
+        return [Quantity(v, d.unit) if d.kind == "quantity" and d.unit else v for v in out]
+
+    def _enumerate(self, unknown: Sequence[str], sources: Sequence[str], names: Mapping[str, object]
+                   ) -> list[dict[str, object]] | None:
+        domains = []
+        for n in unknown:
+            dom = self._domain(n, sources)
+            if dom is None:
+                return None
+            domains.append(dom)
+        trials: list[dict[str, object]] = [dict(names)]
+        for n, dom in zip(unknown, domains, strict=True):
+            trials = [{**t, n: v} for t in trials for v in dom]
+        return trials
+
+    # ---- scores
+    def item_points(self, item: ScoreItem, names: Mapping[str, object]) -> tuple[object, Decimal, Decimal]:
+        """(the points, or UNKNOWN; the least and most points over every value of its unknown inputs)."""
+        sources = [c for c, _ in item.rules]
+        unknown = sorted(n for s in sources for n in _read_names(s) if names.get(n) is UNKNOWN)
+        unknown = sorted(set(unknown))
+        declared = sorted({item.otherwise, *(p for _, p in item.rules)})
+        if not unknown:
+            p = self._item_plain(item, names)
+            return (p, p, p) if isinstance(p, Decimal) else (UNKNOWN, declared[0], declared[-1])
+        trials = self._enumerate(unknown, sources, names)
+        if trials is None:
+            return UNKNOWN, declared[0], declared[-1]
+        seen: set[Decimal] = set()
+        for t in trials:
+            try:
+                p = self._item_plain(item, t)
+            except OracleError:
+                return UNKNOWN, declared[0], declared[-1]
+            if not isinstance(p, Decimal):
+                return UNKNOWN, declared[0], declared[-1]
+            seen.add(p)
+        low, high = min(seen), max(seen)
+        return (low if low == high else UNKNOWN), low, high
+
+    def score(self, name: str, names: Mapping[str, object]) -> tuple[object, Decimal, Decimal]:
+        """(the score's value or UNKNOWN, its minimum, its maximum)."""
+        total: object = Decimal(0)
+        low = high = Decimal(0)
+        for item in self.scores[name]:
+            p, lo, hi = self.item_points(item, names)
+            low, high = low + lo, high + hi
+            total = UNKNOWN if p is UNKNOWN or total is UNKNOWN else total + p  # type: ignore[operator]
+        return total, low, high
+
+    def bind_scores(self, names: Mapping[str, object]) -> dict[str, object]:
+        return {**names, **{s: self.score(s, names)[0] for s in self.scores}}
+
+    # ---- conditions
+    def completed(self, source: str, names: Mapping[str, object]) -> object:
+        """True or False when every value of the unknown inputs ``source`` reads (directly or through a
+        score) gives that answer; UNKNOWN otherwise (or when an unknown input has no domain)."""
+        bound = self.bind_scores(names)
+        plain = self._plain(source, bound)
+        if plain is not UNKNOWN:
+            return plain
+        read = _read_names(source)
+        sources = [source]
+        inputs = {n for n in read if n in self.decls}
+        for s in sorted(read & set(self.scores)):
+            if bound[s] is UNKNOWN:
+                for item in self.scores[s]:
+                    for cond, _ in item.rules:
+                        sources.append(cond)
+                        inputs |= _read_names(cond) & set(self.decls)
+        unknown = sorted(n for n in inputs if names.get(n) is UNKNOWN)
+        trials = self._enumerate(unknown, sources, names)
+        if not unknown or trials is None:
+            return UNKNOWN
+        answers: set[object] = set()
+        for t in trials:
+            try:
+                answers.add(self._plain(source, self._with_plain_scores(t)))
+            except OracleError:
+                return UNKNOWN
+            if len(answers) > 1 or UNKNOWN in answers:
+                return UNKNOWN
+        (answer,) = answers
+        return answer

@@ -120,5 +120,61 @@ def test_leukopenia_condition_coverage_is_measured() -> None:
 def test_conditions_on_scores_are_atoms_and_are_covered() -> None:
     report = run_tests([ROOT / "guidelines" / "khorana"], conditions=True)
     [cc] = report.conditions.values()
-    assert {a.text for a in cc.all_atoms()} == {"khorana >= 3", "khorana >= 1"}
+    # the branch conditions on the score, and the written conditions of its items (the site item gives
+    # points to words of a code input: its rules are generated, not written, so they are no atoms)
+    assert {a.key for a in cc.all_atoms()} == {
+        "risk#0: khorana >= 3", "risk#1: khorana >= 1",
+        "score khorana item 2#0: platelets >= 350",
+        "score khorana item 3#0: hemoglobin < 10", "score khorana item 3#0: red_cell_growth_factors",
+        "score khorana item 4#0: leukocytes > 11", "score khorana item 5#0: bmi >= 35",
+    }
     assert cc.percent == 100.0, cc.missed()
+
+
+SCORED = """id: scored
+version: "1.0.0"
+title: Score item coverage
+status: draft
+effective: {start: "2026-01-01"}
+last_updated: "2026-01-01"
+authors: [{name: Test Author}]
+references: {EX: {citation: Example.}}
+inputs:
+  sbp: {type: quantity, description: SBP, unit: "mm[Hg]", plausible: {min: 20, max: 300}}
+  fever: {type: boolean, description: Fever}
+scores:
+  s:
+    description: a score with bands
+    items:
+      - bands:
+          - {when: sbp < 90, points: 2}
+          - {when: sbp < 100 and fever, points: 1}
+start: n
+nodes:
+  - id: n
+    kind: choice
+    branches:
+      - {when: s >= 2, then: r}
+    otherwise: r
+    unknown: cannot-decide
+recommendations:
+  - {id: r, text: R., cite: [EX]}
+"""
+
+
+def test_score_bands_are_tested_in_order_like_branches(tmp_path: pathlib.Path) -> None:
+    """A band after the first that holds (or is unknown) is not tested, as the score computes it."""
+    (tmp_path / "s.guideline.yaml").write_text(SCORED, encoding="utf-8")
+    (tmp_path / "s.tests.yaml").write_text(
+        'guideline: s.guideline.yaml\nat: "2026-03-01T09:00:00Z"\ncases:\n'
+        "  - {name: low, facts: {sbp: {value: 80, unit: 'mm[Hg]'}, fever: true}, "
+        "expect: {recommendations: [r]}}\n", encoding="utf-8")
+    report = run_tests([tmp_path], conditions=True)
+    [cc] = report.conditions.values()
+    seen = {a.key: sorted(a.seen) for a in cc.all_atoms()}
+    assert seen == {
+        "n#0: s >= 2": ["true"],
+        "score s item 1#0: sbp < 90": ["true"],
+        "score s item 1#1: sbp < 100": [],
+        "score s item 1#1: fever": [],
+    }

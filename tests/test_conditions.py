@@ -152,3 +152,37 @@ def test_the_bundled_guidelines_have_no_dead_condition() -> None:
         codes = {d.code for d in analyze_file(f).diagnostics}
         assert not codes & {"condition-constant", "threshold-implausible", "chained-equality",
                             "threshold-impossible"}, (f, codes)
+
+
+@pytest.mark.parametrize(("item", "code"), [
+    ('{when: "anc >= 0", points: 1}', "condition-constant"),
+    ('{when: "fever or not fever", points: 1}', "condition-constant"),
+    ('{bands: [{when: "anc < 0.5", points: 2}, {when: "cause in []", points: 1}]}', "condition-constant"),
+    ('{when: "anc < 500", points: 1}', "threshold-implausible"),
+    ('{bands: [{when: "anc < 0.5", points: 2}, {when: "age > 200", points: 1}]}', "threshold-implausible"),
+])
+def test_score_item_conditions_get_the_same_checks(tmp_path: pathlib.Path, item: str, code: str) -> None:
+    text = GUIDELINE.replace("COND", "fever").replace(
+        "start: n", f"scores:\n  s:\n    description: S\n    items:\n      - {item}\n"
+        "      - {input: fever, points: 1}\nstart: n")
+    f = tmp_path / "c.guideline.yaml"
+    f.write_text(text, "utf-8")
+    found = [(d.code, d.path[:2]) for d in analyze_file(f).diagnostics if d.code != "unused-input"]
+    assert found == [(code, ("scores", "s"))], found
+
+
+def test_score_item_conditions_that_can_go_both_ways_are_accepted(tmp_path: pathlib.Path) -> None:
+    text = GUIDELINE.replace("COND", "fever").replace(
+        "start: n", "scores:\n  s:\n    description: S\n    items:\n"
+        '      - {bands: [{when: "anc < 0.5", points: 2}, {when: "anc < 1", points: 1}]}\n'
+        '      - {when: "age >= 65 or fever", points: 1}\nstart: n')
+    f = tmp_path / "c.guideline.yaml"
+    f.write_text(text, "utf-8")
+    assert [d.code for d in analyze_file(f).diagnostics if d.code != "unused-input"] == []
+
+
+def test_an_implausible_threshold_on_a_plain_number_is_reported(tmp_path: pathlib.Path) -> None:
+    """A number input has no unit: the hint says so (it used to fail an internal assertion)."""
+    [(code, message, hint)] = codes_for(tmp_path, "age > 200")
+    assert code == "threshold-implausible" and "0 to 130" in message
+    assert hint == "check the number against the input's plausible range"

@@ -17,6 +17,20 @@ A case has ``name`` and either an ``expr`` (compiled against the inputs' types) 
 * ``limits``: for facts cases, ``FactsLimits`` fields (``{max_bytes: 100}``);
 * ``time_zone``: for facts cases, the IANA time zone of the evaluation's calendar (default: the offset of
   ``as_of``).
+* ``assumed``: for facts cases, the names of the inputs whose ``default:`` was used (in order).
+
+Scores and completion (docs/language.md "Scores", "When a fact is missing"): a file may declare ``scores:``
+as a guideline does; its expressions may read them (as numbers). Such a file, or one with a case below, is
+compiled as a small guideline (its inputs, its scores, one trivial node) and every case is evaluated the way
+the walk evaluates a condition (scores computed first, then the expression):
+
+* ``completed``: the condition's answer after completion (``true``, ``false`` or ``unknown``): decided when
+  every value of its unknown facts gives the same answer;
+* ``score``: ``{name, value, min, max}`` of a score (``value: unknown`` when an item is unknown);
+* ``oracle_completed`` with ``why``: where the engine and the brute-force oracle differ in precision (the
+  engine's bounds, a score completed over its sums independently of the condition's other inputs, or an item
+  bounded by the points it declares where the oracle has no domain), what the oracle finds; one of the two
+  must then be unknown (they never give different answers).
 
 Every entry that evaluates an expression (``result`` or ``runtime_error``) is also evaluated by the
 independent reference evaluator ``tests/reference_eval.py`` (simpleeval), which must give the same value or
@@ -25,6 +39,7 @@ the same error code, unless the entry is listed in ``ORACLE_EXCLUDED`` with its 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -38,11 +53,15 @@ import yaml
 from helpers import make_input
 
 from interpreter.codes import CODES, Stage, codes_of
+from interpreter.compiler.guideline import CompiledGuideline
+from interpreter.compiler.loader import analyze_bytes
 from interpreter.errors import EvaluationError, FactsError, Location
 from interpreter.facts.checker import FactChecker, FactsLimits
 from interpreter.facts.json import parse_facts_json
-from interpreter.lang.compile import compile_expression
+from interpreter.lang.compile import CompiledExpression, compile_expression
 from interpreter.loading.model import Input
+from interpreter.runtime.completion import Completer
+from interpreter.runtime.scores import compute_scores
 from interpreter.values.types import BOOLEAN, NUMBER, ValueType
 from interpreter.values.unknown import UNKNOWN
 
@@ -56,6 +75,10 @@ class Case:
     inputs: Mapping[str, Input]
     as_of: datetime
     data: Mapping[str, Any]
+    #: the file's ``scores:`` as written (a guideline's shape)
+    scores: Mapping[str, Any] | None = None
+    #: whether the file is evaluated as a guideline (scores, or a completion case)
+    guided: bool = False
 
     @property
     def id(self) -> str:
@@ -87,6 +110,8 @@ def _inputs(spec: Mapping[str, Any]) -> dict[str, Input]:
             values=tuple(d.get("values", ())),
             max_age=max_age or None,
             time=d.get("time"),
+            default=d.get("default"),
+            has_default="default" in d,
         )
     return out
 
@@ -97,10 +122,14 @@ def _cases() -> Iterator[Case]:
         inputs = _inputs(doc.get("inputs") or {})
         as_of = datetime.fromisoformat(doc.get("as_of", "2026-11-24T09:00:00Z"))
         names: set[str] = set()
+        scores = doc.get("scores")
+        guided = bool(scores) or any(
+            k in data for data in doc["cases"] for k in ("completed", "score", "oracle_completed")
+        )
         for data in doc["cases"]:
             assert data["name"] not in names, f"duplicate case name {data['name']} in {path.name}"
             names.add(data["name"])
-            yield Case(path.name, inputs, as_of, data)
+            yield Case(path.name, inputs, as_of, data, scores, guided)
 
 
 CASES = list(_cases())
@@ -196,6 +225,8 @@ def _check_facts(case: Case) -> dict[str, object] | None:
         assert checked.unknown[name].reason == reason, checked.unknown[name]
     if "unrecognized" in d:
         assert [list(x) for x in checked.unrecognized] == d["unrecognized"]
+    if "assumed" in d:
+        assert [a[0] for a in checked.assumed] == d["assumed"], checked.assumed
     if "shown" in d:
         for name, entry in d["shown"].items():
             assert dict(checked.shown[name]) == entry, checked.shown[name]
@@ -216,6 +247,11 @@ def test_conformance(case: Case) -> None:
     if "expr" not in d:
         return
     env = {n: i.value_type for n, i in case.inputs.items()}
+    run = _Guided(case, values) if case.guided else None
+    if run is not None:
+        env.update(dict.fromkeys(run.g.model.scores, NUMBER))
+        values = run.completer.values
+        run.check_score()
     compiled, diags = compile_expression(
         d["expr"], env, location=BASE, path=("case",), expect=_type(d.get("expect", "boolean"))
     )
@@ -246,6 +282,10 @@ def test_conformance(case: Case) -> None:
         if oracle is not None:
             assert oracle == ("error", d["runtime_error"]), f"the reference evaluator gives {oracle}"
         return
+    if run is not None and "completed" in d:
+        run.check_completed(compiled)
+        if "result" not in d:
+            return
     result = compiled.evaluate(values, case.as_of)
     assert _same(result, _expected(d["result"])), (result, d["result"])
     if oracle is not None:
@@ -260,10 +300,95 @@ def _oracle(case: Case, values: Mapping[str, object]) -> tuple[str, object] | No
     if case.data["name"] in ORACLE_EXCLUDED:
         return None
     decls = {n: (i.type, i.unit) for n, i in case.inputs.items()}
+    names = ref.bind(decls, values, UNKNOWN)
+    if case.guided:
+        names = _completion(case).bind_scores(names)
     try:
-        return "value", ref.evaluate(case.data["expr"], ref.bind(decls, values, UNKNOWN), case.as_of)
+        return "value", ref.evaluate(case.data["expr"], names, case.as_of)
     except ref.OracleError as exc:
         return "error", exc.code
+
+
+_GUIDELINE_HEAD: dict[str, Any] = {
+    "id": "conformance",
+    "version": "0.1.0",
+    "title": "conformance corpus (tests only)",
+    "status": "draft",
+    "effective": {"start": "2026-01-01"},
+    "last_updated": "2026-01-01",
+    "authors": [{"name": "Test"}],
+    "references": {"X": {"citation": "test only"}},
+    "start": "n",
+    "nodes": [{"id": "n", "kind": "choice", "branches": [{"when": "true", "then": "r"}], "otherwise": "r",
+               "unknown": "cannot-decide"}],
+    "recommendations": [{"id": "r", "text": "r", "cite": ["X"]}],
+}
+
+
+@functools.cache
+def _guideline(file: str) -> CompiledGuideline:
+    """The corpus file as a small guideline: its inputs and scores, one node (compiled once)."""
+    doc = yaml.safe_load((CORPUS / file).read_text(encoding="utf-8"))
+    inputs = {n: {"description": n, **spec} for n, spec in (doc.get("inputs") or {}).items()}
+    guideline = {**_GUIDELINE_HEAD, "inputs": inputs}
+    if doc.get("scores"):
+        guideline["scores"] = doc["scores"]
+    analysis = analyze_bytes(yaml.safe_dump(guideline, sort_keys=False).encode(), file)
+    assert analysis.compiled is not None, [x.format() for x in analysis.diagnostics]
+    return analysis.compiled
+
+
+def _completion(case: Case) -> ref.Completion:
+    decls = {
+        n: ref.Decl(i.type, i.unit, i.values, i.plausible_min, i.plausible_max)
+        for n, i in case.inputs.items()
+    }
+    scores = {n: ref.score_items(spec, decls) for n, spec in (case.scores or {}).items()}
+    return ref.Completion(decls, scores, case.as_of)
+
+
+class _Guided:
+    """One case evaluated as the walk does: the scores computed (items completed), then the condition."""
+
+    def __init__(self, case: Case, values: Mapping[str, object]) -> None:
+        self.case = case
+        self.g = _guideline(case.file)
+        self.completer = Completer(self.g, dict(values), case.as_of)
+        self.scores = {s.name: s for s in compute_scores(self.g, self.completer)}
+        decls = {n: (i.type, i.unit) for n, i in case.inputs.items()}
+        self.names = ref.bind(decls, values, UNKNOWN)
+        self.oracle = _completion(case)
+
+    def check_score(self) -> None:
+        want = self.case.data.get("score")
+        if want is None:
+            return
+        got = self.scores[want["name"]]
+        value = UNKNOWN if got.value is None else got.value
+        assert _same(value, _expected(want["value"])), (got.value, want)
+        assert (got.min, got.max) == (Decimal(str(want["min"])), Decimal(str(want["max"]))), got
+        o_value, o_min, o_max = self.oracle.score(want["name"], self.names)
+        o_value = UNKNOWN if o_value is ref.UNKNOWN else o_value
+        assert _same(o_value, _expected(want["value"])), f"the reference evaluator gives {o_value}"
+        assert (o_min, o_max) == (got.min, got.max), f"the reference evaluator gives {o_min}..{o_max}"
+
+    def check_completed(self, compiled: CompiledExpression) -> None:
+        d = self.case.data
+        r = compiled.evaluate(self.completer.values, self.case.as_of)
+        if r is UNKNOWN:
+            settled = self.completer.settle(compiled)
+            r = UNKNOWN if settled is None else settled[0]
+        oracle = self.oracle.completed(d["expr"], self.names)
+        oracle = UNKNOWN if oracle is ref.UNKNOWN else oracle
+        if "oracle_completed" in d:
+            assert d.get("why", "").strip(), "say why the two differ"
+            assert _same(oracle, _expected(d["oracle_completed"])), f"the reference evaluator gives {oracle}"
+            # they may differ only in precision, never in an answer
+            assert r is UNKNOWN or oracle is UNKNOWN, (r, oracle)
+            assert _same(r, _expected(d["completed"])), (r, d["completed"])
+            return
+        assert _same(r, _expected(d["completed"])), (r, d["completed"])
+        assert _same(oracle, _expected(d["completed"])), f"the reference evaluator gives {oracle}"
 
 
 def _from_oracle(value: object, t: ValueType) -> object:

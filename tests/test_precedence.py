@@ -120,3 +120,125 @@ def test_result_with_superseded_pickles_equal(g: interpreter.Guideline) -> None:
         assert back == r and back.superseded == r.superseded
     other = g.evaluate(facts(), AS_OF)
     assert other != r
+
+
+CONDITIONAL = """\
+id: precedence-conditional
+version: "0.1.0"
+title: Precedence inside conditional advice (tests only)
+status: draft
+effective: {start: "2026-01-01"}
+last_updated: "2026-01-01"
+authors: [{name: A. Author}]
+references:
+  REF: {citation: Example reference.}
+inputs:
+  anc: {type: quantity, unit: 10*9/L, plausible: {min: 0, max: 100}, description: ANC.}
+  on_clozapine: {type: boolean, description: Taking clozapine.}
+  fever: {type: boolean, description: Fever.}
+start: all
+nodes:
+  - id: all
+    kind: collect
+    branches:
+      - when: on_clozapine
+        then: clozapine-hold
+      - when: fever
+        then: severity
+  - id: severity
+    kind: choice
+    branches:
+      - when: anc < 0.5
+        then: [counts-3-months, inner-hold, antibiotics]
+      - when: anc < 1
+        then: [counts-3-months, later]
+    otherwise: counts-3-months
+    unknown: cannot-decide
+  - id: later
+    kind: choice
+    branches:
+      - when: anc < 0.8
+        then: counts-3-months
+    otherwise: inner-hold
+    unknown: cannot-decide
+recommendations:
+  - id: counts-3-months
+    text: Count every 3 months.
+    cite: [REF]
+    actions:
+      - {type: monitoring, test: CBC, interval: every 3 months}
+      - {type: caution, text: Only from the superseded one.}
+  - id: clozapine-hold
+    text: Hold clozapine; count daily.
+    cite: [REF]
+    supersedes:
+      - {id: counts-3-months, reason: the drug rule sets the count schedule}
+  - id: inner-hold
+    text: Count daily while neutropenic.
+    cite: [REF]
+    supersedes: [counts-3-months]
+  - id: antibiotics
+    text: Antibiotics now.
+    cite: [REF]
+    urgency: immediate
+"""
+
+
+@pytest.fixture(scope="module")
+def gc(tmp_path_factory: pytest.TempPathFactory) -> interpreter.Guideline:
+    p = tmp_path_factory.mktemp("precedence") / "c.guideline.yaml"
+    p.write_text(CONDITIONAL, encoding="utf-8")
+    return interpreter.load(p)
+
+
+def _alternatives(r: interpreter.Result) -> dict[str, tuple[list[str], list[str], list[str]]]:
+    """when -> (ids shown, ids superseded, caution texts) of the first undecided node's alternatives."""
+    (advice,) = r.conditional
+    return {
+        a.when: (
+            [x.id for x in a.recommendations], [s.id for s in a.superseded], [c.text for c in a.cautions]
+        )
+        for a in advice.alternatives
+    }
+
+
+def test_an_alternative_never_shows_what_a_firm_recommendation_supersedes(gc: interpreter.Guideline) -> None:
+    r = gc.evaluate({"on_clozapine": True, "fever": True}, AS_OF)
+    assert r.recommendation_ids() == ["clozapine-hold"] and r.status == "incomplete"
+    alts = _alternatives(r)
+    # the firm hold supersedes the 3-monthly counts in every alternative: shown in none, listed in each,
+    # its caution gone; the urgent antibiotics come first (the same urgency order as the firm result)
+    assert alts["anc < 0.5"] == (["antibiotics", "inner-hold"], ["counts-3-months"], [])
+    assert alts["anc < 1"] == ([], ["counts-3-months"], [])
+    assert alts["otherwise"] == ([], ["counts-3-months"], [])
+    first = r.conditional[0].alternatives[0].superseded[0]
+    assert first.by == (("clozapine-hold", "the drug rule sets the count schedule"), ("inner-hold", None))
+    jsonschema.validate(r.to_json(), RESULT_SCHEMA)
+
+
+def test_a_superseder_in_the_same_or_an_enclosing_alternative_hides_it(gc: interpreter.Guideline) -> None:
+    r = gc.evaluate({"on_clozapine": False, "fever": True}, AS_OF)
+    alts = _alternatives(r)
+    assert alts["anc < 0.5"] == (["antibiotics", "inner-hold"], ["counts-3-months"], [])
+    assert alts["otherwise"] == (["counts-3-months"], [], ["Only from the superseded one."])
+    # anc < 1 applies the counts, and its nested node `later` is undecided too: its alternatives apply
+    # beside the enclosing one, so the counts it applies are shown (nothing there supersedes them) ...
+    (middle,) = [a for a in r.conditional[0].alternatives if a.when == "anc < 1"]
+    assert [x.id for x in middle.recommendations] == ["counts-3-months"]
+    (nested,) = middle.conditional
+    inner = {
+        a.when: ([x.id for x in a.recommendations], [s.id for s in a.superseded]) for a in nested.alternatives
+    }
+    assert inner == {"anc < 0.8": (["counts-3-months"], []), "otherwise": (["inner-hold"], [])}
+    js = r.to_json()
+    jsonschema.validate(js, RESULT_SCHEMA)
+    # the key is present only where something is superseded
+    alternatives = js["conditional"][0]["alternatives"]
+    assert ["superseded" in a for a in alternatives] == [True, False, False]
+
+
+def test_without_precedence_the_alternative_shape_is_unchanged(g: interpreter.Guideline) -> None:
+    r = g.evaluate(facts(anc=None), AS_OF)
+    for advice in r.to_json()["conditional"]:
+        for a in advice["alternatives"]:
+            assert "superseded" not in a

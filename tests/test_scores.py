@@ -204,3 +204,29 @@ def test_score_bands_are_checked_for_gaps_at_line_and_column() -> None:
     gaps = [d for d in report.diagnostics if d.code == "threshold-gap"]
     assert len(gaps) == 1
     assert "90 < sbp <= 100" in gaps[0].message and gaps[0].location.line == 36
+
+
+def test_code_set_completion_uses_only_the_words_mentioned() -> None:
+    import ast
+
+    from helpers import make_input
+
+    from interpreter.runtime.completion import DOMAINS as D
+    from interpreter.runtime.completion import MAX_CODE_SET_WORDS_COMPLETED, mentioned_words
+
+    inputs = {"causes": make_input("causes", "code-set", values=tuple("abcdefghijkl")),
+              "cause": make_input("cause", "code", values=("a", "b"))}
+
+    def words(text: str) -> tuple[str, ...] | None:
+        return mentioned_words(ast.parse(text, mode="eval"), "causes", inputs)
+
+    found = words("'a' in causes or any_of(causes, 'b', 'c') and not all_of(causes, 'd')")
+    assert found == ("a", "b", "c", "d")
+    assert words("cause not in causes") == ("a", "b")
+    assert words("f(causes)") is None  # any other use: no domain
+    assert words("'a' in causes in x") is None
+    domain = D["code-set"](inputs["causes"], ("a", "b", "a"))
+    assert domain is not None and sorted(map(sorted, domain)) == [[], ["a"], ["a", "b"], ["b"]]
+    assert D["code-set"](inputs["causes"], None) is None
+    too_many = tuple("abcdefghijk")[: MAX_CODE_SET_WORDS_COMPLETED + 1]
+    assert D["code-set"](inputs["causes"], too_many) is None

@@ -55,6 +55,18 @@ action = {
         "type": {"enum": ["medication", "monitoring", "stop-drug", "procedure", "referral"]},
         **{k: S for k in ACTION_TEXT_FIELDS},
         "dose": dose,
+        "not_before": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "The earliest start the action states (`not_before:`), computed for the patient: "
+            "ISO 8601 with the offset of the evaluation's calendar; null when its facts are unknown (the "
+            "result is then incomplete). Present only for an action that states one.",
+        },
+        "not_before_needs": {
+            "type": "array",
+            "items": S,
+            "description": "When `not_before` is null: the facts it needs.",
+        },
     },
 }
 recommendation = obj(
@@ -120,7 +132,14 @@ alternative = obj(
             "type": ["string", "null"],
             "description": "Why something under it is not shown (a limit, a condition or dose that fails).",
         },
+        "superseded": {
+            "type": "array",
+            "items": superseded,
+            "description": "Recommendations it would apply that are superseded (by one of its own, a firm "
+            "one or one of an enclosing alternative); present only when there are some.",
+        },
     },
+    ["branch", "when", "label", "recommendations", "cautions", "conditional", "note"],
     description="One alternative the known facts leave open (an alternative whose condition is false for "
     "the known facts is left out).",
 )

@@ -475,6 +475,12 @@ med = obj(
         "until": desc(TEXT, "When to stop, in words."),
         "target": desc(TEXT, "The target to titrate to, e.g. ANC 1.0-5.0 x10^9/L."),
         "rxnorm": desc(TEXT, "RxNorm code of the ingredient."),
+        "not_before": desc(
+            EXPR,
+            "The earliest time to start, computed for the patient: an expression of datetime type, e.g. "
+            "time_after(last_chemo_at, q(24, 'h')). Shown as a clock time in the evaluation's calendar; "
+            "when its facts are unknown the result is incomplete and names them.",
+        ),
         **ACTION_COMMON,
     },
     ["type", "drug", "frequency"],
@@ -486,6 +492,12 @@ monitoring = obj(
         "test": desc(TEXT, "What to measure, e.g. CBC with differential."),
         "interval": desc(TEXT, "How often, e.g. every 2 weeks."),
         "until": desc(TEXT, "When monitoring stops or changes."),
+        "not_before": desc(
+            EXPR,
+            "The earliest time to start, computed for the patient: an expression of datetime type, e.g. "
+            "time_after(last_chemo_at, q(24, 'h')). Shown as a clock time in the evaluation's calendar; "
+            "when its facts are unknown the result is incomplete and names them.",
+        ),
         **ACTION_COMMON,
     },
     ["type", "test", "interval"],

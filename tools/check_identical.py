@@ -5,8 +5,9 @@ user can see, produced by the code of a git revision and by the code of the work
 
 - the result JSON (``Result.to_json()``) of every case of every bundled ``*.tests.yaml``
   (or the error it raises);
-- ``guideline validate --format json`` and ``--format text`` of every diagnostic fixture
-  (``tests/fixtures/invalid/<code>/``) and of the bundled library;
+- ``guideline validate --format json`` and ``--format text`` of every diagnostic fixture's files
+  (``tests/fixtures/invalid/<code>/``: the paths and lock its ``expected.json`` names, default
+  ``guideline.yaml``) and of the bundled library;
 - ``guideline render`` (Markdown and Mermaid) of every bundled guideline;
 - ``guideline evaluate --explain`` (text) and ``--format json`` of every example patient.
 
@@ -84,10 +85,17 @@ def dump(out: pathlib.Path, data: pathlib.Path) -> None:
         sys.exit(f"check_identical: imported the interpreter from {code}, not from {pathlib.Path.cwd()}")
     os.chdir(data)  # paths in diagnostics are relative to the data tree, identical for both snapshots
     snap: dict[str, Any] = {"cases": _cases(data)}
-    fixtures = sorted(p for p in pathlib.Path("tests/fixtures/invalid").iterdir() if p.is_dir())
-    for folder in fixtures:
+    # the fixture's files, as tests/test_validate.py runs them (its expected.json's `paths`, default
+    # guideline.yaml, and `lock`): validating the folder would find no `*.guideline.yaml` in it and give
+    # `no-guideline-files`, which would hide every change of a diagnostic (the CLI runs with the default
+    # loader limits: a fixture's `limits` are not applied)
+    for folder in sorted(p for p in pathlib.Path("tests/fixtures/invalid").iterdir() if p.is_dir()):
+        expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+        args = [str(folder / p) for p in expected.get("paths", ["guideline.yaml"])]
+        if "lock" in expected:
+            args += ["--lock", str(folder / expected["lock"])]
         for fmt in ("json", "text"):
-            snap[f"validate {folder} --format {fmt}"] = _cli(["validate", str(folder), "--format", fmt])
+            snap[f"validate {folder} --format {fmt}"] = _cli(["validate", *args, "--format", fmt])
     snap["validate guidelines"] = _cli(["validate", "guidelines", "--format", "json"])
     for gid in sorted({p.name for p in pathlib.Path("guidelines").iterdir() if p.is_dir()}):
         snap[f"render {gid}"] = _cli(["render", gid])

@@ -175,7 +175,9 @@ def _implausible(model: GuidelineModel, t: Threshold) -> Input | None:
 
 def _unit_hint(inp: Input, t: Threshold) -> str | None:
     """``did you mean q(500, '/uL')?`` when reading the number in an accepted unit makes it plausible."""
-    assert inp.plausible_min is not None and inp.plausible_max is not None and inp.unit is not None
+    assert inp.plausible_min is not None and inp.plausible_max is not None
+    if inp.unit is None:  # a plain number: no unit to have written it in
+        return "check the number against the input's plausible range"
     for u in inp.accepted_units:
         try:
             ratio = units.exact_ratio(u, inp.unit)
@@ -190,12 +192,20 @@ def _unit_hint(inp: Input, t: Threshold) -> str | None:
 
 
 def _conditions(model: GuidelineModel, info: CheckInfo) -> Iterator[tuple[Path, CompiledExpression]]:
-    for node in model.nodes:
-        for b in node.branches:
-            path: Path = (*b.path, "when")
-            compiled = info.compiled.get(path)
-            if compiled is not None:
-                yield path, compiled
+    """Every condition an author writes: the branches of the nodes, then the ``when`` of score items and of
+    their bands (a score within its bounds: ``score-too-large`` otherwise)."""
+    paths: list[Path] = [(*b.path, "when") for node in model.nodes for b in node.branches]
+    for score in model.scores.values():
+        if not score.within_bounds:
+            continue
+        for item in score.items:
+            if item.when is not None:
+                paths.append((*item.path, "when"))
+            paths.extend((*b.path, "when") for b in item.bands)
+    for path in paths:
+        compiled = info.compiled.get(path)
+        if compiled is not None:
+            yield path, compiled
 
 
 def _implausible_paths(model: GuidelineModel, info: CheckInfo) -> Iterator[tuple[Path, Threshold, Input]]:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from ..codes import Code
 from ..errors import Diagnostic, Path
-from ..loading.model import Branch, GuidelineModel, Node
+from ..loading.model import MAX_SCORES, Branch, GuidelineModel, Node
 from .intervals import Interval
 from .registry import CheckInfo, report, rule
 from .rules import words_in
@@ -19,7 +19,11 @@ __all__: list[str] = []
 
 @rule(Code.THRESHOLD_OVERLAP)
 def _score_bands(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
+    if len(model.scores) > MAX_SCORES:
+        return  # score-too-large (compiler/scores.py): no work on them
     for score in model.scores.values():
+        if not score.within_bounds:
+            continue
         for item in score.items:
             if not item.bands:
                 continue

@@ -106,6 +106,8 @@ class CompiledGuideline:
         default_factory=lambda: MappingProxyType({}))
     #: recommendation id -> its urgency's rank (0 immediate, 1 urgent, 2 routine), for those that declare one
     urgency_rank: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    #: the earliest start (``not_before:``) of an action, by the path of the action
+    not_before: Mapping[Path, CompiledExpression] = field(default_factory=lambda: MappingProxyType({}))
 
 
 _UCUM_HINT = "write a UCUM code: 10*9/L, /uL, {cells}/uL, kg, [lb_av], cm, m2, ug (not mcg), mg, mL, h, d, a"
@@ -366,8 +368,15 @@ class GuidelineCompiler:
             else:
                 nodes[node.id] = c
         doses: dict[Path, CompiledDose] = {}
+        not_before: dict[Path, CompiledExpression] = {}
         for rec in model.recommendations:
             for action in rec.actions:
+                if action.not_before is not None:
+                    nb = self.expr(action.not_before, (*action.path, "not_before"), ValueType("datetime"))
+                    if nb is None:
+                        failed = True
+                    else:
+                        not_before[action.path] = nb
                 if action.dose is not None:
                     d = self.dose(action.dose, deps)
                     if d is None:
@@ -409,7 +418,7 @@ class GuidelineCompiler:
             a.path: ActionResult(a.type, fields[a.path])
             for r in model.recommendations
             for a in r.actions
-            if a.dose is None
+            if a.dose is None and a.not_before is None
         }
         return CompiledGuideline(
             model=model,
@@ -427,7 +436,7 @@ class GuidelineCompiler:
                 {
                     r.id: tuple(static[a.path] for a in r.actions)
                     for r in model.recommendations
-                    if all(a.dose is None for a in r.actions)
+                    if all(a.dose is None and a.not_before is None for a in r.actions)
                 }
             ),
             rec_cautions=MappingProxyType(
@@ -450,6 +459,7 @@ class GuidelineCompiler:
             ),
             scores=scores,
             deps=MappingProxyType(dict(deps)),
+            not_before=MappingProxyType(not_before),
             superseded_by=MappingProxyType(_superseded_by(model)),
             urgency_rank=MappingProxyType(
                 {r.id: URGENCY_LEVELS.index(r.urgency) for r in model.recommendations if r.urgency}

@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING
 from ..codes import Code
 from ..errors import Path
 from ..lang.compile import CompiledExpression
-from ..loading.model import Score, ScoreItem
+from ..loading.model import (
+    MAX_SCORE_BANDS,
+    MAX_SCORE_CODE_WORDS,
+    MAX_SCORE_ITEMS,
+    MAX_SCORES,
+    Score,
+    ScoreItem,
+)
 from ..values.suggest import did_you_mean
 from ..values.types import BOOLEAN, NUMBER
 
@@ -118,6 +125,40 @@ def _item_sources(
     return None
 
 
+def _within_bounds(c: GuidelineCompiler) -> bool:
+    """Whether every score is within the bounds (each excess reported at its place, before any work)."""
+    ok = True
+
+    def too_large(message: str, path: Path, hint: str) -> None:
+        nonlocal ok
+        ok = False
+        c.error(Code.SCORE_TOO_LARGE, message, path, hint=hint)
+
+    scores = c.model.scores
+    if len(scores) > MAX_SCORES:
+        too_large(f"{len(scores)} scores; a guideline has at most {MAX_SCORES}", ("scores",),
+                  "merge scores, or split the guideline")
+        return False
+    for score in scores.values():
+        if len(score.items) > MAX_SCORE_ITEMS:
+            too_large(
+                f"score '{score.name}' has {len(score.items)} items; a score has at most {MAX_SCORE_ITEMS}",
+                (*score.path, "items"), "a published score has a handful of items: check for a generated one",
+            )
+            continue
+        for item in score.items:
+            where = f"score '{score.name}', item {item.index + 1}"
+            if len(item.bands) > MAX_SCORE_BANDS:
+                too_large(f"{where} has {len(item.bands)} bands; an item has at most {MAX_SCORE_BANDS}",
+                          (*item.path, "bands"), "use fewer, wider bands")
+            if len(item.code_points) > MAX_SCORE_CODE_WORDS:
+                too_large(
+                    f"{where} gives points to {len(item.code_points)} words; at most {MAX_SCORE_CODE_WORDS}",
+                    (*item.path, "points"), "words not listed give 0 points: list only those that score",
+                )
+    return ok
+
+
 def compile_scores(
     c: GuidelineCompiler, deps: dict[str, frozenset[str]]
 ) -> tuple[tuple[CompiledScore, ...], bool]:
@@ -125,6 +166,11 @@ def compile_scores(
 
     Returns (the scores compiled, whether all compiled)."""
     out: list[CompiledScore] = []
+    if not _within_bounds(c):
+        for name in c.model.scores:  # known names, so that conditions reading them report nothing more
+            c.env.setdefault(name, NUMBER)
+            deps.setdefault(name, frozenset())
+        return (), False
     ok = True
     for name, score in c.model.scores.items():
         if name in c.env:

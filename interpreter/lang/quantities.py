@@ -83,6 +83,45 @@ class QuantityChecker(CheckerBase):
         )
         return CheckedNode(t.type, code, t.nullable)
 
+    def unify_sum(
+        self, left: CheckedNode, right: CheckedNode, r_to_l: Fraction, node: ast.AST, what: str
+    ) -> tuple[CheckedNode, CheckedNode, str | None]:
+        """The operands of ``+``/``-`` in one unit (exactly), with that unit."""
+        lu, ru = left.type.unit, right.type.unit
+        r_dec, l_dec = terminating(r_to_l), terminating(1 / r_to_l)
+        # a sum is in the unit of the operand that is not a constant (a literal adapts to the value it
+        # meets), else in the left one's unit; a constant converts when its *value* has an exact decimal
+        # in the other unit (0 kg is exactly 0 [lb_av] though the factor does not terminate), a value
+        # when the factor is exact
+        l_fixed = self.const_in(left, 1 / r_to_l) if left.is_const else None
+        r_fixed = self.const_in(right, r_to_l) if right.is_const else None
+        if left.is_const and not right.is_const and l_fixed is not None:
+            return l_fixed, right, ru
+        if r_fixed is not None:
+            return left, r_fixed, lu
+        if not right.is_const and r_dec is not None:
+            return left, self.scale(right, r_dec, node), lu
+        if l_fixed is not None:
+            return l_fixed, right, ru
+        if not left.is_const and l_dec is not None:
+            return self.scale(left, l_dec, node), right, ru
+        self.error(
+            Code.EXPR_INEXACT_CONVERSION,
+            f"{what}: '{ru}' to '{lu}' has no exact decimal factor",
+            node,
+            hint="declare both in the same unit",
+        )
+        raise Refused
+
+    def const_in(self, t: CheckedNode, ratio: Fraction) -> CheckedNode | None:
+        """The constant ``t`` times ``ratio`` when that value is an exact decimal (else None)."""
+        if not isinstance(t.const, Decimal) or isinstance(t.const, bool):
+            return None
+        value = terminating(Fraction(t.const) * ratio)
+        if value is None:
+            return None
+        return CheckedNode(t.type, self.builder.bind(value), False, value, t.bare)
+
     def as_expected_quantity(
         self, r: CheckedNode, expect: ValueType, unit: str, node: ast.AST
     ) -> CheckedNode:
@@ -184,6 +223,8 @@ class QuantityChecker(CheckerBase):
             hint = "declare both in the same unit"
         r_to_l = self.ratio(ru, lu, node, what, hint)
         r_dec, l_dec = terminating(r_to_l), terminating(1 / r_to_l)
+        if arithmetic:
+            return self.unify_sum(left, right, r_to_l, node, what)
         # constants are converted at load time; otherwise convert the side whose factor is exact
         if right.is_const and r_dec is not None:
             return left, self.scale(right, r_dec, node), lu
@@ -193,14 +234,6 @@ class QuantityChecker(CheckerBase):
             return left, self.scale(right, r_dec, node), lu
         if l_dec is not None:
             return self.scale(left, l_dec, node), right, ru
-        if arithmetic:
-            self.error(
-                Code.EXPR_INEXACT_CONVERSION,
-                f"{what}: '{ru}' to '{lu}' has no exact decimal factor",
-                node,
-                hint="declare both in the same unit",
-            )
-            raise Refused
         # a comparison: compare left * denominator with right * numerator (exact integer factors)
         left = self.scale(left, Decimal(r_to_l.denominator), node)
         right = self.scale(right, Decimal(r_to_l.numerator), node)

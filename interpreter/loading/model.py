@@ -23,6 +23,10 @@ from ..values.types import ValueType
 from .source import SourceMap
 
 __all__ = [
+    "MAX_SCORES",
+    "MAX_SCORE_BANDS",
+    "MAX_SCORE_CODE_WORDS",
+    "MAX_SCORE_ITEMS",
     "URGENCY_LEVELS",
     "Action",
     "Branch",
@@ -174,6 +178,22 @@ class Score:
     location: Location
     path: Path
 
+    @property
+    def within_bounds(self) -> bool:
+        """Whether its item, band and word counts are within the bounds (``MAX_SCORE_*``); the compiler
+        reports the excess (``score-too-large``) and the static checks skip such a score."""
+        return len(self.items) <= MAX_SCORE_ITEMS and all(
+            len(i.bands) <= MAX_SCORE_BANDS and len(i.code_points) <= MAX_SCORE_CODE_WORDS for i in self.items
+        )
+
+
+#: Bounds of scores, checked before any work on them (docs/api.md "Limits"; ``score-too-large``). The
+#: schema cannot say them (its fast path has no ``maxItems``).
+MAX_SCORES = 32
+MAX_SCORE_ITEMS = 64
+MAX_SCORE_BANDS = 32
+MAX_SCORE_CODE_WORDS = 200
+
 
 @dataclass(frozen=True, slots=True)
 class Branch:
@@ -238,6 +258,8 @@ class Action:
     name: str | None = None
     text: str | None = None
     note: str | None = None
+    #: medication and monitoring: the earliest start, an expression of datetime type (computed per patient)
+    not_before: str | None = None
 
 
 #: How soon a recommendation must be acted on; results list them in this order (then in the walk's order).

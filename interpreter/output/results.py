@@ -13,7 +13,7 @@ from ..textsafe import escape_surrogates, safe_block, safe_line
 from .options import PLAIN, FormatOptions
 
 if TYPE_CHECKING:
-    from ..result import BranchTrace, ConditionalAdvice, RecommendationResult, Result
+    from ..result import ActionResult, BranchTrace, ConditionalAdvice, RecommendationResult, Result
 
 _s = safe_line
 _b = safe_block
@@ -105,6 +105,17 @@ def result_text(result: Result, options: FormatOptions = PLAIN) -> str:
     return "\n".join(out) + "\n"
 
 
+def _not_before(a: ActionResult) -> str:
+    """``; not before: 2026-11-25 09:00+00:00`` (the earliest start, never rounded down), or what it needs."""
+    if not a.has_not_before:
+        return ""
+    t = a.not_before
+    if t is None:
+        return f"; not before: cannot be computed (needs {_s(', '.join(a.not_before_needs))})"
+    spec = "microseconds" if t.microsecond else "seconds" if t.second else "minutes"
+    return f"; not before: {t.isoformat(sep=' ', timespec=spec)}"
+
+
 def _recommendation_lines(r: RecommendationResult, head: str, pre: str) -> list[str]:
     """One recommendation: ``head`` (its number) and the title and text, then its actions and sources, every
     line after the first indented by ``pre`` more."""
@@ -122,7 +133,7 @@ def _recommendation_lines(r: RecommendationResult, head: str, pre: str) -> list[
             for k in ("timing", "infusion", "until", "target"):
                 if k in f:
                     line += f"; {k.replace('_', ' ')}: {_s(f[k])}"
-            out.append(f"{pre}      - give {line}")
+            out.append(f"{pre}      - give {line}{_not_before(a)}")
             if a.dose is not None:
                 for step in a.dose.calculation:
                     out.append(f"{pre}          dose: {_s(step)}")
@@ -130,7 +141,8 @@ def _recommendation_lines(r: RecommendationResult, head: str, pre: str) -> list[
                     out.append(f"{pre}          WARNING: {_s(w)}")
         elif a.type == "monitoring":
             until = f" until {_s(f['until'])}" if "until" in f else ""
-            out.append(f"{pre}      - monitor {_s(f.get('test'))} {_s(f.get('interval'))}{until}")
+            what = f"{_s(f.get('test'))} {_s(f.get('interval'))}{until}{_not_before(a)}"
+            out.append(f"{pre}      - monitor {what}")
         elif a.type == "stop-drug":
             resume = f"; resume: {_s(f['resume_when'])}" if "resume_when" in f else ""
             out.append(f"{pre}      - {_s(f.get('mode'))} {_s(f.get('drug'))}{resume}")

@@ -1,7 +1,7 @@
 """Build the ``Result`` of one evaluation from its walk: recommendations with their actions and doses,
 cautions, cannot-decide entries, the facts needed and the status.
 
-Precedence, in this order:
+Precedence, in this order (``precedence.apply_precedence``, shared with conditional advice):
 
 1. **Superseded.** A recommendation that applied is not shown when another one that applied names it in
    ``supersedes`` (decided on every recommendation that applied, before any is hidden: if ``a`` supersedes
@@ -15,8 +15,9 @@ Precedence, in this order:
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from ..compiler.guideline import CompiledGuideline
@@ -28,13 +29,13 @@ from ..result import (
     RecommendationResult,
     Result,
     ScoreResult,
-    SupersededResult,
     TraceStep,
     UnrecognizedFact,
 )
 from ..values.unknown import UNKNOWN
 from .conditional import conditional_advice
 from .doses import action_result
+from .precedence import apply_precedence
 from .walker import Walker
 
 __all__ = ["assemble"]
@@ -58,7 +59,7 @@ def assemble(
     dose_needs: dict[str, list[str]] = {}
     doses_missing = False  # a dose that could not be computed keeps the result incomplete
     applied = walk.applied
-    superseded, shown = _precedence(g, applied)
+    superseded, shown = apply_precedence(g, applied)
     for rid in shown:
         via = applied[rid]
         rec = g.recommendations[rid]
@@ -70,6 +71,10 @@ def assemble(
                 if a.dose is not None and a.dose.value is None:
                     doses_missing = True
                     for n in a.dose.needs:
+                        dose_needs.setdefault(n, []).append(rid)
+                if a.has_not_before and a.not_before is None:  # an earliest start that cannot be computed
+                    doses_missing = True
+                    for n in a.not_before_needs:
                         dose_needs.setdefault(n, []).append(rid)
         cautions.extend(g.rec_cautions[rid])
         recs.append(
@@ -99,29 +104,9 @@ def assemble(
         scores=scores,
         superseded=superseded,
         assumed=tuple(AssumedValue(*a) for a in checked.assumed),
-        conditional=conditional_advice(g, values, as_of, walk.undecided, checked.shown, walk.completer),
+        conditional=conditional_advice(g, values, as_of, walk.undecided, checked.shown, walk.completer,
+                                       firm=applied),
     )
-
-
-def _precedence(
-    g: CompiledGuideline, applied: dict[str, tuple[str, ...]]
-) -> tuple[tuple[SupersededResult, ...], list[str]]:
-    """The recommendations superseded (in the walk's order) and the ids shown, ordered by urgency then by
-    the walk (see the module's doc)."""
-    superseded: list[SupersededResult] = []
-    shown: list[str] = []
-    by_map, ranks = g.superseded_by, g.urgency_rank
-    for rid in applied:
-        by = by_map.get(rid)
-        if by is not None:
-            active = tuple((i, reason) for i, reason in by if i in applied)
-            if active:
-                superseded.append(SupersededResult(rid, g.recommendations[rid].title, active))
-                continue
-        shown.append(rid)
-    if ranks:
-        shown.sort(key=lambda rid: ranks.get(rid, 2))
-    return tuple(superseded), shown
 
 
 def _needed_facts(
@@ -145,7 +130,45 @@ def _needed_facts(
         status = checked.unknown.get(name)
         inp = g.model.inputs[name]
         reason = status.reason if status is not None else "insufficient"
-        detail = "the value given is not enough (e.g. an empty series)" if status is None else status.detail
         needers = tuple(dict.fromkeys(needed_by[name]))
+        detail = "the value given is not enough (e.g. an empty series)" if status is None else status.detail
+        if status is None and inp.type == "series":
+            days = _missing_days(g, name, values.get(name), needers)
+            if days:
+                detail = f"{name} has no result on {', '.join(d.isoformat() for d in days)}"
         needed.append(NeededFact(name, reason, inp.description, detail, needers))
     return tuple(needed)
+
+
+_DAY_WINDOWS = frozenset({"at_or_above_on_days", "above_on_days"})
+
+
+def _missing_days(g: CompiledGuideline, name: str, series: object, needers: tuple[str, ...]) -> list[date]:
+    """The days without a result, in the windows the day-window calls on series ``name`` of the needing
+    nodes' conditions look at: the ``days`` consecutive dates ending at the newest date with results (as
+    ``lang/functions/series.py`` defines them). Empty when no such call needs it, or the series is empty."""
+    if not isinstance(series, tuple) or not series:
+        return []
+    derived = dict(g.derived)
+    trees = [b.when.tree for nid in needers if (node := g.nodes.get(nid)) is not None for b in node.branches]
+    read: set[str] = set()
+    longest = 0
+    while trees:  # the conditions, and the derived values they read (transitively)
+        tree = trees.pop()
+        for call in ast.walk(tree):
+            if isinstance(call, ast.Name) and call.id in derived and call.id not in read:
+                read.add(call.id)
+                trees.append(derived[call.id].tree)
+            if (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                    and call.func.id in _DAY_WINDOWS and len(call.args) == 3
+                    and isinstance(call.args[0], ast.Name) and call.args[0].id == name
+                    and isinstance(call.args[2], ast.Constant) and type(call.args[2].value) is int):
+                longest = max(longest, call.args[2].value)
+    seen = {at.date() for at, _ in series}  # dates in the evaluation's calendar, as the functions read them
+    newest = max(seen)
+    missing: list[date] = []
+    for k in range(min(longest, (newest - date.min).days + 1)):
+        day = newest - timedelta(days=k)
+        if day not in seen:
+            missing.append(day)
+    return sorted(missing)

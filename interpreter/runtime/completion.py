@@ -11,7 +11,11 @@ domain* (``DOMAINS``, one function per input type):
   the plausible range into intervals on which every comparison is constant. When the input is used in any
   other way (arithmetic, a function, compared with another input, behind a derived value), it has no domain
   and the condition stays unknown;
-* code-set: every subset of its words, when it has at most 10 words (else no domain);
+* code-set: every subset of the words the conditions *mention* (quoted words in ``'w' in causes`` /
+  ``not in``, ``any_of(causes, 'w', ...)``, ``all_of(...)``, and every value of a code input ``c`` in
+  ``c in causes``): exact, because words nobody tests cannot change the answer of a membership test. Only
+  when every use of the set (in the condition and in the derived values it reads) is such a test; otherwise
+  no domain. At most ``MAX_CODE_SET_WORDS_COMPLETED`` words mentioned (2**10 subsets);
 * datetime, date and series: no domain (the condition stays unknown);
 * a score with unknown items: every sum its items can still reach (``runtime/scores.py``).
 
@@ -61,21 +65,22 @@ MAX_COMPLETIONS_PER_EVALUATION = 8192
 Domain = tuple[object, ...]
 
 
-def _boolean_domain(inp: Input, thresholds: Sequence[Decimal] | None) -> Domain | None:
+def _boolean_domain(inp: Input, uses: Sequence[object] | None) -> Domain | None:
     return (False, True)
 
 
-def _code_domain(inp: Input, thresholds: Sequence[Decimal] | None) -> Domain | None:
+def _code_domain(inp: Input, uses: Sequence[object] | None) -> Domain | None:
     return tuple(inp.values) or None
 
 
-def _number_domain(inp: Input, thresholds: Sequence[Decimal] | None) -> Domain | None:
+def _number_domain(inp: Input, uses: Sequence[object] | None) -> Domain | None:
     """The plausible bounds, the thresholds inside them and a point strictly between each two neighbours;
     None without a plausible range or when the input is not only compared with constants (``thresholds``
     None)."""
     low, high = inp.plausible_min, inp.plausible_max
-    if thresholds is None or low is None or high is None:
+    if uses is None or low is None or high is None:
         return None
+    thresholds = [t for t in uses if isinstance(t, Decimal)]
     points = sorted({low, high, *(t for t in thresholds if low <= t <= high)})
     out: list[Decimal] = []
     with localcontext(DECIMAL_CONTEXT):
@@ -90,27 +95,63 @@ def _number_domain(inp: Input, thresholds: Sequence[Decimal] | None) -> Domain |
     return tuple(out)
 
 
-#: A code-set input is completed over every subset of its words only when it has at most this many words
-#: (2**10 = 1,024 subsets, the bound of one condition); with more words the condition stays unknown.
+#: A code-set input is completed over every subset of the words its conditions mention only when they
+#: mention at most this many (2**10 = 1,024 subsets, the bound of one condition); else it stays unknown.
 MAX_CODE_SET_WORDS_COMPLETED = 10
 
 
-def _code_set_domain(inp: Input, thresholds: Sequence[Decimal] | None) -> Domain | None:
-    """Every subset of the input's words (exact: a finite set), when there are few enough of them."""
-    words = tuple(inp.values)
-    if not words or len(words) > MAX_CODE_SET_WORDS_COMPLETED:
+def _code_set_domain(inp: Input, uses: Sequence[object] | None) -> Domain | None:
+    """Every subset of the words mentioned (``uses``; exact, see the module's doc), when few enough."""
+    if uses is None:
+        return None
+    words = tuple(dict.fromkeys(w for w in uses if isinstance(w, str)))
+    if len(words) > MAX_CODE_SET_WORDS_COMPLETED:
         return None
     subsets = itertools.chain.from_iterable(itertools.combinations(words, k) for k in range(len(words) + 1))
     return tuple(frozenset(s) for s in subsets)
 
 
-def _no_domain(inp: Input, thresholds: Sequence[Decimal] | None) -> Domain | None:
+def _no_domain(inp: Input, uses: Sequence[object] | None) -> Domain | None:
     return None
 
 
-#: One function per input type: its completion domain (None: the condition cannot be completed over it).
-#: A new input type adds its function here.
-DOMAINS: Mapping[str, Callable[[Input, Sequence[Decimal] | None], Domain | None]] = {
+def mentioned_words(tree: ast.AST, name: str, inputs: Mapping[str, Input]) -> tuple[str, ...] | None:
+    """The words the code set ``name`` is tested for in ``tree``, when every use of it is a membership test
+    with a quoted word or a code input (``'w' in name``, ``c not in name``) or ``any_of`` / ``all_of`` of it
+    with quoted words; None when it is used any other way."""
+    words: list[str] = []
+    uses = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == name:
+            uses += 1
+        elif isinstance(node, ast.Compare):
+            if not (len(node.ops) == 1 and isinstance(node.ops[0], ast.In | ast.NotIn)):
+                continue
+            right, left = node.comparators[0], node.left
+            if not (isinstance(right, ast.Name) and right.id == name):
+                continue
+            if isinstance(left, ast.Constant) and isinstance(left.value, str):
+                words.append(left.value)
+            elif isinstance(left, ast.Name) and left.id in inputs and inputs[left.id].type == "code":
+                words.extend(inputs[left.id].values)
+            else:
+                return None
+            uses -= 1
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id in ("any_of", "all_of") and node.args \
+                and isinstance(node.args[0], ast.Name) and node.args[0].id == name:
+            rest = node.args[1:]
+            if not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in rest):
+                return None
+            words.extend(a.value for a in rest if isinstance(a, ast.Constant) and isinstance(a.value, str))
+            uses -= 1
+    return tuple(words) if uses == 0 else None
+
+
+#: One function per input type: its completion domain from what the conditions compare it with (``uses``:
+#: the thresholds of a number, the words of a code set; None when it is used any other way), None when the
+#: condition cannot be completed over it. A new input type adds its function here.
+DOMAINS: Mapping[str, Callable[[Input, Sequence[object] | None], Domain | None]] = {
     "boolean": _boolean_domain,
     "code": _code_domain,
     "number": _number_domain,
@@ -194,7 +235,7 @@ class Completer:
         out: list[tuple[str, Domain]] = []
         for n in sorted(direct | behind):
             inp = inputs[n]
-            thresholds: tuple[Decimal, ...] | None = ()
+            uses: tuple[object, ...] | None = ()
             if inp.type in ("number", "quantity"):
                 if n in behind:
                     return None
@@ -206,14 +247,31 @@ class Completer:
                     if t is None:
                         return None
                     found.extend(t)
-                thresholds = tuple(found)
-            domain = DOMAINS[inp.type](inp, thresholds)
+                uses = tuple(found)
+            elif inp.type == "code-set":
+                uses = self.code_set_words(exprs, n)
+            domain = DOMAINS[inp.type](inp, uses)
             if domain is None:
                 return None
             out.append((n, domain))
         out.extend((n, self.score_domains[n]) for n in sorted(scores))
         order = [n for n, _ in g.derived if n in redo or any(i in behind for i in g.deps.get(n, ()))]
         return out, order
+
+    def code_set_words(self, exprs: Sequence[CompiledExpression], name: str) -> tuple[str, ...] | None:
+        """The words the code set ``name`` is tested for in ``exprs`` and in the derived values that read it
+        (the derived values read by ``exprs`` are computed again per completion), or None (see
+        ``mentioned_words``)."""
+        inputs = self.g.model.inputs
+        words: list[str] = []
+        readers = [e for e in exprs if name in e.names]
+        readers += [e for _, e in self.g.derived if name in e.names]
+        for expr in readers:
+            found = mentioned_words(expr.tree, name, inputs)
+            if found is None:
+                return None
+            words.extend(found)
+        return tuple(words)
 
     def trials(
         self, exprs: Sequence[CompiledExpression]

@@ -20,7 +20,7 @@ not fail the evaluation (the firm part succeeded): the alternative says it canno
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -32,11 +32,13 @@ from ..result import (
     ConditionalAdvice,
     ConditionalAlternative,
     RecommendationResult,
+    SupersededResult,
 )
 from ..values.unknown import UNKNOWN
 from .completion import Completer
 from .doses import action_result
 from .locate import insufficient
+from .precedence import apply_precedence
 from .walker import Walker
 
 __all__ = [
@@ -96,14 +98,18 @@ def conditional_advice(
     undecided: Sequence[tuple[CompiledNode, tuple[str, ...]]],
     shown: Mapping[str, Any],
     completer: Completer | None = None,
+    *,
+    firm: Collection[str] = (),
 ) -> tuple[ConditionalAdvice, ...]:
     """The conditional advice of the ``undecided`` nodes of a walk over ``values`` (``shown``: the facts as
     the result shows them, for doses; ``completer``: the walk's, so that a condition every completion of its
-    unknown facts decides is decided here too, within the same budget). Run it in the evaluation's Decimal
-    context."""
+    unknown facts decides is decided here too, within the same budget; ``firm``: the recommendations the
+    walk applied, which supersede in every alternative as they do in the firm result). Run it in the
+    evaluation's Decimal context."""
     if not undecided:
         return ()
-    return _Builder(g, values, as_of, shown, completer or Completer(g, values, as_of)).advice(undecided, 1)
+    builder = _Builder(g, values, as_of, shown, completer or Completer(g, values, as_of))
+    return builder.advice(undecided, 1, frozenset(firm))
 
 
 #: One possible alternative before it is explored: (branch index or -1, condition text, label, targets).
@@ -125,17 +131,21 @@ class _Builder:
         self.budget = _Budget()
 
     def advice(
-        self, undecided: Sequence[tuple[CompiledNode, tuple[str, ...]]], depth: int
+        self, undecided: Sequence[tuple[CompiledNode, tuple[str, ...]]], depth: int, beside: frozenset[str]
     ) -> tuple[ConditionalAdvice, ...]:
+        """``beside``: the recommendations that apply with these nodes' alternatives (the firm ones and those
+        of the alternatives they are nested in)."""
         out: list[ConditionalAdvice] = []
         seen: set[str] = set()
         for node, via in undecided:
             if node.id not in seen:  # a collect node has one entry per undecided branch; a node, one advice
                 seen.add(node.id)
-                out.append(self.node_advice(node, via, depth))
+                out.append(self.node_advice(node, via, depth, beside))
         return tuple(out)
 
-    def node_advice(self, node: CompiledNode, via: tuple[str, ...], depth: int) -> ConditionalAdvice:
+    def node_advice(
+        self, node: CompiledNode, via: tuple[str, ...], depth: int, beside: frozenset[str]
+    ) -> ConditionalAdvice:
         selects: Literal["first", "each"] = "first" if node.kind == "choice" else "each"
         open_, needs, note = self.open_alternatives(node)
         alternatives: list[ConditionalAlternative] = []
@@ -145,7 +155,7 @@ class _Builder:
                 omitted += 1
                 continue
             self.budget.alternatives -= 1
-            alternatives.append(self.explore(branch, when, label, then, via, depth))
+            alternatives.append(self.explore(branch, when, label, then, via, depth, beside))
         if omitted:
             note = _join(note, f"{omitted} more alternative(s) not shown: at most "
                                f"{MAX_CONDITIONAL_ALTERNATIVES} alternatives are shown per result")
@@ -188,7 +198,7 @@ class _Builder:
 
     def explore(
         self, branch: int, when: str, label: str | None, then: tuple[str, ...], via: tuple[str, ...],
-        depth: int,
+        depth: int, beside: frozenset[str],
     ) -> ConditionalAlternative:
         """What alternative ``then`` leads to for the known facts."""
         g = self.g
@@ -196,7 +206,7 @@ class _Builder:
         try:
             for tid in then:
                 walk.run(tid)
-            recs, cautions = self.recommendations(walk.applied)
+            recs, cautions, superseded = self.recommendations(walk.applied, beside)
         except _OutOfSteps:
             return ConditionalAlternative(
                 branch, when, label,
@@ -211,22 +221,25 @@ class _Builder:
         nested: tuple[ConditionalAdvice, ...] = ()
         if walk.undecided:
             if depth < MAX_CONDITIONAL_DEPTH:
-                nested = self.advice(walk.undecided, depth + 1)
+                nested = self.advice(walk.undecided, depth + 1, beside | set(walk.applied))
             else:
                 ids = ", ".join(dict.fromkeys(n.id for n, _ in walk.undecided))
                 note = (f"further decisions under it ({ids}) cannot be made from the known facts; "
                         f"conditional advice is shown {MAX_CONDITIONAL_DEPTH} levels deep")
-        return ConditionalAlternative(branch, when, label, recs, cautions, nested, note)
+        return ConditionalAlternative(branch, when, label, recs, cautions, nested, note, superseded)
 
     def recommendations(
-        self, applied: Mapping[str, tuple[str, ...]]
-    ) -> tuple[tuple[RecommendationResult, ...], tuple[CautionResult, ...]]:
+        self, applied: Mapping[str, tuple[str, ...]], beside: frozenset[str]
+    ) -> tuple[tuple[RecommendationResult, ...], tuple[CautionResult, ...], tuple[SupersededResult, ...]]:
         """The recommendations of one alternative, in the shape of firm ones (doses computed where the known
-        facts allow), and their cautions."""
+        facts allow), their cautions, and those superseded (by the precedence rule of the firm result,
+        ``beside`` applying too: their actions, doses and cautions are not shown)."""
         g = self.g
         recs: list[RecommendationResult] = []
         cautions: list[CautionResult] = []
-        for rid, via in applied.items():
+        superseded, shown = apply_precedence(g, applied, beside)
+        for rid in shown:
+            via = applied[rid]
             rec = g.recommendations[rid]
             actions = g.rec_actions.get(rid)
             if actions is None:
@@ -236,7 +249,7 @@ class _Builder:
             cautions.extend(g.rec_cautions[rid])
             recs.append(RecommendationResult(rid, rec.text, g.citations[rid], actions, via, rec.title,
                                              rec.strength, rec.category))
-        return tuple(recs), tuple(cautions)
+        return tuple(recs), tuple(cautions), superseded
 
 
 def _join(first: str | None, second: str) -> str:

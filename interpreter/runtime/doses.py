@@ -20,7 +20,7 @@ from ..lang.compile import CompiledExpression
 from ..loading.model import Action
 from ..result import ActionResult, DoseResult, brief_decimal, display_decimal, format_decimal
 from ..values.unknown import UNKNOWN
-from .locate import insufficient_present, locate
+from .locate import insufficient, insufficient_present, locate
 
 __all__ = ["action_result", "compute_dose"]
 
@@ -254,16 +254,39 @@ def action_result(
     static = g.static_actions.get(a.path)
     if static is not None:
         return static
+    dose = None
+    if a.path in g.doses:
+        try:
+            dose = compute_dose(g, g.doses[a.path], values, as_of, rec_id, shown)
+        except ArithmeticError as exc:
+            raise locate(
+                g,
+                EvaluationError(
+                    Code.DOSE_ARITHMETIC,
+                    f"the dose could not be computed for these facts: {_arithmetic_words(exc)}; no dose is "
+                    "shown",
+                ),
+                (*a.path, "dose"),
+                rec_id,
+            ) from exc
+    expr = g.not_before.get(a.path)
+    if expr is None:
+        return ActionResult(a.type, g.action_fields[a.path], dose)
+    start, needs = _not_before(g, expr, a, values, as_of, rec_id)
+    return ActionResult(a.type, g.action_fields[a.path], dose, start, needs, True)
+
+
+def _not_before(
+    g: CompiledGuideline, expr: CompiledExpression, a: Action, values: Mapping[str, Any], as_of: datetime,
+    rec_id: str,
+) -> tuple[datetime | None, tuple[str, ...]]:
+    """The earliest start of ``a`` in the evaluation's calendar, or None with the facts it needs (a
+    run-time error is located at ``not_before``)."""
     try:
-        dose = compute_dose(g, g.doses[a.path], values, as_of, rec_id, shown)
-    except ArithmeticError as exc:
-        raise locate(
-            g,
-            EvaluationError(
-                Code.DOSE_ARITHMETIC,
-                f"the dose could not be computed for these facts: {_arithmetic_words(exc)}; no dose is shown",
-            ),
-            (*a.path, "dose"),
-            rec_id,
-        ) from exc
-    return ActionResult(a.type, g.action_fields[a.path], dose)
+        value = expr.evaluate(values, as_of)
+    except EvaluationError as exc:
+        raise locate(g, exc, (*a.path, "not_before"), rec_id) from exc
+    if isinstance(value, datetime):
+        return value.astimezone(as_of.tzinfo), ()
+    inputs = frozenset().union(*(g.deps.get(n, frozenset()) for n in expr.names))
+    return None, tuple(insufficient(g, inputs, values))

@@ -1,5 +1,6 @@
-"""Condition coverage for ``guideline test`` (issue 8, section 8): every atomic condition of every branch seen
-true, false and unknown at least once over the cases.
+"""Condition coverage for ``guideline test`` (issue 8, section 8): every atomic condition of every branch,
+and of every score item's written condition (``when``, each band's ``when``), seen true, false and unknown
+at least once over the cases.
 
 An *atom* is one comparison link (``anc < 0.5``; a chain ``0.5 <= anc < 1`` has two), one membership test
 (``cause in ['a', 'b']``) or one other boolean leaf (a boolean input or derived value, a call such as
@@ -97,7 +98,7 @@ class ConditionCoverage:
     ``step``, ``end``) that notes the branches each successful evaluation tested; ``record`` then evaluates
     their atoms with that evaluation's values."""
 
-    __slots__ = ("_pending", "_tested", "atoms", "guideline", "step")
+    __slots__ = ("_pending", "_scores", "_tested", "atoms", "guideline", "step")
 
     def __init__(self, g: CompiledGuideline) -> None:
         self.guideline = g.model.file
@@ -107,16 +108,49 @@ class ConditionCoverage:
         self.atoms: dict[tuple[str, int], list[Atom]] = {}
         for node in g.nodes.values():
             for b in node.branches:
-                found: list[Atom] = []
-                for text in atom_texts(b.when.source, b.when.tree):
-                    compiled, _ = compile_expression(text, env, location=Location(self.guideline),
-                                                     expect=BOOLEAN)
-                    if compiled is not None and not compiled.is_constant:
-                        found.append(Atom(node.id, b.index, text, compiled))
-                self.atoms[(node.id, b.index)] = found
+                self.atoms[(node.id, b.index)] = self._atoms(node.id, b.index, b.when, env)
+        # the conditions of score items (`when`, and each band's): scored on every evaluation, each item's
+        # rules in order up to the first that is not false (as runtime/scores.py computes them)
+        self._scores: list[tuple[CompiledExpression, tuple[str, int]]] = []
+        for score in g.scores:
+            model_items = g.model.scores[score.name].items
+            for item in score.items:
+                written = model_items[item.index]
+                if written.when is None and not written.bands:
+                    continue  # an item of a boolean or code input: its rules are generated, not written
+                node_id = f"score {score.name} item {item.index + 1}"
+                for k, (rule, _points) in enumerate(item.rules):
+                    key = (node_id, k)
+                    self.atoms[key] = self._atoms(node_id, k, rule, env)
+                    self._scores.append((rule, key))
         self._pending: list[StepRecord] = []
         self._tested: list[tuple[str, int]] = []
         self.step = self._pending.append
+
+    def _atoms(self, node_id: str, index: int, when: CompiledExpression, env: dict[str, Any]) -> list[Atom]:
+        found: list[Atom] = []
+        for text in atom_texts(when.source, when.tree):
+            compiled, _ = compile_expression(text, env, location=Location(self.guideline), expect=BOOLEAN)
+            if compiled is not None and not compiled.is_constant:
+                found.append(Atom(node_id, index, text, compiled))
+        return found
+
+    def _score_rules_tested(self, values: Mapping[str, Any], as_of: datetime) -> list[tuple[str, int]]:
+        """The score rules an evaluation over ``values`` tested: each item's, up to the first not false."""
+        tested: list[tuple[str, int]] = []
+        item: str | None = None
+        stopped = False
+        for rule, key in self._scores:
+            if key[0] != item:
+                item, stopped = key[0], False
+            if stopped:
+                continue
+            tested.append(key)
+            try:
+                stopped = rule.evaluate(values, as_of) is not False
+            except EvaluationError:
+                stopped = True
+        return tested
 
     # the tracer protocol ------------------------------------------------------------------------------
     def begin(self) -> None:
@@ -132,7 +166,7 @@ class ConditionCoverage:
     def record(self, values: Mapping[str, Any], as_of: datetime) -> None:
         """Evaluate the atoms of the branches the last successful evaluation tested."""
         with localcontext(DECIMAL_CONTEXT):
-            for key in self._tested:
+            for key in [*self._tested, *self._score_rules_tested(values, as_of)]:
                 for atom in self.atoms.get(key, ()):
                     try:
                         v = atom.compiled.evaluate(values, as_of)

@@ -154,3 +154,54 @@ def test_many_derived_values_in_reverse_order(recorder: Recorder, tmp_path: path
     assert_ok(e)
     assert v.exit_code == 0, v.describe()  # nothing in it is invalid; only the walk depth was
     assert e.outcome == "result", e.describe()
+
+
+def _scores(items: str, count: int = 1) -> str:
+    return "scores:\n" + "".join(
+        f"  s{k}:\n    description: hostile score {k}\n    items:\n{items}" for k in range(count)
+    )
+
+
+def _band_item(n: int) -> str:
+    bands = "".join(f"          - {{when: 'x < {i}', points: 1}}\n" for i in range(n))
+    return f"      - bands:\n{bands}"
+
+
+HUGE_SCORES = {
+    # each is refused before any work on it (score-too-large), however large within the 1 MiB file limit
+    "items-20000": _scores("".join("      - {input: b, points: 1}\n" for _ in range(20000))),
+    "bands-20000": _scores(_band_item(20000)),
+    "code-words-20000": _scores(
+        "      - input: c\n        points: {" + ", ".join(f"w{i}: 1" for i in range(20000)) + "}\n"
+    ),
+    "scores-2000": _scores("      - {input: b, points: 1}\n", 2000),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HUGE_SCORES))
+def test_huge_scores_are_refused_before_work(recorder: Recorder, tmp_path: pathlib.Path, name: str) -> None:
+    path = tmp_path / "scores.guideline.yaml"
+    path.write_text(guideline_yaml(extra=HUGE_SCORES[name]))
+    assert path.stat().st_size < MiB
+    v = recorder.run("sizes", "6.size", f"score-{name}-validate", ["validate", str(path)])
+    e = recorder.run(
+        "sizes", "6.size", f"score-{name}-evaluate", ["evaluate", str(path), "-", "--at", AT],
+        stdin=json.dumps(GENERATED_FACTS),
+    )
+    assert_ok(v)
+    assert_ok(e)
+    assert v.exit_code == 1 and "score-too-large" in v.stdout, v.describe()
+    assert e.outcome == "located-error" and "score-too-large" in e.stdout + e.stderr, e.describe()
+
+
+def test_scores_at_their_bounds_evaluate_in_time(recorder: Recorder, tmp_path: pathlib.Path) -> None:
+    """8 scores of 64 items of 32 bands over an unknown fact (as many as fit in the 1 MiB file limit), every
+    item unknown."""
+    path = tmp_path / "scores.guideline.yaml"
+    path.write_text(guideline_yaml(extra=_scores(_band_item(32) * 64, 8)))
+    assert path.stat().st_size < MiB
+    facts = {k: v for k, v in GENERATED_FACTS.items() if k != "x"}
+    e = recorder.run("sizes", "6.size", "score-bounds-evaluate", ["evaluate", str(path), "-", "--at", AT],
+                     stdin=json.dumps(facts))
+    assert_ok(e)
+    assert e.outcome in ("result", "cannot-decide"), e.describe()

@@ -24,9 +24,10 @@ from __future__ import annotations
 from calendar import monthrange
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, Overflow
 
 from ...codes import Code
+from ...values import units
 from ...values.numbers import DECIMAL_CONTEXT
 from ...values.types import BOOLEAN, NUMBER, ValueType
 from .arguments import kind_error
@@ -237,3 +238,52 @@ def _resolve_within_years(name: str, args: Sequence[ArgInfo]) -> Resolved:
     _when_arg(name, args)
     years = _count_literal(name, args, 100, "years")
     return Resolved(BOOLEAN, _within_months, (0,), (None,), extra=(12 * years,), needs_now=True)
+
+
+_MICROSECONDS = Decimal(1_000_000)
+
+
+def _time_after(t: datetime, seconds: Decimal) -> datetime:
+    """``t`` plus ``seconds`` (negative: before), to the microsecond (half even); beyond the years 1 to
+    9999 it is ``expr-overflow``."""
+    micro = DECIMAL_CONTEXT.multiply(seconds, _MICROSECONDS).to_integral_value(rounding=ROUND_HALF_EVEN)
+    try:
+        return t + timedelta(microseconds=int(micro))
+    except OverflowError:
+        raise Overflow("the time is beyond the years 1 to 9999") from None
+
+
+@function(
+    "time_after",
+    arity=(2, 2),
+    signature="(t: datetime, duration: quantity of time) -> datetime",
+    doc="The time `duration` after t (before it when negative), e.g. time_after(last_chemo_at, q(24, 'h')); "
+    "exact to the microsecond, in the evaluation's calendar. Calendar months are not durations: use "
+    "within_months for them.",
+)
+def _resolve_time_after(name: str, args: Sequence[ArgInfo]) -> Resolved:
+    t, duration = args
+    if t.type.kind != "datetime":
+        hint = "a date has no time of day; declare the input as a datetime" if t.type.kind == "date" else None
+        raise SignatureError(Code.EXPR_TYPE, f"{name}(): t must be a datetime, not {t.type.describe()}",
+                             arg=0, hint=hint)
+    unit = duration.type.unit
+    if duration.type.kind != "quantity" or unit is None or not units.same_dimension(unit, "s"):
+        raise SignatureError(
+            Code.EXPR_TYPE,
+            f"{name}(): the duration must be a quantity of time, e.g. q(24, 'h'), not "
+            f"{duration.type.describe()}",
+            arg=1, hint="write it with a unit of time: q(24, 'h'), q(30, 'min'), q(2, 'd')",
+        )
+    if unit in _CALENDAR_UNITS:
+        raise SignatureError(
+            Code.EXPR_TYPE, f"{name}(): '{unit}' is UCUM's mean month or year, not a calendar one", arg=1,
+            hint="give the duration in h, d or wk; for calendar months use within_months(start, n)",
+        )
+    ratio = units.exact_ratio(unit, "s")
+    factor = DECIMAL_CONTEXT.divide(Decimal(ratio.numerator), Decimal(ratio.denominator))
+    return Resolved(ValueType("datetime"), _time_after, (0, 1), (None, factor))
+
+
+#: UCUM's mean months and years: durations of a varying calendar length, refused by ``time_after``.
+_CALENDAR_UNITS = frozenset({"mo", "mo_j", "mo_g", "mo_s", "a", "a_j", "a_g", "a_t"})
