@@ -174,8 +174,11 @@ def _implausible(model: GuidelineModel, t: Threshold) -> Input | None:
 
 
 def _unit_hint(inp: Input, t: Threshold) -> str | None:
-    """``did you mean q(500, '/uL')?`` when reading the number in an accepted unit makes it plausible."""
-    assert inp.plausible_min is not None and inp.plausible_max is not None and inp.unit is not None
+    """``did you mean q(500, '/uL')?`` when reading the number in an accepted unit makes it plausible; for a
+    unitless input (``type: number``) a plain hint that names the range."""
+    if inp.plausible_min is None or inp.plausible_max is None or inp.unit is None:
+        return (f"'{inp.name}' takes values from {inp.plausible_min} to {inp.plausible_max}: check the "
+                "number and the comparison sign")
     for u in inp.accepted_units:
         try:
             ratio = units.exact_ratio(u, inp.unit)

@@ -1,0 +1,92 @@
+"""Regression tests for the adversarial review of issue 8 (findings rev8: 2, 3, 5, 6, 7, 10-15), through the
+real loader and CLI."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+from click.testing import CliRunner
+
+from interpreter.cli import main
+from interpreter.compiler.loader import analyze_file
+
+HEAD = """\
+id: rev8-fixes
+version: "1.0.0"
+title: Review fixes
+status: draft
+effective: {start: "2026-01-01"}
+last_updated: "2026-01-01"
+authors: [{name: Test Author}]
+references: {EX: {citation: Example.}}
+"""
+
+TAIL = """\
+start: n
+nodes:
+  - {id: n, kind: choice, branches: [{when: "COND", then: ra}], otherwise: rb, unknown: cannot-decide}
+recommendations:
+  - {id: ra, text: A., cite: [EX]}
+  - {id: rb, text: B., cite: [EX]}
+"""
+
+
+def run(*args: str, stdin: str | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), input=stdin, catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def write(tmp_path: pathlib.Path, inputs: str, cond: str, extra: str = "") -> pathlib.Path:
+    f = tmp_path / "g.guideline.yaml"
+    f.write_text(HEAD + inputs + extra + TAIL.replace("COND", cond), "utf-8")
+    return f
+
+
+def codes(f: pathlib.Path) -> list[tuple[str, str]]:
+    return [(d.code, d.severity) for d in analyze_file(f).diagnostics if d.code != "unused-input"]
+
+
+# --- finding 3: an implausible threshold on any input type is a located error, never a crash -------------
+
+INPUT_TYPES = {
+    "number": "{type: number, description: x, plausible: {min: 0, max: 120}}",
+    "quantity": "{type: quantity, description: x, unit: kg, plausible: {min: 0, max: 120}}",
+    "quantity-accepted": "{type: quantity, description: x, unit: kg, accepted_units: ['[lb_av]', g], "
+                         "plausible: {min: 0, max: 120}}",
+    "quantity-bare": "{type: quantity, description: x, unit: kg, bare_number: true, "
+                     "plausible: {min: 0, max: 120}}",
+    "boolean": "{type: boolean, description: x}",
+    "code": "{type: code, description: x, values: [a, b]}",
+    "datetime": "{type: datetime, description: x}",
+    "date": "{type: date, description: x}",
+    "series": "{type: series, description: x, unit: kg, plausible: {min: 0, max: 120}}",
+    "code-set": "{type: code-set, description: x, values: [a, b]}",
+}
+HOSTILE = ["x != 200", "x < 150", "x > 200", "0 < x < 200", "x > 1e28", "x != -5", "x == -0.0001",
+           "200 > x", "x >= 1e300", "-x < -200"]
+
+
+@pytest.mark.parametrize("kind", sorted(INPUT_TYPES))
+@pytest.mark.parametrize("cond", HOSTILE)
+def test_an_out_of_range_threshold_never_crashes(tmp_path: pathlib.Path, kind: str, cond: str) -> None:
+    f = write(tmp_path, f"inputs:\n  x: {INPUT_TYPES[kind]}\n", cond)
+    rc, out = run("validate", str(f))
+    assert rc in (0, 1), out
+    assert "internal-error" not in out
+    found = codes(f)
+    numeric = kind in ("number", "quantity", "quantity-accepted", "quantity-bare")
+    if numeric and "1e300" in cond:
+        assert ("expr-bad-number", "error") in found, found
+    elif numeric and cond != "-x < -200":
+        assert ("threshold-implausible", "error") in found, found
+        assert "g.guideline.yaml:" in out and "threshold-implausible" in out
+
+
+def test_a_number_input_gets_a_hint_naming_its_range(tmp_path: pathlib.Path) -> None:
+    f = write(tmp_path, "inputs:\n  age: {type: number, description: a, plausible: {min: 0, max: 120}}\n",
+              "age != 200")
+    [d] = [d for d in analyze_file(f).diagnostics if d.code == "threshold-implausible"]
+    assert d.location.line > 0 and d.hint is not None and "0 to 120" in d.hint
+    rc, out = run("evaluate", str(f), "-", "--at", "2026-03-01T00:00:00Z", stdin='{"age": 30}')
+    assert rc == 2 and "threshold-implausible" in out and "internal-error" not in out
