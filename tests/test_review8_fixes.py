@@ -90,3 +90,47 @@ def test_a_number_input_gets_a_hint_naming_its_range(tmp_path: pathlib.Path) -> 
     assert d.location.line > 0 and d.hint is not None and "0 to 120" in d.hint
     rc, out = run("evaluate", str(f), "-", "--at", "2026-03-01T00:00:00Z", stdin='{"age": 30}')
     assert rc == 2 and "threshold-implausible" in out and "internal-error" not in out
+
+
+# --- findings 2 and 10: dead conditions on scores, self-comparisons and simple arithmetic ----------------
+
+SCORED = """\
+inputs:
+  fever: {type: boolean, description: f}
+  site: {type: code, description: s, values: [stomach, lung, other]}
+  anc: {type: quantity, description: a, unit: "10*9/L", plausible: {min: 0, max: 100}}
+  weight: {type: quantity, description: w, unit: kg, plausible: {min: 1, max: 300}}
+  age: {type: number, description: a, plausible: {min: 0, max: 120}}
+scores:
+  sc:
+    description: sc
+    items:
+      - {input: fever, points: 1}
+      - {input: site, points: {stomach: 2, lung: 1}}
+      - {when: "anc < 1", points: 2}
+      - {bands: [{when: "age < 10", points: -1}], otherwise: 0}
+"""
+# the reachable sums of sc: -1 to 5
+DEAD = {"sc >= 7": "false", "sc < -1": "false", "sc == sc": "true", "sc >= 1 or sc < 1": "true",
+        "sc == 0.5": "false", "sc > 1000000": "false", "sc * 2 > 10": "false", "sc >= -1": "true",
+        "anc == anc": "true", "anc < anc": "false", "weight * 0 > 1": "false", "age - age > 1": "false",
+        "anc * 2 < 300": "true", "anc / 2 > 50": "false", "anc - anc >= 0": "true", "age + 1 > 121": "false",
+        "anc * 3 < anc * 2": "false", "anc < 1 and anc * 2 >= 2": "false", "fever and sc < -1": "false"}
+LIVE = ["sc >= 5", "sc <= -1", "sc == 0", "sc >= 3 or fever", "sc * 2 > 9", "anc * 2 < 100", "anc * 2 < 1",
+        "-anc < -50", "anc * 3 <= anc * 2", "anc * 3 == anc * 2", "0 < anc * 2 < 200", "age + 1 > 100",
+        "age * 2 - 30 > age", "weight * 0 < 1 and fever", "anc < weight / q(1, 'kg') * q(1, '10*9/L')",
+        "anc / 3 < 0.1"]
+
+
+@pytest.mark.parametrize("cond", sorted(DEAD))
+def test_dead_conditions_on_scores_and_arithmetic_are_refused(tmp_path: pathlib.Path, cond: str) -> None:
+    f = write(tmp_path, SCORED, cond)
+    found = [d for d in analyze_file(f).diagnostics if d.code == "condition-constant"]
+    assert len(found) == 1 and found[0].severity == "error", cond
+    assert f"always {DEAD[cond]}" in found[0].message and found[0].location.line > 0
+
+
+@pytest.mark.parametrize("cond", LIVE)
+def test_live_conditions_on_scores_and_arithmetic_pass(tmp_path: pathlib.Path, cond: str) -> None:
+    f = write(tmp_path, SCORED, cond)
+    assert [c for c, s in codes(f) if s == "error"] == [], cond
