@@ -134,3 +134,65 @@ def test_dead_conditions_on_scores_and_arithmetic_are_refused(tmp_path: pathlib.
 def test_live_conditions_on_scores_and_arithmetic_pass(tmp_path: pathlib.Path, cond: str) -> None:
     f = write(tmp_path, SCORED, cond)
     assert [c for c, s in codes(f) if s == "error"] == [], cond
+
+
+# --- finding 5: {"value": null, ...} with a unit or a time is checked and never replaced by a default ------
+
+DEFAULTED = """\
+inputs:
+  lln:
+    type: quantity
+    description: lln
+    unit: 10*9/L
+    accepted_units: [/uL]
+    plausible: {min: 0.5, max: 10}
+    max_age: P30D
+    default: 2.0
+  wbc: {type: quantity, description: wbc, unit: 10*9/L, plausible: {min: 0, max: 500}, required: true}
+  flag: {type: boolean, description: f, default: false}
+"""
+AT = "2026-03-01T00:00:00Z"
+WBC = {"value": 1.5, "unit": "10*9/L"}
+
+
+def evaluate(f: pathlib.Path, facts: object) -> tuple[int, dict]:  # type: ignore[type-arg]
+    import json
+    rc, out = run("evaluate", str(f), "-", "--at", AT, "--format", "json", stdin=json.dumps(facts))
+    return rc, (json.loads(out) if rc in (0, 1) else {"output": out})
+
+
+@pytest.mark.parametrize(("lln", "reason"), [
+    ({"value": None, "unit": "10*9/L", "at": "2025-01-01T00:00:00Z"}, "stale"),
+    ({"value": None, "unit": "10*9/L", "at": "2026-02-25T00:00:00Z"}, "missing"),
+    ({"value": None, "unit": "/uL"}, "missing"),
+    ({"value": None, "at": "2026-02-25T00:00:00Z"}, "missing"),
+])
+def test_a_null_result_with_a_unit_or_time_is_unknown_not_the_default(
+        tmp_path: pathlib.Path, lln: dict, reason: str) -> None:  # type: ignore[type-arg]
+    f = write(tmp_path, DEFAULTED, "wbc < lln")
+    rc, r = evaluate(f, {"wbc": WBC, "lln": lln})
+    assert rc == 1 and r["status"] == "incomplete", r
+    assert "lln" not in [a["fact"] for a in r.get("assumed", [])]
+    assert [(m["name"], m["reason"]) for m in r["needed_facts"]] == [("lln", reason)]
+
+
+def test_a_bare_null_is_still_absent_and_takes_the_default(tmp_path: pathlib.Path) -> None:
+    f = write(tmp_path, DEFAULTED, "wbc < lln")
+    rc, r = evaluate(f, {"wbc": WBC, "lln": {"value": None}})
+    assert rc == 0 and r["status"] == "complete"
+    assert [a["fact"] for a in r["assumed"] if a["fact"] == "lln"] == ["lln"]
+
+
+@pytest.mark.parametrize(("facts", "code"), [
+    ({"wbc": WBC, "lln": {"value": None, "unit": "furlong", "at": "garbage"}}, "fact-unknown-unit"),
+    ({"wbc": WBC, "lln": {"value": None, "unit": "kg"}}, "fact-unit-mismatch"),
+    ({"wbc": WBC, "lln": {"value": None, "at": "not-a-time"}}, "fact-bad-time"),
+    ({"wbc": WBC, "lln": {"value": None, "at": "2027-01-01T00:00:00Z"}}, "fact-future"),
+    ({"wbc": {"value": None, "unit": "furlong", "at": "not-a-time"}}, "fact-unknown-unit"),
+    ({"wbc": WBC, "flag": {"value": None, "at": "garbage"}}, "fact-bad-time"),
+])
+def test_the_keys_of_a_null_result_are_checked(tmp_path: pathlib.Path, facts: dict, code: str,  # type: ignore[type-arg]
+                                               ) -> None:
+    f = write(tmp_path, DEFAULTED, "wbc < lln")
+    rc, r = evaluate(f, facts)
+    assert rc == 2 and code in r["output"], r
