@@ -196,3 +196,65 @@ def test_the_keys_of_a_null_result_are_checked(tmp_path: pathlib.Path, facts: di
     f = write(tmp_path, DEFAULTED, "wbc < lln")
     rc, r = evaluate(f, facts)
     assert rc == 2 and code in r["output"], r
+
+
+# --- findings 6 and 7: dose caps count in conflicts; equal doses written differently do not -----------------
+
+TWO_DOSES = """\
+inputs:
+  fever: {type: boolean, description: f}
+  clz: {type: boolean, description: c}
+  weight: {type: quantity, description: w, unit: kg, plausible: {min: 1, max: 300}}
+start: root
+nodes:
+  - {id: root, kind: collect, branches: [{when: "true", then: [n1, n2]}]}
+  - {id: n1, kind: choice, branches: [{when: clz, then: r1}], otherwise: rc, unknown: cannot-decide}
+  - {id: n2, kind: choice, branches: [{when: fever, then: r2}], otherwise: rc, unknown: cannot-decide}
+recommendations:
+  - {id: r1, text: One., cite: [EX], actions: [{type: medication, drug: DRUG1, dose: DOSE1, frequency: once daily}]}
+  - {id: r2, text: Two., cite: [EX], actions: [{type: medication, drug: DRUG2, dose: DOSE2, frequency: Once  daily}]}
+  - {id: rc, text: C., cite: [EX]}
+"""
+
+
+def conflicts(tmp_path: pathlib.Path, dose1: str, dose2: str, drug2: str = "filgrastim") -> list[str]:
+    f = tmp_path / "c.guideline.yaml"
+    body = (TWO_DOSES.replace("DOSE1", dose1).replace("DOSE2", dose2).replace("DRUG1", "filgrastim")
+            .replace("DRUG2", drug2))
+    f.write_text(HEAD + body, "utf-8")
+    return [d.message for d in analyze_file(f).diagnostics if d.code == "recommendation-conflict"]
+
+
+W = "basis: weight"
+
+
+@pytest.mark.parametrize(("dose1", "dose2", "what"), [
+    (f"{{amount: 5, unit: ug/kg, {W}, max: 300}}", f"{{amount: 5, unit: ug/kg, {W}, max: 480}}", "maximum dose"),
+    (f"{{amount: 5, unit: ug/kg, {W}, max: 300}}", f"{{amount: 5, unit: ug/kg, {W}}}", "maximum dose"),
+    (f"{{amount: 5, unit: ug/kg, {W}, min: 100}}", f"{{amount: 5, unit: ug/kg, {W}, min: 200}}", "minimum dose"),
+    (f"{{amount: 5, unit: ug/kg, {W}, round_to: 1}}", f"{{amount: 5, unit: ug/kg, {W}, round_to: 10}}",
+     "rounding"),
+    (f"{{amount: 5, unit: ug/kg, {W}}}", f"{{amount: 10, unit: ug/kg, {W}}}", "dose"),
+    (f"{{amount: 5, unit: ug/kg, {W}}}", f"{{amount: 0.05, unit: mg/kg, {W}}}", "dose"),
+    (f"{{amount: 5, unit: ug/kg, {W}}}", "{amount: 5, unit: ug/kg, basis: bsa}", "dose"),
+])
+def test_doses_that_differ_conflict(tmp_path: pathlib.Path, dose1: str, dose2: str, what: str) -> None:
+    [message] = conflicts(tmp_path, dose1, dose2)
+    assert f"with a different {what}:" in message
+
+
+@pytest.mark.parametrize(("dose1", "dose2"), [
+    (f"{{amount: 5, unit: ug/kg, {W}}}", f"{{amount: 0.005, unit: mg/kg, {W}}}"),
+    (f"{{amount: 5, unit: ug/kg, {W}}}", f"{{amount: 5.0, unit: ug/kg, {W}}}"),
+    (f"{{amount: 5, unit: ug/kg, {W}, max: 480}}", f"{{amount: 0.005, unit: mg/kg, {W}, max: 0.48}}"),
+    (f"{{amount: 5, unit: ug/kg, {W}, round_to: 1}}", f"{{amount: 5.00, unit: ug/kg, {W}, round_to: 1.0}}"),
+])
+def test_equal_doses_written_differently_do_not_conflict(tmp_path: pathlib.Path, dose1: str, dose2: str,
+                                                          ) -> None:
+    assert conflicts(tmp_path, dose1, dose2) == []
+
+
+def test_a_drug_name_with_extra_spaces_is_shown_tidied(tmp_path: pathlib.Path) -> None:
+    [message] = conflicts(tmp_path, f"{{amount: 5, unit: ug/kg, {W}}}", f"{{amount: 10, unit: ug/kg, {W}}}",
+                          drug2='"filgrastim "')
+    assert "'filgrastim 10 ug/kg (weight)" in message and "filgrastim  " not in message
