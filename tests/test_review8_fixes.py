@@ -211,8 +211,10 @@ nodes:
   - {id: n1, kind: choice, branches: [{when: clz, then: r1}], otherwise: rc, unknown: cannot-decide}
   - {id: n2, kind: choice, branches: [{when: fever, then: r2}], otherwise: rc, unknown: cannot-decide}
 recommendations:
-  - {id: r1, text: One., cite: [EX], actions: [{type: medication, drug: DRUG1, dose: DOSE1, frequency: once daily}]}
-  - {id: r2, text: Two., cite: [EX], actions: [{type: medication, drug: DRUG2, dose: DOSE2, frequency: Once  daily}]}
+  - {id: r1, text: One., cite: [EX],
+     actions: [{type: medication, drug: DRUG1, dose: DOSE1, frequency: once daily}]}
+  - {id: r2, text: Two., cite: [EX],
+     actions: [{type: medication, drug: DRUG2, dose: DOSE2, frequency: Once  daily}]}
   - {id: rc, text: C., cite: [EX]}
 """
 
@@ -229,9 +231,11 @@ W = "basis: weight"
 
 
 @pytest.mark.parametrize(("dose1", "dose2", "what"), [
-    (f"{{amount: 5, unit: ug/kg, {W}, max: 300}}", f"{{amount: 5, unit: ug/kg, {W}, max: 480}}", "maximum dose"),
+    (f"{{amount: 5, unit: ug/kg, {W}, max: 300}}", f"{{amount: 5, unit: ug/kg, {W}, max: 480}}",
+     "maximum dose"),
     (f"{{amount: 5, unit: ug/kg, {W}, max: 300}}", f"{{amount: 5, unit: ug/kg, {W}}}", "maximum dose"),
-    (f"{{amount: 5, unit: ug/kg, {W}, min: 100}}", f"{{amount: 5, unit: ug/kg, {W}, min: 200}}", "minimum dose"),
+    (f"{{amount: 5, unit: ug/kg, {W}, min: 100}}", f"{{amount: 5, unit: ug/kg, {W}, min: 200}}",
+     "minimum dose"),
     (f"{{amount: 5, unit: ug/kg, {W}, round_to: 1}}", f"{{amount: 5, unit: ug/kg, {W}, round_to: 10}}",
      "rounding"),
     (f"{{amount: 5, unit: ug/kg, {W}}}", f"{{amount: 10, unit: ug/kg, {W}}}", "dose"),
