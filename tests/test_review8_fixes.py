@@ -262,3 +262,27 @@ def test_a_drug_name_with_extra_spaces_is_shown_tidied(tmp_path: pathlib.Path) -
     [message] = conflicts(tmp_path, f"{{amount: 5, unit: ug/kg, {W}}}", f"{{amount: 10, unit: ug/kg, {W}}}",
                           drug2='"filgrastim "')
     assert "'filgrastim 10 ug/kg (weight)" in message and "filgrastim  " not in message
+
+
+# --- finding 12: a caution is shown once, compared without case and extra white space ----------------------
+
+CAUTIONS = """\
+inputs:
+  fever: {type: boolean, description: f}
+start: n
+nodes:
+  - {id: n, kind: collect, branches: [{when: fever, then: [r1, r2, r3]}, {when: "not fever", then: r4}]}
+recommendations:
+  - {id: r1, text: One., cite: [EX], actions: [{type: caution, text: "Do not give below 180 mcg."}]}
+  - {id: r2, text: Two., cite: [EX], actions: [{type: caution, text: "do not  give below 180 mcg. "}]}
+  - {id: r3, text: Three., cite: [EX], actions: [{type: caution, text: "Do not give below 90 mcg."}]}
+  - {id: r4, text: Four., cite: [EX]}
+"""
+
+
+def test_cautions_differing_in_case_and_spaces_are_shown_once(tmp_path: pathlib.Path) -> None:
+    f = tmp_path / "u.guideline.yaml"
+    f.write_text(HEAD + CAUTIONS, "utf-8")
+    rc, r = evaluate(f, {"fever": True})
+    assert rc == 0
+    assert [c["text"] for c in r["cautions"]] == ["Do not give below 180 mcg.", "Do not give below 90 mcg."]
