@@ -286,3 +286,28 @@ def test_cautions_differing_in_case_and_spaces_are_shown_once(tmp_path: pathlib.
     rc, r = evaluate(f, {"fever": True})
     assert rc == 0
     assert [c["text"] for c in r["cautions"]] == ["Do not give below 180 mcg.", "Do not give below 90 mcg."]
+
+
+# --- finding 14: display ------------------------------------------------------------------------------
+
+def test_an_implausible_threshold_in_another_unit_has_no_trailing_zeros(tmp_path: pathlib.Path) -> None:
+    weight = "inputs:\n  weight: {type: quantity, description: w, unit: kg, plausible: {min: 1, max: 300}}\n"
+    f = write(tmp_path, weight, "weight > q(1000, '[lb_av]')")
+    [d] = [d for d in analyze_file(f).diagnostics if d.code == "threshold-implausible"]
+    assert "`weight > 453.59237`: 453.59237 kg is outside" in d.message
+
+
+def test_a_negative_score_range_reads_unambiguously(tmp_path: pathlib.Path) -> None:
+    scored = ("inputs:\n  site: {type: code, description: s, values: [a, b]}\n"
+              "scores: {sc: {description: sc, items: [{input: site, points: {a: -1000, b: 1}}]}}\n")
+    f = write(tmp_path, scored, "sc >= 1")
+    rc, out = run("evaluate", str(f), "-", "--at", AT, stdin="{}")
+    assert rc == 1 and "unknown: -1000 to 1 (needs site)" in out, out
+
+
+def test_a_default_that_is_not_a_number_reads_as_a_sentence(tmp_path: pathlib.Path) -> None:
+    f = write(tmp_path, "inputs:\n  lln: {type: quantity, description: l, unit: 10*9/L, default: '2.0',\n"
+              "        plausible: {min: 0, max: 10}}\n",
+              "lln < 1")
+    [d] = [d for d in analyze_file(f).diagnostics if d.code == "input-default-invalid"]
+    assert "the default is not a valid value: the text" in d.message and "the default the" not in d.message

@@ -101,7 +101,7 @@ def test_explanation_says_why_a_condition_was_decided(tmp_path: Path) -> None:
     r = KHORANA.evaluate({"site": "stomach", "platelets": {"value": 400000, "unit": "/uL"}}, as_of=AT)
     text = result_text(r, FormatOptions(explain=True))
     assert "decided: true for every value of khorana (from 3 to 6)" in text
-    assert "unknown: 0-1 (needs leukocytes): leukocytes above 11 x10^9/L" in text
+    assert "unknown: 0 to 1 (needs leukocytes): leukocytes above 11 x10^9/L" in text
 
 
 GUIDE = """\

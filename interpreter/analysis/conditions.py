@@ -304,13 +304,20 @@ def _implausible_paths(model: GuidelineModel, info: CheckInfo) -> Iterator[tuple
                 yield path, t, inp
 
 
+def _plain(value: Decimal) -> str:
+    """A threshold as a reader writes it: no exponent, no trailing zeros (``453.59237``, ``500``)."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 @rule(Code.THRESHOLD_IMPLAUSIBLE)
 def _threshold_implausible(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
     """A threshold outside the plausible range of the input it is compared with."""
     for path, t, inp in _implausible_paths(model, info):
         unit = f" {inp.unit}" if inp.unit else ""
+        value = _plain(t.value)
         yield report(model, Code.THRESHOLD_IMPLAUSIBLE,
-                     f"`{t.name} {t.op} {t.value}`: {t.value}{unit} is outside the plausible range of "
+                     f"`{t.name} {t.op} {value}`: {value}{unit} is outside the plausible range of "
                      f"'{t.name}' ({inp.plausible_min} to {inp.plausible_max}{unit}), so the comparison "
                      "gives the same answer for every patient", path, _unit_hint(inp, t))
 
