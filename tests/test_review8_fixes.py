@@ -311,3 +311,29 @@ def test_a_default_that_is_not_a_number_reads_as_a_sentence(tmp_path: pathlib.Pa
               "lln < 1")
     [d] = [d for d in analyze_file(f).diagnostics if d.code == "input-default-invalid"]
     assert "the default is not a valid value: the text" in d.message and "the default the" not in d.message
+
+
+# --- finding 15: UCUM suggestions for compound near-misses ---------------------------------------
+
+@pytest.mark.parametrize(("written", "ucum"), [
+    ("kg/m^2", "kg/m2"), ("ug/KG", "ug/kg"), ("Kg", "kg"), ("KG", "kg"), ("mg/dl", "mg/dL"),
+    ("mcg/KG/min", "ug/kg/min"), ("kg.m^-2", "kg.m-2"), ("IU/kg", "[IU]/kg"), ("ML/min", "mL/min"),
+])
+def test_compound_near_misses_get_the_ucum_spelling(written: str, ucum: str) -> None:
+    from interpreter.values import units
+    from interpreter.values.ucum_spelling import ucum_spelling
+    assert ucum_spelling(written) == ucum
+    units.check_unit(ucum)  # the suggestion is itself a UCUM code
+
+
+@pytest.mark.parametrize("right", ["kg/m2", "ug/kg", "mg/dL", "10*9/L", "mL/min/{1.73_m2}", "%", "[lb_av]"])
+def test_right_compound_units_get_no_suggestion(right: str) -> None:
+    from interpreter.values.ucum_spelling import ucum_spelling
+    assert ucum_spelling(right) is None
+
+
+def test_a_guideline_unit_near_miss_is_located_with_the_suggestion(tmp_path: pathlib.Path) -> None:
+    v = "inputs:\n  v: {type: quantity, description: v, unit: 'kg/m^2', plausible: {min: 0, max: 99}}\n"
+    f = write(tmp_path, v, "v < 1")
+    [d] = [d for d in analyze_file(f).diagnostics if d.code == "input-unit-unknown"]
+    assert "did you mean 'kg/m2'?" in d.message and d.location.line > 0
