@@ -337,3 +337,27 @@ def test_a_guideline_unit_near_miss_is_located_with_the_suggestion(tmp_path: pat
     f = write(tmp_path, v, "v < 1")
     [d] = [d for d in analyze_file(f).diagnostics if d.code == "input-unit-unknown"]
     assert "did you mean 'kg/m2'?" in d.message and d.location.line > 0
+
+
+# --- finding 11: a score band that can never award its points is an error; a gap stays a warning ----------
+
+def test_a_dead_score_band_is_an_error_and_a_gap_a_warning(tmp_path: pathlib.Path) -> None:
+    scored = """\
+inputs:
+  age: {type: number, description: a, plausible: {min: 0, max: 120}}
+  sbp: {type: number, description: s, plausible: {min: 0, max: 300}}
+scores:
+  sc:
+    description: sc
+    items:
+      - {bands: [{when: "age < 18", points: 1}, {when: "age < 10", points: 5}]}
+      - {bands: [{when: "sbp < 90", points: 2}, {when: "sbp > 100", points: 1}]}
+"""
+    f = write(tmp_path, scored, "sc >= 2")
+    found = {(d.code, d.severity, d.path[-3:]) for d in analyze_file(f).diagnostics
+             if d.path[:1] == ("scores",)}
+    assert ("threshold-impossible", "error", ("bands", 1, "when")) in found, found
+    assert ("threshold-overlap", "warning", ("bands", 1, "when")) not in found, found
+    assert any(c == "threshold-gap" and sev == "warning" for c, sev, _ in found), found
+    rc, out = run("validate", str(f))
+    assert rc == 1 and "can never award its 5 points" in out
