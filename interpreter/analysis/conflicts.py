@@ -334,11 +334,11 @@ def _dose_text(a: Action) -> str | None:
     d = a.dose
     if d is None:
         return None
-    basis = f" ({d.basis})" if d.basis else ""
     total = _total_unit(d)
-    caps = "".join(f", {what} {v} {total}" for what, v in (("round to", d.round_to), ("min", d.min),
-                                                           ("max", d.max)) if v is not None)
-    return f"{d.amount} {d.unit}{basis}{caps}"
+    notes = [d.basis or "", *(f"{what} {v} {total}" for what, v in (("round to", d.round_to), ("min", d.min),
+                                                                    ("max", d.max)) if v is not None)]
+    shown = "; ".join(n for n in notes if n)
+    return f"{d.amount} {d.unit}" + (f" ({shown})" if shown else "")
 
 
 def _total_unit(d: Dose) -> str:
