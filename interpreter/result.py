@@ -425,7 +425,7 @@ class ScoreItemResult:
         if self.points is not None:
             return format_decimal(self.points)
         needs = ", ".join(self.needs)
-        return f"unknown: {format_decimal(self.min)}-{format_decimal(self.max)} (needs {needs})"
+        return f"unknown: {format_decimal(self.min)} to {format_decimal(self.max)} (needs {needs})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,4 +185,4 @@ def test_an_implausible_threshold_on_a_plain_number_is_reported(tmp_path: pathli
     """A number input has no unit: the hint says so (it used to fail an internal assertion)."""
     [(code, message, hint)] = codes_for(tmp_path, "age > 200")
     assert code == "threshold-implausible" and "0 to 130" in message
-    assert hint == "check the number against the input's plausible range"
+    assert hint == "'age' takes values from 0 to 130: check the number and the comparison sign"

@@ -14,6 +14,14 @@ always true or always false, and chained comparisons that mix ``==`` and ``!=`` 
     ``0.5 <= anc < 1``, ``anc > q(820, '/mm3')``) takes the bounds of its plausible range, every threshold
     inside it, and one value strictly between each two neighbours: every comparison of the condition has the
     same answer for every value of one cell of that partition, so these values stand for all;
+  - a number or quantity input may also appear in comparisons whose two sides are *affine* in it, built
+    from the name, bare numbers, unary minus, ``*`` and ``/`` by a number (and ``+``/``-`` of numbers for a
+    ``number`` input, or between multiples of the name): ``anc == anc``, ``anc * 2 < 300``,
+    ``weight * 0 > 1``, ``age - age > 1``. The value at which such a comparison changes its answer is solved
+    exactly and added to the partition (a value that is not an exact decimal, such as 1/3, leaves the name
+    unknown);
+  - a score takes every sum its items can give (a superset: each item any points it declares, or 0), so
+    ``sc >= 7`` on a score whose items sum to at most 5 is found, and so is ``sc == sc``;
   - every other name (a series, a time, a number inside arithmetic or a function, a numeric derived value)
     is *unknown*. The language's three-valued logic is monotone: a result that is true (or false) with a
     name unknown is true (or false) whatever its value. A combination that gives unknown ends the analysis
@@ -107,6 +115,89 @@ def _cells(inp: Input, values: Sequence[Decimal]) -> list[Decimal] | None:
     return out
 
 
+def _affine(node: ast.expr, name: str, number_only: bool) -> tuple[Fraction, Fraction] | None:
+    """``(a, b)`` when ``node`` is ``a * name + b`` built from ``name``, bare number literals, unary minus,
+    ``*`` and ``/`` by a number, and (for a ``number`` input, or between two multiples of the name) ``+``
+    and ``-``; None otherwise. Exact: no unit is involved (a quantity times a number keeps its unit)."""
+    if isinstance(node, ast.Name):
+        return (Fraction(1), Fraction(0)) if node.id == name else None
+    if isinstance(node, ast.Constant):
+        v = node.value
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            return Fraction(0), Fraction(Decimal(repr(v)) if isinstance(v, float) else v)
+        return None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        inner = _affine(node.operand, name, number_only)
+        if inner is None:
+            return None
+        return (-inner[0], -inner[1]) if isinstance(node.op, ast.USub) else inner
+    if isinstance(node, ast.BinOp):
+        left, right = _affine(node.left, name, number_only), _affine(node.right, name, number_only)
+        if left is None or right is None:
+            return None
+        if isinstance(node.op, ast.Mult) and (left[0] == 0 or right[0] == 0):
+            k, (a, b) = (left[1], right) if left[0] == 0 else (right[1], left)
+            return a * k, b * k
+        if isinstance(node.op, ast.Div) and right[0] == 0 and right[1] != 0:
+            return left[0] / right[1], left[1] / right[1]
+        if isinstance(node.op, ast.Add | ast.Sub) and (number_only or (left[1] == 0 and right[1] == 0
+                                                                          and left[0] and right[0])):
+            sign = 1 if isinstance(node.op, ast.Add) else -1
+            return left[0] + sign * right[0], left[1] + sign * right[1]
+    return None
+
+
+def _linear_breaks(tree: ast.AST, name: str, number_only: bool) -> tuple[int, list[Decimal]] | None:
+    """How many occurrences of ``name`` are inside comparisons whose two sides are both affine in ``name``
+    (``anc == anc``, ``anc * 2 < 300``, ``age - age > 1``, ``weight * 0 > 1``), and the values of ``name``
+    at which one of these comparisons can change its answer; None when such a comparison cannot be solved
+    exactly. Every comparison's answer is the same for all values between two neighbouring breaks."""
+    counted: set[int] = set()
+    breaks: list[Decimal] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        operands = [node.left, *node.comparators]
+        for k, op in enumerate(node.ops):
+            lhs, rhs = operands[k], operands[k + 1]
+            if not isinstance(op, _ORDERING):
+                continue
+            here = {id(n) for side in (lhs, rhs) for n in ast.walk(side)
+                    if isinstance(n, ast.Name) and n.id == name}
+            left, right = _affine(lhs, name, number_only), _affine(rhs, name, number_only)
+            if not here or left is None or right is None:
+                continue
+            if (isinstance(lhs, ast.Name) and _literal(rhs)) or (isinstance(rhs, ast.Name) and _literal(lhs)):
+                continue  # a direct comparison: its threshold (in the input's unit) is already known
+            (a1, b1), (a2, b2) = left, right
+            if a1 != a2:
+                x = (b2 - b1) / (a1 - a2)
+                breaks.append(_MID.divide(Decimal(x.numerator), Decimal(x.denominator)))
+                if Fraction(breaks[-1]) != x:
+                    return None  # not exact as a decimal: say nothing
+            counted |= here
+    return len(counted), breaks
+
+
+def _score_sums(model: GuidelineModel, name: str) -> list[object] | None:
+    """Every sum the score ``name`` can take (a superset: each item may give any points it declares, or 0
+    where it may give nothing), or None past ``MAX_COMBINATIONS`` sums."""
+    score = model.scores.get(name)
+    if score is None:
+        return None
+    sums: set[Decimal] = {Decimal(0)}
+    for item in score.items:
+        possible = {Decimal(0), item.otherwise}
+        if item.points is not None:
+            possible.add(item.points)
+        possible |= {p for _, p in item.code_points}
+        possible |= {b.points for b in item.bands}
+        sums = {s + p for s in sums for p in possible}
+        if len(sums) > MAX_COMBINATIONS:
+            return None
+    return list(sorted(sums))
+
+
 def _domains(compiled: CompiledExpression, model: GuidelineModel) -> dict[str, list[object]]:
     """The representative values of every name the condition reads (``[UNKNOWN]`` for an opaque one)."""
     direct, other = _direct_uses(compiled.tree.body)
@@ -122,12 +213,16 @@ def _domains(compiled: CompiledExpression, model: GuidelineModel) -> dict[str, l
             domain = [True, False]
         elif inp is not None and inp.type == "code" and inp.values:
             domain = list(inp.values)
-        elif (inp is not None and inp.type in ("number", "quantity") and not other.get(name)
+        elif (inp is not None and inp.type in ("number", "quantity")
               and direct.get(name, 0) == len(by_name.get(name, ()))):
-            cells = _cells(inp, [t.value for t in by_name.get(name, ())])
-            domain = list(cells) if cells is not None else None
+            linear = _linear_breaks(compiled.tree.body, name, inp.type == "number")
+            if linear is not None and linear[0] == other.get(name, 0):
+                cells = _cells(inp, [*(t.value for t in by_name.get(name, ())), *linear[1]])
+                domain = list(cells) if cells is not None else None
         elif derived is not None and derived.type == "boolean":
             domain = [True, False]
+        elif name in model.scores:
+            domain = _score_sums(model, name)
         domains[name] = domain if domain else [UNKNOWN]
     return domains
 
@@ -174,10 +269,11 @@ def _implausible(model: GuidelineModel, t: Threshold) -> Input | None:
 
 
 def _unit_hint(inp: Input, t: Threshold) -> str | None:
-    """``did you mean q(500, '/uL')?`` when reading the number in an accepted unit makes it plausible."""
-    assert inp.plausible_min is not None and inp.plausible_max is not None
-    if inp.unit is None:  # a plain number: no unit to have written it in
-        return "check the number against the input's plausible range"
+    """``did you mean q(500, '/uL')?`` when reading the number in an accepted unit makes it plausible; for a
+    unitless input (``type: number``) a plain hint that names the range."""
+    if inp.plausible_min is None or inp.plausible_max is None or inp.unit is None:
+        return (f"'{inp.name}' takes values from {inp.plausible_min} to {inp.plausible_max}: check the "
+                "number and the comparison sign")
     for u in inp.accepted_units:
         try:
             ratio = units.exact_ratio(u, inp.unit)
@@ -216,13 +312,20 @@ def _implausible_paths(model: GuidelineModel, info: CheckInfo) -> Iterator[tuple
                 yield path, t, inp
 
 
+def _plain(value: Decimal) -> str:
+    """A threshold as a reader writes it: no exponent, no trailing zeros (``453.59237``, ``500``)."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 @rule(Code.THRESHOLD_IMPLAUSIBLE)
 def _threshold_implausible(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
     """A threshold outside the plausible range of the input it is compared with."""
     for path, t, inp in _implausible_paths(model, info):
         unit = f" {inp.unit}" if inp.unit else ""
+        value = _plain(t.value)
         yield report(model, Code.THRESHOLD_IMPLAUSIBLE,
-                     f"`{t.name} {t.op} {t.value}`: {t.value}{unit} is outside the plausible range of "
+                     f"`{t.name} {t.op} {value}`: {value}{unit} is outside the plausible range of "
                      f"'{t.name}' ({inp.plausible_min} to {inp.plausible_max}{unit}), so the comparison "
                      "gives the same answer for every patient", path, _unit_hint(inp, t))
 

@@ -3,7 +3,9 @@
 Two recommendations **conflict** when their actions contradict each other:
 
 * both give the same drug (``medication``, drug names compared without case) and the dose (amount, unit and
-  basis), the route or the frequency differ, each where both state it;
+  basis, compared as exact numbers after unit conversion: ``5 ug/kg`` is ``0.005 mg/kg``), its rounding,
+  minimum or maximum (a cap on one only differs), the route or the frequency differ, each where both state
+  it;
 * one gives a drug (``medication``) and the other stops or holds it (``stop-drug``);
 * both monitor the same test (names compared without case and extra spaces) at different intervals.
 
@@ -36,13 +38,14 @@ import ast
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from graphlib import CycleError, TopologicalSorter
 from typing import assert_never
 
 from ..codes import Code
 from ..errors import Diagnostic, Path
-from ..loading.model import Action, GuidelineModel, Node, Recommendation
-from ..values.units import UnitError, conversion_factor
+from ..loading.model import Action, Dose, GuidelineModel, Node, Recommendation
+from ..values.units import UnitError, conversion_factor, exact_ratio
 from .intervals import Interval
 from .registry import CheckInfo, report, rule
 
@@ -331,31 +334,82 @@ def _dose_text(a: Action) -> str | None:
     d = a.dose
     if d is None:
         return None
-    basis = f" ({d.basis})" if d.basis else ""
-    return f"{d.amount} {d.unit}{basis}"
+    total = _total_unit(d)
+    notes = [d.basis or "", *(f"{what} {v} {total}" for what, v in (("round to", d.round_to), ("min", d.min),
+                                                                    ("max", d.max)) if v is not None)]
+    shown = "; ".join(n for n in notes if n)
+    return f"{d.amount} {d.unit}" + (f" ({shown})" if shown else "")
+
+
+def _total_unit(d: Dose) -> str:
+    """The unit of the total dose (``ug`` for ``ug/kg`` on a basis), as the compiler reads it."""
+    return d.unit.rsplit("/", 1)[0] if d.basis and "/" in d.unit else d.unit
+
+
+def _ratio(a: str, b: str) -> Fraction | None:
+    """The exact factor from unit ``a`` to unit ``b``; None when they do not convert."""
+    if a == b:
+        return Fraction(1)
+    try:
+        return exact_ratio(a, b)
+    except UnitError:
+        return None
+
+
+def _same_number(x: Decimal | None, y: Decimal | None, ratio: Fraction | None) -> bool:
+    if x is None or y is None:
+        return x is y
+    return ratio is not None and Fraction(x) * ratio == Fraction(y)
+
+
+def _dose_differences(a: Dose, b: Dose) -> list[str]:
+    """What differs between two doses, compared as exact numbers after unit conversion (``5 ug/kg`` is
+    ``0.005 mg/kg``, ``5`` is ``5.0``): the dose itself (amount, unit, basis), then its rounding, minimum and
+    maximum (a cap on one and not on the other differs)."""
+    out: list[str] = []
+    ratio = _ratio(a.unit, b.unit)
+    if _norm(a.basis) != _norm(b.basis) or ratio is None:
+        out.append("dose")
+    elif isinstance(a.amount, Decimal) and isinstance(b.amount, Decimal):
+        if not _same_number(a.amount, b.amount, ratio):
+            out.append("dose")
+    elif _norm(str(a.amount)) != _norm(str(b.amount)) or ratio != 1:
+        out.append("dose")
+    total = _ratio(_total_unit(a), _total_unit(b))
+    for what, x, y in (("rounding", a.round_to, b.round_to), ("minimum dose", a.min, b.min),
+                       ("maximum dose", a.max, b.max)):
+        if not _same_number(x, y, total):
+            out.append(what)
+    return out
 
 
 def _medication_text(a: Action) -> str:
-    parts = [a.drug or "", _dose_text(a) or "", a.route or "", a.frequency or ""]
+    parts = [_norm_display(a.drug), _dose_text(a) or "", a.route or "", a.frequency or ""]
     return " ".join(p for p in parts if p)
+
+
+def _norm_display(text: str | None) -> str:
+    """``text`` with its runs of white space made single (as the comparison reads it)."""
+    return " ".join((text or "").split())
 
 
 def _action_conflict(a: Action, b: Action) -> str | None:
     """What conflicts between two actions, in words, or None."""
     if a.type == "medication" and b.type == "medication" and _norm(a.drug) == _norm(b.drug):
-        diffs = [what for what, x, y in (("dose", _dose_text(a), _dose_text(b)), ("route", a.route, b.route),
-                                          ("frequency", _norm(a.frequency), _norm(b.frequency)))
-                 if x is not None and y is not None and x != y]
+        doses = _dose_differences(a.dose, b.dose) if a.dose is not None and b.dose is not None else []
+        diffs = [*doses, *(what for what, x, y in (("route", _norm(a.route), _norm(b.route)),
+                                                   ("frequency", _norm(a.frequency), _norm(b.frequency)))
+                           if x is not None and y is not None and x != y)]
         if diffs:
-            return (f"{a.drug} with a different {' and '.join(diffs)}: '{_medication_text(a)}' and "
-                    f"'{_medication_text(b)}'")
+            return (f"{_norm_display(a.drug)} with a different {' and '.join(diffs)}: "
+                    f"'{_medication_text(a)}' and '{_medication_text(b)}'")
         return None
     if {a.type, b.type} == {"medication", "stop-drug"} and _norm(a.drug) == _norm(b.drug):
         give, stop = (a, b) if a.type == "medication" else (b, a)
-        return f"one gives {give.drug}, the other says {stop.mode} {stop.drug}"
+        return f"one gives {_norm_display(give.drug)}, the other says {stop.mode} {_norm_display(stop.drug)}"
     if a.type == "monitoring" and b.type == "monitoring" and _norm(a.test) == _norm(b.test) and (
             _norm(a.interval) != _norm(b.interval)):
-        return f"{a.test} at different intervals: '{a.interval}' and '{b.interval}'"
+        return f"{_norm_display(a.test)} at different intervals: '{a.interval}' and '{b.interval}'"
     return None
 
 

@@ -41,7 +41,7 @@ from ..values.suggest import did_you_mean
 from ..values.types import Series
 from ..values.unknown import UNKNOWN
 from .defaults import usable_defaults
-from .kinds import CheckContext, KindCheck, NullValue, make_check
+from .kinds import CheckContext, KindCheck, NullKeysCheck, NullValue, make_check, make_null_check
 from .values import BadFact, decimal_text, duration_text, evaluation_calendar, iso_text
 
 __all__ = [
@@ -219,8 +219,40 @@ class FactChecker:
             )
             for name, inp in inputs.items()
         )
+        #: name -> the check of the other keys of a null-valued fact object (``{"value": null, "at": ...}``)
+        self._null_checks: Mapping[str, NullKeysCheck] = MappingProxyType(
+            {name: make_null_check(inp) for name, inp in inputs.items()})
         #: name -> run-time value of its default (only inputs with a valid one; see facts/defaults.py)
         self._defaults: Mapping[str, object] = MappingProxyType(usable_defaults(inputs))
+
+    def _null_result(self, name: str, null: NullValue, ctx: CheckContext, age: tuple[timedelta | None, str],
+                     file: str | None, out: tuple[dict[str, object], dict[str, FactStatus]],
+                     errors: list[Diagnostic] | None) -> list[Diagnostic] | None:
+        """A null-valued fact object with a ``unit`` or an ``at``: unknown in ``out`` (stale when its time is
+        older than ``max_age``, never the default), or the error in those keys (as for a valued fact) added
+        to ``errors``; returns ``errors``."""
+        where = file or self.file
+        error: Diagnostic | None = None
+        try:
+            at = self._null_checks[name](null, ctx)
+        except BadFact as bad:
+            error = _fact_error(name, bad.code, bad.message, where, bad.sub, bad.hint)
+        except units.UnitError as exc:
+            code = units.unit_code(exc, Code.FACT_UNKNOWN_UNIT)
+            error = _fact_error(name, code, exc.message, where, ("unit",))
+        else:
+            if at is not None and at > ctx.as_of:
+                message = f"measured {iso_text(at)}, after the as-of time {iso_text(ctx.as_of)}"
+                error = _fact_error(name, Code.FACT_FUTURE, message, where, ("at",))
+        if error is not None:
+            return [*(errors or ()), error]
+        max_age, age_text = age
+        out[0][name] = UNKNOWN
+        out[1][name] = (
+            FactStatus("stale", f"given as null, measured {iso_text(at)}, older than {age_text} at "
+                                f"{iso_text(ctx.as_of)}")
+            if at is not None and max_age is not None and ctx.as_of - at > max_age else _NULL_RESULT)
+        return errors
 
     # -- the hot path --------------------------------------------------------------------------------
     def check(
@@ -276,8 +308,12 @@ class FactChecker:
             if r is not None:
                 try:
                     value, at, given = fn(r, ctx)
-                except NullValue:
+                except NullValue as n:
                     null = True
+                    if n.extras:  # a result without a value: its keys are checked, never the default
+                        errors = self._null_result(name, n, ctx, (max_age, age_text), file, (values, unknown),
+                                                   errors)
+                        continue
                 except BadFact as bad:
                     errors = errors or []
                     errors.append(
@@ -375,5 +411,8 @@ def _assumed(name: str, value: object, unit: str | None, null: bool) -> tuple[st
 
 
 _NULL: Final = FactStatus("missing", "given as null")
+#: ``{"value": null}`` with a unit or a time: a result was reported without a value (no default is used)
+_NULL_RESULT: Final = FactStatus("missing", "given as null with a unit or time: a result without a value "
+                                            "(the default is not used)")
 _NO_RESULTS: Final = FactStatus("missing", "no results")
 

@@ -76,7 +76,9 @@ def default_value(inp: Input) -> object:
         raise DefaultProblem(Code.INPUT_DEFAULT_INVALID, f"input '{inp.name}': the default is null") from None
     except BadFact as bad:
         raise DefaultProblem(
-            Code.INPUT_DEFAULT_INVALID, f"input '{inp.name}': the default {bad.message}", bad.hint
+            Code.INPUT_DEFAULT_INVALID,
+            f"input '{inp.name}': the default is not a valid value: {bad.message}",
+            bad.hint,
         ) from None
     except units.UnitError as exc:
         raise DefaultProblem(Code.INPUT_DEFAULT_INVALID, f"input '{inp.name}': {exc.message}") from None

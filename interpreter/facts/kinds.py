@@ -41,7 +41,8 @@ from ..values.text import echo, echo_number
 from ..values.ucum_spelling import ucum_spelling
 from .values import BadFact, echo_given, fact_number, fact_time, iso_text, range_text
 
-__all__ = ["KIND_CHECKERS", "CheckContext", "KindCheck", "NullValue", "UnitConversion", "make_check"]
+__all__ = ["KIND_CHECKERS", "CheckContext", "KindCheck", "NullKeysCheck", "NullValue", "UnitConversion",
+           "make_check", "make_null_check"]
 
 #: What was given, when it was converted: (value as given, unit as given).
 GivenAs = tuple[Decimal, str] | None
@@ -188,13 +189,38 @@ def _split_fact(raw: object, with_unit: bool) -> tuple[object, object, object, b
             raise BadFact(Code.FACT_MALFORMED, "the fact object has no `value`")
         value = raw["value"]
         if value is None:
-            raise NullValue
+            raise NullValue(raw.get("unit"), raw.get("at"), len(raw) > 1)
         return value, raw.get("unit"), raw.get("at"), True
     return raw, None, None, False
 
 
 class NullValue(Exception):
-    """A fact object whose value is null: the fact is missing."""
+    """A fact object whose value is null. Alone (``{"value": null}``) the fact is absent; with other keys
+    (``extras``: a ``unit``, an ``at``) it is a result without a usable value: its keys are still checked
+    (``check_null_keys``) and it is unknown, never replaced by a default."""
+
+    def __init__(self, unit: object = None, at: object = None, extras: bool = False) -> None:
+        super().__init__("null value")
+        self.unit = unit
+        self.at = at
+        self.extras = extras
+
+
+#: Checks the other keys of a null-valued fact object: -> its measurement time or None; raises BadFact (or
+#: UnitError) for a bad unit or time, like a valued fact.
+NullKeysCheck = Callable[[NullValue, CheckContext], "datetime | None"]
+
+
+def make_null_check(inp: Input) -> NullKeysCheck:
+    """The check of the ``unit`` and ``at`` of a null-valued fact of ``inp`` (built once, at load time)."""
+    conv = UnitConversion(inp) if inp.type == "quantity" and inp.unit is not None else None
+
+    def check(null: NullValue, ctx: CheckContext) -> datetime | None:
+        if conv is not None and null.unit is not None and null.unit not in conv.factors:
+            conv.factor(null.unit)
+        return _measured_at(null.at, ctx.cal)
+
+    return check
 
 
 def _measured_at(at: object, cal: tzinfo) -> datetime | None:

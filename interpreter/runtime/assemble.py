@@ -10,7 +10,8 @@ Precedence, in this order (``precedence.apply_precedence``, shared with conditio
    and cautions are not shown, and its dose is not computed (a fact only its dose needs is not asked for).
 2. **Urgency.** The recommendations shown are ordered by urgency (immediate, urgent, routine; routine when
    not declared), and within one level in the order of the walk (a stable sort).
-3. **Cautions.** In the order of the recommendations shown, each caution text once (the first kept).
+3. **Cautions.** In the order of the recommendations shown, each caution text once (the first kept; texts
+   that differ only in case and white space are the same caution).
 """
 
 from __future__ import annotations
@@ -82,10 +83,10 @@ def assemble(
                 rid, rec.text, cites, actions, via, rec.title, rec.strength, rec.category, rec.urgency
             )
         )
-    if len(cautions) > 1:  # each caution text once, at its first place
+    if len(cautions) > 1:  # each caution once (compared without case and extra spaces), at its first place
         once: dict[str, CautionResult] = {}
         for c in cautions:
-            once.setdefault(c.text, c)
+            once.setdefault(" ".join(c.text.split()).casefold(), c)
         cautions = list(once.values())
     needed = _needed_facts(g, checked, values, walk.needs, dose_needs)
     incomplete = bool(walk.cannot or needed or doses_missing)

@@ -46,12 +46,42 @@ _LOWER: Final = {k.lower(): v for k, v in NEAR_MISSES.items()}
 _MICRO: Final = re.compile(r"(?<![A-Za-z])mc(?=g|L|l|mol)")
 
 
+#: Simple units whose UCUM case is fixed (UCUM is case-sensitive: ``Kg``, ``KG`` and ``ml`` are not codes):
+#: lower case -> the code. Used for each part of a compound unit (``ug/KG`` -> ``ug/kg``).
+_CASE: Final[dict[str, str]] = {u.lower(): u for u in (
+    "kg", "g", "mg", "ug", "ng", "pg", "L", "dL", "mL", "uL", "nL", "fL", "mol", "mmol", "umol", "nmol",
+    "m", "cm", "mm", "m2", "m3", "cm2", "cm3", "mm3", "h", "d", "min", "s", "wk", "mo", "meq",
+)}
+#: ``m^2``, ``cm^3``: UCUM writes the exponent without a caret.
+_CARET: Final = re.compile(r"^([A-Za-z]+)\^(-?\d)$")
+#: The operators of a compound UCUM unit (kept as they are).
+_OPERATORS: Final = re.compile(r"([/.])")
+
+
+def _part(atom: str) -> str:
+    """The UCUM spelling of one part of a compound unit (the part itself when it has no known fix)."""
+    if not atom:
+        return atom
+    found = NEAR_MISSES.get(atom) or _LOWER.get(atom.lower())
+    if found is not None:
+        return found
+    caret = _CARET.match(atom)
+    if caret:
+        atom = caret.group(1) + caret.group(2)
+    return _CASE.get(atom.lower(), atom) if atom not in _CASE.values() else atom
+
+
 def ucum_spelling(code: str) -> str | None:
-    """The UCUM code a near-miss most likely means, or None. Bounded: codes longer than 64 are not read."""
+    """The UCUM code a near-miss most likely means, or None. Bounded: codes longer than 64 are not read.
+
+    A whole code is looked up in ``NEAR_MISSES`` (as written, then without regard to case); else each part
+    of a compound unit between ``/`` and ``.`` is (``kg/m^2`` -> ``kg/m2``, ``ug/KG`` -> ``ug/kg``,
+    ``Kg`` -> ``kg``, ``mcg/kg`` -> ``ug/kg``)."""
     if not isinstance(code, str) or len(code) > 64:
         return None
     found = NEAR_MISSES.get(code) or _LOWER.get(code.lower())
     if found is not None and found != code:
         return found
-    fixed = _MICRO.sub("u", code)
+    fixed = "".join(_part(p) if i % 2 == 0 else p for i, p in enumerate(_OPERATORS.split(code)))
+    fixed = _MICRO.sub("u", fixed)
     return fixed if fixed != code else None
