@@ -120,5 +120,8 @@ def test_leukopenia_condition_coverage_is_measured() -> None:
 def test_conditions_on_scores_are_atoms_and_are_covered() -> None:
     report = run_tests([ROOT / "guidelines" / "khorana"], conditions=True)
     [cc] = report.conditions.values()
-    assert {a.text for a in cc.all_atoms()} == {"khorana >= 3", "khorana >= 1"}
+    assert {a.text for a in cc.all_atoms()} == {
+        "khorana >= 3", "khorana >= 1", "on_anticoagulant", "inpatient", "pre_chemotherapy_counts",
+        "age < 18",
+        "site in ['myeloma', 'leukemia', 'other_hematologic']"}
     assert cc.percent == 100.0, cc.missed()
