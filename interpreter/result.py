@@ -408,6 +408,8 @@ class ScoreItemResult:
     needs: tuple[str, ...] = ()
     #: when unknown: every number of points it can still give, ascending
     possible: tuple[Decimal, ...] = ()
+    #: the inputs the item reads (directly or through derived values), for display with their values
+    facts: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"label": self.label}
@@ -449,11 +451,16 @@ class ScoreResult:
             "items": [i.to_json() for i in self.items],
         }
 
-    def display(self) -> str:
+    def display(self, settled: bool = False) -> str:
+        """The value, or the bounds and the facts they need. ``settled``: the unknown items could not change
+        the result, so they are not presented as needed."""
         if self.value is not None:
             return format_decimal(self.value)
-        return (f"unknown, between {format_decimal(self.min)} and {format_decimal(self.max)}; "
-                f"needs {', '.join(self.needs)}")
+        low, high = format_decimal(self.min), format_decimal(self.max)
+        if settled:
+            return (f"{low} to {high}; not every item is known, and the result is the same whatever "
+                    f"{', '.join(self.needs)} are")
+        return f"unknown, between {low} and {high}; needs {', '.join(self.needs)}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -170,7 +170,7 @@ def test_render_markdown_and_mermaid() -> None:
 def test_list_shows_the_bundled_guidelines() -> None:
     code, out, _ = run("list")
     assert code == 0 and "leukopenia\t1.0.0\tdraft" in out.splitlines()[1]
-    assert out.startswith("khorana\t0.1.0\tdraft")
+    assert out.startswith("khorana\t0.2.0\tdraft")
 
 
 # output formats: the registry, SARIF, JUnit XML ---------------------------------------------------------

@@ -120,13 +120,13 @@ def test_leukopenia_condition_coverage_is_measured() -> None:
 def test_conditions_on_scores_are_atoms_and_are_covered() -> None:
     report = run_tests([ROOT / "guidelines" / "khorana"], conditions=True)
     [cc] = report.conditions.values()
-    # the branch conditions on the score, and the written conditions of its items (the site item gives
-    # points to words of a code input: its rules are generated, not written, so they are no atoms)
-    assert {a.key for a in cc.all_atoms()} == {
-        "risk#0: khorana >= 3", "risk#1: khorana >= 1",
-        "score khorana item 2#0: platelets >= 350",
-        "score khorana item 3#0: hemoglobin < 10", "score khorana item 3#0: red_cell_growth_factors",
-        "score khorana item 4#0: leukocytes > 11", "score khorana item 5#0: bmi >= 35",
+    # the branch conditions (the scope gate and the bands on the score), and the written conditions of the
+    # score's items (the site item gives points to words of a code input: its rules are generated, not
+    # written, so they are no atoms)
+    assert {a.text for a in cc.all_atoms()} == {
+        "khorana >= 3", "khorana >= 1", "on_anticoagulant", "inpatient", "pre_chemotherapy_counts",
+        "age < 18", "site in ['myeloma', 'leukemia', 'other_hematologic']",
+        "platelets >= 350", "hemoglobin < 10", "red_cell_growth_factors", "leukocytes > 11", "bmi >= 35",
     }
     assert cc.percent == 100.0, cc.missed()
 

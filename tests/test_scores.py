@@ -17,15 +17,23 @@ import interpreter
 from interpreter.runtime.completion import DOMAINS, MAX_COMPLETIONS_PER_CONDITION
 
 AT = datetime(2026, 11, 24, 9, tzinfo=UTC)
+DRAWN = "2026-11-23T08:00:00Z"  # counts and BMI are time-stamped (max_age, decision D1)
+#: a patient the score was derived in (the scope node: decision D3)
+IN_SCOPE: dict[str, object] = {"on_anticoagulant": False, "inpatient": False, "pre_chemotherapy_counts": True,
+                               "age": 60}
 KHORANA = interpreter.load(str(Path(__file__).parent.parent / "guidelines/khorana/khorana.guideline.yaml"))
 
 #: per item: fact name -> representative values (fact, points)
 ITEMS: dict[str, list[tuple[object, int]]] = {
     "site": [("stomach", 2), ("lung", 1), ("other", 0)],
-    "platelets": [({"value": 400000, "unit": "/uL"}, 1), ({"value": 300, "unit": "10*9/L"}, 0)],
-    "hemoglobin": [({"value": 95, "unit": "g/L"}, 1), ({"value": 12, "unit": "g/dL"}, 0)],
-    "leukocytes": [({"value": 12, "unit": "10*9/L"}, 1), ({"value": 8000, "unit": "/uL"}, 0)],
-    "bmi": [({"value": 36, "unit": "kg/m2"}, 1), ({"value": 24, "unit": "kg/m2"}, 0)],
+    "platelets": [({"value": 400000, "unit": "/uL", "at": DRAWN}, 1),
+                  ({"value": 300, "unit": "10*9/L", "at": DRAWN}, 0)],
+    "hemoglobin": [({"value": 95, "unit": "g/L", "at": DRAWN}, 1),
+                   ({"value": 12, "unit": "g/dL", "at": DRAWN}, 0)],
+    "leukocytes": [({"value": 12, "unit": "10*9/L", "at": DRAWN}, 1),
+                   ({"value": 8000, "unit": "/uL", "at": DRAWN}, 0)],
+    "bmi": [({"value": 36, "unit": "kg/m2", "at": DRAWN}, 1),
+            ({"value": 24, "unit": "kg/m2", "at": DRAWN}, 0)],
 }
 MISSING = object()
 
@@ -41,10 +49,12 @@ def _combinations() -> list[dict[str, object]]:
 
 def test_khorana_decides_exactly_when_every_completion_gives_the_same_band() -> None:
     """Red-cell growth factors are false throughout (the haemoglobin item then depends on haemoglobin only);
-    every other item is known (each representative value) or missing: 4 * 3**4 = 324 patients."""
+    every other item is known (each representative value) or missing: 4 * 3**4 = 324 patients. The patient
+    is in scope; a missing site could be a haematological cancer the score was not derived in, so the scope
+    node cannot decide and asks for the site alone."""
     checked = 0
     for combo in _combinations():
-        facts: dict[str, object] = {"red_cell_growth_factors": False}
+        facts: dict[str, object] = {"red_cell_growth_factors": False, **IN_SCOPE}
         known = 0
         missing: list[str] = []
         options: list[list[int]] = []
@@ -61,7 +71,11 @@ def test_khorana_decides_exactly_when_every_completion_gives_the_same_band() -> 
             options[missing.index("site")] = [0, 1, 2]
         bands = {band(known + sum(extra)) for extra in itertools.product(*options)}
         result = KHORANA.evaluate(facts, as_of=AT)
-        if len(bands) == 1:
+        if "site" in missing:  # myeloma, leukemia, other_hematologic: not covered
+            assert result.status == "incomplete" and result.recommendation_ids() == [], combo
+            assert [c.node for c in result.cannot_decide] == ["scope"]
+            assert [n.name for n in result.needed_facts] == ["site"], combo
+        elif len(bands) == 1:
             assert result.status == "complete", (combo, result.needed_facts)
             assert result.recommendation_ids() == [bands.pop()], combo
         else:
@@ -74,7 +88,8 @@ def test_khorana_decides_exactly_when_every_completion_gives_the_same_band() -> 
 
 
 def test_score_result_shows_value_bounds_and_items() -> None:
-    r = KHORANA.evaluate({"site": "pancreas", "platelets": {"value": 400, "unit": "10*9/L"}}, as_of=AT)
+    r = KHORANA.evaluate({**IN_SCOPE, "site": "pancreas",
+                          "platelets": {"value": 400, "unit": "10*9/L", "at": DRAWN}}, as_of=AT)
     (score,) = r.scores
     assert score.value is None and (score.min, score.max) == (3, 6)
     assert [i.points for i in score.items][:2] == [2, 1]
@@ -83,22 +98,25 @@ def test_score_result_shows_value_bounds_and_items() -> None:
     assert unknown.needs == ("leukocytes",)
     data = r.to_json()["scores"][0]
     assert data["value"] is None and data["min"] == 3 and data["items"][3]["needs"] == ["leukocytes"]
-    step = r.to_json()["trace"][0]["branches"][0]
+    step = r.to_json()["trace"][1]["branches"][0]
     assert step["outcome"] == "true" and step["decided_for_every_value_of"] == ["khorana (from 3 to 6)"]
-    full = KHORANA.evaluate({"site": "other", "platelets": {"value": 1, "unit": "10*9/L"},
-                             "hemoglobin": {"value": 14, "unit": "g/dL"}, "red_cell_growth_factors": False,
-                             "leukocytes": {"value": 5, "unit": "10*9/L"},
-                             "bmi": {"value": 22, "unit": "kg/m2"}},
+    full = KHORANA.evaluate({**IN_SCOPE, "site": "other",
+                             "platelets": {"value": 1, "unit": "10*9/L", "at": DRAWN},
+                             "hemoglobin": {"value": 14, "unit": "g/dL", "at": DRAWN},
+                             "red_cell_growth_factors": False,
+                             "leukocytes": {"value": 5, "unit": "10*9/L", "at": DRAWN},
+                             "bmi": {"value": 22, "unit": "kg/m2", "at": DRAWN}},
                             as_of=AT)
     assert full.scores[0].value == 0 and full.recommendation_ids() == ["risk-low"]
-    assert "decided_for_every_value_of" not in full.to_json()["trace"][0]["branches"][0]
+    assert "decided_for_every_value_of" not in full.to_json()["trace"][1]["branches"][0]
 
 
 def test_explanation_says_why_a_condition_was_decided(tmp_path: Path) -> None:
     from interpreter.output.options import FormatOptions
     from interpreter.output.results import result_text
 
-    r = KHORANA.evaluate({"site": "stomach", "platelets": {"value": 400000, "unit": "/uL"}}, as_of=AT)
+    r = KHORANA.evaluate({**IN_SCOPE, "site": "stomach",
+                          "platelets": {"value": 400000, "unit": "/uL", "at": DRAWN}}, as_of=AT)
     text = result_text(r, FormatOptions(explain=True))
     assert "decided: true for every value of khorana (from 3 to 6)" in text
     assert "unknown: 0 to 1 (needs leukocytes): leukocytes above 11 x10^9/L" in text

@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import TYPE_CHECKING, assert_never
 
+from ..result import format_decimal
 from ..textsafe import safe_block
 from .options import PLAIN, FormatOptions
 
 if TYPE_CHECKING:
-    from ..loading.model import GuidelineModel, Node
+    from ..loading.model import GuidelineModel, Node, ScoreItem
 
 __all__ = [
     "guideline_markdown", "guideline_mermaid", "md_block", "md_cell", "md_code", "md_inline", "md_text",
@@ -140,6 +142,84 @@ def _markdown_kind(node: Node) -> tuple[str, list[str]]:
             assert_never(kind)
 
 
+def _item_points(model: GuidelineModel, item: ScoreItem) -> tuple[list[tuple[str, str]], list[Decimal]]:
+    """The rows of a score item (the condition in words or as written, its points) and every number of
+    points it can give."""
+    rows: list[tuple[str, str]] = []
+    possible: list[Decimal] = []
+    if item.input is not None and item.code_points:
+        for word, points in item.code_points:
+            rows.append((f"{md_code(item.input)} is {md_code(word)}", format_decimal(points)))
+            possible.append(points)
+        declared = model.inputs[item.input].values if item.input in model.inputs else ()
+        listed = {w for w, _ in item.code_points}
+        others = [w for w in declared if w not in listed]
+        if others or not declared:
+            words = ", ".join(md_code(w) for w in others) if others else "any other word"
+            rows.append((f"{md_code(item.input)} is {words}", "0"))
+            possible.append(Decimal(0))
+    elif item.input is not None:
+        rows.append((f"{md_code(item.input)} is true", format_decimal(item.points or Decimal(0))))
+        rows.append((f"{md_code(item.input)} is false", "0"))
+        possible += [item.points or Decimal(0), Decimal(0)]
+    elif item.when is not None:
+        rows.append((md_code(item.when), format_decimal(item.points or Decimal(0))))
+        rows.append(("otherwise", "0"))
+        possible += [item.points or Decimal(0), Decimal(0)]
+    else:
+        for band in item.bands:
+            rows.append((md_code(band.when), format_decimal(band.points)))
+            possible.append(band.points)
+        rows.append(("otherwise (no band holds)", format_decimal(item.otherwise)))
+        possible.append(item.otherwise)
+    return rows, possible
+
+
+def _names(name: str) -> re.Pattern[str]:
+    """``name`` as a whole name in an expression (not part of a longer name)."""
+    return re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
+
+
+def _markdown_scores(model: GuidelineModel) -> list[str]:
+    """The Scores section: each score's items (condition or code table, points, first match for bands), its
+    range, and every condition of a node that compares it (the thresholds that decide), for sign-off."""
+    if not model.scores:
+        return []
+    out = ["", "## Scores"]
+    for score in model.scores.values():
+        out += ["", f"### {md_code(score.name)}", ""]
+        if score.description:
+            out += [md_block(score.description), ""]
+        out += ["| item | condition | points |", "|---|---|---|"]
+        low = high = Decimal(0)
+        for item in score.items:
+            rows, possible = _item_points(model, item)
+            low += min(possible)
+            high += max(possible)
+            label = f"{item.index + 1}. {md_cell(item.label)}"
+            if item.bands:
+                label += " (first band that holds)"
+            for n, (cond, points) in enumerate(rows):
+                out.append(f"| {label if n == 0 else ''} | {cond.replace('|', chr(92) + '|')} | {points} |")
+        out += ["", f"Range: {format_decimal(low)} to {format_decimal(high)} points (the sum of each item's "
+                    "least and most points, a band item's otherwise included)."]
+        conditions = " ".join([it.when or "" for it in score.items]
+                              + [b.when for it in score.items for b in it.bands])
+        units = [f"{md_code(i.name)} in {md_code(i.unit)}" for i in model.inputs.values()
+                 if i.unit and _names(i.name).search(conditions)]
+        if units:
+            out += ["", "Numbers in the conditions are in each input's unit: " + ", ".join(units) + "."]
+        word = _names(score.name)
+        uses = [(node, b) for node in model.nodes for b in node.branches if word.search(b.when)]
+        if uses:
+            out += ["", "Decided on this score:", ""]
+            for node, b in uses:
+                label = f" ({md_inline(b.label)})" if b.label else ""
+                out.append(f"- {md_code(node.id)} branch {b.index + 1}: when {md_code(b.when)}{label} -> "
+                           + ", ".join(md_code(t) for t in b.then))
+    return out
+
+
 def guideline_markdown(model: GuidelineModel, options: FormatOptions = PLAIN) -> str:
     """A readable rendering for sign-off: metadata, inputs, decisions, recommendations, references.
 
@@ -189,6 +269,7 @@ def guideline_markdown(model: GuidelineModel, options: FormatOptions = PLAIN) ->
         out += ["", "## Derived values", ""]
         for d in model.derived.values():
             out.append(f"- {md_code(d.name)} = {md_code(d.expr)}: {md_inline(d.description)}")
+    out += _markdown_scores(model)
     out += ["", "## Decisions", "", "```mermaid", guideline_mermaid(model).rstrip(), "```", ""]
     for n in model.nodes:
         kind, after_branches = _markdown_kind(n)

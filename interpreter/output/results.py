@@ -7,6 +7,7 @@ Echoed text is made safe for its format (``textsafe``).
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 from ..textsafe import escape_surrogates, safe_block, safe_line
@@ -213,14 +214,51 @@ def _branch_text(b: BranchTrace) -> list[str]:
     return out
 
 
+def _score_outcomes(result: Result, name: str) -> list[str]:
+    """What the nodes that compare score ``name`` made of it: ``risk: high (3 or more points)`` (the taken
+    branch's label, else its condition), or ``risk: otherwise -> risk-low``."""
+    word = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
+    out: list[str] = []
+    for step in result.trace:
+        if not any(b.index >= 0 and word.search(b.condition) for b in step.branches):
+            continue
+        taken = [b for b in step.branches if b.index >= 0 and b.outcome == "true"]
+        if step.outcome == "branch" and taken:
+            shown = taken[:1] if step.kind == "choice" else taken
+            out.extend(f"{step.node}: {b.label or b.condition}" for b in shown)
+        elif step.outcome == "otherwise":
+            out.append(f"{step.node}: otherwise -> {', '.join(step.taken)}")
+    return out
+
+
+def _score_item_facts(result: Result, names: tuple[str, ...]) -> str:
+    """`` - platelets 420 10*9/L (at 2026-11-23T08:00:00Z)``: the values an item used (known ones only)."""
+    used = [f"{name} {_fact_text(result.facts[name])}" for name in names if name in result.facts]
+    return f" - {'; '.join(used)}" if used else ""
+
+
 def _scores_text(result: Result) -> list[str]:
-    """The SCORES section: each score's value (or bounds) and each item's points (or what it needs)."""
+    """The SCORES section: each score's value stated plainly (or its bounds, and whether the unknown items
+    still matter), with what the deciding node made of it; each item's points (or what it needs) and the
+    values it used, with their time."""
     if not result.scores:
         return []
     out = ["", "SCORES"]
+    needed = {n.name for n in result.needed_facts}
     for sc in result.scores:
-        out.append(f"  {_s(sc.name)} = {_s(sc.display())}")
-        out.extend(f"      {_s(item.display())}: {_s(item.label)}" for item in sc.items)
+        settled = result.status == "complete" and not (set(sc.needs) & needed)
+        outcome = "; ".join(_score_outcomes(result, sc.name))
+        if not outcome and result.status == "complete":
+            outcome = "not used for a decision: no node compared it"
+        outcome = f" ({outcome})" if outcome else ""
+        if sc.value is not None:
+            shown = sc.display() + outcome
+        else:  # the bounds, what the node made of them, then whether the unknown items still matter
+            bounds, _, rest = sc.display(settled).partition("; ")
+            shown = f"{bounds}{outcome}; {rest}"
+        out.append(f"  {_s(sc.name)} = {_s(shown)}")
+        out.extend(f"      {_s(item.display())}: {_s(item.label)}{_s(_score_item_facts(result, item.facts))}"
+                   for item in sc.items)
     return out
 
 

@@ -101,11 +101,13 @@ def compute_scores(g: CompiledGuideline, completer: Completer) -> tuple[ScoreRes
             high += possible[-1]
             if points is not None:
                 total += points
-                items.append(ScoreItemResult(item.label, points, points, points, ()))
+                items.append(ScoreItemResult(item.label, points, points, points, (),
+                                             facts=tuple(sorted(item.inputs))))
             else:
                 known = False
                 needs = tuple(insufficient(g, item.inputs, values))
-                items.append(ScoreItemResult(item.label, None, possible[0], possible[-1], needs, possible))
+                items.append(ScoreItemResult(item.label, None, possible[0], possible[-1], needs, possible,
+                                             tuple(sorted(item.inputs))))
             if sums is not None:
                 sums = {s + p for s in sums for p in possible}
                 if len(sums) > MAX_SCORE_SUMS:

@@ -27,7 +27,7 @@ from typing import Any
 from ...output.render import md_block, md_inline
 from ...result import ActionResult, RecommendationResult
 from ..fhir.evaluate import FhirEvaluation
-from ..fhir.outputs import FREQUENCIES, ROUTES, medication_request
+from ..fhir.outputs import FREQUENCIES, ROUTES, medication_request, score_item_lines, score_line
 from .services import Service
 from .storage import IssuedCard
 
@@ -157,6 +157,15 @@ def _facts_md(ev: FhirEvaluation, service: Service) -> list[str]:
     return ["", "**Facts used**:", *(_fact_md(n, v, ev, service) for n, v in facts.items())]
 
 
+def _scores_md(ev: FhirEvaluation) -> list[str]:
+    """Each score's value (or bounds) and each item's points, so the clinician need not add them up."""
+    lines: list[str] = []
+    for sc in ev.result.scores:
+        lines += ["", f"**Score**: {md_inline(score_line(sc))}"]
+        lines += [f"- {md_inline(item)}" for item in score_item_lines(sc)]
+    return lines
+
+
 def _source(service: Service) -> dict[str, Any]:
     g = service.guideline
     return {"label": f"{g.title} ({g.id} {g.version})"[:200]}
@@ -170,6 +179,7 @@ def recommendation_card(
         lines += ["", "**Actions**:"]
         for a in rec.actions:
             lines += _action_md(a)
+    lines += _scores_md(ev)
     lines += _facts_md(ev, service)
     if rec.citations:
         lines += ["", "**References**:"]
@@ -288,6 +298,7 @@ def cannot_decide_card(ev: FhirEvaluation, service: Service) -> Card:
     conditional = r.to_json().get("conditional")
     if isinstance(conditional, list) and conditional:
         lines += _conditional_md(conditional)
+    lines += _scores_md(ev)
     other_notes = [n for n in ev.fhir.notes if n.input not in names]
     if other_notes:
         lines += ["", "**Resources not used**:"]

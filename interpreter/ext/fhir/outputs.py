@@ -17,10 +17,12 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from ...result import ActionResult, Result
+from ...result import ActionResult, Result, ScoreResult, format_decimal
 from .bindings import UCUM_SYSTEM, BindingSet
 
-__all__ = ["FREQUENCIES", "ROUTES", "fhir_bundle", "medication_request"]
+__all__ = [
+    "FREQUENCIES", "ROUTES", "fhir_bundle", "medication_request", "score_item_lines", "score_line",
+]
 
 SNOMED = "http://snomed.info/sct"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -105,6 +107,52 @@ def _data_requirement(name: str, bindings: BindingSet | None) -> dict[str, Any]:
     return req
 
 
+def score_line(score: ScoreResult) -> str:
+    """``khorana = 3``, or ``khorana = 3 to 6 (not every item is known)``: the score as one line."""
+    if score.value is not None:
+        return f"{score.name} = {format_decimal(score.value)}"
+    low, high = format_decimal(score.min), format_decimal(score.max)
+    return f"{score.name} = {low} to {high} (not every item is known)"
+
+
+def score_item_lines(score: ScoreResult) -> list[str]:
+    """Each item's part: ``1 point: platelets 350 x10^9/L or more``, or ``0-1 points (unknown, needs
+    leukocytes): ...``."""
+    out = []
+    for item in score.items:
+        if item.points is not None:
+            unit = "point" if item.points == 1 else "points"
+            out.append(f"{format_decimal(item.points)} {unit}: {item.label}")
+        else:
+            needs = ", ".join(item.needs)
+            low, high = format_decimal(item.min), format_decimal(item.max)
+            out.append(f"{low}-{high} points (unknown, needs {needs}): {item.label}")
+    return out
+
+
+def _score_parameters(result: Result, url: str) -> dict[str, Any]:
+    """The scores as a FHIR Parameters resource (GuidanceResponse.outputParameters): per score its value (or
+    minimum and maximum) and per item its label and points (or minimum, maximum and the facts it needs)."""
+    params = []
+    for score in result.scores:
+        parts: list[dict[str, Any]] = []
+        if score.value is not None:
+            parts.append({"name": "value", "valueDecimal": _num(format_decimal(score.value))})
+        parts += [{"name": "min", "valueDecimal": _num(format_decimal(score.min))},
+                  {"name": "max", "valueDecimal": _num(format_decimal(score.max))}]
+        for item in score.items:
+            item_parts: list[dict[str, Any]] = [{"name": "label", "valueString": item.label}]
+            if item.points is not None:
+                item_parts.append({"name": "points", "valueDecimal": _num(format_decimal(item.points))})
+            else:
+                item_parts += [{"name": "min", "valueDecimal": _num(format_decimal(item.min))},
+                               {"name": "max", "valueDecimal": _num(format_decimal(item.max))}]
+                item_parts += [{"name": "needs", "valueString": n} for n in item.needs]
+            parts.append({"name": "item", "part": item_parts})
+        params.append({"name": score.name, "part": parts})
+    return {"resourceType": "Parameters", "id": url.rsplit(":", 1)[1], "parameter": params}
+
+
 def fhir_bundle(
     result: Result, bindings: BindingSet | None = None, patient: str | None = None
 ) -> dict[str, Any]:
@@ -159,7 +207,17 @@ def fhir_bundle(
     }
     if needed:
         guidance["dataRequirement"] = [_data_requirement(n, bindings) for n in needed]
+    extra: list[dict[str, Any]] = []
+    if result.scores:  # the score's value and each item's points, as data and in words
+        params_url = "urn:uuid:" + _id(seed, "scores")
+        guidance["outputParameters"] = {"reference": params_url}
+        extra.append({"fullUrl": params_url, "resource": _score_parameters(result, params_url)})
+        notes = [{"text": "Score " + "; ".join([score_line(sc), *score_item_lines(sc)])}
+                 for sc in result.scores]
+        guidance["note"] += notes
+        request_group["note"] = notes
     if patient:
         guidance["subject"] = {"reference": f"Patient/{patient}"}
     head = [{"fullUrl": gr_url, "resource": guidance}, {"fullUrl": rg_url, "resource": request_group}]
-    return {"resourceType": "Bundle", "type": "collection", "timestamp": j["as_of"], "entry": head + entries}
+    return {"resourceType": "Bundle", "type": "collection", "timestamp": j["as_of"],
+            "entry": head + extra + entries}
