@@ -309,6 +309,9 @@ def test_ctrl_c_stops_cleanly_and_what_was_written_stays_valid(
         stderr=subprocess.PIPE,
         text=True,
         cwd=REPO,
+        # a shell without job control starts background jobs with SIGINT ignored, and Python then keeps it
+        # ignored: the child gets the default disposition, as it has when a user runs it at a terminal
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert proc.stderr is not None
     first = proc.stderr.readline()  # the first plain progress line: a tenth of the rows are written
