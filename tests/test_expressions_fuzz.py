@@ -413,6 +413,7 @@ def test_grammar_generated_expressions_any_type(source: str, values: dict[str, A
     _check(source, values, None)
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=250)
 @given(CONDITIONS, VALUES)
 def test_well_typed_conditions_compile_and_evaluate(source: str, values: dict[str, Any]) -> None:

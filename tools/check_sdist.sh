@@ -23,4 +23,4 @@ mkdir "$work/unpacked"
 tar -xzf "$work"/dist/*.tar.gz -C "$work/unpacked"
 sdist=$(echo "$work"/unpacked/*)
 "$python" -m venv "$work/test-venv"
-(cd "$sdist" && "$work/test-venv/bin/python" -m pip install --quiet "$@" '.[test]' && "$work/test-venv/bin/python" -m pytest -p no:cacheprovider -q)
+(cd "$sdist" && "$work/test-venv/bin/python" -m pip install --quiet "$@" '.[test]' && "$work/test-venv/bin/python" -m pytest -p no:cacheprovider -q -m "not slow")

@@ -61,6 +61,7 @@ def _records(out: Path, fmt: str = "ndjson") -> list[dict]:
     return records
 
 
+@pytest.mark.slow
 def test_ten_thousand_patients_equal_single_evaluations(g: interpreter.Guideline, tmp_path: Path) -> None:
     rows = list(gen.generate(g, 10_000, seed=11, as_of=AT, bad=0.01))
     gen.write_ndjson(rows, tmp_path / "in.ndjson")
@@ -282,6 +283,7 @@ def test_plain_progress_lines(g: interpreter.Guideline, tmp_path: Path) -> None:
     assert "complete" in res.stdout and "recommendations fired" in res.stdout
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_what_was_written_stays_valid(
     g: interpreter.Guideline, tmp_path: Path
 ) -> None:

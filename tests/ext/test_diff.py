@@ -147,6 +147,7 @@ def test_cli_markdown_json_and_exit_codes() -> None:
     assert res.exit_code == 2 and "Traceback" not in res.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ref", ["leukopenia@1.0.0"])
 def test_bundled_id_at_version(ref: str) -> None:
     res = CliRunner().invoke(main, ["diff", ref, ref, "--workers", "1", "--format", "json"])
