@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import pathlib
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -31,6 +30,8 @@ TOOL_NAME = "guideline-interpreter"
 
 
 def _tool_version() -> str:
+    from importlib import metadata  # on first need: importlib.metadata costs ~20 ms at every CLI start
+
     try:
         return metadata.version(TOOL_NAME)
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree

@@ -17,13 +17,13 @@ from __future__ import annotations
 import json
 import re
 from typing import TYPE_CHECKING, Any
-from xml.etree import ElementTree
 
 from ..textsafe import escape_surrogates, safe_block, safe_line
 from .options import PLAIN, FormatOptions
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from xml.etree import ElementTree
 
     from ..runtime.trace import CoverageTracer
     from ..tooling.condition_coverage import ConditionCoverage
@@ -125,6 +125,8 @@ def _xml_text(text: object, *, block: bool = False) -> str:
 
 
 def _suite(f: FileOutcome) -> ElementTree.Element:
+    from xml.etree import ElementTree
+
     failures = sum(not c.passed for c in f.cases)
     errors = 1 if f.diagnostics else 0
     suite = ElementTree.Element("testsuite", {
@@ -154,6 +156,8 @@ def _suite(f: FileOutcome) -> ElementTree.Element:
 
 
 def junit_report(report: TestReport, options: FormatOptions = PLAIN) -> str:
+    from xml.etree import ElementTree  # on first need: only --format junit uses it
+
     suites = [_suite(f) for f in report.files]
     root = ElementTree.Element("testsuites", {
         "name": "guideline test",

@@ -17,16 +17,16 @@ from __future__ import annotations
 import functools
 import json
 import re
-from typing import Any
-
-from jsonschema import Draft202012Validator
+from typing import TYPE_CHECKING, Any
 
 from ...codes import Code
 from ...errors import Diagnostic, Path, sort_diagnostics
 from ..resources import read_text
 from ..source import SourceMap
-from .explain import SchemaExplainer
 from .fast import Check, compile_schema
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 __all__ = [
     "MAX_SCHEMA_DIAGNOSTICS",
@@ -56,7 +56,10 @@ def bundled_schema(name: str) -> dict[str, Any]:
 
 @functools.cache
 def bundled_validator(name: str) -> Draft202012Validator:
-    """The Draft 2020-12 validator of a bundled schema, built once (read-only, thread-safe)."""
+    """The Draft 2020-12 validator of a bundled schema, built once (read-only, thread-safe). jsonschema is
+    imported here, on first need: a valid guideline never needs it (the fast check answers)."""
+    from jsonschema import Draft202012Validator
+
     schema = bundled_schema(name)
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
@@ -100,6 +103,8 @@ def validate_with(
     """Validate ``data`` against the bundled schema ``schema_name`` (e.g. ``tests.schema.json``), with the
     same ``schema-*`` diagnostics as guideline files; sorted by location. Stops early after
     ``max_diagnostics + 1`` diagnostics."""
+    from .explain import SchemaExplainer  # imports jsonschema: only an invalid document gets here
+
     explainer = SchemaExplainer(source_map, bundled_schema(schema_name))
     out: list[Diagnostic] = []
     seen: set[tuple[str, Path, str]] = set()
