@@ -207,6 +207,8 @@ class Code(StrEnum):
     SUPERSEDES_UNKNOWN = "supersedes-unknown"
     SUPERSEDES_CYCLE = "supersedes-cycle"
     RECOMMENDATION_CONFLICT = "recommendation-conflict"
+    # values repeated in a list that is a set in meaning (structure; issue 8, finding 13)
+    DUPLICATE_VALUE = "duplicate-value"
 
 
 def _error(stage: Stage, summary: str, *, internal: bool = False) -> CodeInfo:
@@ -379,6 +381,9 @@ CODES: Final[Mapping[Code, CodeInfo]] = MappingProxyType({
     Code.SUPERSEDES_CYCLE: _error(Stage.STRUCTURE, "recommendations supersede each other in a cycle"),
     Code.RECOMMENDATION_CONFLICT: _warning(
         Stage.STRUCTURE, "recommendations that can apply together conflict, and no precedence is declared"),
+    # -- values repeated where each counts once
+    Code.DUPLICATE_VALUE: _warning(
+        Stage.STRUCTURE, "a value is written twice in an `in` list, any_of/all_of, supersedes or a default"),
 })
 
 

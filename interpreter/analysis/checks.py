@@ -8,7 +8,8 @@ The rules live by subject, each registered once with ``@rule`` (``registry.py``)
 * ``conditions.py``: ``threshold-implausible``, ``condition-constant``, ``chained-equality``;
 * ``fhir_bindings.py``: ``input-fhir-binding`` (an input's FHIR binding fits its type).
 * ``precedence.py``: ``supersedes-unknown``, ``supersedes-cycle``;
-* ``conflicts.py``: ``recommendation-conflict``.
+* ``conflicts.py``: ``recommendation-conflict``;
+* ``duplicates.py``: ``duplicate-value`` (a value repeated in a list that is a set in meaning).
 
 ``info`` carries what only the compiler knows (the names each expression reads); a rule never raises for bad
 content. Codes are documented in docs/diagnostics.md.
@@ -18,13 +19,14 @@ from __future__ import annotations
 
 from ..errors import Diagnostic, sort_diagnostics
 from ..loading.model import GuidelineModel
-from . import conditions, conflicts, doses, fhir_bindings, precedence, rules, scores, thresholds
+from . import conditions, conflicts, doses, duplicates, fhir_bindings, precedence, rules, scores, thresholds
 from .registry import RULES, CheckInfo
 
 __all__ = ["run_checks"]
 
 #: The modules whose rules ``run_checks`` runs (importing them registers their rules in ``RULES``).
-RULE_MODULES = (rules, thresholds, doses, scores, precedence, conflicts, fhir_bindings, conditions)
+RULE_MODULES = (rules, thresholds, doses, scores, precedence, conflicts, fhir_bindings, conditions,
+                duplicates)
 
 
 def run_checks(model: GuidelineModel, info: CheckInfo) -> list[Diagnostic]:

@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from ..errors import GuidelineError
 from ..textsafe import safe_line
 from .common import (
     EXIT_FINDINGS,
@@ -25,6 +26,7 @@ from .common import (
     internal_errors,
     load_reference,
     parse_at,
+    refuse,
 )
 from .options import at_options, bundled_option
 
@@ -97,6 +99,20 @@ def need_extra(module: str, command: str) -> ModuleType:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of --sample.")
 @click.option("--trace", is_flag=True, help="Include each result's trace (larger output).")
 @click.option(
+    "--fhir",
+    "fhir",
+    is_flag=True,
+    help='Rows hold a FHIR R4 Bundle each: {"id": ..., "bundle": {...}, "facts"?: {...}, "as_of"?: ..., '
+    '"time_zone"?: ..., "patient"?: ...}, read as `guideline evaluate --fhir` reads one (NDJSON only).',
+)
+@click.option(
+    "--bindings",
+    "bindings_file",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="With --fhir: a site binding file (default: the one shipped for a bundled guideline).",
+)
+@click.option(
     "--progress/--no-progress",
     "progress",
     default=None,
@@ -132,8 +148,20 @@ def batch(guideline_ref: str, input_path: str, output: str, **opts: Any) -> None
     out_fmt = opts["output_format"] or (
         "parquet" if output.rstrip("/").lower().endswith(".parquet") else "ndjson"
     )
+    fhir: Any = None
+    if opts["bindings_file"] and not opts["fhir"]:
+        raise click.UsageError("--bindings needs --fhir")
+    if opts["fhir"]:
+        if in_fmt != "ndjson":
+            raise click.UsageError("--fhir reads NDJSON rows (one Bundle a line), not Parquet")
+        fhir_rows: Any = need_extra("interpreter.ext.batch.fhir_rows", "batch")
+        try:
+            fhir = fhir_rows.FhirRows.for_guideline(g, opts["bindings_file"])
+        except GuidelineError as exc:
+            refuse(opts["fmt"], "bindings", "the FHIR bindings were refused:", exc.diagnostics, "batch")
+            raise  # pragma: no cover - refuse exits
     options = rows.RowOptions(
-        at=as_of, time_zone=time_zone, trace=opts["trace"], source=os.path.basename(input_path)
+        at=as_of, time_zone=time_zone, trace=opts["trace"], source=os.path.basename(input_path), fhir=fhir
     )
     config = engine.BatchConfig(
         input=input_path,

@@ -29,6 +29,18 @@ Bounds: at most ``MAX_COMPLETIONS_PER_CONDITION`` combinations for one condition
 tried at all and stays unknown (never a guess). Over-approximating the domains (e.g. a score's variable
 treated as independent of the inputs it sums) can only leave a condition unknown, never decide it wrongly.
 
+**Which facts matter** (``Completer.needed``). When the completions of an undecided condition disagree, the
+same table of answers tells which of its unknown facts could settle it: a fact *matters* when some completion
+of the others gives two different answers for two of its values. A fact that does not matter cannot change
+the answer, whatever the others turn out to be, so it is not asked for (Khorana: with red-cell growth factors
+in use, the haemoglobin item gives its point whatever the haemoglobin, so the band needs the platelets, not a
+blood draw for haemoglobin). A score among the variables stands for the facts of its items that are still
+undetermined (``score_needs``, found the same way per item by ``runtime/scores.py``). This is exact over the
+domains (which are exact, or supersets, so a fact is never dropped wrongly); when the condition cannot be
+completed (no domain, past the bounds, an unknown or failing completion), every unknown fact it reads is asked
+for, as before. No extra evaluation: the table is the one ``settle`` computes anyway (evaluated in full when
+the answers disagree, within the budget already counted).
+
 No global state: one ``Completer`` per evaluation.
 """
 
@@ -48,12 +60,14 @@ from ..lang.compile import CompiledExpression
 from ..loading.model import Input
 from ..values.numbers import DECIMAL_CONTEXT
 from ..values.unknown import UNKNOWN
+from .locate import insufficient
 
 __all__ = [
     "DOMAINS",
     "MAX_COMPLETIONS_PER_CONDITION",
     "MAX_COMPLETIONS_PER_EVALUATION",
     "Completer",
+    "deciding",
     "direct_thresholds",
 ]
 
@@ -192,7 +206,7 @@ def direct_thresholds(expr: CompiledExpression, name: str) -> tuple[Decimal, ...
 class Completer:
     """The completions of one evaluation: its budget and the conditions it decided (for explanations)."""
 
-    __slots__ = ("as_of", "budget", "g", "score_domains", "settled", "values")
+    __slots__ = ("as_of", "budget", "deciders", "g", "score_domains", "score_needs", "settled", "values")
 
     def __init__(self, g: CompiledGuideline, values: dict[str, Any], as_of: datetime) -> None:
         self.g = g
@@ -203,6 +217,10 @@ class Completer:
         self.score_domains: dict[str, Domain] = {}
         #: (node id, branch index) -> the unknown names a decided condition was completed over
         self.settled: dict[tuple[str, int], tuple[str, ...]] = {}
+        #: score name -> the facts of its undetermined items that could change its value (``scores.py``)
+        self.score_needs: dict[str, tuple[str, ...]] = {}
+        #: id of an undecided condition -> the completed names that could change its answer (``needed``)
+        self.deciders: dict[int, tuple[str, ...]] = {}
 
     def variables(
         self, exprs: Sequence[CompiledExpression]
@@ -307,22 +325,30 @@ class Completer:
     def settle(self, expr: CompiledExpression) -> tuple[bool, tuple[str, ...]] | None:
         """(the answer, the names completed) when every completion of ``expr``'s unknowns gives the same
         ``True`` or ``False``; None otherwise."""
+        if id(expr) in self.deciders:  # already found undecided for these values
+            return None
         found = self.trials((expr,))
         if found is None:
             return None
         trials, names = found
         answer: object = UNKNOWN
+        disagree = False
+        rows: list[tuple[tuple[object, ...], object]] = []
         fn, as_of = expr.fn, self.as_of
         try:
             for trial in trials:
                 r = fn(trial, as_of)
                 if r is not True and r is not False:
                     return None
+                rows.append((tuple(trial[n] for n in names), r))
                 if answer is UNKNOWN:
                     answer = r
                 elif r is not answer:
-                    return None
+                    disagree = True
         except (*EVALUATION_EXCEPTIONS, EvaluationError):
+            return None
+        if disagree:
+            self.deciders[id(expr)] = deciding(names, rows)
             return None
         shown = tuple(
             f"{n} (from {_text(self.score_domains[n][0])} to {_text(self.score_domains[n][-1])})"
@@ -330,6 +356,40 @@ class Completer:
             for n in names
         )
         return (answer is True), shown
+
+
+    def needed(self, expr: CompiledExpression, inputs: frozenset[str]) -> list[str]:
+        """The facts that could settle the undecided condition ``expr`` (which reads ``inputs``): those that
+        matter (see the module's doc), a score standing for its items' facts; every unknown fact it reads
+        (``locate.insufficient``) when that is not known."""
+        found = self.deciders.get(id(expr))
+        if found is None:
+            return insufficient(self.g, inputs, self.values)
+        out: set[str] = set()
+        for n in found:
+            if n in self.score_domains:
+                facts = self.score_needs.get(n)
+                if facts is None:
+                    return insufficient(self.g, inputs, self.values)
+                out.update(facts)
+            else:
+                out.add(n)
+        return sorted(out) or insufficient(self.g, inputs, self.values)
+
+
+def deciding(names: Sequence[str], rows: Sequence[tuple[tuple[object, ...], object]]) -> tuple[str, ...]:
+    """The names some completion of the others makes the outcome depend on: ``rows`` holds (the value of each
+    of ``names``, the outcome) for every completion. At most ``len(names) * len(rows)`` steps."""
+    out: list[str] = []
+    for i, n in enumerate(names):
+        first: dict[tuple[object, ...], object] = {}
+        for key, outcome in rows:
+            rest = key[:i] + key[i + 1:]
+            seen = first.setdefault(rest, outcome)
+            if seen != outcome:
+                out.append(n)
+                break
+    return tuple(out)
 
 
 def _text(value: object) -> str:

@@ -37,7 +37,6 @@ from ..result import (
 from ..values.unknown import UNKNOWN
 from .completion import Completer
 from .doses import action_result
-from .locate import insufficient
 from .precedence import apply_precedence
 from .walker import Walker
 
@@ -165,7 +164,7 @@ class _Builder:
     def open_alternatives(self, node: CompiledNode) -> tuple[list[_Open], set[str], str | None]:
         """The alternatives the known facts leave open, the facts that would decide them, and a note when a
         condition fails for these facts (the alternatives after it are then not listed)."""
-        values, as_of, g = self.values, self.as_of, self.g
+        values, as_of = self.values, self.as_of
         open_: list[_Open] = []
         needs: set[str] = set()
         choice = node.kind == "choice"
@@ -187,7 +186,7 @@ class _Builder:
                     open_.append((b.index, b.when.source, b.label, b.then))
                     break
             elif r is UNKNOWN:
-                needs.update(insufficient(g, b.inputs, values))
+                needs.update(self.completer.needed(b.when, b.inputs))
                 open_.append((b.index, b.when.source, b.label, b.then))
             elif r is not False:
                 return open_, needs, (f"the alternatives from `{b.when.source}` on cannot be shown: the "

@@ -22,7 +22,7 @@ from ..errors import EvaluationError
 from ..lang.codegen import EVALUATION_EXCEPTIONS, evaluation_error
 from ..result import ScoreItemResult, ScoreResult
 from ..values.unknown import UNKNOWN
-from .completion import Completer
+from .completion import Completer, deciding
 from .locate import insufficient, locate
 
 __all__ = ["MAX_SCORE_SUMS", "compute_scores"]
@@ -44,8 +44,9 @@ def _run(item: CompiledScoreItem, values: Mapping[str, Any], as_of: datetime) ->
 
 def _item_points(
     g: CompiledGuideline, score: CompiledScore, item: CompiledScoreItem, completer: Completer
-) -> tuple[Decimal | None, tuple[Decimal, ...]]:
-    """(the points, or None when unknown; every number of points the item can give)."""
+) -> tuple[Decimal | None, tuple[Decimal, ...], tuple[str, ...]]:
+    """(the points, or None when unknown; every number of points the item can give; when unknown, the facts
+    that could change its points)."""
     values, as_of = completer.values, completer.as_of
     for expr, points in item.rules:
         try:
@@ -60,28 +61,38 @@ def _item_points(
             if settled is not None:
                 r = settled[0]
         if r is True:
-            return points, (points,)
+            return points, (points,), ()
         if r is not False:
-            return None, _possible(item, completer)
-    return item.otherwise, (item.otherwise,)
+            return (None, *_possible(g, item, completer))
+    return item.otherwise, (item.otherwise,), ()
 
 
-def _possible(item: CompiledScoreItem, completer: Completer) -> tuple[Decimal, ...]:
-    """Every number of points ``item`` gives over the completions of its unknowns, or all it declares."""
+def _possible(
+    g: CompiledGuideline, item: CompiledScoreItem, completer: Completer
+) -> tuple[tuple[Decimal, ...], tuple[str, ...]]:
+    """Every number of points ``item`` gives over the completions of its unknowns, and the facts whose value
+    changes them for some completion of the others (``completion.deciding``); else every number it declares
+    and every unknown fact it reads."""
+    every = item.possible, tuple(insufficient(g, item.inputs, completer.values))
     found = completer.trials([e for e, _ in item.rules])
     if found is None:
-        return item.possible
-    trials, _ = found
+        return every
+    trials, names = found
     seen: set[Decimal] = set()
+    rows: list[tuple[tuple[object, ...], object]] = []
     try:
         for trial in trials:
             p = _run(item, trial, completer.as_of)
             if p is None:
-                return item.possible
+                return every
             seen.add(p)
+            rows.append((tuple(trial[n] for n in names), p))
     except (*EVALUATION_EXCEPTIONS, EvaluationError):
-        return item.possible
-    return tuple(sorted(seen)) or item.possible
+        return every
+    facts = deciding(names, rows)
+    if not seen or not facts or any(n not in g.model.inputs for n in facts):
+        return every
+    return tuple(sorted(seen)), facts
 
 
 def compute_scores(g: CompiledGuideline, completer: Completer) -> tuple[ScoreResult, ...]:
@@ -96,7 +107,7 @@ def compute_scores(g: CompiledGuideline, completer: Completer) -> tuple[ScoreRes
         low = high = Decimal(0)
         known = True
         for item in score.items:
-            points, possible = _item_points(g, score, item, completer)
+            points, possible, item_needs = _item_points(g, score, item, completer)
             low += possible[0]
             high += possible[-1]
             if points is not None:
@@ -105,9 +116,8 @@ def compute_scores(g: CompiledGuideline, completer: Completer) -> tuple[ScoreRes
                                              facts=tuple(sorted(item.inputs))))
             else:
                 known = False
-                needs = tuple(insufficient(g, item.inputs, values))
-                items.append(ScoreItemResult(item.label, None, possible[0], possible[-1], needs, possible,
-                                             tuple(sorted(item.inputs))))
+                items.append(ScoreItemResult(item.label, None, possible[0], possible[-1], item_needs,
+                                             possible, tuple(sorted(item.inputs))))
             if sums is not None:
                 sums = {s + p for s in sums for p in possible}
                 if len(sums) > MAX_SCORE_SUMS:
@@ -120,5 +130,6 @@ def compute_scores(g: CompiledGuideline, completer: Completer) -> tuple[ScoreRes
             if sums is not None:
                 completer.score_domains[score.name] = tuple(sorted(sums))
             needs = tuple(sorted({n for i in items for n in i.needs}))
+            completer.score_needs[score.name] = needs
             out.append(ScoreResult(score.name, None, low, high, tuple(items), needs))
     return tuple(out)

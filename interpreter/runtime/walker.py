@@ -23,7 +23,7 @@ from ..lang.codegen import EVALUATION_EXCEPTIONS, evaluation_error
 from ..result import CannotDecide
 from ..values.unknown import UNKNOWN
 from .completion import Completer
-from .locate import insufficient, locate, node_path
+from .locate import locate, node_path
 from .trace import StepRecord, Tracer
 
 __all__ = ["MAX_STEPS", "TracedWalker", "Walker"]
@@ -170,7 +170,7 @@ class Walker:
     def unknown(self, node: CompiledNode, index: int) -> None:
         """Branch ``index`` of ``node`` cannot be decided: record it, apply the node's ``unknown`` targets."""
         b = node.branches[index]
-        needs = insufficient(self.g, b.inputs, self.values)
+        needs = self.completer.needed(b.when, b.inputs)
         for n in needs:
             self.needs.setdefault(n, []).append(node.id)
         self.cannot.append(CannotDecide(node.id, index, b.when.source, tuple(needs), b.label, node.unknown))

@@ -196,6 +196,9 @@ def _ndjson_lines(part: Partition, max_line: int) -> Iterator[tuple[int, bytes |
 def read_rows(g: Guideline, part: Partition, options: RowOptions) -> Iterator[dict[str, Any]]:
     """The records of a partition's rows, in order (blank NDJSON lines are skipped)."""
     wanted = part.wanted
+    if part.format == "ndjson" and options.fhir is not None:
+        yield from _fhir_rows(g, part, options)
+        return
     if part.format == "ndjson":
         max_line = options.limits.max_bytes
         for row, line in _ndjson_lines(part, max_line):
@@ -208,6 +211,21 @@ def read_rows(g: Guideline, part: Partition, options: RowOptions) -> Iterator[di
             yield evaluate_line(g, line, row, options)
         return
     yield from _parquet_rows(g, part, options)
+
+
+def _fhir_rows(g: Guideline, part: Partition, options: RowOptions) -> Iterator[dict[str, Any]]:
+    """The records of a partition of FHIR rows (``fhir_rows.py``); the bindings built once for the part."""
+    from .fhir_rows import MAX_FHIR_ROW_BYTES, evaluate_fhir_line, row_bindings, too_long
+
+    assert options.fhir is not None
+    bindings = row_bindings(g, options.fhir)
+    for row, line in _ndjson_lines(part, MAX_FHIR_ROW_BYTES):
+        if part.wanted is not None and row not in part.wanted:
+            continue
+        if line is None:
+            yield too_long(row, options)
+        elif line.strip():
+            yield evaluate_fhir_line(g, bindings, line, row, options)
 
 
 def _parquet_rows(g: Guideline, part: Partition, options: RowOptions) -> Iterator[dict[str, Any]]:

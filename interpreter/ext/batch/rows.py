@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...api import Guideline
 from ...codes import Code
@@ -23,6 +23,9 @@ from ...errors import Diagnostic, EvaluationError, FactsError, Location
 from ...facts.checker import DEFAULT_FACTS_LIMITS, FactsLimits
 from ...facts.json import parse_facts_json
 from ...result import Result
+
+if TYPE_CHECKING:
+    from .fhir_rows import FhirRows
 
 __all__ = ["ROW_KEYS", "RowOptions", "Tally", "evaluate_fields", "evaluate_line", "record_json"]
 
@@ -44,6 +47,8 @@ class RowOptions:
     source: str = "<input>"
     #: bounds on one row: the facts limits, one level deeper for the row around the facts
     limits: FactsLimits = field(default_factory=lambda: _row_limits(DEFAULT_FACTS_LIMITS))
+    #: a FHIR run (``guideline batch --fhir``): rows hold a Bundle each (``fhir_rows.py``); None: facts rows
+    fhir: FhirRows | None = None
 
 
 def _row_limits(facts: FactsLimits) -> FactsLimits:
@@ -192,7 +197,8 @@ def evaluate_line(g: Guideline, raw: bytes | str, row: int, options: RowOptions)
         if extra:
             raise _RowError(
                 f"the row has unknown keys: {', '.join(repr(k[:64]) for k in extra[:5])}",
-                "a row has id, facts, and optionally as_of and time_zone",
+                "a row with a FHIR Bundle needs `guideline batch --fhir`" if "bundle" in extra
+                else "a row has id, facts, and optionally as_of and time_zone",
             )
         if "id" not in doc:
             raise _RowError("the row has no `id`", 'give every row an id: {"id": "p1", ...}')

@@ -247,6 +247,12 @@ def load_site_bindings(path: str | os.PathLike[str]) -> SiteBindings:
     if problem is not None:
         raise GuidelineError([problem])
     assert data is not None
+    return parse_site_bindings(data, file)
+
+
+def parse_site_bindings(data: bytes, file: str) -> SiteBindings:
+    """A site binding file's bytes read and checked (``load_site_bindings`` after reading; ``guideline batch
+    --fhir`` sends the bytes to its workers, where the file may not exist). Raises ``GuidelineError``."""
     doc, sm, diags = load_yaml(data, file)
     if not diags:
         diags = validate_with("fhir-bindings.schema.json", doc, sm)
@@ -264,6 +270,12 @@ def load_site_bindings(path: str | os.PathLike[str]) -> SiteBindings:
 
 def bundled_site_bindings(guideline: Guideline) -> SiteBindings | None:
     """The binding file shipped with the engine for this bundled guideline and version, if there is one."""
+    path = bundled_site_file(guideline)
+    return load_site_bindings(path) if path is not None else None
+
+
+def bundled_site_file(guideline: Guideline) -> str | None:
+    """The path of the binding file shipped for this bundled guideline and version, if there is one."""
     import pathlib
 
     path = (
@@ -271,4 +283,4 @@ def bundled_site_bindings(guideline: Guideline) -> SiteBindings | None:
         / "sites"
         / f"{guideline.id}-{guideline.version}.bindings.yaml"
     )
-    return load_site_bindings(path) if path.is_file() else None
+    return str(path) if path.is_file() else None
