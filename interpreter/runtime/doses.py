@@ -8,7 +8,7 @@ Decimal arithmetic runs in the evaluation's context (``values.numbers.DECIMAL_CO
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, DivisionByZero, Overflow, Underflow
 from typing import Any
 
@@ -16,6 +16,7 @@ from ..analysis.doses import DOSE_NUMBER_BOUNDS, dose_number_problem
 from ..codes import Code
 from ..compiler.guideline import CompiledDose, CompiledGuideline
 from ..errors import EvaluationError, Path
+from ..facts.values import _to_calendar
 from ..lang.compile import CompiledExpression
 from ..loading.model import Action
 from ..result import ActionResult, DoseResult, brief_decimal, display_decimal, format_decimal
@@ -247,10 +248,12 @@ def action_result(
     as_of: datetime,
     rec_id: str,
     shown: Mapping[str, Any],
+    calendar: tzinfo | None = None,
 ) -> ActionResult:
     """The result of action ``a`` of recommendation ``rec_id``: the same for every patient when it has no
     dose, else with its dose computed (an arithmetic failure is ``dose-arithmetic``, never a Python
-    exception)."""
+    exception). ``calendar``: the evaluation's, whose wall clock shows an earliest start (default: the
+    as-of time's offset)."""
     static = g.static_actions.get(a.path)
     if static is not None:
         return static
@@ -272,21 +275,32 @@ def action_result(
     expr = g.not_before.get(a.path)
     if expr is None:
         return ActionResult(a.type, g.action_fields[a.path], dose)
-    start, needs = _not_before(g, expr, a, values, as_of, rec_id)
+    start, needs = _not_before(g, expr, a, values, as_of, rec_id, calendar)
     return ActionResult(a.type, g.action_fields[a.path], dose, start, needs, True)
 
 
 def _not_before(
     g: CompiledGuideline, expr: CompiledExpression, a: Action, values: Mapping[str, Any], as_of: datetime,
-    rec_id: str,
+    rec_id: str, calendar: tzinfo | None = None,
 ) -> tuple[datetime | None, tuple[str, ...]]:
     """The earliest start of ``a`` in the evaluation's calendar, or None with the facts it needs (a
-    run-time error is located at ``not_before``)."""
+    run-time error is located at ``not_before``). The offset is the calendar's AT THAT TIME, not the as-of
+    time's: a start across a daylight-saving change shows the wall clock of that day (Europe/Paris, as of
+    2026-03-28 12:00+01:00: 24 h after 10:00+01:00 is 11:00+02:00, never 10:00+01:00, which a ward clock
+    would read an hour early)."""
     try:
         value = expr.evaluate(values, as_of)
     except EvaluationError as exc:
         raise locate(g, exc, (*a.path, "not_before"), rec_id) from exc
     if isinstance(value, datetime):
-        return value.astimezone(as_of.tzinfo), ()
+        if calendar is None:
+            return value.astimezone(as_of.tzinfo), ()
+        try:
+            return _to_calendar(value, calendar), ()
+        except OverflowError as exc:  # the instant is beyond the years 1 to 9999 in the calendar
+            raise locate(
+                g, EvaluationError(Code.EXPR_OVERFLOW, "the earliest start is beyond the years 1 to 9999"),
+                (*a.path, "not_before"), rec_id,
+            ) from exc
     inputs = frozenset().union(*(g.deps.get(n, frozenset()) for n in expr.names))
     return None, tuple(insufficient(g, inputs, values))
