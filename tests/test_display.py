@@ -136,9 +136,10 @@ def test_leukopenia_explanation_reads_true_false_and_units() -> None:
 
 
 def test_dose_calculation_shows_rounded_intermediate_numbers() -> None:
-    """The sargramostim dose from a body surface area of 28 digits: an intermediate number of more than 10
-    digits to the precision of a dose (6 significant digits, at most 4 decimal places), marked ~; the dose
-    itself is computed exactly."""
+    """The sargramostim dose from a body surface area of 28 digits: the area to 0.01 m2 and the weight to
+    0.1 kg (issue 9, "intermediate values rounded for display"), the product one place finer than the
+    dose's round_to (two here, as 503.5 would round to 504), each marked ~; the dose itself is computed
+    exactly."""
     leuk = interpreter.load("leukopenia", version="1.0.0")
     facts = {
         "on_prophylaxis": False, "cause": "chemotherapy", "on_filgrastim": False, "aml": True,
@@ -154,14 +155,17 @@ def test_dose_calculation_shows_rounded_intermediate_numbers() -> None:
     dose = sarg.actions[0].dose
     assert dose is not None and dose.value == Decimal(503)
     assert dose.calculation == (
-        "250 ug/m2 x ~2.0138 m2 = ~503.455 ug",
+        "250 ug/m2 x ~2.01 m2 = ~503.46 ug",
         "rounded (half up) to a multiple of 1 ug: 503 ug",
     )
     fil = next(x for x in r.recommendations if x.id == "gcsf-chemo").actions[0].dose
     assert fil is not None
-    # at most 10 significant digits: shown exactly
-    assert fil.calculation[:2] == ("weight given as 176 [lb_av] = 79.83225712 kg",
-                                   "5 ug/kg x 79.83225712 kg = 399.1612856 ug")
+    # 79.83225712 kg to 0.1 kg (5 x 79.8 = 399 rounds to the dose, 399 ug)
+    assert fil.calculation[:2] == ("weight given as 176 [lb_av] = ~79.8 kg", "5 ug/kg x ~79.8 kg = ~399.2 ug")
+    assert fil.value == Decimal(399)
+    # the JSON keeps the exact weight and the exact dose
+    js = r.to_json()
+    assert js["facts"]["weight"]["value"] == "79.83225712"
 
 
 def test_expression_number_precision_message_counts_the_digits(tmp_path: pathlib.Path) -> None:

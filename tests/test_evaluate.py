@@ -71,9 +71,13 @@ def test_severe_branch_with_doses_and_calculation(g: interpreter.Guideline) -> N
 def test_weight_in_pounds_is_converted_exactly_and_shown(g: interpreter.Guideline) -> None:
     r = g.evaluate(base(weight={"value": 154, "unit": "[lb_av]"}), AS_OF)
     fil = next(a for a in r.recommendations[0].actions if a.fields.get("drug") == "filgrastim")
-    # 154 lb = 69.85322498 kg exactly; x 5 ug/kg = 349.2661249 ug, rounded half up to 349 ug
+    # 154 lb = 69.85322498 kg exactly; x 5 ug/kg = 349.2661249 ug, rounded half up to 349 ug; the steps are
+    # shown readable (~69.85 kg, ~349.3 ug), the exact weight stays in the facts
     assert fil.dose is not None and fil.dose.value == Decimal(349)
-    assert any("349.2661249" in s for s in fil.dose.calculation)
+    assert fil.dose.calculation == ("weight given as 154 [lb_av] = ~69.85 kg",
+                                    "5 ug/kg x ~69.85 kg = ~349.3 ug",
+                                    "rounded (half up) to a multiple of 1 ug: 349 ug")
+    assert r.facts["weight"]["value"] == "69.85322498"
 
 
 def test_small_patient_dose_is_flagged_not_changed(g: interpreter.Guideline) -> None:

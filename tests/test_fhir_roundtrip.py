@@ -115,7 +115,17 @@ def _one_record(b: BindingSet, facts: dict[str, Any]) -> dict[str, Any]:
                     and value["at"] not in {x.get("at") for x in items}
                 ):
                     out[series] = [*items, value]
+                # FHIR's scalar is the newest Observation of its codes: a hand-written scalar older than
+                # the history's newest result (a case on a stale `anc`, review finding 2) is that result
+                newest = max((x for x in items if isinstance(x, dict) and "at" in x), key=_at, default=None)
+                dated = isinstance(value, dict) and "at" in value
+                if dated and newest is not None and _at(newest) > _at(value):
+                    out[scalar] = newest
     return out
+
+
+def _at(item: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(str(item["at"]).replace("Z", "+00:00"))
 
 
 def test_every_bundled_test_file_is_covered() -> None:

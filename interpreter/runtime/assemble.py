@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from ..compiler.guideline import CompiledGuideline
@@ -50,8 +50,10 @@ def assemble(
     walk: Walker,
     trace_source: Callable[[], tuple[TraceStep, ...]] | None,
     scores: tuple[ScoreResult, ...] = (),
+    calendar: tzinfo | None = None,
 ) -> Result:
-    """The result of ``walk`` (finished) over ``values`` (the checked facts and the derived values).
+    """The result of ``walk`` (finished) over ``values`` (the checked facts and the derived values);
+    ``calendar``: the evaluation's (its wall clock at each instant shows an action's earliest start).
 
     Doses are computed here, for the recommendations applied: run it in the evaluation's Decimal context.
     """
@@ -67,7 +69,9 @@ def assemble(
         cites = g.citations[rid]
         actions = g.rec_actions.get(rid)
         if actions is None:  # a recommendation with a dose: computed for this patient
-            actions = tuple(action_result(g, a, values, as_of, rid, checked.shown) for a in rec.actions)
+            actions = tuple(
+                action_result(g, a, values, as_of, rid, checked.shown, calendar) for a in rec.actions
+            )
             for a in actions:
                 if a.dose is not None and a.dose.value is None:
                     doses_missing = True
@@ -106,7 +110,7 @@ def assemble(
         superseded=superseded,
         assumed=tuple(AssumedValue(*a) for a in checked.assumed),
         conditional=conditional_advice(g, values, as_of, walk.undecided, checked.shown, walk.completer,
-                                       firm=applied),
+                                       firm=applied, calendar=calendar),
     )
 
 

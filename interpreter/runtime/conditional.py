@@ -21,7 +21,7 @@ not fail the evaluation (the firm part succeeded): the alternative says it canno
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, Literal
 
 from ..compiler.guideline import CompiledGuideline, CompiledNode
@@ -99,6 +99,7 @@ def conditional_advice(
     completer: Completer | None = None,
     *,
     firm: Collection[str] = (),
+    calendar: tzinfo | None = None,
 ) -> tuple[ConditionalAdvice, ...]:
     """The conditional advice of the ``undecided`` nodes of a walk over ``values`` (``shown``: the facts as
     the result shows them, for doses; ``completer``: the walk's, so that a condition every completion of its
@@ -107,7 +108,7 @@ def conditional_advice(
     evaluation's Decimal context."""
     if not undecided:
         return ()
-    builder = _Builder(g, values, as_of, shown, completer or Completer(g, values, as_of))
+    builder = _Builder(g, values, as_of, shown, completer or Completer(g, values, as_of), calendar)
     return builder.advice(undecided, 1, frozenset(firm))
 
 
@@ -116,12 +117,13 @@ _Open = tuple[int, str, str | None, tuple[str, ...]]
 
 
 class _Builder:
-    __slots__ = ("as_of", "budget", "completer", "g", "shown", "values")
+    __slots__ = ("as_of", "budget", "calendar", "completer", "g", "shown", "values")
 
     def __init__(
         self, g: CompiledGuideline, values: dict[str, Any], as_of: datetime, shown: Mapping[str, Any],
-        completer: Completer,
+        completer: Completer, calendar: tzinfo | None = None,
     ) -> None:
+        self.calendar = calendar
         self.completer = completer
         self.g = g
         self.values = values
@@ -243,7 +245,8 @@ class _Builder:
             actions = g.rec_actions.get(rid)
             if actions is None:
                 actions = tuple(
-                    action_result(g, a, self.values, self.as_of, rid, self.shown) for a in rec.actions
+                    action_result(g, a, self.values, self.as_of, rid, self.shown, self.calendar)
+                    for a in rec.actions
                 )
             cautions.extend(g.rec_cautions[rid])
             recs.append(RecommendationResult(rid, rec.text, g.citations[rid], actions, via, rec.title,

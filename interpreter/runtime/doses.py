@@ -7,8 +7,8 @@ Decimal arithmetic runs in the evaluation's context (``values.numbers.DECIMAL_CO
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, DivisionByZero, Overflow, Underflow
 from typing import Any
 
@@ -16,6 +16,7 @@ from ..analysis.doses import DOSE_NUMBER_BOUNDS, dose_number_problem
 from ..codes import Code
 from ..compiler.guideline import CompiledDose, CompiledGuideline
 from ..errors import EvaluationError, Path
+from ..facts.values import _to_calendar
 from ..lang.compile import CompiledExpression
 from ..loading.model import Action
 from ..result import ActionResult, DoseResult, brief_decimal, display_decimal, format_decimal
@@ -168,18 +169,54 @@ def _unrounded_total(
         steps.append(f"fixed dose {format_decimal(total)} {d.total_unit}")
     else:
         basis = values[m.basis]
+        basis_in = basis * d.basis_factor
+        total = amount * basis_in
+        # the numbers shown are readable (69.85 kg, not 69.85322498 kg) and never disagree with the dose:
+        # recomputed from them, the dose rounds to the same total (docs/api.md, "Display of computed numbers")
+        # (a total out of range is refused next, as before: its numbers are shown as they were)
+        fits = 0 < total <= DOSE_NUMBER_BOUNDS["amount"][1]
+        rounded = _round_value(d, total) if fits else None
+        text = _readable(basis, READABLE_PLACES.get(d.basis_unit or "") if fits else None,
+                         lambda b: _round_value(d, amount * b * d.basis_factor) == rounded)
+        text_in = text
+        if d.basis_factor != 1:
+            text_in = _readable(basis_in, READABLE_PLACES.get(d.per_unit or "") if fits else None,
+                                lambda b: _round_value(d, amount * b) == rounded)
         given = shown.get(m.basis)
         if isinstance(given, dict) and "given" in given:
-            steps.append(f"{m.basis} given as {given['given']} = {_shown(basis)} {d.basis_unit}")
-        basis_in = basis * d.basis_factor
+            steps.append(f"{m.basis} given as {given['given']} = {text} {d.basis_unit}")
         if d.basis_factor != 1:
-            steps.append(f"{m.basis} {_shown(basis)} {d.basis_unit} = {_shown(basis_in)} {d.per_unit}")
-        total = amount * basis_in
-        steps.append(
-            f"{format_decimal(amount)} {m.unit} x {_shown(basis_in)} {d.per_unit} = "
-            f"{_shown(total)} {d.total_unit}"
-        )
+            steps.append(f"{m.basis} {text} {d.basis_unit} = {text_in} {d.per_unit}")
+        product = _shown(total)
+        exponent = None if m.round_to is None else m.round_to.normalize().as_tuple().exponent
+        # the product: one place finer than round_to, or more where the number so shown would round apart
+        if fits and isinstance(exponent, int):
+            product = _readable(total, max(0, -exponent) + 1, lambda t: _round_value(d, t) == rounded)
+        steps.append(f"{format_decimal(amount)} {m.unit} x {text_in} {d.per_unit} = {product} {d.total_unit}")
     return total
+
+
+#: The decimal places an intermediate number of a dose calculation is shown with, by its unit: a body
+#: weight to 0.1 kg, a body surface area to 0.01 m2 (issue 9, "intermediate values rounded for display").
+#: A place more is shown wherever the number so rounded would give another dose (``_readable``).
+READABLE_PLACES: dict[str, int] = {"kg": 1, "m2": 2}
+
+#: At most this many places beyond the first are tried before the number is shown as ``_shown`` does.
+_MORE_PLACES = 8
+
+
+def _readable(value: Decimal, places: int | None, agrees: Callable[[Decimal], bool]) -> str:
+    """``value`` shown with ``places`` decimal places (half up, ``~`` when that changed it), or more where
+    ``agrees`` (the dose recomputed from the shown number is the dose computed) fails; ``_shown(value)``
+    when no places are set for its unit or none of the tried ones agrees."""
+    if places is not None:
+        for p in range(places, places + _MORE_PLACES + 1):
+            near = value.quantize(Decimal(1).scaleb(-p), rounding=ROUND_HALF_UP)
+            if near == value:
+                return format_decimal(value)
+            if agrees(near):
+                return f"~{format_decimal(near)}"
+    return _shown(value)
 
 
 #: An intermediate number of a dose calculation with at most this many significant digits is shown exactly
@@ -198,12 +235,21 @@ def _shown(value: Decimal) -> str:
     return display_decimal(value, digits, finest)
 
 
+def _round_value(d: CompiledDose, total: Decimal) -> Decimal:
+    """``total`` rounded as ``_rounded`` rounds it, without a step."""
+    m = d.model
+    if m.round_to is not None:
+        return (total / m.round_to).quantize(Decimal(1), rounding=ROUND_HALF_UP) * m.round_to
+    _, _, finest, digits = DOSE_NUMBER_BOUNDS["amount"]
+    return total.quantize(Decimal(1).scaleb(max(total.adjusted() - digits + 1, finest)), ROUND_HALF_UP)
+
+
 def _rounded(d: CompiledDose, total: Decimal, steps: list[str]) -> Decimal:
     """``total`` rounded (half up) to the dose's ``round_to``, else to the precision of a written dose number;
     the rounding is added to ``steps`` when it changed the number."""
     m = d.model
     if m.round_to is not None:
-        rounded = (total / m.round_to).quantize(Decimal(1), rounding=ROUND_HALF_UP) * m.round_to
+        rounded = _round_value(d, total)
         if rounded != total:
             steps.append(
                 f"rounded (half up) to a multiple of {format_decimal(m.round_to)} {d.total_unit}: "
@@ -213,7 +259,7 @@ def _rounded(d: CompiledDose, total: Decimal, steps: list[str]) -> Decimal:
     # no round_to: the dose shown has at most DOSE_DIGITS significant digits and no place finer than
     # DOSE_FINEST (the bounds of a written dose number); the calculation says so when that changed it
     _, _, finest, digits = DOSE_NUMBER_BOUNDS["amount"]
-    rounded = total.quantize(Decimal(1).scaleb(max(total.adjusted() - digits + 1, finest)), ROUND_HALF_UP)
+    rounded = _round_value(d, total)
     if rounded != total:
         steps.append(
             f"{format_decimal(total)} {d.total_unit} rounded (half up) to {digits} significant digits, "
@@ -247,10 +293,12 @@ def action_result(
     as_of: datetime,
     rec_id: str,
     shown: Mapping[str, Any],
+    calendar: tzinfo | None = None,
 ) -> ActionResult:
     """The result of action ``a`` of recommendation ``rec_id``: the same for every patient when it has no
     dose, else with its dose computed (an arithmetic failure is ``dose-arithmetic``, never a Python
-    exception)."""
+    exception). ``calendar``: the evaluation's, whose wall clock shows an earliest start (default: the
+    as-of time's offset)."""
     static = g.static_actions.get(a.path)
     if static is not None:
         return static
@@ -272,21 +320,32 @@ def action_result(
     expr = g.not_before.get(a.path)
     if expr is None:
         return ActionResult(a.type, g.action_fields[a.path], dose)
-    start, needs = _not_before(g, expr, a, values, as_of, rec_id)
+    start, needs = _not_before(g, expr, a, values, as_of, rec_id, calendar)
     return ActionResult(a.type, g.action_fields[a.path], dose, start, needs, True)
 
 
 def _not_before(
     g: CompiledGuideline, expr: CompiledExpression, a: Action, values: Mapping[str, Any], as_of: datetime,
-    rec_id: str,
+    rec_id: str, calendar: tzinfo | None = None,
 ) -> tuple[datetime | None, tuple[str, ...]]:
     """The earliest start of ``a`` in the evaluation's calendar, or None with the facts it needs (a
-    run-time error is located at ``not_before``)."""
+    run-time error is located at ``not_before``). The offset is the calendar's AT THAT TIME, not the as-of
+    time's: a start across a daylight-saving change shows the wall clock of that day (Europe/Paris, as of
+    2026-03-28 12:00+01:00: 24 h after 10:00+01:00 is 11:00+02:00, never 10:00+01:00, which a ward clock
+    would read an hour early)."""
     try:
         value = expr.evaluate(values, as_of)
     except EvaluationError as exc:
         raise locate(g, exc, (*a.path, "not_before"), rec_id) from exc
     if isinstance(value, datetime):
-        return value.astimezone(as_of.tzinfo), ()
+        if calendar is None:
+            return value.astimezone(as_of.tzinfo), ()
+        try:
+            return _to_calendar(value, calendar), ()
+        except OverflowError as exc:  # the instant is beyond the years 1 to 9999 in the calendar
+            raise locate(
+                g, EvaluationError(Code.EXPR_OVERFLOW, "the earliest start is beyond the years 1 to 9999"),
+                (*a.path, "not_before"), rec_id,
+            ) from exc
     inputs = frozenset().union(*(g.deps.get(n, frozenset()) for n in expr.names))
     return None, tuple(insufficient(g, inputs, values))

@@ -60,7 +60,7 @@ def evaluate(
     elif host_offset(as_of, Code.EVAL_BAD_TIME, "the as-of time") is None:
         raise EvaluationError(Code.EVAL_NAIVE_TIME, "the as-of time must carry a time zone offset")
     # a fixed offset in the evaluation's calendar, within years 1..9999 (arithmetic by instant)
-    as_of, _ = evaluation_calendar(as_of, time_zone)
+    as_of, calendar = evaluation_calendar(as_of, time_zone)
     model = g.model
     # the effective period is read in UTC: [start 00:00Z, the day after the end 00:00Z)
     if as_of < g.effective_from or (g.effective_until is not None and as_of >= g.effective_until):
@@ -101,7 +101,7 @@ def evaluate(
         if active is not None:
             active.begin()
         walk.run(model.start)
-        result = assemble(g, checked, values, as_of, walk, recording, scores)
+        result = assemble(g, checked, values, as_of, walk, recording, scores, calendar)
     if active is not None:
         active.end(walk.applied)
     return result

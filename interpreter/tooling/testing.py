@@ -205,7 +205,35 @@ def compare(expect: Mapping[str, Any], result: Result) -> list[str]:
             diff.append(
                 f"dose {drug} in {rid}: expected {d['warnings']} warning(s), got {list(got.warnings)}"
             )
+    for nb in expect.get("not_before", ()):
+        diff += _compare_not_before(nb, recs.get(nb["recommendation"]))
     return diff
+
+
+def _compare_not_before(nb: Mapping[str, Any], rec: Any) -> list[str]:
+    """The earliest start (``not_before:``) of the first action of ``rec`` that has one (of ``drug`` when
+    given): the same instant AND the same UTC offset as expected (the clock time a nurse reads), or
+    not computed when ``at`` is null."""
+    rid, drug = nb["recommendation"], nb.get("drug")
+    what = f"not_before in {rid}" + (f" ({drug})" if drug else "")
+    if rec is None:
+        return [f"{what}: the recommendation was not given"]
+    actions = [a for a in rec.actions if a.has_not_before and (drug is None or a.fields.get("drug") == drug)]
+    if not actions:
+        return [f"{what}: no action with an earliest start"]
+    got = actions[0].not_before
+    shown = "not computed" if got is None else got.isoformat()
+    if nb["at"] is None:
+        return [] if got is None else [f"{what}: expected not computed, got {shown}"]
+    try:
+        want = datetime.fromisoformat(nb["at"])
+    except ValueError:
+        return [f"{what}: '{echo(nb['at'], 80)}' is not an ISO 8601 time"]
+    if want.tzinfo is None:
+        return [f"{what}: the expected time '{echo(nb['at'], 80)}' needs a UTC offset"]
+    if got is None or got != want or got.utcoffset() != want.utcoffset():
+        return [f"{what}: expected {want.isoformat()}, got {shown}"]
+    return []
 
 
 def _compare_error(expect: Mapping[str, Any], exc: InterpreterError) -> list[str]:
@@ -343,10 +371,11 @@ def unknown_names(
         for j, word in enumerate(expect.get(key) or ()):
             check(word, kind, (*cpath, "expect", key, j),
                   Code.TEST_UNKNOWN_FACT if kind == "input" else Code.TEST_UNKNOWN_ID)
-    for j, dose in enumerate(expect.get("doses") or ()):
-        if isinstance(dose, Mapping) and "recommendation" in dose:
-            check(dose["recommendation"], "recommendation", (*cpath, "expect", "doses", j, "recommendation"),
-                  Code.TEST_UNKNOWN_ID)
+    for key in ("doses", "not_before"):
+        for j, item in enumerate(expect.get(key) or ()):
+            if isinstance(item, Mapping) and "recommendation" in item:
+                check(item["recommendation"], "recommendation", (*cpath, "expect", key, j, "recommendation"),
+                      Code.TEST_UNKNOWN_ID)
     error = expect.get("error")
     if isinstance(error, Mapping):
         if "fact" in error:
@@ -382,24 +411,27 @@ def _run_case(
     try:
         # coverage is a tracer: it counts what a case reached only when its evaluation succeeds
         tracer: Tracer | None = cov if ccov is None else ccov if cov is None else TeeTracer(cov, ccov)
-        result = evaluate(g, case["facts"], as_of, trace=False, tracer=tracer)
+        zone = case.get("time_zone")  # the evaluation's calendar (an IANA name), else the as-of offset
+        result = evaluate(g, case["facts"], as_of, trace=False, tracer=tracer, time_zone=zone)
     except InterpreterError as exc:
         diff = _compare_error(expect, exc)
         return CaseOutcome(case["name"], where, not diff, tuple(diff))
     if ccov is not None:
-        ccov.record(_values(g, case["facts"], as_of), as_of)
+        ccov.record(_values(g, case["facts"], as_of, zone), evaluation_calendar(as_of, zone)[0])
     diff = compare(expect, result)
     applied = {*result.recommendation_ids(), *(s.id for s in result.superseded)}
     reached = tuple(p for p in pairs if p[0] in applied and p[1] in applied)
     return CaseOutcome(case["name"], where, not diff, tuple(diff), reached)
 
 
-def _values(g: CompiledGuideline, facts: Mapping[str, Any], as_of: datetime) -> dict[str, Any]:
+def _values(
+    g: CompiledGuideline, facts: Mapping[str, Any], as_of: datetime, time_zone: str | None = None
+) -> dict[str, Any]:
     """The values an evaluation of ``facts`` used (checked facts and derived values), for condition
     coverage; called only after that evaluation succeeded, so it cannot fail."""
     # the steps of runtime.evaluate.evaluate before the walk (the same calendar, derived values, scores)
-    as_of, _ = evaluation_calendar(as_of, None)
-    values: dict[str, Any] = dict(g.facts.check(facts, as_of).values)
+    as_of, _ = evaluation_calendar(as_of, time_zone)
+    values: dict[str, Any] = dict(g.facts.check(facts, as_of, time_zone=time_zone).values)
     completer = Completer(g, values, as_of)
     with localcontext(DECIMAL_CONTEXT):
         for name, expr in g.derived:
