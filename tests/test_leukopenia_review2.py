@@ -71,3 +71,46 @@ def test_finding_9_gcsf_now_says_what_to_do_when_no_protocol_is_shown() -> None:
 def test_finding_15_last_chemo_at_is_the_end_of_administration() -> None:
     g = load_guideline_file(REPO / "guidelines" / "leukopenia" / "leukopenia.guideline.yaml")
     assert "end of the infusion" in g.model.inputs["last_chemo_at"].description
+
+
+def test_finding_10_c3_the_dose_warning_uses_the_reviewers_wording_for_small_subcutaneous_doses() -> None:
+    """C3 / second review finding 10: a child's 72 ug subcutaneous dose is flagged with what to do (the
+    syringe's limit, the vial or a pharmacy-prepared dose, never rounding up or omitting), not "review before
+    giving"."""
+    g = interpreter.load("leukopenia")
+    facts = {
+        "anc": {"value": 0.2, "unit": "10*9/L", "at": "2026-11-24T08:00:00Z"},
+        "wbc": {"value": 3.0, "unit": "10*9/L", "at": "2026-11-24T08:00:00Z"},
+        "cause": "congenital",
+        "on_filgrastim": False,
+        "age": 2,
+        "weight": {"value": 12, "unit": "kg", "at": "2026-11-22T10:00:00Z"},
+        "febrile": {"value": False, "at": "2026-11-24T09:00:00Z"},
+    }
+    r = g.evaluate(facts, as_of=AS_OF)
+    warnings = [w for rec in r.recommendations for a in rec.actions if a.dose for w in a.dose.warnings]
+    assert warnings == [
+        "72 ug is below 180 ug: the prefilled syringe cannot accurately deliver less than 0.3 mL (180 mcg); "
+        "use the vial or a pharmacy-prepared dose; do not round up or omit"
+    ]
+    # 1.0.0 keeps its own wording (its file, and so its hash, is unchanged)
+    old = interpreter.load("leukopenia", version="1.0.0")
+    assert old.content_hash != g.content_hash
+
+
+def test_a_dose_warning_without_the_authors_words_says_review_before_giving() -> None:
+    g = interpreter.load("leukopenia", version="1.0.0")
+    facts = {
+        "anc": {"value": 0.2, "unit": "10*9/L", "at": "2026-11-24T08:00:00Z"},
+        "wbc": {"value": 3.0, "unit": "10*9/L", "at": "2026-11-24T08:00:00Z"},
+        "cause": "congenital",
+        "on_filgrastim": False,
+        "age": 2,
+        "weight": {"value": 12, "unit": "kg", "at": "2026-11-22T10:00:00Z"},
+        "febrile": {"value": False, "at": "2026-11-24T09:00:00Z"},
+        "on_prophylaxis": False,
+        "luq_or_shoulder_pain": False,
+    }
+    r = g.evaluate(facts, as_of=AS_OF)
+    warnings = [w for rec in r.recommendations for a in rec.actions if a.dose for w in a.dose.warnings]
+    assert warnings and all(w.endswith(": review before giving") for w in warnings)

@@ -444,6 +444,19 @@ dose = obj(
             "exclusiveMinimum": 0,
             "description": "Flag (without changing) a total above this.",
         },
+        "warn_below_text": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 500,
+            "description": "What to do when the total is below `warn_below`, in the author's words (shown "
+            "after the warning instead of \"review before giving\").",
+        },
+        "warn_above_text": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 500,
+            "description": "What to do when the total is above `warn_above`, in the author's words.",
+        },
     },
     ["amount", "unit"],
     "How to compute the dose. Never computed when a fact it needs is missing.",

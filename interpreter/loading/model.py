@@ -235,6 +235,9 @@ class Dose:
     max: Decimal | None = None
     warn_below: Decimal | None = None
     warn_above: Decimal | None = None
+    #: the author's words for the warnings (what to do), shown instead of "review before giving"
+    warn_below_text: str | None = None
+    warn_above_text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -483,6 +486,8 @@ class _Builder:
             min=_dec(d.get("min")),
             max=_dec(d.get("max")),
             warn_below=_dec(d.get("warn_below")),
+            warn_below_text=d.get("warn_below_text"),
+            warn_above_text=d.get("warn_above_text"),
             warn_above=_dec(d.get("warn_above")),
         )
 

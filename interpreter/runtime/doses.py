@@ -276,12 +276,12 @@ def _warnings(d: CompiledDose, total: Decimal) -> tuple[str, ...]:
     if m.warn_below is not None and total < m.warn_below:
         warnings.append(
             f"{format_decimal(total)} {d.total_unit} is below {format_decimal(m.warn_below)} "
-            f"{d.total_unit}: review before giving"
+            f"{d.total_unit}: {m.warn_below_text or 'review before giving'}"
         )
     if m.warn_above is not None and total > m.warn_above:
         warnings.append(
             f"{format_decimal(total)} {d.total_unit} is above {format_decimal(m.warn_above)} "
-            f"{d.total_unit}: review before giving"
+            f"{d.total_unit}: {m.warn_above_text or 'review before giving'}"
         )
     return tuple(warnings)
 
