@@ -46,7 +46,7 @@ from ..codes import Code
 from ..errors import Diagnostic, Path
 from ..loading.model import Action, Dose, GuidelineModel, Node, Recommendation
 from ..values.units import UnitError, conversion_factor, exact_ratio
-from .intervals import Interval
+from .intervals import Interval, bound
 from .registry import CheckInfo, report, rule
 
 __all__ = ["MAX_PATHS", "MAX_PATH_PAIRS", "MAX_REPORTS", "Conflict", "find_conflicts"]
@@ -165,7 +165,7 @@ class _Facts:
             value = self._number(right, unit)
             if value is None:
                 return None
-            interval = _interval(op, value)
+            interval = bound(op, value)
             return None if interval is None else (left.id, interval)
         return None
 
@@ -201,21 +201,6 @@ class _Facts:
             return None
         return None
 
-
-def _interval(op: str, value: Decimal) -> Interval | None:
-    match op:
-        case "<":
-            return Interval(hi=value, hi_closed=False)
-        case "<=":
-            return Interval(hi=value, hi_closed=True)
-        case ">":
-            return Interval(lo=value, lo_closed=False)
-        case ">=":
-            return Interval(lo=value, lo_closed=True)
-        case "==":
-            return Interval(value, True, value, True)
-        case _:
-            return None
 
 
 def _meet(a: Fact | None, b: Fact) -> Fact | None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-__all__ = ["Interval", "union"]
+__all__ = ["Interval", "bound", "union"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +53,23 @@ class Interval:
         if self.hi is not None:
             parts.append(f" {'<=' if self.hi_closed else '<'} {self.hi}")
         return "".join(parts)
+
+
+def bound(op: str, value: Decimal) -> Interval | None:
+    """The set of x with ``x <op> value`` (None for ``!=`` and anything else that is not one interval)."""
+    match op:
+        case "<":
+            return Interval(hi=value, hi_closed=False)
+        case "<=":
+            return Interval(hi=value, hi_closed=True)
+        case ">":
+            return Interval(lo=value, lo_closed=False)
+        case ">=":
+            return Interval(lo=value, lo_closed=True)
+        case "==":
+            return Interval(value, True, value, True)
+        case _:
+            return None
 
 
 def union(intervals: Sequence[Interval]) -> list[Interval]:

@@ -14,7 +14,7 @@ from ..lang.compile import compile_expression
 from ..lang.quantities import Threshold
 from ..loading.model import Branch, GuidelineModel, Node
 from ..values.types import NUMBER
-from .intervals import Interval, union
+from .intervals import Interval, bound, union
 from .registry import CheckInfo, report, rule
 from .rules import words_in
 
@@ -45,22 +45,6 @@ def _quantity_literal(node: ast.expr) -> bool:
             and len(node.args) == 2 and not node.keywords
             and all(isinstance(a, ast.Constant) for a in node.args))
 
-
-def _bound(op: str, value: Decimal) -> Interval | None:
-    """The set of x with ``x <op> value``."""
-    match op:
-        case "<":
-            return Interval(hi=value, hi_closed=False)
-        case "<=":
-            return Interval(hi=value, hi_closed=True)
-        case ">":
-            return Interval(lo=value, lo_closed=False)
-        case ">=":
-            return Interval(lo=value, lo_closed=True)
-        case "==":
-            return Interval(value, True, value, True)
-        case _:
-            return None
 
 
 def _shortest(value: Decimal) -> Decimal:
@@ -126,10 +110,10 @@ def branch_interval(text: str, thresholds: Sequence[Threshold] | None = None) ->
     for (var, op, literal), threshold in zip(comparisons, thresholds, strict=True):
         if var != name or threshold.name != var or threshold.op != op:
             return None
-        bound = _bound(op, threshold.value if literal else _shortest(threshold.value))
-        if bound is None:
+        part = bound(op, threshold.value if literal else _shortest(threshold.value))
+        if part is None:
             return None
-        interval = interval.intersect(bound)
+        interval = interval.intersect(part)
     return name, interval
 
 
