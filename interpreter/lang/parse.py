@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
 from dataclasses import dataclass
 from typing import Final
@@ -157,23 +158,24 @@ def parse_expression(source: str, limits: ExpressionLimits) -> Parsed | SyntaxPr
             Code.EXPR_TOO_LONG,
             f"the expression has {len(source)} characters; the limit is {limits.max_length}"
         )
-    for i, ch in enumerate(source):
-        if not (ch.isascii() and (ch.isprintable() or ch in " \t\n\r")):
-            return SyntaxProblem(
-                Code.EXPR_SYNTAX,
-                f"the character {ch!r} is not allowed (expressions are plain ASCII)",
-                i,
-                hint="look for a pasted symbol such as ≤ or a non-breaking space",
-            )
+    bad = _NOT_PLAIN_ASCII.search(source)
+    if bad is not None:
+        return SyntaxProblem(
+            Code.EXPR_SYNTAX,
+            f"the character {bad.group()!r} is not allowed (expressions are plain ASCII)",
+            bad.start(),
+            hint="look for a pasted symbol such as ≤ or a non-breaking space",
+        )
     # one logical line: newlines (from YAML block scalars) become spaces; offsets are kept
     flat = source.replace("\r\n", "  ").replace("\n", " ").replace("\r", " ").replace("\t", " ")
     text = flat.lstrip()
     shift = len(flat) - len(text)
     if not text.strip():
         return SyntaxProblem(Code.EXPR_SYNTAX, "the expression is empty")
-    if _lexical_depth(text) > limits.max_depth:
+    openers = text.count("(") + text.count("[") + text.count("{")  # the depth is at most this
+    if openers > limits.max_depth and _lexical_depth(text) > limits.max_depth:
         return SyntaxProblem(Code.EXPR_TOO_DEEP, f"brackets are nested more than {limits.max_depth} deep")
-    problem = _token_problem(text, shift)
+    problem = _token_problem(text, shift) if _may_have_token_problem(text) else None
     if problem is not None:
         return problem
     try:
@@ -185,7 +187,7 @@ def parse_expression(source: str, limits: ExpressionLimits) -> Parsed | SyntaxPr
         return SyntaxProblem(Code.EXPR_TOO_DEEP, "the expression is nested too deeply to parse")
     except ValueError as exc:
         return SyntaxProblem(Code.EXPR_SYNTAX, f"not a valid expression: {echo(str(exc), 80)}")
-    count, depth = _tree_shape(tree)
+    count, depth, clean = _tree_shape(tree)
     if depth > limits.max_depth:
         return SyntaxProblem(
             Code.EXPR_TOO_DEEP,
@@ -195,7 +197,29 @@ def parse_expression(source: str, limits: ExpressionLimits) -> Parsed | SyntaxPr
         return SyntaxProblem(
             Code.EXPR_TOO_LONG, f"the expression has {count} parts; the limit is {limits.max_nodes}"
         )
-    return Parsed(text, shift, tree, _disallowed(tree))
+    return Parsed(text, shift, tree, [] if clean else _disallowed(tree))
+
+
+#: A character other than printable ASCII, tab, newline or carriage return (ASCII's printable characters are
+#: exactly 0x20-0x7E, so this is ``not (ch.isascii() and (ch.isprintable() or ch in " \t\n\r"))``).
+_NOT_PLAIN_ASCII = re.compile(r"[^\x20-\x7e\t\n\r]")
+#: A maximal run of the characters a NAME or NUMBER token is made of (the text is plain ASCII by then).
+_WORD_RUN = re.compile(r"[0-9A-Za-z_.]+")
+#: Runs that hold no number followed at once by a name or number: a name, or a plain decimal number.
+_SAFE_RUN = re.compile(r"[A-Za-z_][0-9A-Za-z_]*|[0-9]+\.[0-9]+|0|[1-9][0-9]*")
+
+
+def _may_have_token_problem(text: str) -> bool:
+    """False when ``_token_problem`` surely finds nothing, without running Python's (slow) tokenizer.
+
+    It finds a comment (only where ``#`` is) or a NUMBER token followed at once by a NAME or NUMBER token.
+    Such tokens are made of the characters of ``_WORD_RUN`` (a number's exponent sign aside, which needs an
+    ``e`` before it), so two adjacent ones lie in one maximal run of them; a run that is a plain name or a
+    plain decimal number (``007`` is two tokens, so a leading zero is not plain) is one token, or text in a
+    string. Any other run takes the tokenizer (tests/test_parse_fast.py compares both on random text)."""
+    if "#" in text:
+        return True
+    return any(_SAFE_RUN.fullmatch(m.group()) is None for m in _WORD_RUN.finditer(text))
 
 
 def _token_problem(text: str, shift: int) -> SyntaxProblem | None:
@@ -282,21 +306,35 @@ def _lexical_depth(source: str) -> int:
     return best
 
 
-def _tree_shape(tree: ast.AST) -> tuple[int, int]:
-    """(node count, depth), iteratively (never recursion)."""
+def _tree_shape(tree: ast.AST) -> tuple[int, int, bool]:
+    """(node count, depth, whether every node is allowed), iteratively (never recursion)."""
     count = 0
     best = 0
+    clean = True
+    ok = _CLEAN_NODES
     stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    pop, push = stack.pop, stack.append
     while stack:
-        node, d = stack.pop()
+        node, d = pop()
         count += 1
         best = max(best, d)
-        for child in ast.iter_child_nodes(node):
-            stack.append((child, d + 1))
-    return count, best
+        if clean and not isinstance(node, ok):
+            clean = False
+        d += 1
+        for name in node._fields:  # the children ``ast.iter_child_nodes`` gives, without its generators
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                push((value, d))
+            elif value.__class__ is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        push((item, d))
+    return count, best, clean
 
 
 _SKIP_NODES = (ast.expr_context, ast.operator, ast.cmpop, ast.unaryop, ast.boolop)
+#: Nodes ``_disallowed`` passes over: when every node is one, nothing is disallowed.
+_CLEAN_NODES = _ALLOWED_NODES + _SKIP_NODES
 
 
 def _disallowed(tree: ast.AST) -> list[ast.AST]:

@@ -1,0 +1,62 @@
+"""The parser's fast paths agree with the slow checks they stand in for (issue 12: load speed).
+
+``_may_have_token_problem`` decides when Python's tokenizer must run; ``_tree_shape`` says whether every node
+is allowed (then ``_disallowed`` is not run); ``_NOT_PLAIN_ASCII`` is the per-character test.
+"""
+
+from __future__ import annotations
+
+import ast
+import random
+
+import pytest
+
+from interpreter.lang import parse as P
+
+_ALPHABET = list("0123456789") * 3 + list("abejxoJEXO_.#'\" +-()[]<=,")
+
+
+def test_token_prefilter_never_skips_a_problem() -> None:
+    rnd = random.Random(12)
+    skipped = 0
+    for _ in range(4000):
+        text = "".join(rnd.choice(_ALPHABET) for _ in range(rnd.randint(1, 10)))
+        if not P._may_have_token_problem(text):
+            skipped += 1
+            assert P._token_problem(text, 0) is None, text
+    assert skipped > 500  # the fast path is taken often, so the comparison means something
+
+
+@pytest.mark.parametrize("text", ["1abc", "007", "0x1for", "1.2.3", "x.5abc", "1e5x", "a # b", "1_000x",
+                                  "1jx", "00.5x", "'a' 1if"])
+def test_token_prefilter_sends_problem_texts_to_the_tokenizer(text: str) -> None:
+    assert P._may_have_token_problem(text)
+
+
+@pytest.mark.parametrize("text", ["anc < 1.0037 and wbc >= q(2.5, '10*9/L')", "x in ['a', 'b']", "0 < a",
+                                  "days_since(t) <= 14"])
+def test_token_prefilter_skips_plain_conditions(text: str) -> None:
+    assert not P._may_have_token_problem(text)
+    assert P._token_problem(text, 0) is None
+
+
+@pytest.mark.parametrize("text", ["a < 1", "f(x)[0]", "[x for x in y]", "f(a=1)", "a if b else c", "{1: 2}",
+                                  "not (a and b or -c)", "lambda: 1", "f'{a}'", "a.b < (c := 1)"])
+def test_tree_shape_agrees_with_the_walks_it_replaces(text: str) -> None:
+    tree = ast.parse(text, mode="eval")
+    count, depth, clean = P._tree_shape(tree)
+    nodes = list(ast.walk(tree))
+    assert count == len(nodes)
+    assert clean == (P._disallowed(tree) == [])
+
+    def height(node: ast.AST) -> int:
+        return 1 + max((height(c) for c in ast.iter_child_nodes(node)), default=0)
+
+    assert depth == height(tree)
+
+
+def test_plain_ascii_pattern_is_the_character_rule() -> None:
+    for code in range(0x3100):
+        ch = chr(code)
+        allowed = ch.isascii() and (ch.isprintable() or ch in " \t\n\r")
+        assert (P._NOT_PLAIN_ASCII.search(ch) is None) == allowed, hex(code)
