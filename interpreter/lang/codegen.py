@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import DecimalException, DivisionByZero, InvalidOperation, Overflow, Subnormal, Underflow
 from types import CodeType
-from typing import Any
+from typing import Any, TypeVar
 
 from ..codes import Code
 from ..errors import EvaluationError
@@ -67,6 +67,9 @@ def evaluation_error(exc: Exception, source: str) -> EvaluationError:
     return EvaluationError(
         Code.EXPR_INVALID_OPERATION, f"{type(exc).__name__}: {echo(str(exc))}", expression=source
     )
+
+
+_N = TypeVar("_N", bound=ast.AST)
 
 
 def _unknown() -> ast.Name:
@@ -194,44 +197,75 @@ def clear_code_cache() -> None:
     _CODE_CACHE.clear()
 
 
-def _locate(node: ast.AST) -> None:
-    """Give every generated node a location (``compile`` needs one); faster than fix_missing_locations."""
-    stack = [node]
+class _ListOf:
+    """A list of ``n`` children, in ``_shape_and_locate``'s work stack."""
+
+    __slots__ = ("n",)
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+
+#: Marks a list (its length follows) in a shape key.
+_LIST = object()
+
+
+def _shape_and_locate(root: ast.AST) -> tuple[object, ...]:
+    """A hashable structural key of a generated tree, and every node of it given a location (``compile`` needs
+    one), in one iterative walk.
+
+    The key lists the tree in pre-order: each node's class, then its fields in ``_fields`` order; a list as
+    ``_LIST`` and its length, then its items; any other value as its class and itself (``1`` and ``True``
+    differ). Every class has fixed fields, so the key is read back unambiguously: two trees have the same key
+    only when they have the same structure and values.
+    """
+    out: list[object] = []
+    emit = out.append
+    stack: list[object] = [root]
+    pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
-        n = stack.pop()
-        if n._attributes:
-            n.lineno = n.end_lineno = 1  # type: ignore[attr-defined]
-            n.col_offset = n.end_col_offset = 0  # type: ignore[attr-defined]
-        for f in n._fields:
-            v = getattr(n, f, None)
-            if v.__class__ is list:
-                stack.extend(x for x in v if isinstance(x, ast.AST))
-            elif isinstance(v, ast.AST):
-                stack.append(v)
+        n = pop()
+        if isinstance(n, ast.AST):
+            emit(n.__class__)
+            if n._attributes:
+                n.lineno = n.end_lineno = 1  # type: ignore[attr-defined]
+                n.col_offset = n.end_col_offset = 0  # type: ignore[attr-defined]
+            for f in reversed(n._fields):  # pushed in reverse: popped in order
+                v = getattr(n, f, None)
+                if v.__class__ is list:
+                    extend(reversed(v))
+                    push(_ListOf(len(v)))
+                else:
+                    push(v)
+        elif n.__class__ is _ListOf:
+            emit(_LIST)
+            emit(n.n)
+        else:
+            emit(n.__class__)
+            emit(n)
+    return tuple(out)
 
 
-def _shape(node: object) -> object:
-    """A hashable structural key of a generated tree (cheaper than ``ast.dump``)."""
-    if isinstance(node, ast.AST):
-        return (node.__class__, *(_shape(getattr(node, f, None)) for f in node._fields))
-    if isinstance(node, list):
-        return tuple(_shape(x) for x in node)
-    return (node.__class__, node)
+def _at(node: _N) -> _N:
+    node.lineno = node.end_lineno = 1  # type: ignore[attr-defined]
+    node.col_offset = node.end_col_offset = 0  # type: ignore[attr-defined]
+    return node
 
 
 def _function_def(name: str, params: Sequence[str], body: list[ast.stmt]) -> ast.FunctionDef:
-    return ast.FunctionDef(
+    """``def name(params): body``, located (the body is located by the caller)."""
+    return _at(ast.FunctionDef(
         name=name,
         args=ast.arguments(
             posonlyargs=[],
-            args=[ast.arg(n) for n in params],
+            args=[_at(ast.arg(n)) for n in params],
             kwonlyargs=[],
             kw_defaults=[],
             defaults=[],
         ),
         body=body,
         decorator_list=[],
-    )
+    ))
 
 
 def generate(
@@ -239,13 +273,12 @@ def generate(
 ) -> Callable[[Mapping[str, object], datetime], object]:
     """Build ``def _make(<bindings>): def _f(v, now): return <body>; return _f`` and call it."""
     names = sorted(bindings)
-    key = (*names, _shape(body))
+    key = (*names, _shape_and_locate(body))
     code = _CODE_CACHE.get(key)
     if code is None:
-        inner = _function_def("_f", ["v", "now"], [ast.Return(body)])
-        outer = _function_def("_make", names, [inner, ast.Return(ast.Name("_f", ast.Load()))])
+        inner = _function_def("_f", ["v", "now"], [_at(ast.Return(body))])
+        outer = _function_def("_make", names, [inner, _at(ast.Return(_at(ast.Name("_f", ast.Load()))))])
         module = ast.Module(body=[outer], type_ignores=[])
-        _locate(module)
         code = compile(module, "<expression>", "exec")
         with CODE_LOCK:
             if len(_CODE_CACHE) < _CODE_CACHE_MAX:
