@@ -216,7 +216,7 @@ def _may_have_token_problem(text: str) -> bool:
     Such tokens are made of the characters of ``_WORD_RUN`` (a number's exponent sign aside, which needs an
     ``e`` before it), so two adjacent ones lie in one maximal run of them; a run that is a plain name or a
     plain decimal number (``007`` is two tokens, so a leading zero is not plain) is one token, or text in a
-    string. Any other run takes the tokenizer (tests/test_parse_fast.py compares both on random text)."""
+    string. Any other run takes the tokenizer (tests/test_load_fast.py compares both on random text)."""
     if "#" in text:
         return True
     return any(_SAFE_RUN.fullmatch(m.group()) is None for m in _WORD_RUN.finditer(text))

@@ -60,3 +60,17 @@ def test_plain_ascii_pattern_is_the_character_rule() -> None:
         ch = chr(code)
         allowed = ch.isascii() and (ch.isprintable() or ch in " \t\n\r")
         assert (P._NOT_PLAIN_ASCII.search(ch) is None) == allowed, hex(code)
+
+
+@pytest.mark.parametrize(("one", "other"), [
+    ("f(1)", "f(True)"), ("f(1)", "f(1.0)"), ("f(a, b)", "f(a)(b)"), ("[a, [b]]", "[[a], b]"),
+    ("f([a], b)", "f([a, b])"), ("a < b", "a <= b"), ("'a' + b", "a + 'b'"), ("f(None)", "f('None')"),
+])
+def test_the_code_shape_key_tells_different_trees_apart(one: str, other: str) -> None:
+    from interpreter.lang.codegen import _shape_and_locate
+
+    def key(text: str) -> tuple[object, ...]:
+        return _shape_and_locate(ast.parse(text, mode="eval").body)
+
+    assert key(one) == key(one)
+    assert key(one) != key(other)
