@@ -74,3 +74,12 @@ def test_the_code_shape_key_tells_different_trees_apart(one: str, other: str) ->
 
     assert key(one) == key(one)
     assert key(one) != key(other)
+
+
+@pytest.mark.parametrize("text", ["a < 1 and f(b, [1, 2, 'x']) or not c in ['a', 'b']", "x",
+                                  "q(1, 'mg') <= a < 3", "-(a * 2 + 3) / b != c == d"])
+def test_the_rules_walk_is_ast_walk(text: str) -> None:
+    from interpreter.analysis.trees import walk
+
+    tree = ast.parse(text, mode="eval")
+    assert walk(tree) == list(ast.walk(tree))

@@ -53,6 +53,7 @@ from ..values import units
 from ..values.unknown import UNKNOWN
 from .registry import CheckInfo, report, rule
 from .thresholds import branch_interval
+from .trees import walk
 
 __all__ = ["MAX_COMBINATIONS", "MAX_EVALUATIONS", "constant_value"]
 
@@ -84,7 +85,8 @@ def _direct_uses(tree: ast.AST) -> tuple[dict[str, int], dict[str, int]]:
     direct: dict[str, int] = {}
     other: dict[str, int] = {}
     seen: set[int] = set()
-    for node in ast.walk(tree):
+    nodes = walk(tree)
+    for node in nodes:
         if not isinstance(node, ast.Compare):
             continue
         operands = [node.left, *node.comparators]
@@ -97,7 +99,7 @@ def _direct_uses(tree: ast.AST) -> tuple[dict[str, int], dict[str, int]]:
             if all(isinstance(op, _ORDERING) and _literal(o) for op, o in pairs):
                 seen.add(id(operand))
                 direct[operand.id] = direct.get(operand.id, 0) + len(pairs)
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Name) and id(node) not in seen:
             other[node.id] = other.get(node.id, 0) + 1
     return direct, other
@@ -154,7 +156,7 @@ def _linear_breaks(tree: ast.AST, name: str, number_only: bool) -> tuple[int, li
     exactly. Every comparison's answer is the same for all values between two neighbouring breaks."""
     counted: set[int] = set()
     breaks: list[Decimal] = []
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if not isinstance(node, ast.Compare):
             continue
         operands = [node.left, *node.comparators]
@@ -162,7 +164,7 @@ def _linear_breaks(tree: ast.AST, name: str, number_only: bool) -> tuple[int, li
             lhs, rhs = operands[k], operands[k + 1]
             if not isinstance(op, _ORDERING):
                 continue
-            here = {id(n) for side in (lhs, rhs) for n in ast.walk(side)
+            here = {id(n) for side in (lhs, rhs) for n in walk(side)
                     if isinstance(n, ast.Name) and n.id == name}
             left, right = _affine(lhs, name, number_only), _affine(rhs, name, number_only)
             if not here or left is None or right is None:
@@ -357,6 +359,8 @@ def _condition_constant(model: GuidelineModel, info: CheckInfo) -> Iterator[Diag
 def _chained_equality(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
     """A chained comparison that mixes ``==`` and ``!=`` (in any expression)."""
     for path, compiled in sorted(info.compiled.items(), key=lambda item: str(item[0])):
+        if "==" not in compiled.source or "!=" not in compiled.source:
+            continue  # only `==` makes an ast.Eq, only `!=` an ast.NotEq
         for node in ast.walk(compiled.tree):
             if isinstance(node, ast.Compare) and len(node.ops) > 1:
                 kinds = {type(op) for op in node.ops}

@@ -103,14 +103,22 @@ class _Facts:
             self.kinds[name] = (inp.type, inp.unit, frozenset(inp.values))
         for name, d in model.derived.items():
             self.kinds[name] = (d.type, d.unit, frozenset())
+        #: the syntax tree of each condition text read so far (None: it does not parse); per guideline
+        self.trees: dict[str, ast.Expression | None] = {}
 
     def of(self, text: str, truth: bool) -> dict[str, Fact] | None:
         """The facts implied by ``text`` being ``truth``; None when it cannot be (contradiction)."""
         if "\\" in text:  # the language has no escapes; such a condition did not compile (Python would warn)
             return {}
-        try:
-            tree = ast.parse(text.strip(), mode="eval")
-        except (SyntaxError, ValueError, MemoryError, RecursionError):
+        if text in self.trees:  # each condition is read twice (true and false), on every path
+            tree = self.trees[text]
+        else:
+            try:
+                tree = ast.parse(text.strip(), mode="eval")
+            except (SyntaxError, ValueError, MemoryError, RecursionError):
+                tree = None
+            self.trees[text] = tree
+        if tree is None:
             return {}
         out: dict[str, Fact] = {}
         todo: list[tuple[ast.expr, bool]] = [(tree.body, truth)]

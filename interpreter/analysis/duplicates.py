@@ -32,6 +32,7 @@ from ..lang.compile import CompiledExpression
 from ..loading.model import GuidelineModel
 from ..values.text import echo
 from .registry import CheckInfo, report, rule
+from .trees import walk
 
 __all__: list[str] = []
 
@@ -49,7 +50,9 @@ def _duplicate_values(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagno
 
 def _in_expressions(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]:
     for path, compiled in sorted(info.compiled.items(), key=lambda item: str(item[0])):
-        for node in ast.walk(compiled.tree):
+        if "'" not in compiled.source and '"' not in compiled.source:
+            continue  # no text literal, so no repeated word
+        for node in walk(compiled.tree):
             if (isinstance(node, ast.Compare) and len(node.ops) == 1
                     and isinstance(node.ops[0], ast.In | ast.NotIn)
                     and isinstance(node.comparators[0], ast.List | ast.Tuple)):
