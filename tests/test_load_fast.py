@@ -83,3 +83,19 @@ def test_the_rules_walk_is_ast_walk(text: str) -> None:
 
     tree = ast.parse(text, mode="eval")
     assert walk(tree) == list(ast.walk(tree))
+
+
+def test_the_source_map_makes_locations_when_read() -> None:
+    import pickle
+
+    from interpreter.errors import Location
+    from interpreter.loading.source import LocationTable, load_yaml
+
+    _, sm, diags = load_yaml(b"a: 1\nb:\n  - x\n", "g.yaml")
+    assert not diags
+    assert isinstance(sm.values, LocationTable)
+    assert sm.values[("b", 0)] == Location("g.yaml", 3, 5)
+    assert sm.values.get(("c",)) is None and sm.values.get(("c",), 7) == 7
+    assert ("a",) in sm.keys and ("c",) not in sm.keys and len(sm.keys) == 2
+    assert dict(sm.keys) == {("a",): Location("g.yaml", 1, 1), ("b",): Location("g.yaml", 2, 1)}
+    assert pickle.loads(pickle.dumps(sm.values)) == sm.values  # (a SourceMap itself never pickled)

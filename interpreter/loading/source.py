@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
@@ -45,7 +45,40 @@ import yaml
 from ..codes import Code
 from ..errors import Diagnostic, Location, Path, Severity
 
-__all__ = ["DEFAULT_LIMITS", "EXPRESSION_KEYS", "LoaderLimits", "SourceMap", "load_yaml", "read_capped"]
+__all__ = ["DEFAULT_LIMITS", "EXPRESSION_KEYS", "LoaderLimits", "LocationTable", "SourceMap", "load_yaml",
+           "read_capped"]
+
+
+class LocationTable(Mapping[Path, Location]):
+    """Path -> ``Location``, stored as (line, column) pairs of one file: the composer records a place for
+    every value and key of a document, and only the few a message or the model asks for become ``Location``
+    objects (each made when it is read, equal to any other made for that place)."""
+
+    __slots__ = ("_places", "file")
+
+    def __init__(self, file: str, places: dict[Path, tuple[int, int]]) -> None:
+        self.file = file
+        self._places = places
+
+    def __getitem__(self, path: Path) -> Location:
+        line, column = self._places[path]
+        return Location(self.file, line, column)
+
+    def get(self, path: Path, default: Any = None) -> Any:  # faster than Mapping's (no exception)
+        place = self._places.get(path)
+        return default if place is None else Location(self.file, place[0], place[1])
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._places
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self._places)
+
+    def __len__(self) -> int:
+        return len(self._places)
+
+    def __repr__(self) -> str:
+        return f"LocationTable({self.file!r}, {len(self._places)} places)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,12 +220,16 @@ class _Composer:
         self.limits = limits
         self.parser = parser
         self.diagnostics: list[Diagnostic] = []
-        self.values: dict[Path, Location] = {}
-        self.keys: dict[Path, Location] = {}
+        #: (line, column) of every value and key (``LocationTable`` makes them ``Location`` when read)
+        self.values: dict[Path, tuple[int, int]] = {}
+        self.keys: dict[Path, tuple[int, int]] = {}
         self.plain_text: dict[Path, str] = {}
         self.segments: dict[Path, tuple[tuple[int, int, int], ...]] = {}
         self.anchor_reports = 0
         self.anchor_more = 0
+        #: the parser's own methods, bound once (the composer calls them for every event)
+        self.next_event: Callable[[], Any] = parser.get_event
+        self.peek_event: Callable[[], Any] = parser.peek_event
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -210,8 +247,6 @@ class _Composer:
     ) -> None:
         self.diagnostics.append(Diagnostic(code, message, location, Severity.ERROR, path, hint, related))
 
-    def next_event(self) -> Any:
-        return self.parser.get_event()
 
     def check_tag_and_anchor(self, event: Any, path: Path) -> None:
         anchor = getattr(event, "anchor", None)
@@ -248,11 +283,11 @@ class _Composer:
     def compose_stream(self) -> tuple[Any, bool]:
         """Returns (data, had_document)."""
         self.next_event()  # StreamStart
-        event = self.parser.peek_event()
+        event = self.peek_event()
         if isinstance(event, yaml.StreamEndEvent):
             return None, False
         self.next_event()  # DocumentStart
-        event = self.parser.peek_event()
+        event = self.peek_event()
         empty = (
             isinstance(event, yaml.ScalarEvent)
             and event.value == ""
@@ -262,7 +297,7 @@ class _Composer:
         )
         data = self.compose_node((), 1, None)
         self.next_event()  # DocumentEnd
-        event = self.parser.peek_event()
+        event = self.peek_event()
         if isinstance(event, yaml.DocumentStartEvent):
             self.report(
                 Code.YAML_MULTIPLE_DOCUMENTS,
@@ -278,7 +313,7 @@ class _Composer:
             self.report(
                 Code.YAML_EMPTY,
                 "the document is null: the file holds no guideline",
-                self.values.get((), Location(self.file, 1, 1)),
+                Location(self.file, *self.values.get((), (1, 1))),
                 (),
                 hint="a guideline file starts with `id:`, `version:`, `title:` ...",
             )
@@ -288,11 +323,14 @@ class _Composer:
     def compose_node(self, path: Path, depth: int, key: str | None) -> Any:
         event = self.next_event()
         if isinstance(event, yaml.AliasEvent):
-            self.report_anchor(f"alias '*{event.anchor}' is not allowed", self.loc(event.start_mark), path)
-            self.values[path] = self.loc(event.start_mark)
+            alias_loc = self.loc(event.start_mark)
+            self.report_anchor(f"alias '*{event.anchor}' is not allowed", alias_loc, path)
+            self.values[path] = (alias_loc.line, alias_loc.column)
             return None
-        self.values[path] = self.loc(event.start_mark)
-        self.check_tag_and_anchor(event, path)
+        mark = event.start_mark
+        self.values[path] = (mark.line + 1, mark.column + 1)
+        if event.anchor is not None or event.tag is not None:  # every node event has both
+            self.check_tag_and_anchor(event, path)
         if isinstance(event, yaml.ScalarEvent):
             return self.scalar(event, path, key)
         if depth > self.limits.max_depth:
@@ -306,7 +344,7 @@ class _Composer:
             raise _Fatal
         if isinstance(event, yaml.SequenceStartEvent):
             items: list[Any] = []
-            while not isinstance(self.parser.peek_event(), yaml.SequenceEndEvent):
+            while not isinstance(self.peek_event(), yaml.SequenceEndEvent):
                 items.append(self.compose_node((*path, len(items)), depth + 1, None))
             self.next_event()
             return items
@@ -316,11 +354,13 @@ class _Composer:
 
     def mapping(self, path: Path, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        first_seen: dict[str, Location] = {}
-        while not isinstance(self.parser.peek_event(), yaml.MappingEndEvent):
-            key_event = self.parser.peek_event()
-            key_loc = self.loc(key_event.start_mark)
+        first_seen: dict[str, tuple[int, int]] = {}
+        peek = self.peek_event
+        while not isinstance(key_event := peek(), yaml.MappingEndEvent):
+            key_mark = key_event.start_mark
+            key_place = (key_mark.line + 1, key_mark.column + 1)
             if not isinstance(key_event, yaml.ScalarEvent):
+                key_loc = Location(self.file, *key_place)
                 kind = (
                     "an alias"
                     if isinstance(key_event, yaml.AliasEvent)
@@ -344,11 +384,13 @@ class _Composer:
                 self.values.pop((*path, "<complex key value>"), None)
                 continue
             self.next_event()
-            self.check_tag_and_anchor(key_event, (*path, key_event.value))
+            if key_event.anchor is not None or key_event.tag is not None:
+                self.check_tag_and_anchor(key_event, (*path, key_event.value))
             key = str(key_event.value)
             child = (*path, key)
             if key in first_seen:
-                first = first_seen[key]
+                first = Location(self.file, *first_seen[key])
+                key_loc = Location(self.file, *key_place)
                 self.report(
                     Code.YAML_DUPLICATE_KEY,
                     f"duplicate key '{key}': it was already written at line {first.line}, "
@@ -361,8 +403,8 @@ class _Composer:
                 # keep the first value's locations; compose the duplicate under a throw-away path
                 self.compose_node((*path, f"<duplicate {key}>"), depth + 1, key)
                 continue
-            first_seen[key] = key_loc
-            self.keys[child] = key_loc
+            first_seen[key] = key_place
+            self.keys[child] = key_place
             result[key] = self.compose_node(child, depth + 1, key)
         self.next_event()
         return result
@@ -436,6 +478,8 @@ class _Composer:
             return True
         if value == "false":
             return False
+        if value[0] not in "-+.0123456789":  # no number, and no .nan / .inf, starts otherwise
+            return value
         if len(value) <= self.limits.max_number_chars:
             if _INT.fullmatch(value):
                 return int(value)
@@ -596,8 +640,8 @@ def _finish(result: Any, composer: _Composer, file: str) -> tuple[Any | None, So
         composer.report(Code.YAML_ANCHOR, f"... and {composer.anchor_more} more anchors or aliases", last, ())
     source_map = SourceMap(
         file,
-        MappingProxyType(composer.values),
-        MappingProxyType(composer.keys),
+        LocationTable(file, composer.values),
+        LocationTable(file, composer.keys),
         MappingProxyType(composer.plain_text),
         MappingProxyType(composer.segments),
     )
