@@ -59,9 +59,18 @@ def _all(checks: Sequence[Check]) -> Check:
     if len(checks) == 1:
         return checks[0]
     frozen = tuple(checks)
+    if len(frozen) == 2:  # the usual pair (type and one more): no loop at all
+        first, second = frozen
 
-    def check(x: Any) -> bool:
-        return all(c(x) for c in frozen)
+        def both(x: Any) -> bool:
+            return first(x) and second(x)
+        return both
+
+    def check(x: Any) -> bool:  # loops, not all(generator): the checks run once per document node
+        for c in frozen:  # noqa: SIM110 (a loop: all() of a generator costs more)
+            if not c(x):
+                return False
+        return True
 
     return check
 
@@ -91,6 +100,8 @@ def compile_schema(schema: Any) -> Check:
 
 def _type(value: Any, schema: dict[str, Any]) -> Check:
     tests = tuple(_PY_TYPES[n] for n in ([value] if isinstance(value, str) else value))
+    if len(tests) == 1:
+        return tests[0]
 
     def type_(x: Any) -> bool:
         return any(t(x) for t in tests)
@@ -101,7 +112,12 @@ def _properties(value: Any, schema: dict[str, Any]) -> Check:
     props = tuple((k, compile_schema(v)) for k, v in value.items())
 
     def properties(x: Any) -> bool:
-        return not isinstance(x, dict) or all(f(x[k]) for k, f in props if k in x)
+        if not isinstance(x, dict):
+            return True
+        for k, f in props:  # noqa: SIM110 (a loop: all() of a generator costs more)
+            if k in x and not f(x[k]):
+                return False
+        return True
     return properties
 
 
@@ -111,12 +127,17 @@ def _additional_properties(value: Any, schema: dict[str, Any]) -> Check:
     known = frozenset(schema.get("properties", {}))
     if value is False:
         def closed(x: Any) -> bool:
-            return not isinstance(x, dict) or all(n in known for n in x)
+            return not isinstance(x, dict) or known.issuperset(x)
         return closed
     extra = compile_schema(value)
 
     def additional(x: Any) -> bool:
-        return not isinstance(x, dict) or all(extra(v) for n, v in x.items() if n not in known)
+        if not isinstance(x, dict):
+            return True
+        for n, v in x.items():  # noqa: SIM110 (a loop: all() of a generator costs more)
+            if n not in known and not extra(v):
+                return False
+        return True
     return additional
 
 
@@ -124,7 +145,12 @@ def _required(value: Any, schema: dict[str, Any]) -> Check:
     names = tuple(value)
 
     def required(x: Any) -> bool:
-        return not isinstance(x, dict) or all(n in x for n in names)
+        if not isinstance(x, dict):
+            return True
+        for n in names:  # noqa: SIM110 (a loop: all() of a generator costs more)
+            if n not in x:
+                return False
+        return True
     return required
 
 
@@ -159,7 +185,12 @@ def _items(value: Any, schema: dict[str, Any]) -> Check:
     item = compile_schema(value)
 
     def items(x: Any) -> bool:
-        return not isinstance(x, list) or all(item(v) for v in x)
+        if not isinstance(x, list):
+            return True
+        for v in x:  # noqa: SIM110 (a loop: all() of a generator costs more)
+            if not item(v):
+                return False
+        return True
     return items
 
 
