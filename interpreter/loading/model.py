@@ -346,9 +346,23 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+def _decimal_as_json(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
 def content_hash(data: Any) -> str:
-    """sha256 over the canonical JSON of the parsed document (formatting and comments do not count)."""
-    text = json.dumps(_canonical(data), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """sha256 over the canonical JSON of the parsed document (formatting and comments do not count).
+
+    The document comes from ``load_yaml``, whose keys are always text: JSON's encoder then writes it exactly
+    as it writes ``_canonical(data)`` (a ``Decimal`` as ``{"$decimal": text}``, through ``default``) without
+    copying the document first. One it cannot write takes ``_canonical``."""
+    try:
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                          default=_decimal_as_json)
+    except (TypeError, ValueError):
+        text = json.dumps(_canonical(data), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
