@@ -99,3 +99,24 @@ def test_the_source_map_makes_locations_when_read() -> None:
     assert ("a",) in sm.keys and ("c",) not in sm.keys and len(sm.keys) == 2
     assert dict(sm.keys) == {("a",): Location("g.yaml", 1, 1), ("b",): Location("g.yaml", 2, 1)}
     assert pickle.loads(pickle.dumps(sm.values)) == sm.values  # (a SourceMap itself never pickled)
+
+
+def test_content_hash_is_the_hash_of_the_canonical_copy() -> None:
+    import hashlib
+    import json
+    import pathlib
+    from decimal import Decimal
+
+    from interpreter.loading.model import _canonical, content_hash
+    from interpreter.loading.source import load_yaml
+
+    def canonical_hash(data: object) -> str:
+        text = json.dumps(_canonical(data), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    root = pathlib.Path(__file__).resolve().parent.parent / "guidelines"
+    docs: list[object] = [load_yaml(p.read_bytes(), str(p))[0]
+                          for p in sorted(root.rglob("*.guideline.yaml"))]
+    docs += [{"b": [1, {"a": Decimal("1.10")}], "c": (Decimal("1e3"),), "é": None}, [Decimal(2), True]]
+    for doc in docs:
+        assert content_hash(doc) == canonical_hash(doc)
