@@ -341,7 +341,7 @@ def _condition_constant(model: GuidelineModel, info: CheckInfo) -> Iterator[Diag
         text = compiled.source.strip()
         if text == "true" or path in skip:
             continue
-        found = branch_interval(compiled.source, info.thresholds.get(path))
+        found = branch_interval(compiled.source, info.thresholds.get(path), info.trees)
         if found is not None and found[1].empty:
             continue  # threshold-impossible
         value = constant_value(compiled, model, budget)

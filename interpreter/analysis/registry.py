@@ -7,6 +7,7 @@ once with ``@rule("its-main-code")`` in the module that defines it (``rules.py``
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -36,6 +37,9 @@ class CheckInfo:
     #: Every successfully compiled expression, by the same paths (for ``conditions.py``: constant conditions
     #: are found by evaluating them). A path absent here is not analysed by those rules.
     compiled: Mapping[Path, CompiledExpression] = field(default_factory=lambda: MappingProxyType({}))
+    #: A memo for the rules: the syntax tree of a condition's stripped text (None: it does not parse), each
+    #: text parsed once per guideline although several rules read it (``thresholds.branch_interval``).
+    trees: dict[str, ast.Expression | None] = field(default_factory=dict, compare=False, repr=False)
 
 
 Rule = Callable[[GuidelineModel, CheckInfo], Iterator[Diagnostic]]

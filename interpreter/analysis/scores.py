@@ -35,7 +35,7 @@ def _score_bands(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnostic]
             opaque: set[str] = set()
             for b in branches:
                 when_path: Path = (*b.path, "when")
-                found = branch_interval(b.when, info.thresholds.get(when_path))
+                found = branch_interval(b.when, info.thresholds.get(when_path), info.trees)
                 if found is None:
                     names = info.expr_names.get(when_path)
                     opaque |= set(names) if names is not None else words_in(b.when)

@@ -53,13 +53,23 @@ def _shortest(value: Decimal) -> Decimal:
     return short.quantize(Decimal(1)) if short.as_tuple().exponent > 0 else short  # type: ignore[operator]
 
 
-def _comparisons(text: str) -> list[tuple[str, str, bool]] | None:
+def _comparisons(text: str, trees: dict[str, ast.Expression | None] | None = None,
+                 ) -> list[tuple[str, str, bool]] | None:
     """The ``(name, op, written as a number)`` of each comparison of a condition that is only comparisons of
     a name with a number or ``q(...)`` literal joined by ``and`` (chains included), name on the left; None for
     any other condition."""
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except (SyntaxError, ValueError):
+    stripped = text.strip()
+    tree: ast.Expression | None
+    if trees is not None and stripped in trees:
+        tree = trees[stripped]
+    else:
+        try:
+            tree = ast.parse(stripped, mode="eval")
+        except (SyntaxError, ValueError):
+            tree = None
+        if trees is not None:
+            trees[stripped] = tree
+    if tree is None:
         return None
     body = tree.body
     parts = list(body.values) if isinstance(body, ast.BoolOp) and isinstance(body.op, ast.And) else [body]
@@ -85,16 +95,18 @@ def _comparisons(text: str) -> list[tuple[str, str, bool]] | None:
     return found
 
 
-def branch_interval(text: str, thresholds: Sequence[Threshold] | None = None) -> tuple[str, Interval] | None:
+def branch_interval(text: str, thresholds: Sequence[Threshold] | None = None,
+                    trees: dict[str, ast.Expression | None] | None = None) -> tuple[str, Interval] | None:
     """The (name, interval) a condition selects, when it is only comparisons of one name with number or
     ``q(...)`` literals joined by ``and`` (chains like ``1.0 <= anc < 1.5`` included); None for anything else.
 
     The syntax tree gives the structure; the values (in the name's declared unit) come from ``thresholds``,
     the condition's compiled ``CompiledExpression.thresholds``, matched one to one with its comparisons
     (same count, same name, same operator) -- when they do not match, None. Without ``thresholds`` the
-    condition is compiled here with every name it reads a plain number.
+    condition is compiled here with every name it reads a plain number. ``trees`` (``CheckInfo.trees``) is
+    a memo of parsed texts.
     """
-    comparisons = _comparisons(text)
+    comparisons = _comparisons(text, trees)
     if not comparisons:
         return None
     if thresholds is None:
@@ -143,7 +155,7 @@ def _threshold_rule(model: GuidelineModel, info: CheckInfo) -> Iterator[Diagnost
         opaque_names: set[str] = set()
         for b in node.branches:
             when_path: Path = (*b.path, "when")
-            found = branch_interval(b.when, info.thresholds.get(when_path))
+            found = branch_interval(b.when, info.thresholds.get(when_path), info.trees)
             if found is None:
                 names = info.expr_names.get(when_path)
                 opaque_names |= set(names) if names is not None else words_in(b.when)
