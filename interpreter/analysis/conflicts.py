@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from graphlib import CycleError, TopologicalSorter
-from typing import assert_never
+from typing import NamedTuple, assert_never
 
 from ..codes import Code
 from ..errors import Diagnostic, Path
@@ -64,8 +64,7 @@ Outcome = tuple[str, int]
 Fact = Interval | frozenset[object]
 
 
-@dataclass(frozen=True, slots=True)
-class _Path:
+class _Path(NamedTuple):  # a tuple: made for every path at every node, cheaper than a frozen dataclass
     outcomes: Mapping[str, Outcome]
     facts: Mapping[str, Fact]
 
@@ -339,10 +338,14 @@ def _total_unit(d: Dose) -> str:
     return d.unit.rsplit("/", 1)[0] if d.basis and "/" in d.unit else d.unit
 
 
+#: The factor between a unit and itself (``_same_number`` compares Decimals directly with it).
+_ONE = Fraction(1)
+
+
 def _ratio(a: str, b: str) -> Fraction | None:
     """The exact factor from unit ``a`` to unit ``b``; None when they do not convert."""
     if a == b:
-        return Fraction(1)
+        return _ONE
     try:
         return exact_ratio(a, b)
     except UnitError:
@@ -352,6 +355,8 @@ def _ratio(a: str, b: str) -> Fraction | None:
 def _same_number(x: Decimal | None, y: Decimal | None, ratio: Fraction | None) -> bool:
     if x is None or y is None:
         return x is y
+    if ratio is _ONE:  # the same unit: Decimals compare exactly, as their Fractions would
+        return x == y
     return ratio is not None and Fraction(x) * ratio == Fraction(y)
 
 
