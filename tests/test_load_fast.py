@@ -120,3 +120,14 @@ def test_content_hash_is_the_hash_of_the_canonical_copy() -> None:
     docs += [{"b": [1, {"a": Decimal("1.10")}], "c": (Decimal("1e3"),), "é": None}, [Decimal(2), True]]
     for doc in docs:
         assert content_hash(doc) == canonical_hash(doc)
+
+
+@pytest.mark.parametrize("text", ["anc < 1", "anc < 1_0", " anc < 2.5", "anc < -3", "  anc < 1_000.5",
+                                  "anc < 0x1f"])
+def test_number_literal_reads_the_segment_as_get_source_segment(text: str) -> None:
+    from interpreter.analysis.thresholds import _number_literal
+
+    node = ast.parse(text.strip(), mode="eval").body.comparators[0]  # type: ignore[attr-defined]
+    inner = node.operand if isinstance(node, ast.UnaryOp) else node
+    segment = ast.get_source_segment(text, inner)
+    assert _number_literal(node, text) == (segment is not None and "_" not in segment)

@@ -35,7 +35,10 @@ def _number_literal(node: ast.expr, text: str) -> bool:
     if not isinstance(node, ast.Constant) or isinstance(node.value, bool) or not isinstance(
             node.value, int | float):
         return False
-    segment = ast.get_source_segment(text, node)
+    if node.lineno == node.end_lineno == 1 and text.isascii() and "\n" not in text and "\r" not in text:
+        segment: str | None = text[node.col_offset:node.end_col_offset]  # get_source_segment's answer here
+    else:
+        segment = ast.get_source_segment(text, node)
     return segment is not None and "_" not in segment
 
 
