@@ -9,7 +9,7 @@ basis and the exact conversion factors are computed; the fact checker is built; 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from graphlib import CycleError, TopologicalSorter
@@ -25,6 +25,7 @@ from ..facts.defaults import default_diagnostics
 from ..lang.compile import CompiledExpression, compile_expression
 from ..lang.quantities import Threshold
 from ..loading.model import URGENCY_LEVELS, Action, Dose, GuidelineModel, Node, NodeKind, Recommendation
+from ..loading.source import SourceMap
 from ..result import ACTION_TEXT_FIELDS, ActionResult, CautionResult, Citation, GuidelineInfo, brief_decimal
 from ..values.graphs import depth_first
 from ..values.suggest import did_you_mean
@@ -32,7 +33,15 @@ from ..values.types import BOOLEAN, NUMBER, ValueType
 from ..values.units import UnitError, check_unit, conversion_factor, unit_code
 from .scores import CompiledScore, compile_scores
 
-__all__ = ["CompiledBranch", "CompiledDose", "CompiledGuideline", "CompiledNode", "compile_guideline"]
+__all__ = [
+    "CompiledBranch",
+    "CompiledDose",
+    "CompiledGuideline",
+    "CompiledNode",
+    "compile_guideline",
+    "runtime_paths",
+    "without_source_map",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,3 +497,33 @@ def compile_guideline(model: GuidelineModel) -> tuple[CompiledGuideline | None, 
     compiler = GuidelineCompiler(model)
     compiled = compiler.run()
     return compiled, compiler.diagnostics
+
+
+def runtime_paths(model: GuidelineModel) -> list[Path]:
+    """Every document path at which the runtime locates an error (``runtime/locate.py``), and the ones the
+    approved-content lock reports at: a node's id (the step limit), every condition, derived value and score
+    item, and every action's dose (amount, round_to) and earliest start."""
+    paths: list[Path] = [(), ("version",), ("status",)]
+    for n in model.nodes:
+        paths += [n.path, (*n.path, "id")]
+        paths += [(*b.path, "when") for b in n.branches]
+    paths += [(*d.path, "expr") for d in model.derived.values()]
+    paths += [item.path for s in model.scores.values() for item in s.items]
+    for r in model.recommendations:
+        for a in r.actions:
+            paths += [a.path, (*a.path, "dose"), (*a.path, "not_before")]
+            if a.dose is not None:
+                paths += [a.dose.path, (*a.dose.path, "amount"), (*a.dose.path, "round_to")]
+    return paths
+
+
+def without_source_map(compiled: CompiledGuideline) -> CompiledGuideline:
+    """``compiled`` holding, instead of the whole source map, only the locations of ``runtime_paths``: what a
+    loaded guideline needs to report a run-time error at file:line:col. The full map (a location for every
+    key and value of the document) is several times the size of everything else a guideline holds; it serves
+    the static checks, which have run. ``SourceMap.at`` answers each retained path exactly as the full map
+    did (the location resolved through its ancestors is stored under the path itself)."""
+    full = compiled.model.source_map
+    at = full.at
+    kept = SourceMap(full.file, MappingProxyType({p: at(p) for p in runtime_paths(compiled.model)}))
+    return replace(compiled, model=replace(compiled.model, source_map=kept))

@@ -1,0 +1,79 @@
+"""What a loaded guideline keeps (issue 12, memory): the locations the runtime reports errors at, not the
+whole source map; compact keys in the code-object memo."""
+
+from __future__ import annotations
+
+import ast
+import pickle
+import sys
+
+import pytest
+
+import interpreter
+from interpreter.compiler.guideline import runtime_paths
+from interpreter.compiler.loader import analyze_file
+from interpreter.lang.codegen import _shape
+
+
+@pytest.fixture(scope="module")
+def loaded() -> interpreter.Guideline:
+    return interpreter.load("leukopenia")
+
+
+def test_a_loaded_guideline_keeps_only_the_runtime_locations(loaded: interpreter.Guideline) -> None:
+    kept = loaded.compiled.model.source_map
+    full = analyze_file(loaded.file).model.source_map  # type: ignore[union-attr]
+    paths = runtime_paths(loaded.compiled.model)
+    assert set(kept.values) == set(paths)
+    assert not kept.keys and not kept.plain_text and not kept.segments
+    assert len(kept.values) * 4 < len(full.values)
+    # every located run-time error is where the full map put it (the nearest recorded ancestor included)
+    assert all(kept.at(p) == full.at(p) for p in paths)
+    assert kept.file == full.file
+
+
+def test_every_place_the_runtime_locates_is_kept(loaded: interpreter.Guideline) -> None:
+    """The paths `runtime/` passes to `locate` (walker, derived values, scores, doses, earliest starts)."""
+    model = loaded.compiled.model
+    kept = set(model.source_map.values)
+    node = model.nodes[0]
+    assert {node.path, (*node.path, "id"), (*node.branches[0].path, "when")} <= kept
+    assert {(*d.path, "expr") for d in model.derived.values()} <= kept
+    doses = [a.dose for r in model.recommendations for a in r.actions if a.dose is not None]
+    assert doses
+    assert {(*d.path, end) for d in doses for end in ("amount", "round_to")} <= kept
+    assert {(*a.path, "not_before") for r in model.recommendations for a in r.actions} <= kept
+
+
+def test_an_unpickled_guideline_keeps_the_same_locations(loaded: interpreter.Guideline) -> None:
+    again = pickle.loads(pickle.dumps(loaded))
+    assert dict(again.compiled.model.source_map.values) == dict(loaded.compiled.model.source_map.values)
+
+
+def _name(n: str) -> ast.Name:
+    return ast.Name(n, ast.Load())
+
+
+@pytest.mark.parametrize(("one", "other"), [
+    (ast.Constant(1), ast.Constant(True)),
+    (ast.Constant(1), ast.Constant("1")),
+    (ast.Constant(1), ast.Constant(1.0)),
+    (_name("a"), _name("b")),
+    (_name("a"), ast.Name("a", ast.Store())),
+    # list boundaries count: without them both would read "f a b"
+    (ast.Call(_name("f"), [_name("a"), _name("b")], []), ast.Call(_name("f"), [_name("a")], [_name("b")])),
+    (ast.Compare(_name("a"), [ast.Lt()], [_name("b")]), ast.Compare(_name("a"), [ast.LtE()], [_name("b")])),
+])
+def test_the_code_memo_key_tells_different_trees_apart(one: ast.AST, other: ast.AST) -> None:
+    assert _shape(one) != _shape(other)
+
+
+def test_the_code_memo_key_is_the_same_for_the_same_structure_and_compact() -> None:
+    def tree() -> ast.expr:
+        compare = ast.Compare(_name("_c0"), [ast.Lt()], [ast.Constant(None)])
+        return ast.BoolOp(ast.And(), [compare, _name("x")])
+
+    key = _shape(tree())
+    assert isinstance(key, str) and key == _shape(tree())
+    assert key.isascii() or max(map(ord, key)) < 0x100  # one byte per character
+    assert sys.getsizeof(key) < 200  # a nested tuple per node took 1014 bytes for this tree
