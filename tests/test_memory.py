@@ -4,15 +4,23 @@ whole source map; compact keys in the code-object memo."""
 from __future__ import annotations
 
 import ast
+import pathlib
 import pickle
 import sys
+from datetime import UTC, datetime
 
 import pytest
 
 import interpreter
+import interpreter.lang.compile as compile_module
 from interpreter.compiler.guideline import runtime_paths
 from interpreter.compiler.loader import analyze_file
 from interpreter.lang.codegen import _shape
+from interpreter.lang.compile import CompiledExpression
+from interpreter.lang.parse import DEFAULT_LIMITS, Parsed, parse_expression
+
+EXAMPLES = sorted((pathlib.Path(__file__).resolve().parent.parent / "examples").glob("*.json"))
+AS_OF = datetime(2026, 11, 24, 9, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +69,7 @@ def _name(n: str) -> ast.Name:
     (_name("a"), _name("b")),
     (_name("a"), ast.Name("a", ast.Store())),
     # list boundaries count: without them both would read "f a b"
-    (ast.Call(_name("f"), [_name("a"), _name("b")], []), ast.Call(_name("f"), [_name("a")], [_name("b")])),
+    (ast.Call(_name("f"), [_name("a"), _name("b")], []), ast.Call(_name("f"), [_name("a")], [_name("b")])),  # type: ignore[list-item]
     (ast.Compare(_name("a"), [ast.Lt()], [_name("b")]), ast.Compare(_name("a"), [ast.LtE()], [_name("b")])),
 ])
 def test_the_code_memo_key_tells_different_trees_apart(one: ast.AST, other: ast.AST) -> None:
@@ -77,3 +85,41 @@ def test_the_code_memo_key_is_the_same_for_the_same_structure_and_compact() -> N
     assert isinstance(key, str) and key == _shape(tree())
     assert key.isascii() or max(map(ord, key)) < 0x100  # one byte per character
     assert sys.getsizeof(key) < 200  # a nested tuple per node took 1014 bytes for this tree
+
+
+def _expressions(g: interpreter.Guideline) -> list[CompiledExpression]:
+    c = g.compiled
+    found = [e for _, e in c.derived]
+    found += [b.when for n in c.nodes.values() for b in n.branches]
+    found += [d.amount for d in c.doses.values() if isinstance(d.amount, CompiledExpression)]
+    found += list(c.not_before.values())
+    found += [e for s in c.scores for item in s.items for e, _ in item.rules]
+    return found
+
+
+@pytest.mark.parametrize("ref", ["leukopenia", "khorana"])
+def test_a_loaded_guideline_holds_no_syntax_tree_and_tools_still_get_it(ref: str) -> None:
+    exprs = _expressions(interpreter.load(ref))
+    assert len(exprs) > 10
+    assert all(e._tree is None for e in exprs)
+    for e in exprs:  # parsed again on demand, exactly as it was parsed when compiled
+        parsed = parse_expression(e.source, DEFAULT_LIMITS)
+        assert isinstance(parsed, Parsed)
+        assert ast.dump(e.tree, include_attributes=True) == ast.dump(parsed.tree, include_attributes=True)
+
+
+def test_evaluating_never_parses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the runtime reads of a tree (completion, needed facts, missing days) was read at load."""
+    g = interpreter.load("leukopenia")
+    results = [g.evaluate(_facts(p), AS_OF).to_json() for p in EXAMPLES]
+    assert any(r["status"] == "incomplete" for r in results)  # completion and needed facts ran
+
+    def refuse(source: str) -> ast.Expression:
+        raise AssertionError(f"parsed {source!r} while evaluating")
+
+    monkeypatch.setattr(compile_module, "syntax_tree", refuse)
+    assert [g.evaluate(_facts(p), AS_OF).to_json() for p in EXAMPLES] == results
+
+
+def _facts(path: pathlib.Path) -> dict[str, object]:
+    return interpreter.parse_facts_json(path.read_text(encoding="utf-8"))

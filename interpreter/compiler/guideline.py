@@ -22,7 +22,7 @@ from ..codes import Code
 from ..errors import Diagnostic, Path
 from ..facts.checker import FactChecker
 from ..facts.defaults import default_diagnostics
-from ..lang.compile import CompiledExpression, compile_expression
+from ..lang.compile import CompiledExpression, compile_lean
 from ..lang.quantities import Threshold
 from ..loading.model import URGENCY_LEVELS, Action, Dose, GuidelineModel, Node, NodeKind, Recommendation
 from ..loading.source import SourceMap
@@ -133,10 +133,12 @@ class GuidelineCompiler:
         self.expr_names: dict[Path, frozenset[str]] = {}
         self.thresholds: dict[Path, tuple[Threshold, ...]] = {}
         self.compiled: dict[Path, CompiledExpression] = {}
+        #: id of an expression kept -> (it, the same with its syntax tree), for this load only
+        self.with_tree: dict[int, tuple[CompiledExpression, CompiledExpression]] = {}
 
     def expr(self, source: str, path: Path, expect: ValueType | None) -> CompiledExpression | None:
         sm = self.sm
-        compiled, diags = compile_expression(
+        kept, compiled, diags = compile_lean(
             source,
             self.env,
             location=sm.at(path),
@@ -146,10 +148,16 @@ class GuidelineCompiler:
         )
         self.diagnostics.extend(diags)
         self.thresholds[path] = compiled.thresholds if compiled is not None else ()  # () is opaque
-        if compiled is not None:
+        if compiled is not None and kept is not None:
+            seen = self.with_tree.get(id(kept))
+            if seen is not None:  # compiled (or parsed) earlier in this load: the same tree
+                compiled = seen[1]
+            elif compiled is kept:  # a memo hit: its tree parsed once for this load's static checks
+                compiled = replace(kept, _tree=kept.tree)
+            self.with_tree[id(kept)] = (kept, compiled)
             self.expr_names[path] = compiled.names
-            self.compiled[path] = compiled
-        return compiled
+            self.compiled[path] = compiled  # with its syntax tree, for the static checks of this load
+        return kept  # without it: the compiled guideline keeps what the runtime needs
 
     def error(self, code: str, message: str, path: Path, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code, message, self.sm.at(path), path=path, hint=hint))
