@@ -19,7 +19,7 @@ from ..analysis.checks import run_checks
 from ..analysis.doses import DOSE_NUMBER_BOUNDS, dose_number_problem
 from ..analysis.registry import CheckInfo
 from ..codes import Code
-from ..errors import Diagnostic, Path
+from ..errors import Diagnostic, Location, Path
 from ..facts.checker import FactChecker
 from ..facts.defaults import default_diagnostics
 from ..lang.compile import CompiledExpression, compile_lean
@@ -530,8 +530,13 @@ def without_source_map(compiled: CompiledGuideline) -> CompiledGuideline:
     loaded guideline needs to report a run-time error at file:line:col. The full map (a location for every
     key and value of the document) is several times the size of everything else a guideline holds; it serves
     the static checks, which have run. ``SourceMap.at`` answers each retained path exactly as the full map
-    did (the location resolved through its ancestors is stored under the path itself)."""
+    did (a path is stored with the location resolved through its ancestors, unless its nearest stored ancestor
+    gives the same)."""
     full = compiled.model.source_map
-    at = full.at
-    kept = SourceMap(full.file, MappingProxyType({p: at(p) for p in runtime_paths(compiled.model)}))
+    values: dict[Path, Location] = {}
+    kept = SourceMap(full.file, MappingProxyType(values))
+    for p in sorted(set(runtime_paths(compiled.model)), key=len):  # ancestors first
+        where = full.at(p)
+        if kept.at(p) != where:  # else its nearest kept ancestor answers the same (an absent key)
+            values[p] = where
     return replace(compiled, model=replace(compiled.model, source_map=kept))

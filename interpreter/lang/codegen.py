@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import DecimalException, DivisionByZero, InvalidOperation, Overflow, Subnormal, Underflow
-from types import CodeType
+from types import CodeType, FunctionType
 from typing import Any
 
 from ..codes import Code
@@ -282,11 +282,17 @@ def generate(
         outer = _function_def("_make", names, [inner, ast.Return(ast.Name("_f", ast.Load()))])
         module = ast.Module(body=[outer], type_ignores=[])
         _locate(module)
-        code = compile(module, "<expression>", "exec")
+        # the code of `_make` itself (the module's only function), not the module's: no `exec` of a module
+        # per expression, and no namespace per expression
+        [code] = [c for c in compile(module, "<expression>", "exec").co_consts if isinstance(c, CodeType)]
         with CODE_LOCK:
             if len(_CODE_CACHE) < _CODE_CACHE_MAX:
                 _CODE_CACHE[key] = code
-    scope: dict[str, Any] = {"__builtins__": {}}
-    exec(code, scope)
-    fn: Callable[[Mapping[str, object], datetime], object] = scope.pop("_make")(*(bindings[n] for n in names))
+    make = FunctionType(code, _GLOBALS)
+    fn: Callable[[Mapping[str, object], datetime], object] = make(*(bindings[n] for n in names))
     return fn
+
+
+#: The globals of every generated function: no builtins, nothing else. Never written: the generated code
+#: reads only its arguments and closure variables, and assigns only its own locals (``_t1 := ...``).
+_GLOBALS: dict[str, Any] = {"__builtins__": {}}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -113,6 +114,9 @@ class CompiledExpression:
         return self._fn
 
 
+#: The empty set of names, shared (``frozenset()`` makes a new object each time).
+_NONE: frozenset[str] = frozenset()
+
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -124,13 +128,16 @@ class MemoKey:
     source: str
     expect: ValueType | None
     limits: ExpressionLimits
-    names: tuple[tuple[str, ValueType | None], ...]
+    #: name, its type, name, its type ... (one flat tuple: a pair per name held twice the memory)
+    names: tuple[str | ValueType | None, ...]
 
     @classmethod
     def of(
         cls, source: str, env: Mapping[str, ValueType], expect: ValueType | None, limits: ExpressionLimits
     ) -> MemoKey:
-        names = tuple((n, env.get(n)) for n in sorted(set(_IDENTIFIER.findall(source))))
+        get = env.get
+        # interned: the same objects as the parser's names (the key holds them as long as the memo)
+        names = tuple(x for n in sorted(set(_IDENTIFIER.findall(source))) for x in (sys.intern(n), get(n)))
         return cls(source, expect, limits, names)
 
 
@@ -267,10 +274,10 @@ def _compile(
     kinds = {n: env[n].kind if n in env else None for n in names}
     compiled = CompiledExpression(
         source=source,
-        names=frozenset(names),
+        names=frozenset(names) if names else _NONE,
         type=result.type,
         _tree=tree,
-        functions=frozenset(checker.functions),
+        functions=frozenset(checker.functions) if checker.functions else _NONE,
         thresholds=thresholds,
         constant=result.const if result.is_const else UNKNOWN,
         _fn=generate(body, checker.builder.bindings),
