@@ -133,6 +133,8 @@ class GuidelineCompiler:
         self.expr_names: dict[Path, frozenset[str]] = {}
         self.thresholds: dict[Path, tuple[Threshold, ...]] = {}
         self.compiled: dict[Path, CompiledExpression] = {}
+        #: one object for equal sets of inputs (the branches' ``inputs``)
+        self.sets: dict[frozenset[str], frozenset[str]] = {}
         #: id of an expression kept -> (it, the same with its syntax tree), for this load only
         self.with_tree: dict[int, tuple[CompiledExpression, CompiledExpression]] = {}
 
@@ -216,6 +218,7 @@ class GuidelineCompiler:
             inputs = (
                 frozenset().union(*(deps.get(n, frozenset()) for n in c.names)) if c.names else frozenset()
             )
+            inputs = self.sets.setdefault(inputs, inputs)  # conditions often read the same inputs: one set
             branches.append(CompiledBranch(b.index, c, b.then, b.label, inputs, c.fn))
         if not ok:
             return None
