@@ -43,6 +43,7 @@ __all__ = [
     "MAX_DIGITS",
     "MAX_MAGNITUDE",
     "BadFact",
+    "common_time",
     "decimal_text",
     "duration_text",
     "echo_given",
@@ -193,7 +194,37 @@ def _parse_iso(raw: str) -> datetime | None:
 
 def fact_time(raw: object, what: str, cal: tzinfo) -> datetime:
     """``raw`` as an aware datetime in the evaluation's calendar ``cal`` (a fixed offset), or BadFact."""
-    return _in_calendar(_parse_time(raw, what), cal, raw, what)
+    t = common_time(raw, cal)
+    return t if t is not None else _in_calendar(_parse_time(raw, what), cal, raw, what)
+
+
+_fromisoformat: Final = datetime.fromisoformat
+
+
+def common_time(raw: object, cal: tzinfo) -> datetime | None:
+    """The common case of ``fact_time``, or None for ``fact_time``'s full path (which then decides).
+
+    The common case: ISO text of the shape ``_parse_time`` reads first (16 to 40 characters, a ``T`` at
+    index 10), with an offset, years 2 to 9998, and a calendar that is a ``timezone`` or a ``ZoneInfo``.
+    Its result is exactly the full path's: ``_parse_iso``'s datetime (``fromisoformat`` gives a
+    ``timezone``: ``_fixed_offset`` keeps it), then ``_in_calendar`` (no overflow is possible: an offset is
+    under a day). Anything else (a datetime object, a naive or malformed text, years 1 and 9999, a host's
+    tzinfo) is None, never an error: the full path reports it. No memo: times are mostly unique.
+    """
+    if type(raw) is not str or not 16 <= len(raw) <= 40 or raw[10] != "T":
+        return None
+    try:
+        t = _fromisoformat(raw)
+    except ValueError:
+        return None
+    tz = t.tzinfo
+    if type(tz) is not timezone or not 1 < t.year < 9999:
+        return None
+    if type(cal) is timezone:
+        return t if tz == cal else t.astimezone(cal)
+    if type(cal) is ZoneInfo:
+        return _to_calendar(t, cal)
+    return None
 
 
 def _in_calendar(t: datetime, cal: tzinfo, raw: object, what: str) -> datetime:
