@@ -4,13 +4,15 @@
 The series check reads a result that is a plain ``dict`` inline and leaves anything else to the full
 per-result check; a ``MappingProxyType`` around the same result is a ``Mapping`` but not a ``dict``, so it
 takes the full path: the two must agree on every input. ``fact_time`` tries ``common_time`` first; where
-it answers, it must equal the full parse and conversion.
+it answers, it must equal the full parse and conversion. ``decimal_text`` returns ``str(d)`` when that is
+already the normalized plain text.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,7 +23,8 @@ from hypothesis import strategies as st
 
 from interpreter.errors import FactsError
 from interpreter.facts.checker import FactChecker, FactsLimits
-from interpreter.facts.values import BadFact, _in_calendar, _parse_time, common_time, fact_time
+from interpreter.facts.values import BadFact, _in_calendar, _parse_time, common_time, decimal_text, fact_time
+from interpreter.values.numbers import CONVERSION_CONTEXT
 
 AS_OF = datetime(2026, 11, 24, 8, tzinfo=timezone(timedelta(hours=1)))
 CHECKER = FactChecker({
@@ -87,7 +90,7 @@ def _outcome(facts: dict[str, Any], cal: str | None) -> Any:
     return values, dict(checked.unknown), dict(checked.shown)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(items=st.lists(st.one_of(VALID, results()), max_size=8),
        cal=st.sampled_from([None, "America/New_York", "UTC"]), name=st.sampled_from(["s", "b"]))
 def test_the_inline_series_check_is_the_full_check(items: list[dict[str, Any]], cal: str | None,
@@ -145,3 +148,18 @@ def test_common_time_answers_the_common_forms_and_leaves_the_rest() -> None:
     for other in ("2026-11-23T08:00:00", "0001-01-01T00:00:00+01:00", "2026-11-23 08:00:00Z", 5,
                   datetime(2026, 11, 23, tzinfo=UTC), "2026-11-23T08:00:00+01:00" + " " * 20):
         assert common_time(other, UTC) is None
+
+
+DECIMALS = st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.builds(lambda m, e: Decimal(m).scaleb(e), st.integers(-10**25, 10**25), st.integers(-40, 40)),
+    st.sampled_from([Decimal(x) for x in ("0", "-0", "0E-5", "1E+2", "100", "100.0", "56.180", "1E-7",
+                                          "0.000001", "1." + "1" * 130, "1." + "0" * 130, "Infinity")]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(d=DECIMALS)
+def test_decimal_text_is_the_normalized_plain_text(d: Decimal) -> None:
+    expected = "0" if d == 0 else format(d.normalize(CONVERSION_CONTEXT), "f")
+    assert decimal_text(d) == expected

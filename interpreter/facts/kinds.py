@@ -29,7 +29,8 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from fractions import Fraction
-from operator import itemgetter
+from itertools import islice
+from operator import eq, itemgetter
 from types import MappingProxyType
 from typing import Any, Final, TypedDict, cast, get_args, get_type_hints
 
@@ -56,6 +57,8 @@ __all__ = ["KIND_CHECKERS", "CheckContext", "KindCheck", "NullKeysCheck", "NullV
 
 #: What was given, when it was converted: (value as given, unit as given).
 GivenAs = tuple[Decimal, str] | None
+#: One result of a series: (time in the calendar, value in the canonical unit, given, index in the list).
+_Item = tuple[datetime, Decimal, GivenAs, int]
 
 
 
@@ -306,7 +309,7 @@ def _make_series(inp: Input) -> KindCheck:
     fast_units: dict[str, Decimal | None] = {
         u: f for u, f in q.factors.items() if f is None or isinstance(f, Decimal)}
 
-    def result(i: int, item: object, ctx: CheckContext) -> tuple[datetime, Decimal, GivenAs, int]:
+    def result(i: int, item: object, ctx: CheckContext) -> _Item:
         """Result ``i`` of the series, every check in order (the first failing one is the error)."""
         try:
             if not isinstance(item, Mapping):
@@ -358,7 +361,7 @@ def _make_series(inp: Input) -> KindCheck:
                 hint="send the recent results the guideline needs",
             )
         as_of, cal = ctx.as_of, ctx.cal
-        items: list[tuple[datetime, Decimal, GivenAs, int]] = []
+        items: list[_Item] = []
         append = items.append
         for i, item in enumerate(raw):
             # the common result, {"value": a number, "unit": a unit of the table, "at": ISO text}, checked
@@ -390,43 +393,54 @@ def _make_series(inp: Input) -> KindCheck:
         # instant first (stable); only when two results share an instant is the full order needed (the
         # same order: a stable sort by the full key of a list sorted stably by its first part).
         items.sort(key=_instant)
-        if any(items[k][0] == items[k + 1][0] for k in range(len(items) - 1)):
-            items.sort(key=_series_order)
-            kept: list[tuple[datetime, Decimal, GivenAs, int]] = []
-            for item in items:
-                if kept and kept[-1][0] == item[0]:  # the same instant (offsets may differ)
-                    if kept[-1][1] == item[1]:
-                        continue  # the same result sent twice: keep one
-                    (t1, v1, _, first), (t2, v2, _, second) = sorted((kept[-1], item), key=_list_index)
-                    same_offset = t1.utcoffset() == t2.utcoffset()
-                    when = iso_text(t1) if same_offset else f"{iso_text(t1)} (= {iso_text(t2)})"
-                    raise BadFact(
-                        Code.FACT_MALFORMED,
-                        f"results {first} and {second}: two results at {when} with different values "
-                        f"({echo_number(v1)} and {echo_number(v2)} {unit_name})",
-                        (second, "at"),
-                        hint="send each result once; a result cannot have two values",
-                    )
-                kept.append(item)
-            items = kept
+        instants = [item[0] for item in items]
+        if any(map(eq, instants, islice(instants, 1, None))):
+            items = _one_per_instant(items, unit_name)
         series = tuple([(t, v) for t, v, _, _ in items])
-        givens = tuple([g for _, _, g, _ in items]) if any(g is not None for _, _, g, _ in items) else None
+        givens: tuple[GivenAs, ...] | None = tuple([g for _, _, g, _ in items])
+        if givens.count(None) == len(items):  # type: ignore[union-attr]
+            givens = None
         return series, (series[-1][0] if series else None), givens
 
     return check
 
 
 _instant: Final = itemgetter(0)
+
+
+def _one_per_instant(items: list[_Item], unit_name: str) -> list[_Item]:
+    """``items`` (two at one instant) in the full order, one result kept per instant; BadFact for two
+    results at one instant with different values."""
+    items.sort(key=_series_order)
+    kept: list[_Item] = []
+    for item in items:
+        if kept and kept[-1][0] == item[0]:  # the same instant (offsets may differ)
+            if kept[-1][1] == item[1]:
+                continue  # the same result sent twice: keep one
+            (t1, v1, _, first), (t2, v2, _, second) = sorted((kept[-1], item), key=_list_index)
+            same_offset = t1.utcoffset() == t2.utcoffset()
+            when = iso_text(t1) if same_offset else f"{iso_text(t1)} (= {iso_text(t2)})"
+            raise BadFact(
+                Code.FACT_MALFORMED,
+                f"results {first} and {second}: two results at {when} with different values "
+                f"({echo_number(v1)} and {echo_number(v2)} {unit_name})",
+                (second, "at"),
+                hint="send each result once; a result cannot have two values",
+            )
+        kept.append(item)
+    return kept
+
+
 #: floats beyond it are left to ``fact_number`` (which refuses them: beyond 1e15, infinite, not a number)
 _FLOAT_MAX: Final = float(MAX_MAGNITUDE)
 
 
-def _series_order(item: tuple[datetime, Decimal, GivenAs, int]) -> tuple[datetime, Decimal, str]:
+def _series_order(item: _Item) -> tuple[datetime, Decimal, str]:
     given = item[2]
     return item[0], item[1], "" if given is None else f"{given[0]} {given[1]}"
 
 
-def _list_index(item: tuple[datetime, Decimal, GivenAs, int]) -> int:
+def _list_index(item: _Item) -> int:
     return item[3]
 
 

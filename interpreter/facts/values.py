@@ -84,8 +84,15 @@ class BadFact(Exception):
 
 
 def decimal_text(d: Decimal) -> str:
+    """``d`` in plain notation without trailing zeros (``0`` for any zero)."""
     if d == 0:
         return "0"
+    s = str(d)
+    if "E" not in s and len(s) < 100 and (s[-1] != "0" or "." not in s):
+        # plain notation, nothing to strip: what the line below gives (str writes a finite Decimal of
+        # exponent <= 0 and adjusted >= -6 with exactly its digits; under 100 characters normalize never
+        # rounds at 120 digits)
+        return s
     return format(d.normalize(CONVERSION_CONTEXT), "f")  # exact (120 digits), never the thread's context
 
 
