@@ -134,14 +134,14 @@ class _ShownFacts(Mapping[str, Any]):
         kind, value, unit, given, at, unknown = self._records[name]
         out: dict[str, Any]
         if kind == "series":
-            items = []
             series: Series = value  # type: ignore[assignment]
-            for k, (t, v) in enumerate(series):
-                item: dict[str, Any] = {"value": decimal_text(v), "at": iso_text(t)}
-                g = given[k] if given else None
-                if g is not None:
-                    item["given"] = f"{decimal_text(g[0])} {g[1]}"
-                items.append(item)
+            # iso_text, inline (one call fewer per result)
+            items = [{"value": decimal_text(v), "at": t.isoformat().replace("+00:00", "Z")}
+                     for t, v in series]
+            if given:
+                for item, g in zip(items, given, strict=True):
+                    if g is not None:
+                        item["given"] = f"{decimal_text(g[0])} {g[1]}"
             out = {"value": items, "unit": unit}
         else:
             if isinstance(value, Decimal):
