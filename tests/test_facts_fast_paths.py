@@ -163,3 +163,19 @@ DECIMALS = st.one_of(
 def test_decimal_text_is_the_normalized_plain_text(d: Decimal) -> None:
     expected = "0" if d == 0 else format(d.normalize(CONVERSION_CONTEXT), "f")
     assert decimal_text(d) == expected
+
+
+def test_the_times_of_a_series_share_one_tzinfo_per_offset() -> None:
+    """Every time in the calendar's offset carries one tzinfo object (comparisons then never ask it), also
+    a time sent at that offset already, and in a calendar with daylight saving."""
+    times = ("2026-11-23T09:00:00+01:00", "2026-11-23T07:00:00Z", "2026-11-22T09:00:00+01:00",
+             "2026-07-01T08:00:00Z")
+    items = [{"value": 1, "unit": "10*9/L", "at": at} for at in times]
+    checked = CHECKER.check({"s": items}, AS_OF, limits=LIMITS)
+    series = checked.values["s"]
+    assert isinstance(series, tuple)
+    assert len({id(t.tzinfo) for t, _ in series}) == 1
+    paris = CHECKER.check({"s": items}, AS_OF, time_zone="Europe/Paris", limits=LIMITS).values["s"]
+    assert isinstance(paris, tuple)
+    zones = {t.utcoffset(): t.tzinfo for t, _ in paris}
+    assert len(zones) == 2 and all(t.tzinfo is zones[t.utcoffset()] for t, _ in paris)

@@ -215,8 +215,10 @@ def common_time(raw: object, cal: tzinfo) -> datetime | None:
     index 10), with an offset, years 2 to 9998, and a calendar that is a ``timezone`` or a ``ZoneInfo``.
     Its result is exactly the full path's: ``_parse_iso``'s datetime (``fromisoformat`` gives a
     ``timezone``: ``_fixed_offset`` keeps it), then ``_in_calendar`` (no overflow is possible: an offset is
-    under a day). Anything else (a datetime object, a naive or malformed text, years 1 and 9999, a host's
-    tzinfo) is None, never an error: the full path reports it. No memo: times are mostly unique.
+    under a day), except that a time already at the calendar's offset gets the calendar's tzinfo object
+    (an equal one: the same instant, offset and text). Anything else (a datetime object, a naive or
+    malformed text, years 1 and 9999, a host's tzinfo) is None, never an error: the full path reports it.
+    No memo: times are mostly unique.
     """
     if type(raw) is not str or not 16 <= len(raw) <= 40 or raw[10] != "T":
         return None
@@ -228,7 +230,9 @@ def common_time(raw: object, cal: tzinfo) -> datetime | None:
     if type(tz) is not timezone or not 1 < t.year < 9999:
         return None
     if type(cal) is timezone:
-        return t if tz == cal else t.astimezone(cal)
+        # the calendar's own tzinfo object even when the text's is equal to it: the same instant and text,
+        # and datetimes sharing one tzinfo compare without asking it (a series sorts about 8 times faster)
+        return t if tz is cal else t.astimezone(cal)
     if type(cal) is ZoneInfo:
         return _to_calendar(t, cal)
     return None
@@ -338,8 +342,15 @@ def _fixed_offset(t: datetime, offset: timedelta) -> datetime:
     """
     if type(t) is datetime and type(t.tzinfo) is timezone:
         return t  # already a fixed offset (every time parsed from ISO text)
-    tz = UTC if not offset else timezone(offset)
+    tz = UTC if not offset else _fixed_zone(offset)
     return datetime(t.year, t.month, t.day, t.hour, t.minute, t.second, t.microsecond, tzinfo=tz)
+
+
+@lru_cache(maxsize=256)
+def _fixed_zone(offset: timedelta) -> timezone:
+    """``timezone(offset)``, one object per offset (a pure, bounded, thread-safe memo: times converted to a
+    calendar with daylight saving share their tzinfo, so comparing them never asks it)."""
+    return timezone(offset)
 
 
 def evaluation_calendar(as_of: object, time_zone: str | tzinfo | None = None) -> tuple[datetime, tzinfo]:
