@@ -240,6 +240,9 @@ def _measured_at(at: object, cal: tzinfo) -> datetime | None:
     """The measurement time ``at`` in the calendar ``cal`` (None when not given), or BadFact at ("at",)."""
     if at is None:
         return None
+    t = common_time(at, cal)  # the common case, without fact_time's call
+    if t is not None:
+        return t
     try:
         return fact_time(at, "the time `at`", cal)
     except BadFact as bad:
