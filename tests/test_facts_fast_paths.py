@@ -23,7 +23,15 @@ from hypothesis import strategies as st
 
 from interpreter.errors import FactsError
 from interpreter.facts.checker import FactChecker, FactsLimits
-from interpreter.facts.values import BadFact, _in_calendar, _parse_time, common_time, decimal_text, fact_time
+from interpreter.facts.values import (
+    BadFact,
+    _in_calendar,
+    _parse_time,
+    common_time,
+    decimal_text,
+    evaluation_calendar,
+    fact_time,
+)
 from interpreter.values.numbers import CONVERSION_CONTEXT
 
 AS_OF = datetime(2026, 11, 24, 8, tzinfo=timezone(timedelta(hours=1)))
@@ -179,3 +187,14 @@ def test_the_times_of_a_series_share_one_tzinfo_per_offset() -> None:
     assert isinstance(paris, tuple)
     zones = {t.utcoffset(): t.tzinfo for t, _ in paris}
     assert len(zones) == 2 and all(t.tzinfo is zones[t.utcoffset()] for t, _ in paris)
+
+
+def test_the_as_of_time_and_the_facts_share_the_calendars_tzinfo() -> None:
+    """evaluate() reads the calendar of the as-of time, then the checker reads it again: one tzinfo object
+    for one offset, so the walk compares the facts' times with the as-of time without asking it."""
+    as_of, cal = evaluation_calendar(AS_OF)
+    again, cal2 = evaluation_calendar(as_of)
+    assert cal is cal2 and again.tzinfo is as_of.tzinfo is cal
+    series = CHECKER.check({"s": [{"value": 1, "unit": "/uL", "at": "2026-11-23T03:00:00-05:00"}]},
+                           as_of, limits=LIMITS).values["s"]
+    assert isinstance(series, tuple) and series[0][0].tzinfo is cal

@@ -348,8 +348,8 @@ def _fixed_offset(t: datetime, offset: timedelta) -> datetime:
 
 @lru_cache(maxsize=256)
 def _fixed_zone(offset: timedelta) -> timezone:
-    """``timezone(offset)``, one object per offset (a pure, bounded, thread-safe memo: times converted to a
-    calendar with daylight saving share their tzinfo, so comparing them never asks it)."""
+    """``timezone(offset)``, one object per offset (a pure, bounded, thread-safe memo: the times converted to
+    one calendar, and the as-of time, share their tzinfo, so comparing them never asks it)."""
     return timezone(offset)
 
 
@@ -378,7 +378,9 @@ def evaluation_calendar(as_of: object, time_zone: str | tzinfo | None = None) ->
     cal: tzinfo
     if time_zone is None:
         # the host's ZoneInfo states a zone (with its daylight saving); any other tzinfo: its offset now
-        cal = zone if type(zone) is ZoneInfo else UTC if not offset else timezone(offset)
+        # (one tzinfo object per offset: the calendar of the as-of time evaluate() reads and the checker's,
+        # and so the times of the facts and the as-of time, share it, and compare without asking it)
+        cal = zone if type(zone) is ZoneInfo else UTC if not offset else _fixed_zone(offset)
     elif isinstance(time_zone, str):
         cal = _iana_zone(time_zone)
     elif isinstance(time_zone, tzinfo):
