@@ -187,10 +187,9 @@ def fact_number(raw: object) -> Decimal:
     return _within_precision(d)
 
 
-@lru_cache(maxsize=4096)
 def _parse_iso(raw: str) -> datetime | None:
-    """A well-formed ISO time with an offset, as a fixed-offset datetime; None otherwise. Memoized: hosts
-    repeat one draw time across many results (datetimes are immutable, lru_cache is thread-safe)."""
+    """A well-formed ISO time with an offset, as a fixed-offset datetime; None otherwise (``common_time``
+    answers the common case first: no memo)."""
     try:
         t = datetime.fromisoformat(raw)
     except ValueError:
