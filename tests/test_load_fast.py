@@ -69,7 +69,7 @@ def test_plain_ascii_pattern_is_the_character_rule() -> None:
 def test_the_code_shape_key_tells_different_trees_apart(one: str, other: str) -> None:
     from interpreter.lang.codegen import _shape_and_locate
 
-    def key(text: str) -> tuple[object, ...]:
+    def key(text: str) -> str:
         return _shape_and_locate(ast.parse(text, mode="eval").body)
 
     assert key(one) == key(one)

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import DecimalException, DivisionByZero, InvalidOperation, Overflow, Subnormal, Underflow
-from types import CodeType
+from types import CodeType, FunctionType
 from typing import Any, TypeVar
 
 from ..codes import Code
@@ -186,7 +186,7 @@ def fold_constant(code: ast.expr, bindings: Mapping[str, object]) -> object:
 #: Code objects by the shape of the generated function (the body's structure and the closure names).
 #: Constants and helpers are closure variables, so ``anc < 1.0`` and ``anc < 1.5`` share one code object.
 #: A load-time memo of immutable objects, bounded, guarded by a lock; never touched while evaluating.
-_CODE_CACHE: dict[tuple[object, ...], CodeType] = {}
+_CODE_CACHE: dict[tuple[str, ...], CodeType] = {}
 _CODE_CACHE_MAX = 4096
 #: Guards both load-time memos (this one and the compiled expressions of ``compile``).
 CODE_LOCK = threading.Lock()
@@ -197,59 +197,70 @@ def clear_code_cache() -> None:
     _CODE_CACHE.clear()
 
 
-class _ListOf:
-    """A list of ``n`` children, in ``_shape_and_locate``'s work stack."""
-
-    __slots__ = ("n",)
-
-    def __init__(self, n: int) -> None:
-        self.n = n
+#: Marks the end of a list in ``_shape_and_locate``'s work stack.
+_CLOSE = object()
 
 
-#: Marks a list (its length follows) in a shape key.
-_LIST = object()
-
-
-def _shape_and_locate(root: ast.AST) -> tuple[object, ...]:
-    """A hashable structural key of a generated tree, and every node of it given a location (``compile`` needs
-    one), in one iterative walk.
-
-    The key lists the tree in pre-order: each node's class, then its fields in ``_fields`` order; a list as
-    ``_LIST`` and its length, then its items; any other value as its class and itself (``1`` and ``True``
-    differ). Every class has fixed fields, so the key is read back unambiguously: two trees have the same key
-    only when they have the same structure and values.
-    """
-    out: list[object] = []
+def _shape_and_locate(root: object) -> str:
+    """``_shape(root)``, and every node of the tree given a location (``compile`` needs one), in one
+    iterative walk (the key is the same text ``_shape`` defines, written in the same order)."""
+    out: list[str] = []
     emit = out.append
+    codes = _CLASS_CODES
     stack: list[object] = [root]
     pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
         n = pop()
         if isinstance(n, ast.AST):
-            emit(n.__class__)
+            emit(codes[n.__class__])
             if n._attributes:
                 n.lineno = n.end_lineno = 1  # type: ignore[attr-defined]
                 n.col_offset = n.end_col_offset = 0  # type: ignore[attr-defined]
-            for f in reversed(n._fields):  # pushed in reverse: popped in order
-                v = getattr(n, f, None)
-                if v.__class__ is list:
-                    extend(reversed(v))
-                    push(_ListOf(len(v)))
-                else:
-                    push(v)
-        elif n.__class__ is _ListOf:
-            emit(_LIST)
-            emit(n.n)
+            extend([getattr(n, f, None) for f in reversed(n._fields)])  # popped in field order
+        elif n.__class__ is list:
+            emit("[")
+            push(_CLOSE)
+            extend(reversed(n))
+        elif n is _CLOSE:
+            emit("]")
         else:
-            emit(n.__class__)
-            emit(n)
-    return tuple(out)
+            emit(f"{n.__class__.__name__}:{n!r}\0")
+    return "".join(out)
 
 
 def _at(node: _N) -> _N:
     node.lineno = node.end_lineno = 1  # type: ignore[attr-defined]
     node.col_offset = node.end_col_offset = 0  # type: ignore[attr-defined]
     return node
+
+
+def _ast_classes() -> dict[type, str]:
+    """Every syntax node class with its own one-character code (built once, at import; never changed)."""
+    found: list[type] = []
+    stack: list[type] = [ast.AST]
+    while stack:
+        cls = stack.pop()
+        found.append(cls)
+        stack.extend(cls.__subclasses__())
+    classes = sorted(set(found), key=lambda c: (c.__module__, c.__qualname__))
+    # one byte per character while the codes fit U+0080-U+00FF and the control characters (the key stays
+    # Latin-1 text); more classes than that (a later Python) take characters above U+00FF
+    codes = [chr(c) for c in (*range(0x80, 0x100), *range(0x01, 0x20))]
+    codes += [chr(0x100 + i) for i in range(max(0, len(classes) - len(codes)))]
+    return dict(zip(classes, codes, strict=False))
+
+
+_CLASS_CODES = _ast_classes()
+
+
+def _shape(node: object) -> str:
+    """An exact structural key of a generated tree, as compact text (a nested tuple per node held several
+    times the memory in the memo). Written in prefix order: a node is its class's code (one character per
+    class, never a letter, ``_``, ``[`` or ``]``) followed by its fields (a class has a fixed number of them);
+    a list is ``[``, its items, ``]``; any other value is ``<type name>:<repr>`` ended by a NUL, which no
+    ``repr`` contains unescaped. Two trees get the same key only when they have the same classes, fields
+    and values. (``_shape_and_locate`` writes it, and locates the nodes on the way.)"""
+    return _shape_and_locate(node)
 
 
 def _function_def(name: str, params: Sequence[str], body: list[ast.stmt]) -> ast.FunctionDef:
@@ -279,11 +290,17 @@ def generate(
         inner = _function_def("_f", ["v", "now"], [_at(ast.Return(body))])
         outer = _function_def("_make", names, [inner, _at(ast.Return(_at(ast.Name("_f", ast.Load()))))])
         module = ast.Module(body=[outer], type_ignores=[])
-        code = compile(module, "<expression>", "exec")
+        # the code of `_make` itself (the module's only function), not the module's: no `exec` of a module
+        # per expression, and no namespace per expression
+        [code] = [c for c in compile(module, "<expression>", "exec").co_consts if isinstance(c, CodeType)]
         with CODE_LOCK:
             if len(_CODE_CACHE) < _CODE_CACHE_MAX:
                 _CODE_CACHE[key] = code
-    scope: dict[str, Any] = {"__builtins__": {}}
-    exec(code, scope)
-    fn: Callable[[Mapping[str, object], datetime], object] = scope.pop("_make")(*(bindings[n] for n in names))
+    make = FunctionType(code, _GLOBALS)
+    fn: Callable[[Mapping[str, object], datetime], object] = make(*(bindings[n] for n in names))
     return fn
+
+
+#: The globals of every generated function: no builtins, nothing else. Never written: the generated code
+#: reads only its arguments and closure variables, and assigns only its own locals (``_t1 := ...``).
+_GLOBALS: dict[str, Any] = {"__builtins__": {}}

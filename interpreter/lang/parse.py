@@ -27,6 +27,7 @@ __all__ = [
     "SyntaxProblem",
     "construct_name",
     "parse_expression",
+    "syntax_tree",
 ]
 
 
@@ -166,10 +167,7 @@ def parse_expression(source: str, limits: ExpressionLimits) -> Parsed | SyntaxPr
             bad.start(),
             hint="look for a pasted symbol such as ≤ or a non-breaking space",
         )
-    # one logical line: newlines (from YAML block scalars) become spaces; offsets are kept
-    flat = source.replace("\r\n", "  ").replace("\n", " ").replace("\r", " ").replace("\t", " ")
-    text = flat.lstrip()
-    shift = len(flat) - len(text)
+    text, shift = _one_line(source)
     if not text.strip():
         return SyntaxProblem(Code.EXPR_SYNTAX, "the expression is empty")
     openers = text.count("(") + text.count("[") + text.count("{")  # the depth is at most this
@@ -220,6 +218,20 @@ def _may_have_token_problem(text: str) -> bool:
     if "#" in text:
         return True
     return any(_SAFE_RUN.fullmatch(m.group()) is None for m in _WORD_RUN.finditer(text))
+
+
+def _one_line(source: str) -> tuple[str, int]:
+    """One logical line: newlines (from YAML block scalars) become spaces; offsets are kept. Returns the text
+    without its leading blanks and how many were cut."""
+    flat = source.replace("\r\n", "  ").replace("\n", " ").replace("\r", " ").replace("\t", " ")
+    text = flat.lstrip()
+    return text, len(flat) - len(text)
+
+
+def syntax_tree(source: str) -> ast.Expression:
+    """The tree ``parse_expression`` gave for ``source``, which it accepted (for the static analyses and
+    tools that read the tree of a compiled expression, which does not keep it)."""
+    return ast.parse(_one_line(source)[0], mode="eval")
 
 
 def _token_problem(text: str, shift: int) -> SyntaxProblem | None:
