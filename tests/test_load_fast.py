@@ -131,3 +131,27 @@ def test_number_literal_reads_the_segment_as_get_source_segment(text: str) -> No
     inner = node.operand if isinstance(node, ast.UnaryOp) else node
     segment = ast.get_source_segment(text, inner)
     assert _number_literal(node, text) == (segment is not None and "_" not in segment)
+
+
+@pytest.mark.parametrize("text", ["f(1, [a, 'x'], None)", "a < b <= 2.5", "not (x or y) and z in ['p', 'q']"])
+def test_the_iterative_shape_writes_the_recursive_definition(text: str) -> None:
+    from interpreter.lang.codegen import _CLASS_CODES, _shape_and_locate
+
+    def reference(node: object, out: list[str]) -> None:  # _shape's definition, written recursively
+        if isinstance(node, ast.AST):
+            out.append(_CLASS_CODES[node.__class__])
+            for f in node._fields:
+                reference(getattr(node, f, None), out)
+        elif node.__class__ is list:
+            out.append("[")
+            for x in node:  # type: ignore[attr-defined]
+                reference(x, out)
+            out.append("]")
+        else:
+            out.append(f"{node.__class__.__name__}:{node!r}\0")
+
+    tree = ast.parse(text, mode="eval").body
+    out: list[str] = []
+    reference(tree, out)
+    assert _shape_and_locate(tree) == "".join(out)
+    assert all(getattr(n, "lineno", 1) == 1 for n in ast.walk(tree))
