@@ -568,27 +568,21 @@ class Result:
         return [r.id for r in self.recommendations]
 
     def to_json(self) -> dict[str, Any]:
-        """The result as JSON-able data (``schema/result.schema.json``): fresh dicts and lists on every call
-        (a caller may change them), whose texts are shared."""
-        trace = self.trace
         d: dict[str, Any] = {
             "format": RESULT_FORMAT,
             "guideline": self.guideline.to_json(),
             "as_of": self.as_of.isoformat(),
             "status": self.status,
-            "recommendations": [r.to_json() for r in self.recommendations] if self.recommendations else [],
-            "cautions": [c.to_json() for c in self.cautions] if self.cautions else [],
-            "conditional": [c.to_json() for c in self.conditional] if self.conditional else [],
-            "cannot_decide": [c.to_json() for c in self.cannot_decide] if self.cannot_decide else [],
-            "needed_facts": [n.to_json() for n in self.needed_facts] if self.needed_facts else [],
-            "unrecognized_facts": (
-                [u.to_json() for u in self.unrecognized_facts] if self.unrecognized_facts else []),
+            "recommendations": [r.to_json() for r in self.recommendations],
+            "cautions": [c.to_json() for c in self.cautions],
+            "conditional": [c.to_json() for c in self.conditional],
+            "cannot_decide": [c.to_json() for c in self.cannot_decide],
+            "needed_facts": [n.to_json() for n in self.needed_facts],
+            "unrecognized_facts": [u.to_json() for u in self.unrecognized_facts],
             "facts": dict(self.facts),
-            "trace": [t.to_json() for t in trace] if trace else [],
+            "trace": [t.to_json() for t in self.trace],
             "disclaimer": self.disclaimer,
-        }
-        if self.scores:  # absent for a guideline without scores
-            d["scores"] = [sc.to_json() for sc in self.scores]
+        } | ({"scores": [sc.to_json() for sc in self.scores]} if self.scores else {})
         if self.superseded:  # absent when nothing was superseded (results of guidelines without precedence)
             d["superseded"] = [s.to_json() for s in self.superseded]
         if self.assumed:  # absent when no default was used
