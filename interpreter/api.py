@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from .codes import Code
-from .compiler.guideline import CompiledGuideline
+from .compiler.guideline import CompiledGuideline, without_source_map
 from .compiler.loader import load_guideline_file
 from .errors import Diagnostic, GuidelineError, Location
 from .facts.checker import DEFAULT_FACTS_LIMITS, FactsLimits
@@ -160,7 +160,7 @@ def _unpickle_guideline(file: str, data: bytes, expected_hash: str) -> Guideline
                 )
             ]
         )
-    g = Guideline(compiled)
+    g = Guideline(without_source_map(compiled))
     g._pickled = (file, data, expected_hash)
     return g
 
@@ -219,4 +219,4 @@ def load(
                 )
             ]
         )
-    return Guideline(compiled)
+    return Guideline(without_source_map(compiled))

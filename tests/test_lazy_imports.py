@@ -134,3 +134,21 @@ def test_the_deferred_imports_still_happen_on_need(tmp_path: pathlib.Path) -> No
     driver = sarif["runs"][0]["tool"]["driver"]
     assert driver["version"] != ""
     assert any(r["ruleId"].startswith("schema-") for r in sarif["runs"][0]["results"])
+
+
+@pytest.mark.parametrize("command", ["evaluate", "validate"])
+def test_a_command_imports_no_other_command(command: str, request: pytest.FixtureRequest) -> None:
+    """Each command's module is imported when the command is looked up (``cli._LazyCommands``)."""
+    modules: set[str] = request.getfixturevalue(f"after_{command}")
+    commands = sorted(m for m in modules if m.startswith("interpreter.cli.") and m not in (
+        "interpreter.cli.__main__", "interpreter.cli.common", "interpreter.cli.options"))
+    assert commands == [f"interpreter.cli.{command}"]
+
+
+def test_every_command_is_still_listed_and_found() -> None:
+    from interpreter.cli import main
+
+    assert sorted(main.commands) == sorted(["validate", "evaluate", "test", "lock", "render", "list",
+                                            "examples", "fhir-facts", "serve", "batch", "diff"])
+    assert all(main.commands[name].name == name for name in main.commands)
+    assert main.commands.get("no-such-command") is None

@@ -13,6 +13,7 @@ heavy import (the compiler, the schema, yaml) happens inside a command, so ``gui
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -56,28 +57,55 @@ def main() -> None:
     """Validate, evaluate and test clinical guidelines written as YAML decision trees."""
 
 
-def _add_commands() -> None:
-    from .evaluate import evaluate
-    from .examples import examples_cmd
-    from .fhir import fhir_facts
-    from .listing import list_cmd  # (not list.py: a submodule named list would shadow the builtin here)
-    from .lock import lock
-    from .render import render
-    from .serve import serve
-    from .test import test_cmd
-    from .validate import validate
-
-    for command in (validate, evaluate, test_cmd, lock, render, list_cmd, examples_cmd, fhir_facts, serve):
-        main.add_command(command)
-
-    from .batch import batch  # the [batch] extra is imported inside the command (interpreter.ext.batch)
-    from .diff import diff
-
-    main.add_command(batch)
-    main.add_command(diff)
+#: command name -> (module, attribute): each command's module is imported when the command is first looked up,
+#: so ``guideline evaluate`` imports neither the other commands nor what they import at their top
+#: (``guideline --help`` looks every command up, for its summary)
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": (".validate", "validate"),
+    "evaluate": (".evaluate", "evaluate"),
+    "test": (".test", "test_cmd"),
+    "lock": (".lock", "lock"),
+    "render": (".render", "render"),
+    "list": (".listing", "list_cmd"),  # (not list.py: a submodule named list would shadow the builtin here)
+    "examples": (".examples", "examples_cmd"),
+    "fhir-facts": (".fhir", "fhir_facts"),
+    "serve": (".serve", "serve"),
+    "batch": (".batch", "batch"),  # the [batch] extra is imported inside the command (interpreter.ext.batch)
+    "diff": (".diff", "diff"),
+}
 
 
-_add_commands()
+class _LazyCommands(dict[str, Any]):
+    """The group's ``commands``: every name is present from the start; the command object is imported on
+    first access (``[name]``, ``get``, ``values``, ``items``)."""
+
+    def __init__(self, where: Mapping[str, tuple[str, str]]) -> None:
+        super().__init__(dict.fromkeys(where))
+        self._where = dict(where)
+
+    def __getitem__(self, name: str) -> Any:
+        command = dict.__getitem__(self, name)
+        if command is None:
+            from importlib import import_module
+
+            module, attribute = self._where[name]
+            command = getattr(import_module(module, __name__), attribute)
+            dict.__setitem__(self, name, command)
+        return command
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if name not in self:
+            return default
+        return self[name]
+
+    def values(self) -> Any:
+        return [self[name] for name in self]
+
+    def items(self) -> Any:
+        return [(name, self[name]) for name in self]
+
+
+main.commands = _LazyCommands(_COMMANDS)
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m interpreter`

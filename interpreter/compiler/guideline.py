@@ -9,7 +9,7 @@ basis and the exact conversion factors are computed; the fact checker is built; 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from graphlib import CycleError, TopologicalSorter
@@ -19,12 +19,13 @@ from ..analysis.checks import run_checks
 from ..analysis.doses import DOSE_NUMBER_BOUNDS, dose_number_problem
 from ..analysis.registry import CheckInfo
 from ..codes import Code
-from ..errors import Diagnostic, Path
+from ..errors import Diagnostic, Location, Path
 from ..facts.checker import FactChecker
 from ..facts.defaults import default_diagnostics
-from ..lang.compile import CompiledExpression, compile_expression
+from ..lang.compile import CompiledExpression, compile_lean
 from ..lang.quantities import Threshold
 from ..loading.model import URGENCY_LEVELS, Action, Dose, GuidelineModel, Node, NodeKind, Recommendation
+from ..loading.source import SourceMap
 from ..result import ACTION_TEXT_FIELDS, ActionResult, CautionResult, Citation, GuidelineInfo, brief_decimal
 from ..values.graphs import depth_first
 from ..values.suggest import did_you_mean
@@ -32,7 +33,15 @@ from ..values.types import BOOLEAN, NUMBER, ValueType
 from ..values.units import UnitError, check_unit, conversion_factor, unit_code
 from .scores import CompiledScore, compile_scores
 
-__all__ = ["CompiledBranch", "CompiledDose", "CompiledGuideline", "CompiledNode", "compile_guideline"]
+__all__ = [
+    "CompiledBranch",
+    "CompiledDose",
+    "CompiledGuideline",
+    "CompiledNode",
+    "compile_guideline",
+    "runtime_paths",
+    "without_source_map",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,10 +133,14 @@ class GuidelineCompiler:
         self.expr_names: dict[Path, frozenset[str]] = {}
         self.thresholds: dict[Path, tuple[Threshold, ...]] = {}
         self.compiled: dict[Path, CompiledExpression] = {}
+        #: one object for equal sets of inputs (the branches' ``inputs``)
+        self.sets: dict[frozenset[str], frozenset[str]] = {}
+        #: id of an expression kept -> (it, the same with its syntax tree), for this load only
+        self.with_tree: dict[int, tuple[CompiledExpression, CompiledExpression]] = {}
 
     def expr(self, source: str, path: Path, expect: ValueType | None) -> CompiledExpression | None:
         sm = self.sm
-        compiled, diags = compile_expression(
+        kept, compiled, diags = compile_lean(
             source,
             self.env,
             location=sm.at(path),
@@ -137,10 +150,16 @@ class GuidelineCompiler:
         )
         self.diagnostics.extend(diags)
         self.thresholds[path] = compiled.thresholds if compiled is not None else ()  # () is opaque
-        if compiled is not None:
+        if compiled is not None and kept is not None:
+            seen = self.with_tree.get(id(kept))
+            if seen is not None:  # compiled (or parsed) earlier in this load: the same tree
+                compiled = seen[1]
+            elif compiled is kept:  # a memo hit: its tree parsed once for this load's static checks
+                compiled = replace(kept, _tree=kept.tree)
+            self.with_tree[id(kept)] = (kept, compiled)
             self.expr_names[path] = compiled.names
-            self.compiled[path] = compiled
-        return compiled
+            self.compiled[path] = compiled  # with its syntax tree, for the static checks of this load
+        return kept  # without it: the compiled guideline keeps what the runtime needs
 
     def error(self, code: str, message: str, path: Path, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code, message, self.sm.at(path), path=path, hint=hint))
@@ -199,6 +218,7 @@ class GuidelineCompiler:
             inputs = (
                 frozenset().union(*(deps.get(n, frozenset()) for n in c.names)) if c.names else frozenset()
             )
+            inputs = self.sets.setdefault(inputs, inputs)  # conditions often read the same inputs: one set
             branches.append(CompiledBranch(b.index, c, b.then, b.label, inputs, c.fn))
         if not ok:
             return None
@@ -488,3 +508,38 @@ def compile_guideline(model: GuidelineModel) -> tuple[CompiledGuideline | None, 
     compiler = GuidelineCompiler(model)
     compiled = compiler.run()
     return compiled, compiler.diagnostics
+
+
+def runtime_paths(model: GuidelineModel) -> list[Path]:
+    """Every document path at which the runtime locates an error (``runtime/locate.py``), and the ones the
+    approved-content lock reports at: a node's id (the step limit), every condition, derived value and score
+    item, and every action's dose (amount, round_to) and earliest start."""
+    paths: list[Path] = [(), ("version",), ("status",)]
+    for n in model.nodes:
+        paths += [n.path, (*n.path, "id")]
+        paths += [(*b.path, "when") for b in n.branches]
+    paths += [(*d.path, "expr") for d in model.derived.values()]
+    paths += [item.path for s in model.scores.values() for item in s.items]
+    for r in model.recommendations:
+        for a in r.actions:
+            paths += [a.path, (*a.path, "dose"), (*a.path, "not_before")]
+            if a.dose is not None:
+                paths += [a.dose.path, (*a.dose.path, "amount"), (*a.dose.path, "round_to")]
+    return paths
+
+
+def without_source_map(compiled: CompiledGuideline) -> CompiledGuideline:
+    """``compiled`` holding, instead of the whole source map, only the locations of ``runtime_paths``: what a
+    loaded guideline needs to report a run-time error at file:line:col. The full map (a location for every
+    key and value of the document) is several times the size of everything else a guideline holds; it serves
+    the static checks, which have run. ``SourceMap.at`` answers each retained path exactly as the full map
+    did (a path is stored with the location resolved through its ancestors, unless its nearest stored ancestor
+    gives the same)."""
+    full = compiled.model.source_map
+    values: dict[Path, Location] = {}
+    kept = SourceMap(full.file, MappingProxyType(values))
+    for p in sorted(set(runtime_paths(compiled.model)), key=len):  # ancestors first
+        where = full.at(p)
+        if kept.at(p) != where:  # else its nearest kept ancestor answers the same (an absent key)
+            values[p] = where
+    return replace(compiled, model=replace(compiled.model, source_map=kept))

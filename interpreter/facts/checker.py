@@ -134,14 +134,14 @@ class _ShownFacts(Mapping[str, Any]):
         kind, value, unit, given, at, unknown = self._records[name]
         out: dict[str, Any]
         if kind == "series":
-            items = []
             series: Series = value  # type: ignore[assignment]
-            for k, (t, v) in enumerate(series):
-                item: dict[str, Any] = {"value": decimal_text(v), "at": iso_text(t)}
-                g = given[k] if given else None
-                if g is not None:
-                    item["given"] = f"{decimal_text(g[0])} {g[1]}"
-                items.append(item)
+            # iso_text, inline (one call fewer per result)
+            items = [{"value": decimal_text(v), "at": t.isoformat().replace("+00:00", "Z")}
+                     for t, v in series]
+            if given:
+                for item, g in zip(items, given, strict=True):
+                    if g is not None:
+                        item["given"] = f"{decimal_text(g[0])} {g[1]}"
             out = {"value": items, "unit": unit}
         else:
             if isinstance(value, Decimal):
@@ -272,8 +272,8 @@ class FactChecker:
         ``evaluation_calendar``), so the calendar date of a result never depends on how it was written.
         """
         as_of, cal = evaluation_calendar(as_of, time_zone)
-        where = Location(file or self.file)
-        if not isinstance(raw, Mapping):
+        if type(raw) is not dict and not isinstance(raw, Mapping):
+            where = Location(file or self.file)
             raise FactsError(
                 [
                     Diagnostic(
@@ -284,6 +284,7 @@ class FactChecker:
                 ]
             )
         if len(raw) > limits.max_facts:
+            where = Location(file or self.file)
             raise FactsError(
                 [
                     Diagnostic(
@@ -375,7 +376,8 @@ class FactChecker:
                     errors = errors or []
                     errors.append(
                         Diagnostic(
-                            Code.FACT_MALFORMED, f"fact names must be text, not a {type(k).__name__}", where
+                            Code.FACT_MALFORMED, f"fact names must be text, not a {type(k).__name__}",
+                            Location(file or self.file),
                         )
                     )
                     continue
@@ -388,7 +390,7 @@ class FactChecker:
                 (k, did_you_mean(k, names) if i < budget else None) for i, k in enumerate(extra)
             )
         if errors:
-            raise FactsError(bounded_errors(errors, limits.max_errors, where))
+            raise FactsError(bounded_errors(errors, limits.max_errors, Location(file or self.file)))
         return CheckedFacts(
             MappingProxyType(values),
             MappingProxyType(unknown),

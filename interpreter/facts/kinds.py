@@ -29,6 +29,8 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from fractions import Fraction
+from itertools import islice
+from operator import eq, itemgetter
 from types import MappingProxyType
 from typing import Any, Final, TypedDict, cast, get_args, get_type_hints
 
@@ -39,13 +41,24 @@ from ..values.numbers import CONVERSION_CONTEXT, DECIMAL_CONTEXT
 from ..values.suggest import did_you_mean
 from ..values.text import echo, echo_number
 from ..values.ucum_spelling import ucum_spelling
-from .values import BadFact, echo_given, fact_number, fact_time, iso_text, range_text
+from .values import (
+    MAX_MAGNITUDE,
+    BadFact,
+    common_time,
+    echo_given,
+    fact_number,
+    fact_time,
+    iso_text,
+    range_text,
+)
 
 __all__ = ["KIND_CHECKERS", "CheckContext", "KindCheck", "NullKeysCheck", "NullValue", "UnitConversion",
            "make_check", "make_null_check"]
 
 #: What was given, when it was converted: (value as given, unit as given).
 GivenAs = tuple[Decimal, str] | None
+#: One result of a series: (time in the calendar, value in the canonical unit, given, index in the list).
+_Item = tuple[datetime, Decimal, GivenAs, int]
 
 
 
@@ -227,6 +240,9 @@ def _measured_at(at: object, cal: tzinfo) -> datetime | None:
     """The measurement time ``at`` in the calendar ``cal`` (None when not given), or BadFact at ("at",)."""
     if at is None:
         return None
+    t = common_time(at, cal)  # the common case, without fact_time's call
+    if t is not None:
+        return t
     try:
         return fact_time(at, "the time `at`", cal)
     except BadFact as bad:
@@ -290,6 +306,49 @@ def _make_series(inp: Input) -> KindCheck:
     bare_ok = inp.bare_number
     unit_name = q.unit
     convert = q.convert
+    lo, hi = q.lo, q.hi
+    # the common result's units: unit -> exact Decimal factor, or None for a factor of 1 (a Fraction factor,
+    # a unit not in the table, a missing unit: the full path, ``result``)
+    fast_units: dict[str, Decimal | None] = {
+        u: f for u, f in q.factors.items() if f is None or isinstance(f, Decimal)}
+
+    def result(i: int, item: object, ctx: CheckContext) -> _Item:
+        """Result ``i`` of the series, every check in order (the first failing one is the error)."""
+        try:
+            if not isinstance(item, Mapping):
+                raise BadFact(
+                    Code.FACT_MALFORMED,
+                    f"{echo_given(item)} is not an object "
+                    f'{{"value": ..., "unit": "{unit_name}", "at": "..."}}',
+                )
+            try:
+                value, unit, at, _ = _split_fact(item, True)
+            except NullValue:
+                raise BadFact(
+                    Code.FACT_MALFORMED, "a null value; leave the result out instead", ("value",)
+                ) from None
+            if at is None:
+                raise BadFact(Code.FACT_MALFORMED, "no `at` time")
+            d = fact_number(value)
+            if unit is None and not bare_ok:
+                raise BadFact(Code.FACT_MISSING_UNIT, f'no unit; expected "unit": "{unit_name}"')
+            out, given = convert(d, unit)
+            try:
+                t = fact_time(at, "the time `at`", ctx.cal)
+            except BadFact as bad:
+                bad.sub = ("at",)
+                raise
+        except BadFact as bad:
+            bad.sub = (i, *bad.sub)
+            bad.message = f"result {i}: {bad.message}"
+            raise
+        if t > ctx.as_of:
+            raise BadFact(
+                Code.FACT_FUTURE,
+                f"result {i} is timed {iso_text(t)}, after the as-of time {iso_text(ctx.as_of)}",
+                (i, "at"),
+            )
+        return t, out, given, i
 
     def check(raw: object, ctx: CheckContext) -> tuple[object, datetime | None, Any]:
         if not isinstance(raw, list | tuple):
@@ -305,77 +364,86 @@ def _make_series(inp: Input) -> KindCheck:
                 hint="send the recent results the guideline needs",
             )
         as_of, cal = ctx.as_of, ctx.cal
-        items: list[tuple[datetime, Decimal, GivenAs, int]] = []
+        items: list[_Item] = []
+        append = items.append
         for i, item in enumerate(raw):
-            try:
-                if not isinstance(item, Mapping):
-                    raise BadFact(
-                        Code.FACT_MALFORMED,
-                        f"{echo_given(item)} is not an object "
-                        f'{{"value": ..., "unit": "{unit_name}", "at": "..."}}',
-                    )
-                try:
-                    value, unit, at, _ = _split_fact(item, True)
-                except NullValue:
-                    raise BadFact(
-                        Code.FACT_MALFORMED, "a null value; leave the result out instead", ("value",)
-                    ) from None
-                if at is None:
-                    raise BadFact(Code.FACT_MALFORMED, "no `at` time")
-                d = fact_number(value)
-                if unit is None and not bare_ok:
-                    raise BadFact(Code.FACT_MISSING_UNIT, f'no unit; expected "unit": "{unit_name}"')
-                out, given = convert(d, unit)
-                try:
-                    t = fact_time(at, "the time `at`", cal)
-                except BadFact as bad:
-                    bad.sub = ("at",)
-                    raise
-            except BadFact as bad:
-                bad.sub = (i, *bad.sub)
-                bad.message = f"result {i}: {bad.message}"
-                raise
-            if t > as_of:
-                raise BadFact(
-                    Code.FACT_FUTURE,
-                    f"result {i} is timed {iso_text(t)}, after the as-of time {iso_text(as_of)}",
-                    (i, "at"),
-                )
-            items.append((t, out, given, i))
+            # the common result, {"value": a number, "unit": a unit of the table, "at": ISO text}, checked
+            # inline with the same values as ``result``; anything else (or any check failing) is left to
+            # ``result``, which checks it again from the start, in order, and reports the first error
+            if type(item) is dict and len(item) == 3:
+                value, unit, at = item.get("value"), item.get("unit"), item.get("at")
+                tv = type(value)
+                d: Decimal | None = None
+                if tv is int:
+                    if -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:  # type: ignore[operator]
+                        d = Decimal(value)  # type: ignore[arg-type]
+                elif tv is float and -_FLOAT_MAX < value < _FLOAT_MAX:  # type: ignore[operator]
+                    d = Decimal(repr(value))
+                    if d and d.adjusted() < -300:
+                        d = None
+                if d is not None and type(unit) is str and unit in fast_units:
+                    f = fast_units[unit]
+                    out = d if f is None else _exact_multiply(d, f)
+                    if (lo is None or out >= lo) and (hi is None or out <= hi):
+                        t = common_time(at, cal)
+                        if t is not None and t <= as_of:
+                            append((t, out, None if unit == unit_name else (d, unit), i))
+                            continue
+            append(result(i, item, ctx))
         # by instant, then by value and by what was given: never by the order of the list (of two equal
         # results at one instant, the one kept is the same whatever the order; every time is already in
-        # the evaluation's calendar, so which offset it was written with no longer matters)
-        items.sort(key=_series_order)
-        kept: list[tuple[datetime, Decimal, GivenAs, int]] = []
-        for item in items:
-            if kept and kept[-1][0] == item[0]:  # the same instant (offsets may differ)
-                if kept[-1][1] == item[1]:
-                    continue  # the same result sent twice: keep one
-                (t1, v1, _, first), (t2, v2, _, second) = sorted((kept[-1], item), key=_list_index)
-                same_offset = t1.utcoffset() == t2.utcoffset()
-                when = iso_text(t1) if same_offset else f"{iso_text(t1)} (= {iso_text(t2)})"
-                raise BadFact(
-                    Code.FACT_MALFORMED,
-                    f"results {first} and {second}: two results at {when} with different values "
-                    f"({echo_number(v1)} and {echo_number(v2)} {unit_name})",
-                    (second, "at"),
-                    hint="send each result once; a result cannot have two values",
-                )
-            kept.append(item)
-        items = kept
-        series = tuple((t, v) for t, v, _, _ in items)
-        givens = tuple(g for _, _, g, _ in items) if any(g is not None for _, _, g, _ in items) else None
+        # the evaluation's calendar, so which offset it was written with no longer matters). Sorted by
+        # instant first (stable); only when two results share an instant is the full order needed (the
+        # same order: a stable sort by the full key of a list sorted stably by its first part).
+        items.sort(key=_instant)
+        instants = [item[0] for item in items]
+        if any(map(eq, instants, islice(instants, 1, None))):
+            items = _one_per_instant(items, unit_name)
+        series = tuple([(t, v) for t, v, _, _ in items])
+        givens: tuple[GivenAs, ...] | None = tuple([g for _, _, g, _ in items])
+        if givens.count(None) == len(items):  # type: ignore[union-attr]
+            givens = None
         return series, (series[-1][0] if series else None), givens
 
     return check
 
 
-def _series_order(item: tuple[datetime, Decimal, GivenAs, int]) -> tuple[datetime, Decimal, str]:
+_instant: Final = itemgetter(0)
+
+
+def _one_per_instant(items: list[_Item], unit_name: str) -> list[_Item]:
+    """``items`` (two at one instant) in the full order, one result kept per instant; BadFact for two
+    results at one instant with different values."""
+    items.sort(key=_series_order)
+    kept: list[_Item] = []
+    for item in items:
+        if kept and kept[-1][0] == item[0]:  # the same instant (offsets may differ)
+            if kept[-1][1] == item[1]:
+                continue  # the same result sent twice: keep one
+            (t1, v1, _, first), (t2, v2, _, second) = sorted((kept[-1], item), key=_list_index)
+            same_offset = t1.utcoffset() == t2.utcoffset()
+            when = iso_text(t1) if same_offset else f"{iso_text(t1)} (= {iso_text(t2)})"
+            raise BadFact(
+                Code.FACT_MALFORMED,
+                f"results {first} and {second}: two results at {when} with different values "
+                f"({echo_number(v1)} and {echo_number(v2)} {unit_name})",
+                (second, "at"),
+                hint="send each result once; a result cannot have two values",
+            )
+        kept.append(item)
+    return kept
+
+
+#: floats beyond it are left to ``fact_number`` (which refuses them: beyond 1e15, infinite, not a number)
+_FLOAT_MAX: Final = float(MAX_MAGNITUDE)
+
+
+def _series_order(item: _Item) -> tuple[datetime, Decimal, str]:
     given = item[2]
     return item[0], item[1], "" if given is None else f"{given[0]} {given[1]}"
 
 
-def _list_index(item: tuple[datetime, Decimal, GivenAs, int]) -> int:
+def _list_index(item: _Item) -> int:
     return item[3]
 
 

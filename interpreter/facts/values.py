@@ -43,6 +43,7 @@ __all__ = [
     "MAX_DIGITS",
     "MAX_MAGNITUDE",
     "BadFact",
+    "common_time",
     "decimal_text",
     "duration_text",
     "echo_given",
@@ -83,8 +84,15 @@ class BadFact(Exception):
 
 
 def decimal_text(d: Decimal) -> str:
+    """``d`` in plain notation without trailing zeros (``0`` for any zero)."""
     if d == 0:
         return "0"
+    s = str(d)
+    if "E" not in s and len(s) < 100 and (s[-1] != "0" or "." not in s):
+        # plain notation, nothing to strip: what the line below gives (str writes a finite Decimal of
+        # exponent <= 0 and adjusted >= -6 with exactly its digits; under 100 characters normalize never
+        # rounds at 120 digits)
+        return s
     return format(d.normalize(CONVERSION_CONTEXT), "f")  # exact (120 digits), never the thread's context
 
 
@@ -179,10 +187,9 @@ def fact_number(raw: object) -> Decimal:
     return _within_precision(d)
 
 
-@lru_cache(maxsize=4096)
 def _parse_iso(raw: str) -> datetime | None:
-    """A well-formed ISO time with an offset, as a fixed-offset datetime; None otherwise. Memoized: hosts
-    repeat one draw time across many results (datetimes are immutable, lru_cache is thread-safe)."""
+    """A well-formed ISO time with an offset, as a fixed-offset datetime; None otherwise (``common_time``
+    answers the common case first: no memo)."""
     try:
         t = datetime.fromisoformat(raw)
     except ValueError:
@@ -193,7 +200,41 @@ def _parse_iso(raw: str) -> datetime | None:
 
 def fact_time(raw: object, what: str, cal: tzinfo) -> datetime:
     """``raw`` as an aware datetime in the evaluation's calendar ``cal`` (a fixed offset), or BadFact."""
-    return _in_calendar(_parse_time(raw, what), cal, raw, what)
+    t = common_time(raw, cal)
+    return t if t is not None else _in_calendar(_parse_time(raw, what), cal, raw, what)
+
+
+_fromisoformat: Final = datetime.fromisoformat
+
+
+def common_time(raw: object, cal: tzinfo) -> datetime | None:
+    """The common case of ``fact_time``, or None for ``fact_time``'s full path (which then decides).
+
+    The common case: ISO text of the shape ``_parse_time`` reads first (16 to 40 characters, a ``T`` at
+    index 10), with an offset, years 2 to 9998, and a calendar that is a ``timezone`` or a ``ZoneInfo``.
+    Its result is exactly the full path's: ``_parse_iso``'s datetime (``fromisoformat`` gives a
+    ``timezone``: ``_fixed_offset`` keeps it), then ``_in_calendar`` (no overflow is possible: an offset is
+    under a day), except that a time already at the calendar's offset gets the calendar's tzinfo object
+    (an equal one: the same instant, offset and text). Anything else (a datetime object, a naive or
+    malformed text, years 1 and 9999, a host's tzinfo) is None, never an error: the full path reports it.
+    No memo: times are mostly unique.
+    """
+    if type(raw) is not str or not 16 <= len(raw) <= 40 or raw[10] != "T":
+        return None
+    try:
+        t = _fromisoformat(raw)
+    except ValueError:
+        return None
+    tz = t.tzinfo
+    if type(tz) is not timezone or not 1 < t.year < 9999:
+        return None
+    if type(cal) is timezone:
+        # the calendar's own tzinfo object even when the text's is equal to it: the same instant and text,
+        # and datetimes sharing one tzinfo compare without asking it (a series sorts about 8 times faster)
+        return t if tz is cal else t.astimezone(cal)
+    if type(cal) is ZoneInfo:
+        return _to_calendar(t, cal)
+    return None
 
 
 def _in_calendar(t: datetime, cal: tzinfo, raw: object, what: str) -> datetime:
@@ -300,8 +341,15 @@ def _fixed_offset(t: datetime, offset: timedelta) -> datetime:
     """
     if type(t) is datetime and type(t.tzinfo) is timezone:
         return t  # already a fixed offset (every time parsed from ISO text)
-    tz = UTC if not offset else timezone(offset)
+    tz = UTC if not offset else _fixed_zone(offset)
     return datetime(t.year, t.month, t.day, t.hour, t.minute, t.second, t.microsecond, tzinfo=tz)
+
+
+@lru_cache(maxsize=256)
+def _fixed_zone(offset: timedelta) -> timezone:
+    """``timezone(offset)``, one object per offset (a pure, bounded, thread-safe memo: the times converted to
+    one calendar, and the as-of time, share their tzinfo, so comparing them never asks it)."""
+    return timezone(offset)
 
 
 def evaluation_calendar(as_of: object, time_zone: str | tzinfo | None = None) -> tuple[datetime, tzinfo]:
@@ -329,7 +377,9 @@ def evaluation_calendar(as_of: object, time_zone: str | tzinfo | None = None) ->
     cal: tzinfo
     if time_zone is None:
         # the host's ZoneInfo states a zone (with its daylight saving); any other tzinfo: its offset now
-        cal = zone if type(zone) is ZoneInfo else UTC if not offset else timezone(offset)
+        # (one tzinfo object per offset: the calendar of the as-of time evaluate() reads and the checker's,
+        # and so the times of the facts and the as-of time, share it, and compare without asking it)
+        cal = zone if type(zone) is ZoneInfo else UTC if not offset else _fixed_zone(offset)
     elif isinstance(time_zone, str):
         cal = _iana_zone(time_zone)
     elif isinstance(time_zone, tzinfo):

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import DecimalException, DivisionByZero, InvalidOperation, Overflow, Subnormal, Underflow
-from types import CodeType
+from types import CodeType, FunctionType
 from typing import Any
 
 from ..codes import Code
@@ -183,7 +183,7 @@ def fold_constant(code: ast.expr, bindings: Mapping[str, object]) -> object:
 #: Code objects by the shape of the generated function (the body's structure and the closure names).
 #: Constants and helpers are closure variables, so ``anc < 1.0`` and ``anc < 1.5`` share one code object.
 #: A load-time memo of immutable objects, bounded, guarded by a lock; never touched while evaluating.
-_CODE_CACHE: dict[tuple[object, ...], CodeType] = {}
+_CODE_CACHE: dict[tuple[str, ...], CodeType] = {}
 _CODE_CACHE_MAX = 4096
 #: Guards both load-time memos (this one and the compiled expressions of ``compile``).
 CODE_LOCK = threading.Lock()
@@ -210,13 +210,49 @@ def _locate(node: ast.AST) -> None:
                 stack.append(v)
 
 
-def _shape(node: object) -> object:
-    """A hashable structural key of a generated tree (cheaper than ``ast.dump``)."""
+def _ast_classes() -> dict[type, str]:
+    """Every syntax node class with its own one-character code (built once, at import; never changed)."""
+    found: list[type] = []
+    stack: list[type] = [ast.AST]
+    while stack:
+        cls = stack.pop()
+        found.append(cls)
+        stack.extend(cls.__subclasses__())
+    classes = sorted(set(found), key=lambda c: (c.__module__, c.__qualname__))
+    # one byte per character while the codes fit U+0080-U+00FF and the control characters (the key stays
+    # Latin-1 text); more classes than that (a later Python) take characters above U+00FF
+    codes = [chr(c) for c in (*range(0x80, 0x100), *range(0x01, 0x20))]
+    codes += [chr(0x100 + i) for i in range(max(0, len(classes) - len(codes)))]
+    return dict(zip(classes, codes, strict=False))
+
+
+_CLASS_CODES = _ast_classes()
+
+
+def _shape(node: object) -> str:
+    """An exact structural key of a generated tree, as compact text (a nested tuple per node held several
+    times the memory in the memo). Written in prefix order: a node is its class's code (one character per
+    class, never a letter, ``_``, ``[`` or ``]``) followed by its fields (a class has a fixed number of them);
+    a list is ``[``, its items, ``]``; any other value is ``<type name>:<repr>`` ended by a NUL, which no
+    ``repr`` contains unescaped. Two trees get the same key only when they have the same classes, fields
+    and values."""
+    out: list[str] = []
+    _write_shape(node, out)
+    return "".join(out)
+
+
+def _write_shape(node: object, out: list[str]) -> None:
     if isinstance(node, ast.AST):
-        return (node.__class__, *(_shape(getattr(node, f, None)) for f in node._fields))
-    if isinstance(node, list):
-        return tuple(_shape(x) for x in node)
-    return (node.__class__, node)
+        out.append(_CLASS_CODES[node.__class__])
+        for f in node._fields:
+            _write_shape(getattr(node, f, None), out)
+    elif node.__class__ is list:
+        out.append("[")
+        for x in node:
+            _write_shape(x, out)
+        out.append("]")
+    else:
+        out.append(f"{node.__class__.__name__}:{node!r}\0")
 
 
 def _function_def(name: str, params: Sequence[str], body: list[ast.stmt]) -> ast.FunctionDef:
@@ -246,11 +282,17 @@ def generate(
         outer = _function_def("_make", names, [inner, ast.Return(ast.Name("_f", ast.Load()))])
         module = ast.Module(body=[outer], type_ignores=[])
         _locate(module)
-        code = compile(module, "<expression>", "exec")
+        # the code of `_make` itself (the module's only function), not the module's: no `exec` of a module
+        # per expression, and no namespace per expression
+        [code] = [c for c in compile(module, "<expression>", "exec").co_consts if isinstance(c, CodeType)]
         with CODE_LOCK:
             if len(_CODE_CACHE) < _CODE_CACHE_MAX:
                 _CODE_CACHE[key] = code
-    scope: dict[str, Any] = {"__builtins__": {}}
-    exec(code, scope)
-    fn: Callable[[Mapping[str, object], datetime], object] = scope.pop("_make")(*(bindings[n] for n in names))
+    make = FunctionType(code, _GLOBALS)
+    fn: Callable[[Mapping[str, object], datetime], object] = make(*(bindings[n] for n in names))
     return fn
+
+
+#: The globals of every generated function: no builtins, nothing else. Never written: the generated code
+#: reads only its arguments and closure variables, and assigns only its own locals (``_t1 := ...``).
+_GLOBALS: dict[str, Any] = {"__builtins__": {}}

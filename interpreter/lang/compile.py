@@ -10,22 +10,26 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 
 from ..codes import Code
 from ..errors import Diagnostic, Location, Path
 from ..values import units
 from ..values.types import ValueType
 from ..values.unknown import UNKNOWN
+from . import uses
 from .check import ExpressionChecker
 from .checked import Refused
 from .codegen import CODE_LOCK, EVALUATION_EXCEPTIONS, clear_code_cache, evaluation_error, generate
-from .parse import DEFAULT_LIMITS, ExpressionLimits, SyntaxProblem, parse_expression
+from .parse import DEFAULT_LIMITS, ExpressionLimits, SyntaxProblem, parse_expression, syntax_tree
 from .quantities import Threshold
+from .uses import CodeSetUses
 
-__all__ = ["CompiledExpression", "clear_caches", "compile_expression"]
+__all__ = ["CompiledExpression", "clear_caches", "compile_expression", "compile_lean"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +41,9 @@ class CompiledExpression:
     names: frozenset[str]
     #: the static type of its result
     type: ValueType
-    #: the validated syntax tree (Python ``ast``), for static analysis; never executed
-    tree: ast.Expression = field(repr=False, compare=False)
+    #: the validated syntax tree (Python ``ast``) while it is compiled, for the static analyses; None in the
+    #: memo and in a loaded guideline (see ``tree``)
+    _tree: ast.Expression | None = field(repr=False, compare=False)
     #: the registered functions it calls
     functions: frozenset[str] = frozenset()
     #: ``name OP constant`` comparisons, constants in the name's unit
@@ -50,6 +55,39 @@ class CompiledExpression:
         repr=False,  # type: ignore[assignment]
         compare=False,
     )
+    # --- what the runtime reads of the tree, read from it at load (``uses``)
+    #: every name written in it, functions included
+    name_ids: tuple[str, ...] = field(default=(), compare=False)
+    #: (series, days) of its day-window calls
+    day_windows: tuple[tuple[str, int], ...] = field(default=(), compare=False)
+    #: number and quantity name -> ``uses.direct_thresholds``
+    _direct: tuple[tuple[str, tuple[Decimal, ...] | None], ...] = field(default=(), repr=False, compare=False)
+    #: code-set name -> ``uses.code_set_uses``
+    _code_sets: tuple[tuple[str, CodeSetUses], ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def tree(self) -> ast.Expression:
+        """The validated syntax tree, for static analysis; never executed. Parsed again from ``source`` when
+        not held (a loaded guideline holds none: a tree is several times the size of the compiled code)."""
+        return self._tree if self._tree is not None else syntax_tree(self.source)
+
+    def lean(self) -> CompiledExpression:
+        """The same expression without its syntax tree (what the memo and a compiled guideline hold)."""
+        return self if self._tree is None else replace(self, _tree=None)
+
+    def direct_thresholds(self, name: str) -> tuple[Decimal, ...] | None:
+        """The constants ``name`` is compared with, when every use of it is such a comparison; else None."""
+        for n, found in self._direct:
+            if n == name:
+                return found
+        return uses.direct_thresholds(self.tree, self.thresholds, name)  # not a number: never on the hot path
+
+    def code_set_uses(self, name: str) -> CodeSetUses:
+        """How the code set ``name`` is used (``uses.code_set_uses``)."""
+        for n, found in self._code_sets:
+            if n == name:
+                return found
+        return uses.code_set_uses(self.tree, name)
 
     @property
     def is_constant(self) -> bool:
@@ -76,6 +114,9 @@ class CompiledExpression:
         return self._fn
 
 
+#: The empty set of names, shared (``frozenset()`` makes a new object each time).
+_NONE: frozenset[str] = frozenset()
+
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -87,13 +128,16 @@ class MemoKey:
     source: str
     expect: ValueType | None
     limits: ExpressionLimits
-    names: tuple[tuple[str, ValueType | None], ...]
+    #: name, its type, name, its type ... (one flat tuple: a pair per name held twice the memory)
+    names: tuple[str | ValueType | None, ...]
 
     @classmethod
     def of(
         cls, source: str, env: Mapping[str, ValueType], expect: ValueType | None, limits: ExpressionLimits
     ) -> MemoKey:
-        names = tuple((n, env.get(n)) for n in sorted(set(_IDENTIFIER.findall(source))))
+        get = env.get
+        # interned: the same objects as the parser's names (the key holds them as long as the memo)
+        names = tuple(x for n in sorted(set(_IDENTIFIER.findall(source))) for x in (sys.intern(n), get(n)))
         return cls(source, expect, limits, names)
 
 
@@ -132,19 +176,41 @@ def compile_expression(
     otherwise columns are counted from ``location``. Memoized (see ``MemoKey``).
     """
 
+    _, compiled, diags = compile_lean(
+        source, env, location=location, path=path, expect=expect, limits=limits, position=position)
+    return compiled, diags
+
+
+def compile_lean(
+    source: str,
+    env: Mapping[str, ValueType],
+    *,
+    location: Location,
+    path: Path = (),
+    expect: ValueType | None = None,
+    limits: ExpressionLimits = DEFAULT_LIMITS,
+    position: Callable[[int], Location] | None = None,
+) -> tuple[CompiledExpression | None, CompiledExpression | None, list[Diagnostic]]:
+    """``compile_expression`` for a guideline being loaded: (the expression to keep, without its syntax tree
+    and shared with the memo; the same with its tree, for the static analyses of this load; diagnostics).
+    On a memo hit both are the memo's (its tree is parsed again when asked for)."""
     place = _Place(location, path, position)
     if len(source) > limits.max_length:
-        return _compile(source, env, place, expect, limits)
+        compiled, diags = _compile(source, env, place, expect, limits)
+        return (compiled.lean() if compiled is not None else None), compiled, diags
     key = MemoKey.of(source, env, expect, limits)
     hit = _EXPR_CACHE.get(key)
     if hit is not None:
-        return hit, []
+        return hit, hit, []
     compiled, diags = _compile(source, env, place, expect, limits)
-    if compiled is not None and not diags:
+    if compiled is None:
+        return None, None, diags
+    lean = compiled.lean()
+    if not diags:
         with CODE_LOCK:
             if len(_EXPR_CACHE) < _EXPR_CACHE_MAX:
-                _EXPR_CACHE[key] = compiled
-    return compiled, diags
+                _EXPR_CACHE[key] = lean
+    return lean, compiled, diags
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,14 +268,23 @@ def _compile(
         return fail(code, exc.message, hint="write the value in the unit it is compared with")
     if checker.diagnostics:
         return None, checker.diagnostics
+    tree = parsed.tree
+    thresholds = tuple(checker.thresholds)
+    names = sorted(checker.names)
+    kinds = {n: env[n].kind if n in env else None for n in names}
     compiled = CompiledExpression(
         source=source,
-        names=frozenset(checker.names),
+        names=frozenset(names) if names else _NONE,
         type=result.type,
-        tree=parsed.tree,
-        functions=frozenset(checker.functions),
-        thresholds=tuple(checker.thresholds),
+        _tree=tree,
+        functions=frozenset(checker.functions) if checker.functions else _NONE,
+        thresholds=thresholds,
         constant=result.const if result.is_const else UNKNOWN,
         _fn=generate(body, checker.builder.bindings),
+        name_ids=uses.name_ids(tree),
+        day_windows=uses.day_windows(tree),
+        _direct=tuple((n, uses.direct_thresholds(tree, thresholds, n)) for n in names
+                      if kinds[n] in ("number", "quantity")),
+        _code_sets=tuple((n, uses.code_set_uses(tree, n)) for n in names if kinds[n] == "code-set"),
     )
     return compiled, []

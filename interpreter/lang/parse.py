@@ -26,6 +26,7 @@ __all__ = [
     "SyntaxProblem",
     "construct_name",
     "parse_expression",
+    "syntax_tree",
 ]
 
 
@@ -165,10 +166,7 @@ def parse_expression(source: str, limits: ExpressionLimits) -> Parsed | SyntaxPr
                 i,
                 hint="look for a pasted symbol such as ≤ or a non-breaking space",
             )
-    # one logical line: newlines (from YAML block scalars) become spaces; offsets are kept
-    flat = source.replace("\r\n", "  ").replace("\n", " ").replace("\r", " ").replace("\t", " ")
-    text = flat.lstrip()
-    shift = len(flat) - len(text)
+    text, shift = _one_line(source)
     if not text.strip():
         return SyntaxProblem(Code.EXPR_SYNTAX, "the expression is empty")
     if _lexical_depth(text) > limits.max_depth:
@@ -196,6 +194,20 @@ def parse_expression(source: str, limits: ExpressionLimits) -> Parsed | SyntaxPr
             Code.EXPR_TOO_LONG, f"the expression has {count} parts; the limit is {limits.max_nodes}"
         )
     return Parsed(text, shift, tree, _disallowed(tree))
+
+
+def _one_line(source: str) -> tuple[str, int]:
+    """One logical line: newlines (from YAML block scalars) become spaces; offsets are kept. Returns the text
+    without its leading blanks and how many were cut."""
+    flat = source.replace("\r\n", "  ").replace("\n", " ").replace("\r", " ").replace("\t", " ")
+    text = flat.lstrip()
+    return text, len(flat) - len(text)
+
+
+def syntax_tree(source: str) -> ast.Expression:
+    """The tree ``parse_expression`` gave for ``source``, which it accepted (for the static analyses and
+    tools that read the tree of a compiled expression, which does not keep it)."""
+    return ast.parse(_one_line(source)[0], mode="eval")
 
 
 def _token_problem(text: str, shift: int) -> SyntaxProblem | None:

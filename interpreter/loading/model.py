@@ -524,6 +524,28 @@ class _Builder:
         )
 
 
+def _share_strings(data: Any) -> None:
+    """Make equal strings of the document one object, in place (a guideline repeats its words: input types,
+    categories, units, node ids in ``then:``, whole warnings). Values are unchanged."""
+    seen: dict[str, str] = {}
+    share = seen.setdefault
+    stack: list[Any] = [data]
+    while stack:
+        node = stack.pop()
+        if node.__class__ is dict:
+            for k, v in node.items():
+                if v.__class__ is str:
+                    node[k] = share(v, v)
+                elif v.__class__ is dict or v.__class__ is list:
+                    stack.append(v)
+        elif node.__class__ is list:
+            for i, v in enumerate(node):
+                if v.__class__ is str:
+                    node[i] = share(v, v)
+                elif v.__class__ is dict or v.__class__ is list:
+                    stack.append(v)
+
+
 def _people(items: Any) -> tuple[Person, ...]:
     return tuple(Person(p["name"], p.get("role"), p.get("organization"), p.get("date")) for p in items or ())
 
@@ -532,6 +554,7 @@ def build_model(
     data: Mapping[str, Any], source_map: SourceMap
 ) -> tuple[GuidelineModel | None, list[Diagnostic]]:
     """Build the model from a document that passed the schema. Returns (model or None, diagnostics)."""
+    _share_strings(data)
     b = _Builder(source_map)
     start = b.date(data["effective"]["start"], ("effective", "start"))
     end = b.date(data["effective"].get("end"), ("effective", "end"))

@@ -16,7 +16,6 @@ Precedence, in this order (``precedence.apply_precedence``, shared with conditio
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
@@ -151,7 +150,6 @@ def _needed_facts(
     return tuple(needed)
 
 
-_DAY_WINDOWS = frozenset({"at_or_above_on_days", "above_on_days"})
 
 
 def _missing_days(g: CompiledGuideline, name: str, series: object, needers: tuple[str, ...]) -> list[date]:
@@ -161,20 +159,18 @@ def _missing_days(g: CompiledGuideline, name: str, series: object, needers: tupl
     if not isinstance(series, tuple) or not series:
         return []
     derived = dict(g.derived)
-    trees = [b.when.tree for nid in needers if (node := g.nodes.get(nid)) is not None for b in node.branches]
+    exprs = [b.when for nid in needers if (node := g.nodes.get(nid)) is not None for b in node.branches]
     read: set[str] = set()
     longest = 0
-    while trees:  # the conditions, and the derived values they read (transitively)
-        tree = trees.pop()
-        for call in ast.walk(tree):
-            if isinstance(call, ast.Name) and call.id in derived and call.id not in read:
-                read.add(call.id)
-                trees.append(derived[call.id].tree)
-            if (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
-                    and call.func.id in _DAY_WINDOWS and len(call.args) == 3
-                    and isinstance(call.args[0], ast.Name) and call.args[0].id == name
-                    and isinstance(call.args[2], ast.Constant) and type(call.args[2].value) is int):
-                longest = max(longest, call.args[2].value)
+    while exprs:  # the conditions, and the derived values they read (transitively)
+        expr = exprs.pop()
+        for n in expr.name_ids:
+            if n in derived and n not in read:
+                read.add(n)
+                exprs.append(derived[n])
+        for series_name, days in expr.day_windows:  # read from the syntax tree at load (lang/uses.py)
+            if series_name == name:
+                longest = max(longest, days)
     seen = {at.date() for at, _ in series}  # dates in the evaluation's calendar, as the functions read them
     newest = max(seen)
     missing: list[date] = []

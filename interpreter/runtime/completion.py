@@ -57,6 +57,7 @@ from ..compiler.guideline import CompiledGuideline
 from ..errors import EvaluationError
 from ..lang.codegen import EVALUATION_EXCEPTIONS
 from ..lang.compile import CompiledExpression
+from ..lang.uses import code_set_uses, resolve_words
 from ..loading.model import Input
 from ..values.numbers import DECIMAL_CONTEXT
 from ..values.unknown import UNKNOWN
@@ -132,34 +133,9 @@ def _no_domain(inp: Input, uses: Sequence[object] | None) -> Domain | None:
 def mentioned_words(tree: ast.AST, name: str, inputs: Mapping[str, Input]) -> tuple[str, ...] | None:
     """The words the code set ``name`` is tested for in ``tree``, when every use of it is a membership test
     with a quoted word or a code input (``'w' in name``, ``c not in name``) or ``any_of`` / ``all_of`` of it
-    with quoted words; None when it is used any other way."""
-    words: list[str] = []
-    uses = 0
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id == name:
-            uses += 1
-        elif isinstance(node, ast.Compare):
-            if not (len(node.ops) == 1 and isinstance(node.ops[0], ast.In | ast.NotIn)):
-                continue
-            right, left = node.comparators[0], node.left
-            if not (isinstance(right, ast.Name) and right.id == name):
-                continue
-            if isinstance(left, ast.Constant) and isinstance(left.value, str):
-                words.append(left.value)
-            elif isinstance(left, ast.Name) and left.id in inputs and inputs[left.id].type == "code":
-                words.extend(inputs[left.id].values)
-            else:
-                return None
-            uses -= 1
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                and node.func.id in ("any_of", "all_of") and node.args \
-                and isinstance(node.args[0], ast.Name) and node.args[0].id == name:
-            rest = node.args[1:]
-            if not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in rest):
-                return None
-            words.extend(a.value for a in rest if isinstance(a, ast.Constant) and isinstance(a.value, str))
-            uses -= 1
-    return tuple(words) if uses == 0 else None
+    with quoted words; None when it is used any other way. (A compiled expression has this read from its
+    tree at load: ``CompiledExpression.code_set_uses``.)"""
+    return resolve_words(code_set_uses(tree, name), inputs)
 
 
 #: One function per input type: its completion domain from what the conditions compare it with (``uses``:
@@ -179,28 +155,9 @@ DOMAINS: Mapping[str, Callable[[Input, Sequence[object] | None], Domain | None]]
 
 def direct_thresholds(expr: CompiledExpression, name: str) -> tuple[Decimal, ...] | None:
     """The constants ``name`` is compared with, when every use of ``name`` in ``expr`` is a comparison with a
-    constant (recorded in ``expr.thresholds``); None when it is used any other way."""
-    uses = 0
-    for node in ast.walk(expr.tree):
-        if isinstance(node, ast.Compare):
-            operands = [node.left, *node.comparators]
-            for k, operand in enumerate(operands):
-                if isinstance(operand, ast.Name) and operand.id == name:
-                    uses += (k > 0) + (k < len(node.ops))
-        elif isinstance(node, ast.Call):
-            if any(isinstance(a, ast.Name) and a.id == name for a in node.args):
-                return None
-        elif isinstance(node, ast.BinOp | ast.UnaryOp | ast.BoolOp):
-            children = (
-                [node.left, node.right] if isinstance(node, ast.BinOp)
-                else [node.operand] if isinstance(node, ast.UnaryOp) else node.values
-            )
-            if any(isinstance(a, ast.Name) and a.id == name for a in children):
-                return None
-    if isinstance(expr.tree.body, ast.Name) and expr.tree.body.id == name:
-        return None
-    found = tuple(t.value for t in expr.thresholds if t.name == name)
-    return found if uses and len(found) == uses else None
+    constant (recorded in ``expr.thresholds``); None when it is used any other way (read at load:
+    ``lang/uses.py``)."""
+    return expr.direct_thresholds(name)
 
 
 class Completer:
@@ -285,7 +242,7 @@ class Completer:
         readers = [e for e in exprs if name in e.names]
         readers += [e for _, e in self.g.derived if name in e.names]
         for expr in readers:
-            found = mentioned_words(expr.tree, name, inputs)
+            found = resolve_words(expr.code_set_uses(name), inputs)
             if found is None:
                 return None
             words.extend(found)
