@@ -62,15 +62,15 @@ def assemble(
     doses_missing = False  # a dose that could not be computed keeps the result incomplete
     applied = walk.applied
     superseded, shown = apply_precedence(g, applied)
+    recommendations, rec_actions, rec_cautions, citations = (
+        g.recommendations, g.rec_actions, g.rec_cautions, g.citations)
     for rid in shown:
-        via = applied[rid]
-        rec = g.recommendations[rid]
-        cites = g.citations[rid]
-        actions = g.rec_actions.get(rid)
+        rec = recommendations[rid]
+        actions = rec_actions.get(rid)
         if actions is None:  # a recommendation with a dose: computed for this patient
-            actions = tuple(
+            actions = tuple([
                 action_result(g, a, values, as_of, rid, checked.shown, calendar) for a in rec.actions
-            )
+            ])
             for a in actions:
                 if a.dose is not None and a.dose.value is None:
                     doses_missing = True
@@ -80,10 +80,13 @@ def assemble(
                     doses_missing = True
                     for n in a.not_before_needs:
                         dose_needs.setdefault(n, []).append(rid)
-        cautions.extend(g.rec_cautions[rid])
+        rec_caution = rec_cautions[rid]
+        if rec_caution:
+            cautions.extend(rec_caution)
         recs.append(
             RecommendationResult(
-                rid, rec.text, cites, actions, via, rec.title, rec.strength, rec.category, rec.urgency
+                rid, rec.text, citations[rid], actions, applied[rid], rec.title, rec.strength, rec.category,
+                rec.urgency,
             )
         )
     if len(cautions) > 1:  # each caution once (compared without case and extra spaces), at its first place
@@ -93,6 +96,7 @@ def assemble(
         cautions = list(once.values())
     needed = _needed_facts(g, checked, values, walk.needs, dose_needs)
     incomplete = bool(walk.cannot or needed or doses_missing)
+    unrecognized, assumed = checked.unrecognized, checked.assumed
     return Result(
         guideline=g.info,
         as_of=as_of,
@@ -101,15 +105,15 @@ def assemble(
         cautions=tuple(cautions),
         cannot_decide=tuple(walk.cannot),
         needed_facts=needed,
-        unrecognized_facts=tuple(UnrecognizedFact(n, s) for n, s in checked.unrecognized),
+        unrecognized_facts=tuple([UnrecognizedFact(n, s) for n, s in unrecognized]) if unrecognized else (),
         facts=checked.shown,
         trace_source=trace_source,
         disclaimer=g.model.disclaimer,
         scores=scores,
         superseded=superseded,
-        assumed=tuple(AssumedValue(*a) for a in checked.assumed),
+        assumed=tuple([AssumedValue(*a) for a in assumed]) if assumed else (),
         conditional=conditional_advice(g, values, as_of, walk.undecided, checked.shown, walk.completer,
-                                       firm=applied, calendar=calendar),
+                                       firm=applied, calendar=calendar) if walk.undecided else (),
     )
 
 
@@ -129,6 +133,8 @@ def _needed_facts(
     for name in g.required_inputs:
         if values[name] is UNKNOWN:
             needed_by.setdefault(name, []).append("required")
+    if not needed_by:
+        return ()
     needed: list[NeededFact] = []
     for name in sorted(needed_by):
         status = checked.unknown.get(name)

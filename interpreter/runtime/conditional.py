@@ -203,6 +203,15 @@ class _Builder:
     ) -> ConditionalAlternative:
         """What alternative ``then`` leads to for the known facts."""
         g = self.g
+        if _only_recommendations(g.nodes, then):  # applied as the walk would apply them, without a walk
+            try:
+                recs, cautions, superseded = self.recommendations(dict.fromkeys(then, via), beside)
+            except EvaluationError as exc:
+                return ConditionalAlternative(
+                    branch, when, label,
+                    note=f"cannot be shown: it fails for these facts ({exc.code}: {exc.message})",
+                )
+            return ConditionalAlternative(branch, when, label, recs, cautions, (), None, superseded)
         walk = _HypotheticalWalker(g, self.values, self.as_of, self.budget, via, self.completer)
         try:
             for tid in then:
@@ -252,6 +261,12 @@ class _Builder:
             recs.append(RecommendationResult(rid, rec.text, g.citations[rid], actions, via, rec.title,
                                              rec.strength, rec.category))
         return tuple(recs), tuple(cautions), superseded
+
+
+def _only_recommendations(nodes: Mapping[str, CompiledNode], then: tuple[str, ...]) -> bool:
+    """Whether every target of ``then`` is a recommendation (no node to walk): the walk would apply each once,
+    in order, with the path to the undecided node, and visit no node (nothing counted against the budget)."""
+    return not any(tid in nodes for tid in then)
 
 
 def _join(first: str | None, second: str) -> str:

@@ -66,10 +66,10 @@ def compute_dose(
     m = d.model
     amount = _amount(g, d, values, as_of, rec_id)
     expression = m.amount if isinstance(m.amount, str) else None
-    prescribed = (
-        f"{format_decimal(amount)} {m.unit}" if isinstance(amount, Decimal) else f"{m.amount} {m.unit}"
-    )
-    missing = sorted(i for i in d.inputs if values.get(i) is UNKNOWN)
+    amount_text = format_decimal(amount) if isinstance(amount, Decimal) else None
+    prescribed = f"{amount_text} {m.unit}" if amount_text is not None else f"{m.amount} {m.unit}"
+    missing = [i for i in d.inputs if values.get(i) is UNKNOWN]
+    missing.sort()
     basis_unknown = m.basis is not None and values.get(m.basis) is UNKNOWN
     if amount is UNKNOWN or missing or basis_unknown:
         # never a dose from missing facts; name the inputs: the unknown ones, else (a value present but not
@@ -83,7 +83,8 @@ def compute_dose(
             tuple(missing or insufficient_present(g, d.inputs)),
         )
     steps: list[str] = []
-    total = _unrounded_total(d, amount, values, shown, steps)
+    shown_amount = amount_text if amount_text is not None else format_decimal(amount)
+    total, rounded = _unrounded_total(d, amount, shown_amount, values, shown, steps)
     if total <= 0:  # an amount expression gave zero or less: never shown as a dose
         raise locate(
             g,
@@ -104,7 +105,7 @@ def compute_dose(
             (*m.path, "amount"),
             "bound the amount (and its basis) so that the dose stays within the limits of docs/api.md",
         )
-    total = _rounded(d, total, steps)
+    total = _rounded(d, total, steps, rounded)
     if m.min is not None and total < m.min:
         steps.append(f"raised to the minimum {format_decimal(m.min)} {d.total_unit}")
         total = m.min
@@ -160,13 +161,17 @@ def _amount(
 
 
 def _unrounded_total(
-    d: CompiledDose, amount: Decimal, values: Mapping[str, Any], shown: Mapping[str, Any], steps: list[str]
-) -> Decimal:
-    """The amount times the basis (converted to the unit the amount is per), each step added to ``steps``."""
+    d: CompiledDose, amount: Decimal, amount_text: str, values: Mapping[str, Any], shown: Mapping[str, Any],
+    steps: list[str],
+) -> tuple[Decimal, Decimal | None]:
+    """The amount (``amount_text``: as ``format_decimal`` shows it) times the basis (converted to the unit the
+    amount is per), each step added to ``steps``; and the total rounded as ``_round_value`` rounds it when it
+    was computed on the way (None: not computed)."""
     m = d.model
+    rounded: Decimal | None = None
     if m.basis is None:
         total: Decimal = amount
-        steps.append(f"fixed dose {format_decimal(total)} {d.total_unit}")
+        steps.append(f"fixed dose {amount_text} {d.total_unit}")
     else:
         basis = values[m.basis]
         basis_in = basis * d.basis_factor
@@ -187,13 +192,14 @@ def _unrounded_total(
             steps.append(f"{m.basis} given as {given['given']} = {text} {d.basis_unit}")
         if d.basis_factor != 1:
             steps.append(f"{m.basis} {text} {d.basis_unit} = {text_in} {d.per_unit}")
-        product = _shown(total)
         exponent = None if m.round_to is None else m.round_to.normalize().as_tuple().exponent
         # the product: one place finer than round_to, or more where the number so shown would round apart
         if fits and isinstance(exponent, int):
             product = _readable(total, max(0, -exponent) + 1, lambda t: _round_value(d, t) == rounded)
-        steps.append(f"{format_decimal(amount)} {m.unit} x {text_in} {d.per_unit} = {product} {d.total_unit}")
-    return total
+        else:
+            product = _shown(total)
+        steps.append(f"{amount_text} {m.unit} x {text_in} {d.per_unit} = {product} {d.total_unit}")
+    return total, rounded
 
 
 #: The decimal places an intermediate number of a dose calculation is shown with, by its unit: a body
@@ -204,6 +210,10 @@ READABLE_PLACES: dict[str, int] = {"kg": 1, "m2": 2}
 #: At most this many places beyond the first are tried before the number is shown as ``_shown`` does.
 _MORE_PLACES = 8
 
+_ONE = Decimal(1)
+#: ``_PLACES[p]`` is 10**-p: the quantum of ``p`` decimal places (built once, not per dose)
+_PLACES = tuple(Decimal((0, (1,), -p)) for p in range(24))
+
 
 def _readable(value: Decimal, places: int | None, agrees: Callable[[Decimal], bool]) -> str:
     """``value`` shown with ``places`` decimal places (half up, ``~`` when that changed it), or more where
@@ -211,7 +221,7 @@ def _readable(value: Decimal, places: int | None, agrees: Callable[[Decimal], bo
     when no places are set for its unit or none of the tried ones agrees."""
     if places is not None:
         for p in range(places, places + _MORE_PLACES + 1):
-            near = value.quantize(Decimal(1).scaleb(-p), rounding=ROUND_HALF_UP)
+            near = value.quantize(_PLACES[p] if p < len(_PLACES) else _ONE.scaleb(-p), rounding=ROUND_HALF_UP)
             if near == value:
                 return format_decimal(value)
             if agrees(near):
@@ -239,17 +249,18 @@ def _round_value(d: CompiledDose, total: Decimal) -> Decimal:
     """``total`` rounded as ``_rounded`` rounds it, without a step."""
     m = d.model
     if m.round_to is not None:
-        return (total / m.round_to).quantize(Decimal(1), rounding=ROUND_HALF_UP) * m.round_to
+        return (total / m.round_to).quantize(_ONE, rounding=ROUND_HALF_UP) * m.round_to
     _, _, finest, digits = DOSE_NUMBER_BOUNDS["amount"]
     return total.quantize(Decimal(1).scaleb(max(total.adjusted() - digits + 1, finest)), ROUND_HALF_UP)
 
 
-def _rounded(d: CompiledDose, total: Decimal, steps: list[str]) -> Decimal:
+def _rounded(d: CompiledDose, total: Decimal, steps: list[str], known: Decimal | None = None) -> Decimal:
     """``total`` rounded (half up) to the dose's ``round_to``, else to the precision of a written dose number;
-    the rounding is added to ``steps`` when it changed the number."""
+    the rounding is added to ``steps`` when it changed the number. ``known``: ``_round_value(d, total)``
+    when already computed."""
     m = d.model
     if m.round_to is not None:
-        rounded = _round_value(d, total)
+        rounded = _round_value(d, total) if known is None else known
         if rounded != total:
             steps.append(
                 f"rounded (half up) to a multiple of {format_decimal(m.round_to)} {d.total_unit}: "
@@ -259,7 +270,7 @@ def _rounded(d: CompiledDose, total: Decimal, steps: list[str]) -> Decimal:
     # no round_to: the dose shown has at most DOSE_DIGITS significant digits and no place finer than
     # DOSE_FINEST (the bounds of a written dose number); the calculation says so when that changed it
     _, _, finest, digits = DOSE_NUMBER_BOUNDS["amount"]
-    rounded = _round_value(d, total)
+    rounded = _round_value(d, total) if known is None else known
     if rounded != total:
         steps.append(
             f"{format_decimal(total)} {d.total_unit} rounded (half up) to {digits} significant digits, "

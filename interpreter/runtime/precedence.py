@@ -25,9 +25,14 @@ def apply_precedence(
     """The recommendations of ``applied`` that are superseded (in the walk's order) and the ids shown,
     ordered by urgency then by the walk. ``beside``: recommendations that apply as well but are shown
     elsewhere (they supersede, and are neither listed nor hidden here)."""
-    superseded: list[SupersededResult] = []
-    shown: list[str] = []
     by_map, ranks = g.superseded_by, g.urgency_rank
+    if not by_map:  # nothing supersedes anything in this guideline
+        shown = list(applied)
+        if ranks and len(shown) > 1:
+            shown.sort(key=lambda rid: ranks.get(rid, 2))
+        return (), shown
+    superseded: list[SupersededResult] = []
+    shown = []
     for rid in applied:
         by = by_map.get(rid)
         if by is not None:
@@ -36,6 +41,6 @@ def apply_precedence(
                 superseded.append(SupersededResult(rid, g.recommendations[rid].title, active))
                 continue
         shown.append(rid)
-    if ranks:
+    if ranks and len(shown) > 1:
         shown.sort(key=lambda rid: ranks.get(rid, 2))
     return tuple(superseded), shown
