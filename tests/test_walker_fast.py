@@ -1,0 +1,140 @@
+"""The walk's inlined loops (``Walker._walk``, ``TracedWalker._walk_traced``) against the handlers they inline
+(``run_handlers``: ``visit``, ``choice``, ``collect``, ``unknown``): the same results, traces and errors on
+every bundled test case and on generated patients; the completer is built only when a condition is unknown;
+the memos of the completion are keyed by the objects they depend on and bounded."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import pathlib
+import sys
+from datetime import datetime
+from decimal import Decimal
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+import interpreter
+from interpreter.errors import InterpreterError
+from interpreter.loading.source import load_yaml
+from interpreter.runtime import completion
+from interpreter.runtime import evaluate as evaluate_module
+from interpreter.runtime.completion import number_domain_of, thresholds_of
+from interpreter.runtime.evaluate import evaluate
+from interpreter.runtime.walker import TracedWalker, Walker
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+GUIDELINES = [
+    REPO / "guidelines" / "leukopenia" / "leukopenia.guideline.yaml",
+    REPO / "guidelines" / "leukopenia" / "leukopenia-1.0.0.guideline.yaml",
+    REPO / "guidelines" / "khorana" / "khorana.guideline.yaml",
+    REPO / "tools" / "bench" / "host.guideline.yaml",
+    REPO / "tools" / "bench" / "decision.guideline.yaml",
+]
+
+
+def _gen_patients() -> ModuleType:
+    if "gen_patients" in sys.modules:
+        return sys.modules["gen_patients"]
+    spec = importlib.util.spec_from_file_location("gen_patients", REPO / "tools" / "gen_patients.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["gen_patients"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class HandlerWalker(Walker):
+    """The plain walk by its handlers (a subclass runs ``run_handlers``)."""
+
+    __slots__ = ()
+
+
+class HandlerTracedWalker(TracedWalker):
+    """The traced walk by its handlers."""
+
+    __slots__ = ()
+
+
+def _inputs(path: pathlib.Path, g: interpreter.Guideline) -> list[tuple[dict[str, Any], datetime]]:
+    """Every eighth case of the test file beside the guideline (the cases exercise every node, unknown
+    paths and completions) and 30 generated patients (missing, stale and undated facts, values on the
+    thresholds): under a second per guideline."""
+    out: list[tuple[dict[str, Any], datetime]] = []
+    tests = path.with_name(path.name.replace(".guideline.yaml", ".tests.yaml"))
+    if tests.exists():
+        doc, _, _ = load_yaml(tests.read_bytes(), str(tests))
+        assert isinstance(doc, dict)
+        out += [(c["facts"], datetime.fromisoformat(str(c.get("at", doc["at"])))) for c in doc["cases"][::8]]
+    gen = _gen_patients().Generator(g, seed=5)
+    for i in range(30):
+        row = gen.generate(i)
+        assert isinstance(row, dict)
+        out.append((row["facts"], datetime.fromisoformat(row["as_of"]) if "as_of" in row else gen.base))
+    return out
+
+
+def _outcome(g: interpreter.Guideline, facts: dict[str, Any], as_of: datetime, trace: bool) -> object:
+    try:
+        result = evaluate(g.compiled, facts, as_of, trace=trace)
+    except InterpreterError as exc:
+        return ("error", type(exc).__name__, str(exc))
+    return result, json.dumps(result.to_json())
+
+
+@pytest.mark.parametrize("path", GUIDELINES, ids=[p.name for p in GUIDELINES])
+def test_the_inlined_walks_do_what_the_handlers_do(
+    path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    g = interpreter.load(path)
+    inputs = _inputs(path, g)
+    fast = [(_outcome(g, f, a, False), _outcome(g, f, a, True)) for f, a in inputs]
+    monkeypatch.setattr(evaluate_module, "Walker", HandlerWalker)
+    monkeypatch.setattr(evaluate_module, "TracedWalker", HandlerTracedWalker)
+    slow = [(_outcome(g, f, a, False), _outcome(g, f, a, True)) for f, a in inputs]
+    assert fast == slow  # results equal field by field and trace by trace, and the same JSON text
+    results = [o for pair in fast for o in pair if isinstance(o, tuple) and o[0] != "error"]
+    assert len(results) > len(inputs)  # most inputs give a result (the comparison is not of errors only)
+
+
+def test_a_walk_whose_conditions_are_known_builds_no_completer() -> None:
+    g = interpreter.load(REPO / "tools" / "bench" / "decision.guideline.yaml").compiled
+    as_of = datetime.fromisoformat("2026-11-24T09:00:00+00:00")
+    known = {"anc": Decimal("0.8"), "wbc": Decimal(2), "febrile": False, "age": Decimal(40), "cause": "other"}
+    w = Walker(g, dict(known), as_of)
+    w.run(g.model.start)
+    assert list(w.applied) == ["r7"] and w._completer is None
+    unknown = {**known, "febrile": interpreter.UNKNOWN}
+    w = Walker(g, unknown, as_of)
+    w.run(g.model.start)
+    assert w._completer is not None and w.cannot  # "febrile and anc <= 0.1" needed completing
+    assert w.completer is w._completer
+
+
+def test_the_completion_memos_answer_for_the_objects_they_were_asked_about() -> None:
+    host = interpreter.load(GUIDELINES[3]).compiled
+    expr = next(b.when for n in host.nodes.values() for b in n.branches if b.when.source == "anc < 1.0")
+    assert thresholds_of(expr, "anc") == completion.direct_thresholds(expr, "anc")
+    # one compiled expression (shared by guidelines), two declarations of the input: each gets the domain
+    # of its own plausible range
+    ranged = host.model.inputs["anc"]
+    other = dataclasses.replace(ranged, plausible_max=Decimal(50))
+    threshold = (expr.thresholds[0].value,)
+    for inp in (ranged, other, ranged, other):
+        assert number_domain_of(expr, "anc", inp) == completion.DOMAINS[inp.type](inp, threshold)
+    assert number_domain_of(expr, "anc", other) != number_domain_of(expr, "anc", ranged)
+
+
+def test_the_completion_memos_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    g = interpreter.load(GUIDELINES[3]).compiled
+    exprs = [b.when for n in g.nodes.values() for b in n.branches]
+    monkeypatch.setattr(completion, "_THRESHOLDS_MEMO", {})
+    monkeypatch.setattr(completion, "_THRESHOLDS_MEMO_MAX", 3)
+    for expr in exprs:
+        for name in expr.names:
+            thresholds_of(expr, name)
+            assert len(completion._THRESHOLDS_MEMO) <= 3
+    assert completion._THRESHOLDS_MEMO  # it was used
