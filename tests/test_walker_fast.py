@@ -1,6 +1,7 @@
 """The walk's inlined loops (``Walker._walk``, ``TracedWalker._walk_traced``) against the handlers they inline
 (``run_handlers``: ``visit``, ``choice``, ``collect``, ``unknown``): the same results, traces and errors on
-every bundled test case and on generated patients; the completer is built only when a condition is unknown;
+every bundled test case and on generated patients; the trace's JSON made from the walk's records is the JSON
+of the built trace; the completer is built only when a condition is unknown;
 the memos of the completion are keyed by the objects they depend on and bounded."""
 
 from __future__ import annotations
@@ -60,17 +61,18 @@ class HandlerTracedWalker(TracedWalker):
 
 
 def _inputs(path: pathlib.Path, g: interpreter.Guideline) -> list[tuple[dict[str, Any], datetime]]:
-    """Every eighth case of the test file beside the guideline (the cases exercise every node, unknown
-    paths and completions) and 30 generated patients (missing, stale and undated facts, values on the
-    thresholds): under a second per guideline."""
+    """About 30 cases of the test file beside the guideline (all of khorana's, which exercise conditions
+    decided by completion; they reach every node and unknown paths) and 20 generated patients (missing,
+    stale and undated facts, values on the thresholds): under a second per guideline."""
     out: list[tuple[dict[str, Any], datetime]] = []
     tests = path.with_name(path.name.replace(".guideline.yaml", ".tests.yaml"))
     if tests.exists():
         doc, _, _ = load_yaml(tests.read_bytes(), str(tests))
         assert isinstance(doc, dict)
-        out += [(c["facts"], datetime.fromisoformat(str(c.get("at", doc["at"])))) for c in doc["cases"][::8]]
+        cases = doc["cases"][:: max(1, len(doc["cases"]) // 30)]
+        out += [(c["facts"], datetime.fromisoformat(str(c.get("at", doc["at"])))) for c in cases]
     gen = _gen_patients().Generator(g, seed=5)
-    for i in range(30):
+    for i in range(20):
         row = gen.generate(i)
         assert isinstance(row, dict)
         out.append((row["facts"], datetime.fromisoformat(row["as_of"]) if "as_of" in row else gen.base))
@@ -82,7 +84,12 @@ def _outcome(g: interpreter.Guideline, facts: dict[str, Any], as_of: datetime, t
         result = evaluate(g.compiled, facts, as_of, trace=trace)
     except InterpreterError as exc:
         return ("error", type(exc).__name__, str(exc))
-    return result, json.dumps(result.to_json())
+    text = json.dumps(result.to_json())  # the trace's JSON made from the walk's records (nothing built yet)
+    direct = json.dumps(result.trace_json())
+    # the same as the JSON of the built TraceStep objects, key order included
+    assert direct == json.dumps([step.to_json() for step in result.trace])
+    assert direct == json.dumps(result.trace_json())  # now from the built objects
+    return result, text
 
 
 @pytest.mark.parametrize("path", GUIDELINES, ids=[p.name for p in GUIDELINES])
@@ -138,3 +145,14 @@ def test_the_completion_memos_are_bounded(monkeypatch: pytest.MonkeyPatch) -> No
             thresholds_of(expr, name)
             assert len(completion._THRESHOLDS_MEMO) <= 3
     assert completion._THRESHOLDS_MEMO  # it was used
+
+
+def test_the_display_text_of_a_trace_is_made_when_read() -> None:
+    g = interpreter.load(GUIDELINES[3])
+    facts = {"anc": {"value": 0.8, "unit": "10*9/L", "at": "2026-11-24T08:00:00Z"}, "cause": "clozapine",
+             "on_filgrastim": False, "wbc": {"value": 1.5, "unit": "10*9/L", "at": "2026-11-24T08:00:00Z"}}
+    result = evaluate(g.compiled, facts, datetime.fromisoformat("2026-11-24T09:00:00+00:00"))
+    branch = next(b for step in result.trace for b in step.branches if "anc" in b.values)
+    assert branch.shown._made is None  # type: ignore[attr-defined]
+    assert dict(branch.shown)["anc"] == "0.8 10*9/L" and branch.shown._made is not None  # type: ignore[attr-defined]
+    assert repr(branch.shown).startswith("mappingproxy({") and len(branch.shown) == len(branch.values)
