@@ -1,4 +1,4 @@
-"""The walk's inlined loops (``Walker._walk``, ``TracedWalker._walk_traced``) against the handlers they inline
+"""The walk's inlined loops (``Walker.run``, ``TracedWalker.run``) against the handlers they inline
 (``run_handlers``: ``visit``, ``choice``, ``collect``, ``unknown``): the same results, traces and errors on
 every bundled test case and on generated patients; the trace's JSON made from the walk's records is the JSON
 of the built trace; the completer is built only when a condition is unknown;

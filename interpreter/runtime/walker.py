@@ -10,7 +10,7 @@ every node visited to a tracer (``trace.py``). Both call each compiled condition
 (``CompiledBranch.test``), with no function in between. A new node kind fails type-checking in ``visit``
 until both variants have a handler for it.
 
-Each variant runs one loop (``_walk``, ``_walk_traced``) with ``visit``, ``choice`` and ``push`` inlined and
+Each variant's ``run`` is one loop with ``visit``, ``choice`` and ``push`` inlined and
 the walk's state in local variables: the handlers' steps in the same order, without a Python call per item.
 The handlers remain the reference (``run_handlers``; a subclass, such as ``runtime.conditional``'s, which
 counts visits, runs them), and tests/test_walker_fast.py checks that loops and handlers give the same
@@ -88,23 +88,18 @@ class Walker:
         return completer
 
     def run(self, start: str) -> None:
-        """Walk from ``start``. The plain walker runs ``_walk``, one loop with the handlers inlined; a
-        subclass (``runtime.conditional``'s, which counts visits against its budget) runs the handlers."""
-        if type(self) is Walker:
-            self._walk(start)
-        else:
+        """Walk from ``start``: ``run_handlers`` with ``visit``, ``choice`` and ``push`` inlined (``collect``
+        is called) and the walk's state in local variables, the same steps in the same order
+        (tests/test_walker_fast.py compares the two). A subclass (``runtime.conditional``'s, which counts
+        visits against its budget) runs the handlers."""
+        if type(self) is not Walker:
             self.run_handlers(start)
-
-    def _walk(self, start: str) -> None:
-        """``run_handlers`` with ``visit``, ``choice`` and ``push`` inlined (``collect`` is called) and the
-        walk's state in local variables: the same steps in the same order (tests/test_walker_fast.py
-        compares the two)."""
+            return
         nodes_get = self.g.nodes.get
         values, as_of = self.values, self.as_of
         applied, via = self.applied, self.via
         stack = self.stack
         pop, push, extend = stack.pop, stack.append, stack.extend
-        collect = self.collect
         leave = _LEAVE
         steps = self.steps
         via_tuple: tuple[str, ...] | None = None
@@ -132,8 +127,7 @@ class Walker:
                     raise self.too_many_steps(tid)
                 via.append(tid)
                 via_tuple = None
-                push(leave)
-                targets: tuple[str, ...] | list[str]
+                targets: tuple[str, ...] | None = None
                 match node.kind:
                     case "choice":
                         for b in node.branches:
@@ -150,30 +144,35 @@ class Walker:
                                 if r is False:
                                     continue
                                 if r is not True:
+                                    push(leave)
                                     self.unknown(node, b.index)
                                     break
                             targets = b.then
-                            if len(targets) == 1:
-                                push(targets[0])
-                            else:
-                                extend(reversed(targets))
                             break
                         else:
                             targets = node.otherwise
-                            if len(targets) == 1:
-                                push(targets[0])
-                            else:
-                                extend(reversed(targets))
                     case "collect":
-                        collect(node)
+                        push(leave)
+                        self.collect(node)
                     case _:
                         assert_never(node.kind)
+                if targets is not None:
+                    if len(targets) == 1 and nodes_get(targets[0]) is None:
+                        # one recommendation: what popping it next would do, without the stack (applied
+                        # with the path to this node, then the node is left)
+                        if targets[0] not in applied:
+                            applied[targets[0]] = tuple(via)
+                        via.pop()
+                    else:
+                        push(leave)
+                        extend(reversed(targets))
         finally:
             self.steps = steps
 
     def run_handlers(self, start: str) -> None:
         """The walk, one handler call per item (``visit``, ``choice``, ``collect``, ``unknown``): the
-        reference ``_walk`` is checked against, and the walk of subclasses that override a handler."""
+        reference the loop of ``run`` is checked against, and the walk of a subclass that overrides a
+        handler."""
         stack = self.stack
         stack.append(start)
         while stack:
@@ -333,20 +332,17 @@ class TracedWalker(Walker):
         self.record = tracer.step
 
     def run(self, start: str) -> None:
-        if type(self) is TracedWalker:
-            self._walk_traced(start)
-        else:
+        """``Walker.run`` reporting each node as ``choice`` and ``collect`` here do (the same records in the
+        same order; tests/test_walker_fast.py compares the two); a subclass runs the handlers."""
+        if type(self) is not TracedWalker:
             self.run_handlers(start)
-
-    def _walk_traced(self, start: str) -> None:
-        """``Walker._walk`` reporting each node as ``choice`` and ``collect`` here do (the same records in
-        the same order; tests/test_walker_fast.py compares the two)."""
+            return
         nodes_get = self.g.nodes.get
         values, as_of = self.values, self.as_of
         applied, via = self.applied, self.via
         stack = self.stack
         pop, push, extend = stack.pop, stack.append, stack.extend
-        collect, record = self.collect, self.record
+        record = self.record
         leave = _LEAVE
         steps = self.steps
         via_tuple: tuple[str, ...] | None = None
@@ -374,8 +370,7 @@ class TracedWalker(Walker):
                     raise self.too_many_steps(tid)
                 via.append(tid)
                 via_tuple = None
-                push(leave)
-                targets: tuple[str, ...] | list[str]
+                targets: tuple[str, ...] | None = None
                 match node.kind:
                     case "choice":
                         outcomes: list[Any] = []
@@ -393,26 +388,28 @@ class TracedWalker(Walker):
                                 continue
                             if r is not True:
                                 record((node, outcomes, False, "cannot-decide", node.unknown))
+                                push(leave)
                                 self.unknown(node, b.index)
                                 break
                             targets = b.then
-                            record((node, outcomes, False, "branch", b.then))
-                            if len(targets) == 1:
-                                push(targets[0])
-                            else:
-                                extend(reversed(targets))
+                            record((node, outcomes, False, "branch", targets))
                             break
                         else:
                             targets = node.otherwise
-                            record((node, outcomes, True, "otherwise", node.otherwise))
-                            if len(targets) == 1:
-                                push(targets[0])
-                            else:
-                                extend(reversed(targets))
+                            record((node, outcomes, True, "otherwise", targets))
                     case "collect":
-                        collect(node)
+                        push(leave)
+                        self.collect(node)
                     case _:
                         assert_never(node.kind)
+                if targets is not None:
+                    if len(targets) == 1 and nodes_get(targets[0]) is None:  # as in ``Walker.run``
+                        if targets[0] not in applied:
+                            applied[targets[0]] = tuple(via)
+                        via.pop()
+                    else:
+                        push(leave)
+                        extend(reversed(targets))
         finally:
             self.steps = steps
 
