@@ -156,3 +156,20 @@ def test_the_display_text_of_a_trace_is_made_when_read() -> None:
     assert branch.shown._made is None  # type: ignore[attr-defined]
     assert dict(branch.shown)["anc"] == "0.8 10*9/L" and branch.shown._made is not None  # type: ignore[attr-defined]
     assert repr(branch.shown).startswith("mappingproxy({") and len(branch.shown) == len(branch.values)
+
+
+def test_a_series_in_the_trace_is_shown_as_before() -> None:
+    from datetime import UTC, timedelta
+
+    from interpreter.result import format_decimal
+    from interpreter.runtime.trace import _show
+
+    t0 = datetime(2026, 11, 24, 8, tzinfo=UTC)
+    series = ((t0, Decimal("1.50")), (t0 + timedelta(hours=1), Decimal("2E+1")), (t0, True), ("x", 1))
+    assert _show(series) == [
+        [t0.isoformat(), format_decimal(Decimal("1.50"))],
+        [(t0 + timedelta(hours=1)).isoformat(), format_decimal(Decimal("2E+1"))],
+        [t0.isoformat(), True],
+        ["x", 1],
+    ]
+    assert _show(()) == [] and _show(interpreter.UNKNOWN) == "unknown"

@@ -82,7 +82,13 @@ def _show(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, tuple):
-        return [_show(v) for v in value]
+        # a series' (time, number) results directly; anything else item by item
+        return [
+            [v[0].isoformat(), format_decimal(v[1])]
+            if v.__class__ is tuple and len(v) == 2 and v[0].__class__ is datetime
+            and v[1].__class__ is Decimal else _show(v)
+            for v in value
+        ]
     return str(value)
 
 

@@ -264,9 +264,10 @@ class Walker:
         if not taken and not undecided and node.otherwise:
             taken.extend(node.otherwise)
         # the taken targets first, then each undecided branch (its cannot-decide entry, then its targets)
+        stack = self.stack
         if undecided:
-            self.stack.extend([(node, i) for i in reversed(undecided)])
-        self.push(taken)
+            stack.extend([(node, i) for i in reversed(undecided)])
+        stack.extend(reversed(taken))
 
     def unknown(self, node: CompiledNode, index: int) -> None:
         """Branch ``index`` of ``node`` cannot be decided: record it, apply the node's ``unknown`` targets."""
@@ -468,6 +469,7 @@ class TracedWalker(Walker):
             record = (node, outcomes, False, "none", ())
         self.record(record)
         # the taken targets first, then each undecided branch (its cannot-decide entry, then its targets)
+        stack = self.stack
         if undecided:
-            self.stack.extend([(node, i) for i in reversed(undecided)])
-        self.push(taken)
+            stack.extend([(node, i) for i in reversed(undecided)])
+        stack.extend(reversed(taken))
