@@ -561,12 +561,12 @@ class Result:
         return self.trace_source() if self.trace_source is not None else ()
 
     def trace_json(self) -> list[dict[str, Any]]:
-        """``[step.to_json() for step in self.trace]``; a ``trace_source`` with a ``to_json`` (the runtime's
-        recording tracer) makes it without building the ``TraceStep`` objects."""
+        """``[step.to_json() for step in self.trace]``; a ``trace_source`` with a ``trace_json`` method (the
+        runtime's recording tracer) makes it without building the ``TraceStep`` objects."""
         source = self.trace_source
         if source is None:
             return []
-        direct = getattr(source, "to_json", None)
+        direct = getattr(source, "trace_json", None)
         if direct is not None:
             made: list[dict[str, Any]] = direct()
             return made

@@ -25,6 +25,7 @@ from interpreter.runtime import completion
 from interpreter.runtime import evaluate as evaluate_module
 from interpreter.runtime.completion import number_domain_of, thresholds_of
 from interpreter.runtime.evaluate import evaluate
+from interpreter.runtime.trace import RecordingTracer
 from interpreter.runtime.walker import TracedWalker, Walker
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -85,6 +86,8 @@ def _outcome(g: interpreter.Guideline, facts: dict[str, Any], as_of: datetime, t
     except InterpreterError as exc:
         return ("error", type(exc).__name__, str(exc))
     text = json.dumps(result.to_json())  # the trace's JSON made from the walk's records (nothing built yet)
+    if trace:
+        assert isinstance(result.trace_source, RecordingTracer) and result.trace_source._built is None
     direct = json.dumps(result.trace_json())
     # the same as the JSON of the built TraceStep objects, key order included
     assert direct == json.dumps([step.to_json() for step in result.trace])

@@ -171,7 +171,7 @@ class RecordingTracer:
             branches.append(BranchTrace(-1, "otherwise", "otherwise", {}, None))
         return TraceStep(node.id, node.kind, tuple(branches), outcome, tuple(taken), node.title)
 
-    def to_json(self) -> list[dict[str, Any]]:
+    def trace_json(self) -> list[dict[str, Any]]:
         """The trace as ``Result.to_json`` gives it (``[step.to_json() for step in trace]``), made straight
         from the walk's records when the ``TraceStep`` objects are not built (the host path's case): one
         dict per node and per branch, nothing else. tests/test_walker_fast.py checks the two are equal."""
