@@ -191,7 +191,7 @@ class RecordingTracer:
                     "outcome": "true" if r is True else "false" if r is False else "unknown",
                     "values": shown.of(b.when.names),
                 }
-                if r is True or r is False:
+                if settled and (r is True or r is False):  # decided by completion (rare)
                     over = settled.get((node.id, b.index))
                     if over:
                         d["decided_for_every_value_of"] = list(over)
