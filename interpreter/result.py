@@ -560,6 +560,18 @@ class Result:
         """Every node visited: each condition, the values it read, its outcome (empty without trace)."""
         return self.trace_source() if self.trace_source is not None else ()
 
+    def trace_json(self) -> list[dict[str, Any]]:
+        """``[step.to_json() for step in self.trace]``; a ``trace_source`` with a ``trace_json`` method (the
+        runtime's recording tracer) makes it without building the ``TraceStep`` objects."""
+        source = self.trace_source
+        if source is None:
+            return []
+        direct = getattr(source, "trace_json", None)
+        if direct is not None:
+            made: list[dict[str, Any]] = direct()
+            return made
+        return [t.to_json() for t in source()]
+
     @property
     def complete(self) -> bool:
         return self.status == "complete"
@@ -580,7 +592,7 @@ class Result:
             "needed_facts": [n.to_json() for n in self.needed_facts],
             "unrecognized_facts": [u.to_json() for u in self.unrecognized_facts],
             "facts": dict(self.facts),
-            "trace": [t.to_json() for t in self.trace],
+            "trace": self.trace_json(),
             "disclaimer": self.disclaimer,
         } | ({"scores": [sc.to_json() for sc in self.scores]} if self.scores else {})
         if self.superseded:  # absent when nothing was superseded (results of guidelines without precedence)

@@ -160,6 +160,51 @@ def direct_thresholds(expr: CompiledExpression, name: str) -> tuple[Decimal, ...
     return expr.direct_thresholds(name)
 
 
+#: ``direct_thresholds`` by (the expression's id, name): a pure, bounded, thread-safe memo (the answer
+#: depends only on the immutable expression). Each entry keeps its expression, so the id cannot belong to
+#: another object while the entry exists; a hit is also checked by identity. Emptied when full (at most
+#: ``_THRESHOLDS_MEMO_MAX`` entries); each read and write is one dict operation, atomic under the GIL, and
+#: two threads computing the same entry store the same answer.
+_THRESHOLDS_MEMO: dict[tuple[int, str], tuple[CompiledExpression, tuple[Decimal, ...] | None]] = {}
+_THRESHOLDS_MEMO_MAX = 4096
+
+
+#: The completion domain of a number input read by one condition, by (the expression's id, name): a pure,
+#: bounded, thread-safe memo like ``_THRESHOLDS_MEMO``. The domain depends on the expression and the input's
+#: declaration; an entry keeps both and is used only for the same two objects (an expression compiled once
+#: may be shared by guidelines whose inputs differ).
+_DOMAIN_MEMO: dict[tuple[int, str], tuple[CompiledExpression, Input, Domain | None]] = {}
+
+
+def number_domain_of(expr: CompiledExpression, name: str, inp: Input) -> Domain | None:
+    """The domain of the number input ``inp`` (called ``name``) in the completions of ``expr`` alone, as
+    ``Completer.variables`` computes it, memoized."""
+    key = (id(expr), name)
+    hit = _DOMAIN_MEMO.get(key)
+    if hit is not None and hit[0] is expr and hit[1] is inp:
+        return hit[2]
+    uses = thresholds_of(expr, name)
+    domain = None if uses is None else DOMAINS[inp.type](inp, uses)
+    if len(_DOMAIN_MEMO) >= _THRESHOLDS_MEMO_MAX:
+        _DOMAIN_MEMO.clear()
+    _DOMAIN_MEMO[key] = (expr, inp, domain)
+    return domain
+
+
+def thresholds_of(expr: CompiledExpression, name: str) -> tuple[Decimal, ...] | None:
+    """``direct_thresholds(expr, name)``, memoized (the syntax tree is walked once per expression and
+    name, not once per evaluation that completes it)."""
+    key = (id(expr), name)
+    hit = _THRESHOLDS_MEMO.get(key)
+    if hit is not None and hit[0] is expr:
+        return hit[1]
+    found = direct_thresholds(expr, name)
+    if len(_THRESHOLDS_MEMO) >= _THRESHOLDS_MEMO_MAX:
+        _THRESHOLDS_MEMO.clear()
+    _THRESHOLDS_MEMO[key] = (expr, found)
+    return found
+
+
 class Completer:
     """The completions of one evaluation: its budget and the conditions it decided (for explanations)."""
 
@@ -214,11 +259,17 @@ class Completer:
             if inp.type in ("number", "quantity"):
                 if n in behind:
                     return None
+                if len(exprs) == 1:  # a branch's condition: its domain is memoized
+                    domain = number_domain_of(exprs[0], n, inp)
+                    if domain is None:
+                        return None
+                    out.append((n, domain))
+                    continue
                 found: list[Decimal] = []
                 for expr in exprs:
                     if n not in expr.names:
                         continue
-                    t = direct_thresholds(expr, n)
+                    t = thresholds_of(expr, n)
                     if t is None:
                         return None
                     found.extend(t)
@@ -252,7 +303,8 @@ class Completer:
         self, exprs: Sequence[CompiledExpression]
     ) -> tuple[Iterator[dict[str, Any]], tuple[str, ...]] | None:
         """Every completion of the unknowns of ``exprs`` (values with them filled in and the derived values
-        computed again), and the names completed; None when they have no domain or exceed the bounds."""
+        computed again), and the names completed; None when they have no domain or exceed the bounds. The
+        completions come in one dict, refilled for each: read it before asking for the next, never keep it."""
         found = self.variables(exprs)
         if found is None:
             return None
@@ -270,8 +322,10 @@ class Completer:
         base, as_of = self.values, self.as_of
 
         def generate() -> Iterator[dict[str, Any]]:
+            # one dict, refilled for each completion: every completed name and every derived value in
+            # ``order`` is written again each time, so it holds what a fresh copy of ``base`` would
+            trial = dict(base)
             for combination in itertools.product(*(d for _, d in variables)):
-                trial = dict(base)
                 trial.update(zip(names, combination, strict=True))
                 for n in order:
                     trial[n] = derived[n].evaluate(trial, as_of)

@@ -14,7 +14,7 @@ when the evaluation succeeded, with the recommendations it gave. A tracer never 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
@@ -82,7 +82,13 @@ def _show(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, tuple):
-        return [_show(v) for v in value]
+        # a series' (time, number) results directly; anything else item by item
+        return [
+            [v[0].isoformat(), format_decimal(v[1])]
+            if v.__class__ is tuple and len(v) == 2 and v[0].__class__ is datetime
+            and v[1].__class__ is Decimal else _show(v)
+            for v in value
+        ]
     return str(value)
 
 
@@ -140,29 +146,70 @@ class RecordingTracer:
     def __call__(self) -> tuple[TraceStep, ...]:
         built = self._built
         if built is None:
-            built = tuple(self._trace_step(*r) for r in self._raw)
+            shown = _ShownValues(self._values)
+            built = tuple(self._trace_step(shown, *r) for r in self._raw)
             self._built = built
         return built
 
     def _trace_step(
-        self, node: CompiledNode, outcomes: list[Any], otherwise: bool, outcome: str, taken: tuple[str, ...]
+        self, shown: _ShownValues, node: CompiledNode, outcomes: list[Any], otherwise: bool, outcome: str,
+        taken: tuple[str, ...],
     ) -> TraceStep:
-        values = self._values
         branches = [
             BranchTrace(
                 b.index,
                 b.when.source,
                 "true" if r is True else "false" if r is False else "unknown",
-                {n: _show(values.get(n, UNKNOWN)) for n in sorted(b.when.names)},
+                shown.of(b.when.names),
                 b.label,
                 self._settled.get((node.id, b.index), ()) if r is True or r is False else (),
-                MappingProxyType({n: self._display(n) for n in sorted(b.when.names)}),
+                _Display(self, b.when.names),
             )
             for b, r in zip(node.branches, outcomes, strict=False)
         ]
         if otherwise:
             branches.append(BranchTrace(-1, "otherwise", "otherwise", {}, None))
         return TraceStep(node.id, node.kind, tuple(branches), outcome, tuple(taken), node.title)
+
+    def trace_json(self) -> list[dict[str, Any]]:
+        """The trace as ``Result.to_json`` gives it (``[step.to_json() for step in trace]``), made straight
+        from the walk's records when the ``TraceStep`` objects are not built (the host path's case): one
+        dict per node and per branch, nothing else. tests/test_walker_fast.py checks the two are equal."""
+        built = self._built
+        if built is not None:
+            return [step.to_json() for step in built]
+        shown = _ShownValues(self._values)
+        settled = self._settled
+        out: list[dict[str, Any]] = []
+        for node, outcomes, otherwise, outcome, taken in self._raw:
+            branches: list[dict[str, Any]] = []
+            for b, r in zip(node.branches, outcomes, strict=False):
+                d: dict[str, Any] = {
+                    "index": b.index,
+                    "label": b.label,
+                    "condition": b.when.source,
+                    "outcome": "true" if r is True else "false" if r is False else "unknown",
+                    "values": shown.of(b.when.names),
+                }
+                if settled and (r is True or r is False):  # decided by completion (rare)
+                    over = settled.get((node.id, b.index))
+                    if over:
+                        d["decided_for_every_value_of"] = list(over)
+                branches.append(d)
+            if otherwise:
+                branches.append({
+                    "index": -1, "label": None, "condition": "otherwise", "outcome": "otherwise",
+                    "values": {},
+                })
+            out.append({
+                "node": node.id,
+                "kind": node.kind,
+                "title": node.title,
+                "outcome": outcome,
+                "taken": list(taken),
+                "branches": branches,
+            })
+        return out
 
 
     def _display(self, name: str) -> str:
@@ -175,6 +222,63 @@ class RecordingTracer:
             return display_value(value, inp.unit, False)
         d = g.model.derived.get(name)
         return display_value(value, d.unit if d is not None else None, True)
+
+
+class _ShownValues:
+    """The values of one evaluation as a trace shows them (``_show``), each name's made once per trace
+    (a name read by many conditions is formatted once); a list (a series) is made afresh for each branch, so
+    no two branches share a mutable value."""
+
+    __slots__ = ("_done", "_values")
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = values
+        self._done: dict[str, Any] = {}
+
+    def of(self, names: frozenset[str]) -> dict[str, Any]:
+        done = self._done
+        out: dict[str, Any] = {}
+        for n in sorted(names):
+            v = done.get(n, done)
+            if v is done:
+                v = _show(self._values.get(n, UNKNOWN))
+                if not isinstance(v, list):
+                    done[n] = v
+            out[n] = v
+        return out
+
+
+class _Display(Mapping[str, str]):
+    """``BranchTrace.shown``: each value a branch read as a clinician reads it (``display_value``), made on
+    first read (only the text output reads it; the JSON never does). Made whole at once, so two threads
+    reading it at once make equal dicts and either is kept."""
+
+    __slots__ = ("_made", "_names", "_tracer")
+
+    def __init__(self, tracer: RecordingTracer, names: frozenset[str]) -> None:
+        self._tracer = tracer
+        self._names = names
+        self._made: dict[str, str] | None = None
+
+    def _dict(self) -> dict[str, str]:
+        made = self._made
+        if made is None:
+            display = self._tracer._display
+            made = {n: display(n) for n in sorted(self._names)}
+            self._made = made
+        return made
+
+    def __getitem__(self, name: str) -> str:
+        return self._dict()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict())
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __repr__(self) -> str:
+        return repr(MappingProxyType(self._dict()))
 
 
 class CoverageTracer:

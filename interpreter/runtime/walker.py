@@ -9,6 +9,12 @@ Two variants, chosen once per evaluation: ``Walker`` makes no tracer call at all
 every node visited to a tracer (``trace.py``). Both call each compiled condition directly
 (``CompiledBranch.test``), with no function in between. A new node kind fails type-checking in ``visit``
 until both variants have a handler for it.
+
+Each variant's ``run`` is one loop with ``visit``, ``choice`` and ``push`` inlined and
+the walk's state in local variables: the handlers' steps in the same order, without a Python call per item.
+The handlers remain the reference (``run_handlers``; a subclass, such as ``runtime.conditional``'s, which
+counts visits, runs them), and tests/test_walker_fast.py checks that loops and handlers give the same
+results and traces. The ``Completer`` is built only when a condition is unknown (unless one is given).
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ class Walker:
     entries, the facts they need) comes in the depth-first pre-order of a recursive walk."""
 
     __slots__ = (
-        "_via_tuple", "applied", "as_of", "cannot", "completer", "g", "needs", "stack", "steps", "undecided",
+        "_completer", "_via_tuple", "applied", "as_of", "cannot", "g", "needs", "stack", "steps", "undecided",
         "values",
         "via",
     )
@@ -51,8 +57,8 @@ class Walker:
         completer: Completer | None = None,
     ) -> None:
         self.g = g
-        #: decides an unknown condition when every value of its unknown facts gives the same answer
-        self.completer = completer if completer is not None else Completer(g, values, as_of)
+        #: the ``completer`` given, else None until a condition is unknown (see ``completer``)
+        self._completer = completer
         self.values = values
         self.as_of = as_of
         #: recommendation id -> the node ids that led to it, in the order applied
@@ -72,7 +78,101 @@ class Walker:
         #: branch)
         self.stack: list[object] = []
 
+    @property
+    def completer(self) -> Completer:
+        """Decides an unknown condition when every value of its unknown facts gives the same answer; the one
+        given, else built on first use (a walk whose conditions are all known builds none)."""
+        completer = self._completer
+        if completer is None:
+            completer = self._completer = Completer(self.g, self.values, self.as_of)
+        return completer
+
     def run(self, start: str) -> None:
+        """Walk from ``start``: ``run_handlers`` with ``visit``, ``choice`` and ``push`` inlined (``collect``
+        is called) and the walk's state in local variables, the same steps in the same order
+        (tests/test_walker_fast.py compares the two). A subclass (``runtime.conditional``'s, which counts
+        visits against its budget) runs the handlers."""
+        if type(self) is not Walker:
+            self.run_handlers(start)
+            return
+        nodes_get = self.g.nodes.get
+        values, as_of = self.values, self.as_of
+        applied, via = self.applied, self.via
+        stack = self.stack
+        pop, push, extend = stack.pop, stack.append, stack.extend
+        leave = _LEAVE
+        steps = self.steps
+        via_tuple: tuple[str, ...] | None = None
+        push(start)
+        try:
+            while stack:
+                item = pop()
+                if item is leave:
+                    via.pop()
+                    via_tuple = None
+                    continue
+                if item.__class__ is tuple:  # (collect node, index of an undecided branch)
+                    self.unknown(*item)
+                    continue
+                tid: str = item  # type: ignore[assignment]
+                node = nodes_get(tid)
+                if node is None:  # a recommendation
+                    if tid not in applied:
+                        if via_tuple is None:
+                            via_tuple = tuple(via)
+                        applied[tid] = via_tuple
+                    continue
+                steps += 1
+                if steps > MAX_STEPS:
+                    raise self.too_many_steps(tid)
+                via.append(tid)
+                via_tuple = None
+                targets: tuple[str, ...] | None = None
+                match node.kind:
+                    case "choice":
+                        for b in node.branches:
+                            try:
+                                r = b.test(values, as_of)
+                            except EVALUATION_EXCEPTIONS as exc:
+                                raise self.failed(node, b, exc) from exc
+                            if r is False:
+                                continue
+                            if r is not True:
+                                if r is not UNKNOWN:
+                                    raise self.not_boolean(node, b, r)
+                                r = self.complete(node, b)
+                                if r is False:
+                                    continue
+                                if r is not True:
+                                    push(leave)
+                                    self.unknown(node, b.index)
+                                    break
+                            targets = b.then
+                            break
+                        else:
+                            targets = node.otherwise
+                    case "collect":
+                        push(leave)
+                        self.collect(node)
+                    case _:
+                        assert_never(node.kind)
+                if targets is not None:
+                    if len(targets) == 1 and nodes_get(targets[0]) is None:
+                        # one recommendation: what popping it next would do, without the stack (applied
+                        # with the path to this node, then the node is left)
+                        if targets[0] not in applied:
+                            applied[targets[0]] = tuple(via)
+                        via.pop()
+                    else:
+                        push(leave)
+                        extend(reversed(targets))
+        finally:
+            self.steps = steps
+
+    def run_handlers(self, start: str) -> None:
+        """The walk, one handler call per item (``visit``, ``choice``, ``collect``, ``unknown``): the
+        reference the loop of ``run`` is checked against, and the walk of a subclass that overrides a
+        handler."""
         stack = self.stack
         stack.append(start)
         while stack:
@@ -164,8 +264,10 @@ class Walker:
         if not taken and not undecided and node.otherwise:
             taken.extend(node.otherwise)
         # the taken targets first, then each undecided branch (its cannot-decide entry, then its targets)
-        self.stack.extend((node, i) for i in reversed(undecided))
-        self.push(taken)
+        stack = self.stack
+        if undecided:
+            stack.extend([(node, i) for i in reversed(undecided)])
+        stack.extend(reversed(taken))
 
     def unknown(self, node: CompiledNode, index: int) -> None:
         """Branch ``index`` of ``node`` cannot be decided: record it, apply the node's ``unknown`` targets."""
@@ -230,6 +332,88 @@ class TracedWalker(Walker):
         #: the tracer's ``step``, looked up once
         self.record = tracer.step
 
+    def run(self, start: str) -> None:
+        """``Walker.run`` reporting each node as ``choice`` and ``collect`` here do (the same records in the
+        same order; tests/test_walker_fast.py compares the two); a subclass runs the handlers."""
+        if type(self) is not TracedWalker:
+            self.run_handlers(start)
+            return
+        nodes_get = self.g.nodes.get
+        values, as_of = self.values, self.as_of
+        applied, via = self.applied, self.via
+        stack = self.stack
+        pop, push, extend = stack.pop, stack.append, stack.extend
+        record = self.record
+        leave = _LEAVE
+        steps = self.steps
+        via_tuple: tuple[str, ...] | None = None
+        push(start)
+        try:
+            while stack:
+                item = pop()
+                if item is leave:
+                    via.pop()
+                    via_tuple = None
+                    continue
+                if item.__class__ is tuple:  # (collect node, index of an undecided branch)
+                    self.unknown(*item)
+                    continue
+                tid: str = item  # type: ignore[assignment]
+                node = nodes_get(tid)
+                if node is None:  # a recommendation
+                    if tid not in applied:
+                        if via_tuple is None:
+                            via_tuple = tuple(via)
+                        applied[tid] = via_tuple
+                    continue
+                steps += 1
+                if steps > MAX_STEPS:
+                    raise self.too_many_steps(tid)
+                via.append(tid)
+                via_tuple = None
+                targets: tuple[str, ...] | None = None
+                match node.kind:
+                    case "choice":
+                        outcomes: list[Any] = []
+                        for b in node.branches:
+                            try:
+                                r = b.test(values, as_of)
+                            except EVALUATION_EXCEPTIONS as exc:
+                                raise self.failed(node, b, exc) from exc
+                            if r is not True and r is not False:
+                                if r is not UNKNOWN:
+                                    raise self.not_boolean(node, b, r)
+                                r = self.complete(node, b)
+                            outcomes.append(r)
+                            if r is False:
+                                continue
+                            if r is not True:
+                                record((node, outcomes, False, "cannot-decide", node.unknown))
+                                push(leave)
+                                self.unknown(node, b.index)
+                                break
+                            targets = b.then
+                            record((node, outcomes, False, "branch", targets))
+                            break
+                        else:
+                            targets = node.otherwise
+                            record((node, outcomes, True, "otherwise", targets))
+                    case "collect":
+                        push(leave)
+                        self.collect(node)
+                    case _:
+                        assert_never(node.kind)
+                if targets is not None:
+                    if len(targets) == 1 and nodes_get(targets[0]) is None:  # as in ``Walker.run``
+                        if targets[0] not in applied:
+                            applied[targets[0]] = tuple(via)
+                        via.pop()
+                    else:
+                        push(leave)
+                        extend(reversed(targets))
+        finally:
+            self.steps = steps
+
     def choice(self, node: CompiledNode) -> None:
         outcomes: list[Any] = []
         values, as_of = self.values, self.as_of
@@ -285,5 +469,7 @@ class TracedWalker(Walker):
             record = (node, outcomes, False, "none", ())
         self.record(record)
         # the taken targets first, then each undecided branch (its cannot-decide entry, then its targets)
-        self.stack.extend((node, i) for i in reversed(undecided))
-        self.push(taken)
+        stack = self.stack
+        if undecided:
+            stack.extend([(node, i) for i in reversed(undecided)])
+        stack.extend(reversed(taken))
