@@ -138,16 +138,19 @@ def test_the_completion_memos_answer_for_the_objects_they_were_asked_about() -> 
     assert number_domain_of(expr, "anc", other) != number_domain_of(expr, "anc", ranged)
 
 
-def test_the_completion_memos_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    g = interpreter.load(GUIDELINES[3]).compiled
-    exprs = [b.when for n in g.nodes.values() for b in n.branches]
-    monkeypatch.setattr(completion, "_THRESHOLDS_MEMO", {})
-    monkeypatch.setattr(completion, "_THRESHOLDS_MEMO_MAX", 3)
-    for expr in exprs:
-        for name in expr.names:
-            thresholds_of(expr, name)
-            assert len(completion._THRESHOLDS_MEMO) <= 3
-    assert completion._THRESHOLDS_MEMO  # it was used
+def test_the_number_domain_memo_is_bounded_and_keyed_by_exact_texts() -> None:
+    assert completion._number_domain_memo.cache_info().maxsize == completion._NUMBER_DOMAIN_MEMO_MAX
+    host = interpreter.load(GUIDELINES[3]).compiled
+    expr = next(b.when for n in host.nodes.values() for b in n.branches if b.when.source == "anc < 1.0")
+    inp = host.model.inputs["anc"]
+    # equal bounds written differently are different keys: each domain keeps the digits it was given
+    tens = dataclasses.replace(inp, plausible_min=Decimal("0"), plausible_max=Decimal("50"))
+    tenths = dataclasses.replace(inp, plausible_min=Decimal("0.0"), plausible_max=Decimal("50.0"))
+    a, b = number_domain_of(expr, "anc", tens), number_domain_of(expr, "anc", tenths)
+    assert a == b and a is not None and b is not None
+    assert [str(x) for x in (a[0], a[-1])] == ["0", "50"]
+    assert [str(x) for x in (b[0], b[-1])] == ["0.0", "50.0"]
+    assert number_domain_of(expr, "anc", dataclasses.replace(inp, plausible_max=None)) is None
 
 
 def test_the_display_text_of_a_trace_is_made_when_read() -> None:

@@ -47,6 +47,7 @@ No global state: one ``Completer`` per evaluation.
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -79,6 +80,9 @@ MAX_COMPLETIONS_PER_EVALUATION = 8192
 
 Domain = tuple[object, ...]
 
+#: The most entries of the number-domain memo (``_number_domain_memo``).
+_NUMBER_DOMAIN_MEMO_MAX = 4096
+
 
 def _boolean_domain(inp: Input, uses: Sequence[object] | None) -> Domain | None:
     return (False, True)
@@ -95,7 +99,10 @@ def _number_domain(inp: Input, uses: Sequence[object] | None) -> Domain | None:
     low, high = inp.plausible_min, inp.plausible_max
     if uses is None or low is None or high is None:
         return None
-    thresholds = [t for t in uses if isinstance(t, Decimal)]
+    return _number_domain_values(low, high, [t for t in uses if isinstance(t, Decimal)])
+
+
+def _number_domain_values(low: Decimal, high: Decimal, thresholds: list[Decimal]) -> Domain | None:
     points = sorted({low, high, *(t for t in thresholds if low <= t <= high)})
     out: list[Decimal] = []
     with localcontext(DECIMAL_CONTEXT):
@@ -160,49 +167,29 @@ def direct_thresholds(expr: CompiledExpression, name: str) -> tuple[Decimal, ...
     return expr.direct_thresholds(name)
 
 
-#: ``direct_thresholds`` by (the expression's id, name): a pure, bounded, thread-safe memo (the answer
-#: depends only on the immutable expression). Each entry keeps its expression, so the id cannot belong to
-#: another object while the entry exists; a hit is also checked by identity. Emptied when full (at most
-#: ``_THRESHOLDS_MEMO_MAX`` entries); each read and write is one dict operation, atomic under the GIL, and
-#: two threads computing the same entry store the same answer.
-_THRESHOLDS_MEMO: dict[tuple[int, str], tuple[CompiledExpression, tuple[Decimal, ...] | None]] = {}
-_THRESHOLDS_MEMO_MAX = 4096
-
-
-#: The completion domain of a number input read by one condition, by (the expression's id, name): a pure,
-#: bounded, thread-safe memo like ``_THRESHOLDS_MEMO``. The domain depends on the expression and the input's
-#: declaration; an entry keeps both and is used only for the same two objects (an expression compiled once
-#: may be shared by guidelines whose inputs differ).
-_DOMAIN_MEMO: dict[tuple[int, str], tuple[CompiledExpression, Input, Domain | None]] = {}
-
-
 def number_domain_of(expr: CompiledExpression, name: str, inp: Input) -> Domain | None:
     """The domain of the number input ``inp`` (called ``name``) in the completions of ``expr`` alone, as
-    ``Completer.variables`` computes it, memoized."""
-    key = (id(expr), name)
-    hit = _DOMAIN_MEMO.get(key)
-    if hit is not None and hit[0] is expr and hit[1] is inp:
-        return hit[2]
-    uses = thresholds_of(expr, name)
-    domain = None if uses is None else DOMAINS[inp.type](inp, uses)
-    if len(_DOMAIN_MEMO) >= _THRESHOLDS_MEMO_MAX:
-        _DOMAIN_MEMO.clear()
-    _DOMAIN_MEMO[key] = (expr, inp, domain)
-    return domain
+    ``Completer.variables`` computes it (``DOMAINS[inp.type](inp, direct_thresholds(expr, name))``), from a
+    memo keyed by the exact texts of the bounds and thresholds (``_number_domain_memo``)."""
+    uses = expr.direct_thresholds(name)
+    low, high = inp.plausible_min, inp.plausible_max
+    if uses is None or low is None or high is None:
+        return None
+    return _number_domain_memo(str(low), str(high), tuple(str(t) for t in uses if isinstance(t, Decimal)))
+
+
+#: A pure, bounded, thread-safe memo (``functools.lru_cache``: at most 4,096 entries, least recently used
+#: dropped first). It is keyed by values, not objects: the exact texts of the bounds and thresholds
+#: (``Decimal('1.0')`` and ``Decimal('1')`` are different keys, and ``Decimal(str(d))`` is ``d`` digit for
+#: digit), so an entry answers exactly what ``_number_domain`` would compute, for any guideline.
+@functools.lru_cache(maxsize=_NUMBER_DOMAIN_MEMO_MAX)
+def _number_domain_memo(low: str, high: str, thresholds: tuple[str, ...]) -> Domain | None:
+    return _number_domain_values(Decimal(low), Decimal(high), [Decimal(t) for t in thresholds])
 
 
 def thresholds_of(expr: CompiledExpression, name: str) -> tuple[Decimal, ...] | None:
-    """``direct_thresholds(expr, name)``, memoized (the syntax tree is walked once per expression and
-    name, not once per evaluation that completes it)."""
-    key = (id(expr), name)
-    hit = _THRESHOLDS_MEMO.get(key)
-    if hit is not None and hit[0] is expr:
-        return hit[1]
-    found = direct_thresholds(expr, name)
-    if len(_THRESHOLDS_MEMO) >= _THRESHOLDS_MEMO_MAX:
-        _THRESHOLDS_MEMO.clear()
-    _THRESHOLDS_MEMO[key] = (expr, found)
-    return found
+    """``direct_thresholds(expr, name)`` (read at load: no memo needed)."""
+    return expr.direct_thresholds(name)
 
 
 class Completer:
