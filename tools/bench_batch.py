@@ -6,6 +6,9 @@
 Each round runs, interleaved (so that a change in the machine's load hits all three alike):
 - ``loop``: one process reads the NDJSON file and, for each row, does what a worker does
   (``rows.evaluate_line``: parse, ``Guideline.evaluate``, the result as JSON) and writes the line;
+- ``loop-2``: the same loop in 2 plain processes (a process pool started before the rounds, the guideline
+  loaded once in each), each over one half of the file's lines, writing its own file: what 2 processes can do
+  on this machine at this moment without any engine, the ceiling for ``dask-2``;
 - ``dask-1`` and ``dask-2``: ``run_batch`` on a LocalCluster of 1 and 2 worker processes (one thread each),
   started once before the rounds (``steady``: the run on a started cluster), plus the time to start a cluster
   measured once (``startup``).
@@ -22,12 +25,14 @@ per patient per core, end to end.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import shutil
 import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,6 +43,7 @@ import psutil
 
 import interpreter
 from interpreter.ext.batch.engine import BatchConfig, client_for, run_batch
+from interpreter.ext.batch.parts import plan_partitions
 from interpreter.ext.batch.rows import RowOptions, evaluate_line, record_json
 
 TARGET_PER_MINUTE = 1_000_000
@@ -70,6 +76,50 @@ def loop(g: interpreter.Guideline, path: Path, out: Path, options: RowOptions) -
     return n
 
 
+#: the guideline of a ``loop-2`` pool process (loaded once, by ``_pool_start``)
+_pool_guideline: interpreter.Guideline | None = None
+
+
+def _pool_start(name: str) -> None:
+    global _pool_guideline
+    _pool_guideline = interpreter.load(name)
+
+
+def loop_range(
+    path: str, start: int, end: int, first_row: int, out: str, options: RowOptions
+) -> tuple[int, float]:
+    """``loop`` over the lines in bytes [start, end) of ``path``, in a pool process: (rows, CPU seconds)."""
+    g = _pool_guideline
+    assert g is not None
+    cpu = time.process_time()
+    n = 0
+    with open(path, "rb") as f, open(out, "w", encoding="ascii") as w:
+        f.seek(start)
+        pos, row = start, first_row
+        while pos < end:
+            line = f.readline()
+            if not line:
+                break
+            pos += len(line)
+            if line.strip():
+                w.write(record_json(evaluate_line(g, line, row, options)) + "\n")
+                n += 1
+            row += 1
+    return n, time.process_time() - cpu
+
+
+def loop_2(pool: ProcessPoolExecutor, path: Path, work: Path, options: RowOptions) -> tuple[int, float]:
+    """``loop`` in 2 pool processes, one half of the lines each: (rows, CPU seconds of both)."""
+    rows = path.read_bytes().count(b"\n")
+    halves = plan_partitions(str(path), "ndjson", rows_per_part=max(-(-rows // 2), 1))
+    futures = [
+        pool.submit(loop_range, str(path), h.start, h.end, h.first_row, str(work / f"loop2-{i}"), options)
+        for i, h in enumerate(halves)
+    ]
+    done = [f.result() for f in futures]
+    return sum(n for n, _ in done), sum(c for _, c in done)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("-n", type=int, default=20_000)
@@ -90,13 +140,23 @@ def main(argv: list[str] | None = None) -> int:
         gen_patients.write_ndjson(gen_patients.generate(g, args.n, seed=1, as_of=at), data)
         size = data.stat().st_size
         options = RowOptions(at=at, source="patients.ndjson")
-        engines = ("loop", "dask-1", "dask-2")
+        engines = ("loop", "loop-2", "dask-1", "dask-2")
         rates: dict[str, list[float]] = {k: [] for k in engines}
         cpu: dict[str, list[float]] = {k: [] for k in engines}  # CPU us per patient
         me = psutil.Process()
         startup: dict[str, float] = {}
         clients = {}
         stack = []
+        started = time.perf_counter()
+        pool = ProcessPoolExecutor(
+            2,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_pool_start,
+            initargs=(args.guideline,),
+        )
+        for f in [pool.submit(time.sleep, 0.5) for _ in range(2)]:  # both processes started, guideline loaded
+            f.result()
+        startup["loop-2"] = time.perf_counter() - started - 0.5
         for workers in (1, 2):
             config = BatchConfig(str(data), "", "ndjson", "ndjson", options, workers=workers)
             started = time.perf_counter()
@@ -110,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
                 n = loop(g, data, work / "loop.ndjson", options)
                 rates["loop"].append(n / (time.perf_counter() - t) * 60)
                 cpu["loop"].append((time.process_time() - c) / n * 1e6)
+                t = time.perf_counter()
+                n, c = loop_2(pool, data, work, options)
+                rates["loop-2"].append(n / (time.perf_counter() - t) * 60)
+                cpu["loop-2"].append(c / n * 1e6)
                 for workers in (1, 2):
                     out = work / f"out-{workers}-{r}"
                     config = BatchConfig(
@@ -127,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
                     cpu[f"dask-{workers}"].append((tree_cpu(me) - c) / run.tally.rows * 1e6)
                     shutil.rmtree(out)
         finally:
+            pool.shutdown()
             for cm in reversed(stack):
                 cm.__exit__(None, None, None)
         med = {k: statistics.median(v) for k, v in rates.items()}
