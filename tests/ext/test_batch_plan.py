@@ -8,6 +8,7 @@ from pathlib import Path
 from interpreter.ext.batch.engine import (
     DEFAULT_ROWS_PER_PART,
     MIN_ROWS_PER_PART,
+    PARQUET_TASKS_PER_WORKER,
     TASKS_PER_WORKER,
     BatchConfig,
     plan,
@@ -45,3 +46,18 @@ def test_a_large_input_or_a_given_size_is_not_spread(tmp_path: Path) -> None:
     assert sizes == [DEFAULT_ROWS_PER_PART] * (2 * TASKS_PER_WORKER) + [1]
     assert _sizes(_config(tmp_path / "b", 20_000, workers=2, rows_per_part=2500)) == [2500] * 8
     assert _sizes(_config(tmp_path / "c", 20_000, workers=1, limit=1000)) == [200] * 5
+
+
+def test_a_parquet_input_keeps_longer_partitions(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = 20_000
+    table = pa.table({"id": [f"p{i}" for i in range(rows)], "facts": ["{}"] * rows})
+    pq.write_table(table, tmp_path / "in.parquet", row_group_size=10_000)
+    config = BatchConfig(str(tmp_path / "in.parquet"), "", "parquet", "ndjson", OPTIONS, workers=2)
+    # a task decodes whole row groups: 8 partitions of 2,500 rows, not 32 of 625
+    parts = plan(config)
+    assert [p.rows for p in parts] == [2500] * 2 * PARQUET_TASKS_PER_WORKER
+    assert [p.start for p in parts] == list(range(0, rows, 2500))
+    assert [p.rows for p in plan(BatchConfig(config.input, "", "parquet", "ndjson", OPTIONS, limit=5))] == [5]
