@@ -87,7 +87,7 @@ def need_extra(module: str, command: str) -> ModuleType:
     type=click.IntRange(1, 1_000_000),
     default=None,
     help="Rows per partition (one task and one part file each; default: at most 5000, and about "
-    "4 partitions per worker).",
+    "16 partitions per worker, of at least 200 rows; Parquet: about 4 per worker).",
 )
 @click.option("--limit", type=click.IntRange(1, None), default=None, help="Only the first N rows.")
 @click.option(

@@ -102,6 +102,12 @@ def test_ten_thousand_patients_equal_single_evaluations(g: interpreter.Guideline
     assert summary["recommendations"]["gcsf-severe-standard"] == fired
 
 
+def _worker_setting(key: str) -> object:
+    import dask
+
+    return dask.config.get(key)
+
+
 def test_the_guideline_is_loaded_once_per_worker(g: interpreter.Guideline, tmp_path: Path) -> None:
     gen.write_ndjson(gen.generate(g, 48, seed=1, as_of=AT), tmp_path / "in.ndjson")
     first = BatchConfig(
@@ -124,6 +130,9 @@ def test_the_guideline_is_loaded_once_per_worker(g: interpreter.Guideline, tmp_p
     )
     with client_for(first) as client:
         assert set(client.run(compile_count).values()) == {0}
+        # the cluster runs quiet (engine.QUIET_CLUSTER): no statistical profiler in the workers
+        assert set(client.run(_worker_setting, "distributed.worker.profile.enabled").values()) == {False}
+        assert set(client.run(_worker_setting, "distributed.admin.tick.interval").values()) == {"1s"}
         run_batch(g, first, client=client)  # 24 tasks on 2 workers (a worker that got no task never compiles)
         counts = list(client.run(compile_count).values())
         assert len(counts) == 2 and max(counts) == 1

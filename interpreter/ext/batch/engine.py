@@ -6,6 +6,12 @@ its content hash; a second arrival on the same worker finds the compiled one); e
 uses that one object. One task per partition reads its rows, evaluates each with
 ``Guideline.evaluate`` and writes its own part file; only the small per-partition tallies come back.
 
+A cluster this module starts runs quiet (``QUIET_CLUSTER``): Dask's statistical profiler (which samples the
+running task's stack every 10 ms, for a dashboard nobody opens here), its 20 ms event-loop watchdog and its
+half-second system monitor are turned down, so that on a machine with as many cores as workers the workers'
+and the scheduler's housekeeping does not take CPU from the evaluations. A cluster given by ``--scheduler``
+keeps its own configuration.
+
 Ctrl-C: the workers are started with SIGINT ignored (so a terminal's Ctrl-C reaches only this process), the
 pending tasks are cancelled, the cluster is closed, half-written temporary files are removed, and the summary
 records the run as interrupted. Every part file present is complete.
@@ -32,13 +38,32 @@ from .parts import Format, Partition, PlanError, part_name, plan_partitions, pro
 from .rows import RowOptions, Tally
 from .shipping import Shipped
 
-__all__ = ["BatchConfig", "BatchRun", "Progress", "run_batch"]
+__all__ = ["QUIET_CLUSTER", "BatchConfig", "BatchRun", "Progress", "run_batch"]
 
 #: How many needed facts the summary lists.
 TOP_NEEDED = 10
 SUMMARY_FILE = "_summary.json"
 DEFAULT_ROWS_PER_PART = 5000
-TASKS_PER_WORKER = 4
+#: An input of fewer than ``workers * TASKS_PER_WORKER * DEFAULT_ROWS_PER_PART`` rows is cut into about this
+#: many partitions per worker: the tasks are short, so the workers finish together (with 4 a worker, one
+#: worker slowed by other work on the machine left the other idle for up to a quarter of the run).
+TASKS_PER_WORKER = 16
+#: ... but no partition smaller than this (a task costs the scheduler and the worker about a millisecond,
+#: and each partition is a part file).
+MIN_ROWS_PER_PART = 200
+#: For a Parquet input, about this many partitions per worker (see ``plan``).
+PARQUET_TASKS_PER_WORKER = 4
+#: The Dask configuration of a cluster started here (the scheduler and nannies in this process, the workers
+#: in theirs: a ``Nanny`` hands its configuration to the worker process it starts). Only housekeeping that
+#: costs CPU and serves nobody in a batch run: the profiler feeds the dashboard, the tick only logs a blocked
+#: event loop, the system monitor feeds the dashboard; the nanny's memory monitor, which enforces the
+#: workers' memory limit, checks twice a second instead of ten times.
+QUIET_CLUSTER: dict[str, Any] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "500ms",
+}
 
 
 class Progress(Protocol):
@@ -68,7 +93,7 @@ class BatchConfig:
     workers: int = 2
     scheduler: str | None = None
     #: rows per partition; None: at most ``DEFAULT_ROWS_PER_PART``, and small enough that every worker has
-    #: about ``TASKS_PER_WORKER`` partitions
+    #: about ``TASKS_PER_WORKER`` partitions, but at least ``MIN_ROWS_PER_PART``
     rows_per_part: int | None = None
     limit: int | None = None
     sample: int | None = None
@@ -150,13 +175,14 @@ def _sigint_ignored() -> Iterator[None]:
 @contextmanager
 def client_for(config: BatchConfig) -> Iterator[Any]:
     """A ``distributed.Client``: to ``config.scheduler``, or to a new local cluster closed on exit."""
+    import dask
     from distributed import Client, LocalCluster
 
     if config.scheduler is not None:
         with Client(config.scheduler, timeout=30) as client:
             yield client
         return
-    with _sigint_ignored():
+    with _sigint_ignored(), dask.config.set(QUIET_CLUSTER):
         cluster = LocalCluster(
             host="127.0.0.1",
             n_workers=config.workers,
@@ -200,6 +226,41 @@ def _remove_unaccounted(out: str, written: set[str]) -> None:
                 p.unlink()
 
 
+def plan(config: BatchConfig) -> list[Partition]:
+    """The partitions of a run: ``config.rows_per_part`` rows each, or by default at most
+    ``DEFAULT_ROWS_PER_PART`` and about ``TASKS_PER_WORKER`` a worker, but at least ``MIN_ROWS_PER_PART``
+    (Parquet: about ``PARQUET_TASKS_PER_WORKER`` a worker)."""
+    parts: list[Partition] = plan_partitions(
+        config.input,
+        config.input_format,
+        rows_per_part=config.rows_per_part or DEFAULT_ROWS_PER_PART,
+        limit=config.limit,
+        sample=config.sample,
+        seed=config.seed,
+    )
+    if config.rows_per_part is not None:
+        return parts
+    total = sum(p.rows for p in parts)
+    if config.input_format == "parquet":
+        # a task decodes every row group its partition touches, whole: short partitions would decode the
+        # same row group many times (a 10,000-row group costs about 0.1 s), so Parquet keeps longer ones
+        want = max(config.workers, 1) * PARQUET_TASKS_PER_WORKER
+        spread = -(-total // want) if total > want else total
+    else:
+        want = max(config.workers, 1) * TASKS_PER_WORKER
+        spread = max(-(-total // want), MIN_ROWS_PER_PART)
+    if len(parts) < want and spread < DEFAULT_ROWS_PER_PART and total > spread:  # a small input: spread it
+        parts = plan_partitions(
+            config.input,
+            config.input_format,
+            rows_per_part=spread,
+            limit=config.limit,
+            sample=config.sample,
+            seed=config.seed,
+        )
+    return parts
+
+
 def run_batch(
     guideline: Guideline,
     config: BatchConfig,
@@ -214,25 +275,7 @@ def run_batch(
     (before any work).
     """
     progress = progress or NoProgress()
-    parts: list[Partition] = plan_partitions(
-        config.input,
-        config.input_format,
-        rows_per_part=config.rows_per_part or DEFAULT_ROWS_PER_PART,
-        limit=config.limit,
-        sample=config.sample,
-        seed=config.seed,
-    )
-    total = sum(p.rows for p in parts)
-    want = max(config.workers, 1) * TASKS_PER_WORKER
-    if config.rows_per_part is None and len(parts) < want and total > want:  # small input: spread it
-        parts = plan_partitions(
-            config.input,
-            config.input_format,
-            rows_per_part=-(-total // want),
-            limit=config.limit,
-            sample=config.sample,
-            seed=config.seed,
-        )
+    parts = plan(config)
     _prepare_output(config.output)
     run = BatchRun(config, guideline, partitions=len(parts))
     started = time.perf_counter()
