@@ -146,16 +146,17 @@ def time_rounds(
     return times
 
 
-def _run(cmd: Sequence[str]) -> float:
+def _run(cmd: Sequence[str], cwd: pathlib.Path = REPO) -> float:
     start = time.perf_counter()
-    subprocess.run(list(cmd), check=False, capture_output=True, cwd=REPO)
+    subprocess.run(list(cmd), check=False, capture_output=True, cwd=cwd)
     return time.perf_counter() - start
 
 
-def cli_times(folder: pathlib.Path, files: Sequence[pathlib.Path], rounds: int) -> dict[str, Any]:
-    """The CLI as a user runs it, each a fresh process: cold start multiples of ``python -c pass``, and
-    ``guideline validate`` over the whole corpus against libyaml parsing the same files in a fresh process."""
-    py = sys.executable
+def cli_times(folder: pathlib.Path, files: Sequence[pathlib.Path], rounds: int,
+              py: str = sys.executable) -> dict[str, Any]:
+    """The CLI as a user runs it, each a fresh process of the interpreter ``py``: cold start multiples of
+    ``py -c pass``, and ``guideline validate`` over the whole corpus against libyaml parsing the same files in
+    a fresh process."""
     example = REPO / "examples" / "mild-leukopenia.json"
     one = str(files[0])
     parse_all = ("import sys, yaml, pathlib\n"
@@ -174,7 +175,9 @@ def cli_times(folder: pathlib.Path, files: Sequence[pathlib.Path], rounds: int) 
     times: dict[str, list[float]] = {n: [] for n in names}
     for r in range(rounds):
         for name in names[r % len(names):] + names[: r % len(names)]:
-            times[name].append(_run(commands[name]))
+            # the work tree's code runs from the work tree; an installed package from elsewhere, so that
+            # ``-m interpreter`` cannot find the work tree's package first
+            times[name].append(_run(commands[name], REPO if py == sys.executable else folder))
     out: dict[str, Any] = {}
     for name, ts in times.items():
         whole = name == "guideline validate, whole corpus"
@@ -186,12 +189,29 @@ def cli_times(folder: pathlib.Path, files: Sequence[pathlib.Path], rounds: int) 
     return out
 
 
+def installed_python(folder: pathlib.Path) -> str:
+    """A fresh virtual environment with the project installed as a user installs it (``pip install .``: a
+    wheel, byte-compiled by pip, its dependencies from requirements/constraints-py311.txt); its python."""
+    venv = folder / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    py = str(venv / "bin" / "python")
+    subprocess.run([py, "-m", "pip", "install", "--quiet", "-c", str(REPO / "requirements" /
+                    "constraints-py311.txt"), str(REPO)], check=True, capture_output=True)
+    where = subprocess.run([py, "-c", "import interpreter; print(interpreter.__file__)"], check=True,
+                           capture_output=True, text=True, cwd=folder).stdout.strip()
+    assert "site-packages" in where, where  # the wheel, not this work tree
+    return py
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--source", type=pathlib.Path, action="append", default=None)
     parser.add_argument("--json", type=pathlib.Path, help="write the figures as JSON to this file")
+    parser.add_argument("--installed", action="store_true",
+                        help="also time the CLI from the package installed as a user installs it "
+                             "(pip install . into a fresh virtual environment: a byte-compiled wheel)")
     args = parser.parse_args(argv)
     sources = args.source or [p for p in DEFAULT_SOURCES if p.is_file()]
     guideline_validator()  # build once, outside the timing
@@ -229,6 +249,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         assert len(texts) == len(files), "the corpus has copies"
         times = time_rounds(stages, files, args.rounds)
         cli = cli_times(folder, files, args.rounds)
+        cli_installed = (cli_times(folder, files, args.rounds, installed_python(pathlib.Path(tmp) / "inst"))
+                         if args.installed else None)
     base = times["yaml.load(CSafeLoader)"]
     in_process = {
         name: {
@@ -250,7 +272,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "libyaml": bool(getattr(yaml, "__with_libyaml__", False)),
         "in_process": in_process,
         "cli": cli,
+        "cli_python": "this interpreter (" + sys.executable + "), the work tree's code",
     }
+    if cli_installed is not None:
+        report["cli_installed"] = cli_installed
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print(f"corpus: {len(files)} different files, {size / 1024:.1f} KiB each on average; "
@@ -260,11 +285,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         lo, hi = s["ratio"]["range"]
         print(f"{name:36} {s['files_per_second']['median']:10.1f} {s['ms_per_file']['median']:9.2f} "
               f"{s['ratio']['median']:7.2f} [{lo:.2f}-{hi:.2f}]")
-    print("CLI (fresh processes):")
-    for name, s in cli.items():
-        lo, hi = s["ratio"]["range"]
-        print(f"  {name:36} {s['seconds']['median']:7.3f} s  x{s['ratio']['median']:.2f} [{lo:.2f}-{hi:.2f}]"
-              f" vs {s['baseline']}")
+    for title, figures in (("CLI (fresh processes), work tree:", cli),
+                           ("CLI (fresh processes), installed wheel:", cli_installed)):
+        if figures is None:
+            continue
+        print(title)
+        for name, s in figures.items():
+            lo, hi = s["ratio"]["range"]
+            print(f"  {name:36} {s['seconds']['median']:7.3f} s  x{s['ratio']['median']:.2f} "
+                  f"[{lo:.2f}-{hi:.2f}] vs {s['baseline']}")
     return 0
 
 
