@@ -51,6 +51,34 @@ class _JsonObject(dict[str, Any]):
             self[k] = v
 
 
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object: a plain dict, or a ``_JsonObject`` when a key is given more than once."""
+    d = dict(pairs)
+    return d if len(d) == len(pairs) else _JsonObject(pairs)
+
+
+def _needs_full_check(data: Any, depth: int, most: int) -> bool:
+    """False when no node of ``data`` (at path length ``depth``) can give an error of the full check below
+    (no ``_JsonObject``, i.e. no key given twice; no non-finite or out-of-range number; no node deeper than
+    ``most``); True when one may, and the full check then finds and reports it. Recursion is bounded: the
+    text's nesting was measured before parsing."""
+    if depth > most:
+        return True
+    if type(data) is _JsonObject:
+        return True
+    values = data.values() if isinstance(data, dict) else data
+    child = depth + 1
+    for v in values:
+        t = type(v)
+        if t is dict or t is list or t is _JsonObject:
+            if _needs_full_check(v, child, most):
+                return True
+        elif (child > most or t is _NonFiniteNumber
+              or (t is Decimal and v and not FINITE_MIN <= v.copy_abs() <= FINITE_MAX)):
+            return True
+    return False
+
+
 def _parse_int(text: str) -> int | Decimal:
     if len(text.lstrip("-")) > 300:
         return Decimal(text)  # refused below as out of range; never int() of a huge digit string
@@ -146,7 +174,7 @@ def parse_facts_json(
             parse_float=Decimal,
             parse_int=_parse_int,
             parse_constant=_NonFiniteNumber,
-            object_pairs_hook=_JsonObject,
+            object_pairs_hook=_object,
         )
     except json.JSONDecodeError as exc:
         raise FactsError(
@@ -171,6 +199,8 @@ def parse_facts_json(
         raise FactsError(
             [Diagnostic(Code.FACT_MALFORMED, "the facts must be a JSON object of name: value", where)]
         )
+    if not _needs_full_check(data, 0, limits.max_depth):
+        return data  # plain dicts and lists only, every number finite and in range
     errors: list[Diagnostic] = []
     for path, node in _json_nodes(data, ()):
         if len(path) > limits.max_depth:
