@@ -90,7 +90,7 @@ def test_the_fast_path_is_taken_for_ordinary_facts() -> None:
     assert not fj._needs_full_check(data, 0, DEFAULT_FACTS_LIMITS.max_depth)
 
 
-_texty = st.text(alphabet='[]{}"\\ab:,', max_size=60)
+_texty = st.text(alphabet='[]{}"\\ab:,\n', max_size=60)
 
 
 @settings(max_examples=2000, deadline=None)

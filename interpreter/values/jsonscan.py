@@ -11,8 +11,10 @@ __all__ = ["nested_deeper"]
 
 #: A JSON string or a bracket: enough to measure nesting before the JSON is parsed.
 _JSON_TOKENS: Final = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
-#: A JSON string alone (the first alternative of ``_JSON_TOKENS``), and a bracket alone.
-_JSON_STRING: Final = re.compile(r'"(?:[^"\\]|\\.)*"')
+#: A JSON string alone: the first alternative of ``_JSON_TOKENS`` with its loop unrolled (the same texts: a
+#: run of plain characters, then pairs of a backslash and a character each followed by a run), which the
+#: regex engine matches a run at a time instead of a character at a time; and a bracket alone.
+_JSON_STRING: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _BRACKET: Final = re.compile(r"[\[\]{}]")
 _STEP: Final = {"[": 1, "{": 1, "]": -1, "}": -1}
 
