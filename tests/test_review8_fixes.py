@@ -190,6 +190,9 @@ def test_a_bare_null_is_still_absent_and_takes_the_default(tmp_path: pathlib.Pat
     ({"wbc": WBC, "lln": {"value": None, "at": "2027-01-01T00:00:00Z"}}, "fact-future"),
     ({"wbc": {"value": None, "unit": "furlong", "at": "not-a-time"}}, "fact-unknown-unit"),
     ({"wbc": WBC, "flag": {"value": None, "at": "garbage"}}, "fact-bad-time"),
+    # issue 12 review: a unit that is not text (unhashable) was an internal error (exit 3)
+    ({"wbc": WBC, "lln": {"value": None, "unit": []}}, "fact-unknown-unit"),
+    ({"wbc": {"value": None, "unit": {"a": 1}, "at": "2026-11-24T07:00:00Z"}}, "fact-unknown-unit"),
 ])
 def test_the_keys_of_a_null_result_are_checked(tmp_path: pathlib.Path, facts: dict, code: str,  # type: ignore[type-arg]
                                                ) -> None:

@@ -229,7 +229,8 @@ def make_null_check(inp: Input) -> NullKeysCheck:
     conv = UnitConversion(inp) if inp.type == "quantity" and inp.unit is not None else None
 
     def check(null: NullValue, ctx: CheckContext) -> datetime | None:
-        if conv is not None and null.unit is not None and null.unit not in conv.factors:
+        if conv is not None and null.unit is not None and (
+                not isinstance(null.unit, str) or null.unit not in conv.factors):
             conv.factor(null.unit)
         return _measured_at(null.at, ctx.cal)
 

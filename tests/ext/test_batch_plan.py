@@ -61,3 +61,15 @@ def test_a_parquet_input_keeps_longer_partitions(tmp_path: Path) -> None:
     assert [p.rows for p in parts] == [2500] * 2 * PARQUET_TASKS_PER_WORKER
     assert [p.start for p in parts] == list(range(0, rows, 2500))
     assert [p.rows for p in plan(BatchConfig(config.input, "", "parquet", "ndjson", OPTIONS, limit=5))] == [5]
+
+
+def test_summary_counts_are_ordered_by_count_then_name_whatever_order_partitions_finish() -> None:
+    # issue 12 review: `most_common` kept ties in the order the partitions finished, so the summary (and the
+    # top-10 cut of needed facts) could differ between two runs of the same input
+    from collections import Counter
+
+    from interpreter.ext.batch.engine import _by_count
+
+    one = Counter({"wbc": 3, "anc": 5, "cause": 3, "aml": 1})
+    other = Counter({"cause": 3, "aml": 1, "anc": 5, "wbc": 3})
+    assert _by_count(one) == _by_count(other) == [("anc", 5), ("cause", 3), ("wbc", 3), ("aml", 1)]

@@ -94,6 +94,23 @@ def test_one_huge_string_fact(recorder: Recorder, tmp_path: pathlib.Path) -> Non
     assert_ok(run, max_output_bytes=MiB)
 
 
+@pytest.mark.parametrize("pattern", ['\\"[', '\\"[\\"]'], ids=["escaped-opening", "escaped-balanced"])
+def test_an_unterminated_string_of_escaped_quotes_is_measured_in_one_pass(
+    recorder: Recorder, tmp_path: pathlib.Path, pattern: str
+) -> None:
+    # issue 12 review: the nesting scan before parsing tried the string pattern again at every quote of an
+    # unterminated string (time growing with the square of the size: about 30 minutes at the 1 MiB bound)
+    path = tmp_path / "facts.json"
+    text = '{"anc": "' + pattern * ((MiB - 20) // len(pattern))
+    path.write_text(text)
+    run = recorder.run(
+        "sizes", "6.size", f"unterminated-escaped-{len(pattern)}",
+        ["evaluate", "leukopenia", str(path), "--at", AT], subprocess_=True,
+    )
+    assert_ok(run, max_output_bytes=MiB)
+    assert run.exit_code == 2 and "fact-malformed" in run.output, run.output[:500]
+
+
 # ------------------------------------------------------------------------------------------- depth (item 5)
 def _chain(n: int) -> str:
     """A valid guideline whose choice nodes form one chain of n."""

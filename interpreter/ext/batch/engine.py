@@ -25,7 +25,7 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +64,12 @@ QUIET_CLUSTER: dict[str, Any] = {
     "distributed.admin.system-monitor.interval": "5s",
     "distributed.worker.memory.monitor-interval": "500ms",
 }
+
+
+def _by_count(counts: Mapping[str, int]) -> list[tuple[str, int]]:
+    """Most rows first, ties by name: the same order however the partitions finished (``most_common`` keeps
+    the order counts were first seen, which follows the order tasks finish)."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 class Progress(Protocol):
@@ -134,9 +140,9 @@ class BatchRun:
             "incomplete": t.incomplete,
             "errors": t.errors,
             "internal_errors": t.internal,
-            "error_codes": dict(t.error_codes.most_common()),
-            "recommendations": dict(t.recommendations.most_common()),
-            "top_needed_facts": [{"name": n, "rows": c} for n, c in t.needed_facts.most_common(TOP_NEEDED)],
+            "error_codes": dict(_by_count(t.error_codes)),
+            "recommendations": dict(_by_count(t.recommendations)),
+            "top_needed_facts": [{"name": n, "rows": c} for n, c in _by_count(t.needed_facts)[:TOP_NEEDED]],
             "partitions": self.partitions,
             "parts_written": sorted(self.written),
             "failed_partitions": self.failed,
