@@ -7,11 +7,14 @@ is allowed (then ``_disallowed`` is not run); ``_NOT_PLAIN_ASCII`` is the per-ch
 from __future__ import annotations
 
 import ast
+import pathlib
 import random
 
 import pytest
 
 from interpreter.lang import parse as P
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 _ALPHABET = list("0123456789") * 3 + list("abejxoJEXO_.#'\" +-()[]<=,")
 
@@ -155,3 +158,20 @@ def test_the_iterative_shape_writes_the_recursive_definition(text: str) -> None:
     reference(tree, out)
     assert _shape_and_locate(tree) == "".join(out)
     assert all(getattr(n, "lineno", 1) == 1 for n in ast.walk(tree))
+
+
+@pytest.mark.parametrize("condition", ["1e5and febrile", "anc<1.0and febrile", "0x1for febrile"])
+def test_a_number_run_into_a_name_gives_its_error_and_no_python_warning(condition: str) -> None:
+    # issue 12 review: the static analyses re-parsed such a condition and Python printed a SyntaxWarning
+    import warnings
+
+    from interpreter.compiler.loader import analyze_bytes
+
+    text = (ROOT / "tools" / "bench" / "host.guideline.yaml").read_text()
+    text = text.replace("      - when: anc < 1.0 and febrile", f'      - when: "{condition}"', 1)
+    assert condition in text
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        a = analyze_bytes(text.encode(), "g.guideline.yaml")
+    assert [d.code for d in a.diagnostics if d.is_error] == ["expr-syntax"]
+    assert not [w for w in seen if issubclass(w.category, SyntaxWarning)]

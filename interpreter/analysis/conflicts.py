@@ -44,6 +44,7 @@ from typing import NamedTuple, assert_never
 
 from ..codes import Code
 from ..errors import Diagnostic, Path
+from ..lang.parse import quiet_tree
 from ..loading.model import Action, Dose, GuidelineModel, Node, Recommendation
 from ..values.units import UnitError, conversion_factor, exact_ratio
 from .intervals import Interval, bound
@@ -112,10 +113,7 @@ class _Facts:
         if text in self.trees:  # each condition is read twice (true and false), on every path
             tree = self.trees[text]
         else:
-            try:
-                tree = ast.parse(text.strip(), mode="eval")
-            except (SyntaxError, ValueError, MemoryError, RecursionError):
-                tree = None
+            tree = quiet_tree(text.strip())
             self.trees[text] = tree
         if tree is None:
             return {}

@@ -11,6 +11,7 @@ from typing import assert_never
 from ..codes import Code
 from ..errors import Diagnostic, Location, Path
 from ..lang.compile import compile_expression
+from ..lang.parse import quiet_tree
 from ..lang.quantities import Threshold
 from ..loading.model import Branch, GuidelineModel, Node
 from ..values.types import NUMBER
@@ -66,10 +67,7 @@ def _comparisons(text: str, trees: dict[str, ast.Expression | None] | None = Non
     if trees is not None and stripped in trees:
         tree = trees[stripped]
     else:
-        try:
-            tree = ast.parse(stripped, mode="eval")
-        except (SyntaxError, ValueError):
-            tree = None
+        tree = quiet_tree(stripped)
         if trees is not None:
             trees[stripped] = tree
     if tree is None:

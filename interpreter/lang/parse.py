@@ -228,6 +228,18 @@ def _one_line(source: str) -> tuple[str, int]:
     return text, len(flat) - len(text)
 
 
+def quiet_tree(text: str) -> ast.Expression | None:
+    """The eval-mode tree of ``text`` for an analysis that reads conditions as written, or None when Python
+    refuses it; a text with a number run into a name (or a comment) is None without asking Python's parser,
+    which would print a SyntaxWarning (such a condition did not compile and has its own error)."""
+    if _may_have_token_problem(text) and _token_problem(text, 0) is not None:
+        return None
+    try:
+        return ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+
+
 def syntax_tree(source: str) -> ast.Expression:
     """The tree ``parse_expression`` gave for ``source``, which it accepted (for the static analyses and
     tools that read the tree of a compiled expression, which does not keep it)."""
