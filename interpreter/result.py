@@ -485,16 +485,26 @@ class BranchTrace:
         )
 
     def to_json(self) -> dict[str, Any]:
-        d: dict[str, Any] = {
-            "index": self.index,
-            "label": self.label,
-            "condition": self.condition,
-            "outcome": self.outcome,
-            "values": dict(self.values),
-        }
-        if self.decided_over:
-            d["decided_for_every_value_of"] = list(self.decided_over)
-        return d
+        return branch_json(self.index, self.label, self.condition, self.outcome, dict(self.values),
+                           self.decided_over)
+
+
+def branch_json(
+    index: int, label: str | None, condition: str, outcome: str, values: dict[str, Any],
+    decided_over: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """One branch of a trace step as JSON (``BranchTrace.to_json``; the runtime's recording tracer makes the
+    same from its records without a ``BranchTrace``)."""
+    d: dict[str, Any] = {
+        "index": index,
+        "label": label,
+        "condition": condition,
+        "outcome": outcome,
+        "values": values,
+    }
+    if decided_over:
+        d["decided_for_every_value_of"] = list(decided_over)
+    return d
 
 
 @dataclass(frozen=True, slots=True)
@@ -508,14 +518,23 @@ class TraceStep:
     title: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "node": self.node,
-            "kind": self.kind,
-            "title": self.title,
-            "outcome": self.outcome,
-            "taken": list(self.taken),
-            "branches": [b.to_json() for b in self.branches],
-        }
+        return step_json(self.node, self.kind, self.title, self.outcome, self.taken,
+                         [b.to_json() for b in self.branches])
+
+
+def step_json(
+    node: str, kind: str, title: str | None, outcome: str, taken: tuple[str, ...],
+    branches: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """One step of a trace as JSON (``TraceStep.to_json``, ``branches`` already JSON)."""
+    return {
+        "node": node,
+        "kind": kind,
+        "title": title,
+        "outcome": outcome,
+        "taken": list(taken),
+        "branches": branches,
+    }
 
 
 @dataclass(frozen=True, slots=True)

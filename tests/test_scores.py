@@ -230,14 +230,15 @@ def test_code_set_completion_uses_only_the_words_mentioned() -> None:
 
     from helpers import make_input
 
+    from interpreter.lang.uses import code_set_uses, resolve_words
     from interpreter.runtime.completion import DOMAINS as D
-    from interpreter.runtime.completion import MAX_CODE_SET_WORDS_COMPLETED, mentioned_words
+    from interpreter.runtime.completion import MAX_CODE_SET_WORDS_COMPLETED
 
     inputs = {"causes": make_input("causes", "code-set", values=tuple("abcdefghijkl")),
               "cause": make_input("cause", "code", values=("a", "b"))}
 
     def words(text: str) -> tuple[str, ...] | None:
-        return mentioned_words(ast.parse(text, mode="eval"), "causes", inputs)
+        return resolve_words(code_set_uses(ast.parse(text, mode="eval"), "causes"), inputs)
 
     found = words("'a' in causes or any_of(causes, 'b', 'c') and not all_of(causes, 'd')")
     assert found == ("a", "b", "c", "d")

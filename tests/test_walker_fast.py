@@ -23,7 +23,7 @@ from interpreter.errors import InterpreterError
 from interpreter.loading.source import load_yaml
 from interpreter.runtime import completion
 from interpreter.runtime import evaluate as evaluate_module
-from interpreter.runtime.completion import number_domain_of, thresholds_of
+from interpreter.runtime.completion import number_domain_of
 from interpreter.runtime.evaluate import evaluate
 from interpreter.runtime.trace import RecordingTracer
 from interpreter.runtime.walker import TracedWalker, Walker
@@ -127,7 +127,7 @@ def test_a_walk_whose_conditions_are_known_builds_no_completer() -> None:
 def test_the_completion_memos_answer_for_the_objects_they_were_asked_about() -> None:
     host = interpreter.load(GUIDELINES[3]).compiled
     expr = next(b.when for n in host.nodes.values() for b in n.branches if b.when.source == "anc < 1.0")
-    assert thresholds_of(expr, "anc") == completion.direct_thresholds(expr, "anc")
+    assert completion.direct_thresholds(expr, "anc") == (expr.thresholds[0].value,)
     # one compiled expression (shared by guidelines), two declarations of the input: each gets the domain
     # of its own plausible range
     ranged = host.model.inputs["anc"]

@@ -135,9 +135,7 @@ class _ShownFacts(Mapping[str, Any]):
         out: dict[str, Any]
         if kind == "series":
             series: Series = value  # type: ignore[assignment]
-            # iso_text, inline (one call fewer per result)
-            items = [{"value": decimal_text(v), "at": t.isoformat().replace("+00:00", "Z")}
-                     for t, v in series]
+            items = [{"value": decimal_text(v), "at": iso_text(t)} for t, v in series]
             if given:
                 for item, g in zip(items, given, strict=True):
                     if g is not None:

@@ -46,7 +46,6 @@ No global state: one ``Completer`` per evaluation.
 
 from __future__ import annotations
 
-import ast
 import functools
 import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -58,7 +57,7 @@ from ..compiler.guideline import CompiledGuideline
 from ..errors import EvaluationError
 from ..lang.codegen import EVALUATION_EXCEPTIONS
 from ..lang.compile import CompiledExpression
-from ..lang.uses import code_set_uses, resolve_words
+from ..lang.uses import resolve_words
 from ..loading.model import Input
 from ..values.numbers import DECIMAL_CONTEXT
 from ..values.unknown import UNKNOWN
@@ -137,14 +136,6 @@ def _no_domain(inp: Input, uses: Sequence[object] | None) -> Domain | None:
     return None
 
 
-def mentioned_words(tree: ast.AST, name: str, inputs: Mapping[str, Input]) -> tuple[str, ...] | None:
-    """The words the code set ``name`` is tested for in ``tree``, when every use of it is a membership test
-    with a quoted word or a code input (``'w' in name``, ``c not in name``) or ``any_of`` / ``all_of`` of it
-    with quoted words; None when it is used any other way. (A compiled expression has this read from its
-    tree at load: ``CompiledExpression.code_set_uses``.)"""
-    return resolve_words(code_set_uses(tree, name), inputs)
-
-
 #: One function per input type: its completion domain from what the conditions compare it with (``uses``:
 #: the thresholds of a number, the words of a code set; None when it is used any other way), None when the
 #: condition cannot be completed over it. A new input type adds its function here.
@@ -185,11 +176,6 @@ def number_domain_of(expr: CompiledExpression, name: str, inp: Input) -> Domain 
 @functools.lru_cache(maxsize=_NUMBER_DOMAIN_MEMO_MAX)
 def _number_domain_memo(low: str, high: str, thresholds: tuple[str, ...]) -> Domain | None:
     return _number_domain_values(Decimal(low), Decimal(high), [Decimal(t) for t in thresholds])
-
-
-def thresholds_of(expr: CompiledExpression, name: str) -> tuple[Decimal, ...] | None:
-    """``direct_thresholds(expr, name)`` (read at load: no memo needed)."""
-    return expr.direct_thresholds(name)
 
 
 class Completer:
@@ -256,7 +242,7 @@ class Completer:
                 for expr in exprs:
                     if n not in expr.names:
                         continue
-                    t = thresholds_of(expr, n)
+                    t = expr.direct_thresholds(n)
                     if t is None:
                         return None
                     found.extend(t)
@@ -274,7 +260,7 @@ class Completer:
     def code_set_words(self, exprs: Sequence[CompiledExpression], name: str) -> tuple[str, ...] | None:
         """The words the code set ``name`` is tested for in ``exprs`` and in the derived values that read it
         (the derived values read by ``exprs`` are computed again per completion), or None (see
-        ``mentioned_words``)."""
+        ``lang.uses.code_set_uses``)."""
         inputs = self.g.model.inputs
         words: list[str] = []
         readers = [e for e in exprs if name in e.names]

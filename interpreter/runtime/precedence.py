@@ -26,21 +26,19 @@ def apply_precedence(
     ordered by urgency then by the walk. ``beside``: recommendations that apply as well but are shown
     elsewhere (they supersede, and are neither listed nor hidden here)."""
     by_map, ranks = g.superseded_by, g.urgency_rank
+    superseded: list[SupersededResult] = []
+    shown: list[str] = []
     if not by_map:  # nothing supersedes anything in this guideline
         shown = list(applied)
-        if ranks and len(shown) > 1:
-            shown.sort(key=lambda rid: ranks.get(rid, 2))
-        return (), shown
-    superseded: list[SupersededResult] = []
-    shown = []
-    for rid in applied:
-        by = by_map.get(rid)
-        if by is not None:
-            active = tuple((i, reason) for i, reason in by if i in applied or i in beside)
-            if active:
-                superseded.append(SupersededResult(rid, g.recommendations[rid].title, active))
-                continue
-        shown.append(rid)
+    else:
+        for rid in applied:
+            by = by_map.get(rid)
+            if by is not None:
+                active = tuple((i, reason) for i, reason in by if i in applied or i in beside)
+                if active:
+                    superseded.append(SupersededResult(rid, g.recommendations[rid].title, active))
+                    continue
+            shown.append(rid)
     if ranks and len(shown) > 1:
         shown.sort(key=lambda rid: ranks.get(rid, 2))
     return tuple(superseded), shown

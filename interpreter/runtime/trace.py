@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from ..compiler.guideline import CompiledGuideline, CompiledNode
-from ..result import BranchTrace, TraceStep, display_decimal, format_decimal
+from ..result import BranchTrace, TraceStep, branch_json, display_decimal, format_decimal, step_json
 from ..values.unknown import UNKNOWN
 
 __all__ = [
@@ -182,33 +182,19 @@ class RecordingTracer:
         settled = self._settled
         out: list[dict[str, Any]] = []
         for node, outcomes, otherwise, outcome, taken in self._raw:
-            branches: list[dict[str, Any]] = []
-            for b, r in zip(node.branches, outcomes, strict=False):
-                d: dict[str, Any] = {
-                    "index": b.index,
-                    "label": b.label,
-                    "condition": b.when.source,
-                    "outcome": "true" if r is True else "false" if r is False else "unknown",
-                    "values": shown.of(b.when.names),
-                }
-                if settled and (r is True or r is False):  # decided by completion (rare)
-                    over = settled.get((node.id, b.index))
-                    if over:
-                        d["decided_for_every_value_of"] = list(over)
-                branches.append(d)
+            branches = [
+                branch_json(
+                    b.index, b.label, b.when.source,
+                    "true" if r is True else "false" if r is False else "unknown",
+                    shown.of(b.when.names),
+                    # decided by completion (rare)
+                    settled.get((node.id, b.index), ()) if settled and (r is True or r is False) else (),
+                )
+                for b, r in zip(node.branches, outcomes, strict=False)
+            ]
             if otherwise:
-                branches.append({
-                    "index": -1, "label": None, "condition": "otherwise", "outcome": "otherwise",
-                    "values": {},
-                })
-            out.append({
-                "node": node.id,
-                "kind": node.kind,
-                "title": node.title,
-                "outcome": outcome,
-                "taken": list(taken),
-                "branches": branches,
-            })
+                branches.append(branch_json(-1, None, "otherwise", "otherwise", {}))
+            out.append(step_json(node.id, node.kind, node.title, outcome, taken, branches))
         return out
 
 
